@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is for development.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format openapi migrate seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/workorders migrate
+	$(BIN)/workorders seed-demo
+	$(BIN)/workorders serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests migrations
+	$(BIN)/ruff format --check src tests migrations
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests migrations
+	$(BIN)/ruff check --fix src tests migrations
+
+openapi: $(STAMP)
+	$(BIN)/workorders openapi
+
+migrate: $(STAMP)
+	$(BIN)/workorders migrate
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,3 @@
+from workorders.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""Dependencies as `Annotated` aliases: who is asking, the request's transaction, and lookups."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workorders.auth import decode_token
+from workorders.config import Settings
+from workorders.db import Database
+from workorders.domain.actors import Principal
+from workorders.errors import Unauthorized
+from workorders.models import WorkOrder
+from workorders.services import work_orders
+from workorders.services.context import Context
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT: `workorders token --help`")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+async def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise Unauthorized("send Authorization: Bearer <token>")
+    return decode_token(credentials.credentials, request.app.state.settings)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.db.reader() as session, session.begin():
+        yield session
+
+
+async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's transaction: committed when the endpoint returns, before the response is sent,
+    so a client never hears "created" about something that then fails to commit."""
+    async with request.app.state.db.writer() as session, session.begin():
+        yield session
+
+
+def _context(request: Request, principal: Principal, session: AsyncSession) -> Context:
+    state = request.app.state
+    return Context(session=session, principal=principal, now=state.clock.now(), settings=state.settings)
+
+
+async def reading_context(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: Annotated[AsyncSession, Depends(_read_session, scope="function")],
+) -> Context:
+    return _context(request, principal, session)
+
+
+async def writing_context(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: Annotated[AsyncSession, Depends(_write_session, scope="function")],
+) -> Context:
+    return _context(request, principal, session)
+
+
+ReadContext = Annotated[Context, Depends(reading_context)]
+WriteContext = Annotated[Context, Depends(writing_context)]
+
+OrderId = Annotated[str, Path(max_length=64, description="The work order's id (`wo_…`)")]
+
+
+async def _order_for_reading(ctx: ReadContext, order_id: OrderId) -> WorkOrder:
+    return await work_orders.get_visible(ctx, order_id)
+
+
+async def _order_for_writing(ctx: WriteContext, order_id: OrderId) -> WorkOrder:
+    return await work_orders.get_visible(ctx, order_id)
+
+
+# Resolved before the body is validated, so an order the caller cannot see is a 404 even when the
+# body is also wrong (API.md: 404 comes before 422).
+VisibleOrder = Annotated[WorkOrder, Depends(_order_for_reading)]
+VisibleOrderForUpdate = Annotated[WorkOrder, Depends(_order_for_writing)]

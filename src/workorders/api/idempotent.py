@@ -1,0 +1,55 @@
+"""Creates that honour `Idempotency-Key` (API.md, Conventions)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Header
+from fastapi.responses import JSONResponse
+
+from workorders.services import idempotency
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from workorders.services.context import Context
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Repeat a create safely (kept at least 24 h)"),
+]
+
+# What a create produces: the response body and the new resource's path.
+Created = tuple["BaseModel", str]
+
+
+async def create_once(
+    ctx: Context,
+    key: str | None,
+    *,
+    operation: str,
+    body: BaseModel,
+    create: Callable[[], Awaitable[Created]],
+    extra_headers: Callable[[BaseModel], dict[str, str]] | None = None,
+) -> JSONResponse:
+    """Run `create` unless this caller already sent this key; then answer what was answered then."""
+    reservation = None
+    if key is not None:
+        outcome = await idempotency.reserve(
+            ctx, key, operation, body.model_dump(mode="json", exclude_unset=True)
+        )
+        if isinstance(outcome, idempotency.StoredResponse):
+            return JSONResponse(
+                outcome.body,
+                status_code=outcome.status,
+                headers=outcome.headers | {"Idempotent-Replayed": "true"},
+            )
+        reservation = outcome
+    resource, location = await create()
+    payload = resource.model_dump(mode="json")
+    headers = {"Location": location} | (extra_headers(resource) if extra_headers else {})
+    if reservation is not None:
+        reservation.remember(201, payload, headers)
+        await ctx.session.flush()
+    return JSONResponse(payload, status_code=201, headers=headers)

@@ -1,0 +1,232 @@
+"""`/v1/work-orders`: file, list, read, act on, comment on, and follow a work order.
+
+No `from __future__ import annotations` here: the action endpoints are made by a factory whose body type
+is a runtime value, and FastAPI reads endpoint annotations as objects.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Response
+from pydantic import AwareDatetime, BaseModel
+
+from workorders.api import presenters
+from workorders.api.deps import ReadContext, VisibleOrder, VisibleOrderForUpdate, WriteContext
+from workorders.api.idempotent import IdempotencyKey, create_once
+from workorders.api.responses import problems
+from workorders.domain.lifecycle import Action, Status
+from workorders.domain.taxonomy import Priority, Queue
+from workorders.schemas import (
+    AssignBody,
+    CommentCreate,
+    CommentList,
+    CommentRead,
+    ConfirmBody,
+    EventList,
+    NoBody,
+    ReasonBody,
+    ResolveBody,
+    RouteBody,
+    WorkOrderCreate,
+    WorkOrderPage,
+    WorkOrderRead,
+)
+from workorders.services import comments, work_orders
+from workorders.services.listing import OrderFilter, Sort, list_orders
+
+router = APIRouter(prefix="/work-orders", tags=["work orders"])
+
+AcceptLanguage = Annotated[str | None, Header(description="Language of `status_label` (zh, en)")]
+IfMatch = Annotated[
+    str | None, Header(description='The ETag (`"<version>"`) last read; a stale one gets 412')
+]
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size (max 200)")]
+Cursor = Annotated[str | None, Query(max_length=512, description="`next_cursor` of the last page")]
+
+
+def _etag(order: Any) -> dict[str, str]:
+    return {"ETag": f'"{order.version}"'}
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="createWorkOrder",
+    summary="File a work order; it is routed at once",
+    response_model=WorkOrderRead,
+    responses=problems(403, 409),
+)
+async def create_work_order(
+    body: WorkOrderCreate,
+    ctx: WriteContext,
+    idempotency_key: IdempotencyKey = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    async def create() -> tuple[BaseModel, str]:
+        order = await work_orders.create(ctx, body)
+        read = presenters.work_order(ctx, order, presenters.language(accept_language))
+        return read, f"/v1/work-orders/{order.id}"
+
+    return await create_once(
+        ctx,
+        idempotency_key,
+        operation="createWorkOrder",
+        body=body,
+        create=create,
+        extra_headers=_etag,
+    )
+
+
+@router.get(
+    "",
+    operation_id="listWorkOrders",
+    summary="The work orders this caller may see, filtered, newest first by default",
+    responses=problems(),
+)
+async def list_work_orders(
+    ctx: ReadContext,
+    status: Annotated[list[Status] | None, Query()] = None,
+    queue: Queue | None = None,
+    priority: Priority | None = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    assignee_id: Annotated[str | None, Query(max_length=64)] = None,
+    owner_id: Annotated[str | None, Query(max_length=64)] = None,
+    created_after: AwareDatetime | None = None,
+    created_before: AwareDatetime | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text search")] = None,
+    sort: Sort = Sort.NEWEST,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    accept_language: AcceptLanguage = None,
+) -> WorkOrderPage:
+    where = OrderFilter(
+        statuses=status or [],
+        queue=queue,
+        priority=priority,
+        category=category,
+        assignee_id=assignee_id,
+        owner_id=owner_id,
+        created_after=created_after,
+        created_before=created_before,
+        q=q,
+    )
+    rows, next_cursor = await list_orders(ctx, where, sort=sort, limit=limit, cursor=cursor)
+    lang = presenters.language(accept_language)
+    return WorkOrderPage(
+        items=[presenters.work_order(ctx, row, lang) for row in rows], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/{order_id}",
+    operation_id="getWorkOrder",
+    summary="One work order, with the actions this caller may take on it",
+    responses=problems(404),
+)
+async def get_work_order(
+    order: VisibleOrder, ctx: ReadContext, response: Response, accept_language: AcceptLanguage = None
+) -> WorkOrderRead:
+    response.headers.update(_etag(order))
+    return presenters.work_order(ctx, order, presenters.language(accept_language))
+
+
+@router.get(
+    "/{order_id}/events",
+    operation_id="listWorkOrderEvents",
+    summary="The order's timeline, oldest first",
+    responses=problems(404),
+)
+async def list_work_order_events(order: VisibleOrder, ctx: ReadContext) -> EventList:
+    return EventList(items=[presenters.event(e) for e in await work_orders.timeline(ctx, order)])
+
+
+@router.post(
+    "/{order_id}/comments",
+    status_code=201,
+    operation_id="createWorkOrderComment",
+    summary="Comment on an order (owners see public comments only)",
+    responses=problems(403, 404),
+)
+async def create_work_order_comment(
+    order: VisibleOrderForUpdate, body: CommentCreate, ctx: WriteContext
+) -> CommentRead:
+    return presenters.comment(await comments.add(ctx, order, body))
+
+
+@router.get(
+    "/{order_id}/comments",
+    operation_id="listWorkOrderComments",
+    summary="The order's comments, oldest first",
+    responses=problems(404),
+)
+async def list_work_order_comments(order: VisibleOrder, ctx: ReadContext) -> CommentList:
+    return CommentList(items=[presenters.comment(c) for c in await comments.list_for(ctx, order)])
+
+
+# --- actions: one operation each, so that generated SDKs get `claimWorkOrder(...)` and friends ---
+
+ACTIONS: dict[Action, tuple[type[BaseModel], str]] = {
+    Action.ROUTE: (RouteBody, "Route the order to a queue (clears the assignee)"),
+    Action.ASSIGN: (AssignBody, "Assign the order to a staff member of its queue"),
+    Action.CLAIM: (NoBody, "Claim a queued order (抢单)"),
+    Action.DECLINE: (ReasonBody, "Give an assigned order back to its queue"),
+    Action.START: (NoBody, "Start work"),
+    Action.HOLD: (ReasonBody, "Put work on hold, with a reason"),
+    Action.RESUME: (NoBody, "Resume work on hold"),
+    Action.RESOLVE: (ResolveBody, "Mark the work done; the owner confirms"),
+    Action.CONFIRM: (ConfirmBody, "Confirm the fix, optionally with a rating"),
+    Action.REOPEN: (ReasonBody, "Reopen a resolved or recently closed order"),
+    Action.CANCEL: (ReasonBody, "Cancel the order"),
+    Action.ESCALATE: (ReasonBody, "Raise the order's escalation level"),
+}
+
+
+def _action_endpoint(
+    action: Action, body_model: type[BaseModel]
+) -> Callable[..., Awaitable[WorkOrderRead]]:
+    async def take(
+        order: Any, ctx: Any, response: Response, body: BaseModel | None, if_match: str | None, lang: str | None
+    ) -> WorkOrderRead:
+        params = body.model_dump() if body is not None else {}
+        updated = await work_orders.act(ctx, order, action, params, if_match=if_match)
+        response.headers.update(_etag(updated))
+        return presenters.work_order(ctx, updated, presenters.language(lang))
+
+    if body_model is NoBody:
+
+        async def endpoint(
+            order: VisibleOrderForUpdate,
+            ctx: WriteContext,
+            response: Response,
+            body: Annotated[NoBody | None, Body()] = None,
+            if_match: IfMatch = None,
+            accept_language: AcceptLanguage = None,
+        ) -> WorkOrderRead:
+            return await take(order, ctx, response, body, if_match, accept_language)
+
+    else:
+
+        async def endpoint(
+            order: VisibleOrderForUpdate,
+            ctx: WriteContext,
+            response: Response,
+            body: Annotated[body_model, Body()],  # type: ignore[valid-type]
+            if_match: IfMatch = None,
+            accept_language: AcceptLanguage = None,
+        ) -> WorkOrderRead:
+            return await take(order, ctx, response, body, if_match, accept_language)
+
+    endpoint.__name__ = f"{action}_work_order"
+    return endpoint
+
+
+for _action, (_body, _summary) in ACTIONS.items():
+    router.add_api_route(
+        f"/{{order_id}}/{_action}",
+        _action_endpoint(_action, _body),
+        methods=["POST"],
+        operation_id=f"{_action}WorkOrder",
+        summary=_summary,
+        response_model=WorkOrderRead,
+        responses=problems(403, 404, 409, 412),
+    )

@@ -1,0 +1,172 @@
+"""The application: routers, problem+json for every error, request limits, metrics, workers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from workorders import __version__
+from workorders.api import directory, health, work_orders
+from workorders.clock import Clock, SystemClock
+from workorders.config import Settings, get_settings
+from workorders.db import Database
+from workorders.errors import ServiceError
+from workorders.limits import BodySizeLimit
+from workorders.workers.runner import Workers
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+REQUESTS = Counter(
+    "workorders_http_requests_total", "HTTP requests", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "workorders_http_request_duration_seconds", "HTTP request duration", ["method", "route"]
+)
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    body |= {k: v for k, v in extensions.items() if v is not None}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return problem_response(
+        exc.status, exc.slug, exc.title, exc.detail, headers=exc.headers, **exc.extensions
+    )
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    # ("body", "location", "room") -> "location.room"; ("query", "limit") -> "limit"
+    parts = [str(p) for p in location[1:]] if location and location[0] == "body" else location[1:]
+    return ".".join(str(p) for p in parts) or str(location[0] if location else "body")
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response(400, "malformed-json", "Malformed request", "the body is not valid JSON")
+    fields = [{"field": _field_name(tuple(e.get("loc", ()))), "message": e["msg"]} for e in errors]
+    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return problem_response(
+        422, "validation-error", "The request is not valid", detail, errors=fields
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    return problem_response(
+        exc.status_code, slug, title, str(exc.detail), headers=dict(exc.headers or {})
+    )
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(500, "internal-error", "Internal server error", "an unexpected error")
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with every error declared as problem+json and its 422 shape replaced."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    from workorders.schemas import Problem
+
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {
+                        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }
+    app.openapi_schema = schema
+    return schema
+
+
+def _metrics_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Any) -> Any:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        LATENCY.labels(request.method, name).observe(time.perf_counter() - started)
+        REQUESTS.labels(request.method, name, str(response.status_code)).inc()
+        return response
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, run_workers: bool = False
+) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = Database(settings)
+        workers = Workers(app.state.db, settings, clock)
+        if run_workers:
+            workers.start()
+        try:
+            yield
+        finally:
+            await workers.stop()
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Work-order routing service",
+        version=__version__,
+        description=(
+            "Owners report problems; rules route them to engineering, security, cleaning or "
+            "customer service; staff work them through a state machine; every change is an event."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    v1 = APIRouter(prefix="/v1")
+    v1.include_router(work_orders.router)
+    v1.include_router(directory.router)
+    app.include_router(v1)
+    app.include_router(health.router)
+
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    _metrics_middleware(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,199 @@
+"""The `workorders` command: serve, worker, migrate, seed-demo, token, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workorders.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+DEFAULT_OPENAPI_PATH = Path("openapi") / "openapi.json"
+
+
+async def _migrate(settings: Settings) -> None:
+    from workorders.db import Database
+    from workorders.migrate import upgrade
+
+    database = Database(settings)
+    try:
+        await upgrade(database.write_engine)
+    finally:
+        await database.dispose()
+
+
+def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(_migrate(settings))
+    print("database migrated to head")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from workorders.app import create_app
+
+    asyncio.run(_migrate(settings))
+    app = create_app(settings, run_workers=not args.no_workers)
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True)
+    return 0
+
+
+def cmd_worker(_args: argparse.Namespace, settings: Settings) -> int:
+    from workorders.clock import SystemClock
+    from workorders.db import Database
+    from workorders.workers.runner import Workers
+
+    async def run() -> None:
+        database = Database(settings)
+        try:
+            await Workers(database, settings, SystemClock()).run_forever()
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_seed_demo(_args: argparse.Namespace, settings: Settings) -> int:
+    from workorders.auth import mint_token
+    from workorders.clock import SystemClock
+    from workorders.db import Database
+    from workorders.domain.actors import Role
+    from workorders.domain.taxonomy import Department
+    from workorders.services import demo
+
+    now = SystemClock().now()
+
+    async def run() -> demo.DemoPeople:
+        await _migrate(settings)
+        database = Database(settings)
+        try:
+            async with database.writer() as session, session.begin():
+                if await demo.is_seeded(session):
+                    print("the demo community is already there; its tokens:\n")
+                    return await demo.load_people(session)
+                people = await demo.seed(session, settings, now)
+                print("demo community created; tokens to try it with:\n")
+                return people
+        finally:
+            await database.dispose()
+
+    people = asyncio.run(run())
+    rows: list[tuple[str, str]] = []
+    for member in people.staff.values():
+        role = Role(member.role) if member.role != "manager" else Role.MANAGER
+        dept = Department(member.department) if member.department else None
+        label = f"{member.role} {member.department or ''} {member.name}".replace("  ", " ")
+        rows.append((label, mint_token(settings, role=role, now=now, sub=member.id, dept=dept)))
+    for owner in people.owners:
+        rows.append((f"owner {owner.name}", mint_token(settings, role=Role.OWNER, now=now, sub=owner.id)))
+    rows.append(("admin", mint_token(settings, role=Role.ADMIN, now=now)))
+    for label, token in rows:
+        print(f"{label}\n  {token}")
+    print('\ntry: curl -H "Authorization: Bearer <token>" http://127.0.0.1:8000/v1/work-orders')
+    return 0
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from workorders.auth import mint_token
+    from workorders.clock import SystemClock
+    from workorders.domain.actors import Role
+    from workorders.domain.taxonomy import Department
+
+    try:
+        token = mint_token(
+            settings,
+            role=Role(args.role),
+            now=SystemClock().now(),
+            sub=args.sub,
+            dept=Department(args.dept) if args.dept else None,
+            prop=args.prop,
+            ttl=timedelta(seconds=args.ttl) if args.ttl else None,
+        )
+    except Exception as exc:  # the token rules' own message is the useful answer here
+        print(f"workorders token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def render_openapi() -> str:
+    from workorders.app import create_app
+
+    document = create_app(get_settings()).openapi()
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def cmd_openapi(args: argparse.Namespace, _settings: Settings) -> int:
+    path = Path(args.output)
+    rendered = render_openapi()
+    if args.check:
+        if not path.exists() or path.read_text(encoding="utf-8") != rendered:
+            print(f"{path} differs from what the app serves: run `workorders openapi`", file=sys.stderr)
+            return 1
+        print(f"{path} is up to date")
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(rendered, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workorders", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate, then serve the API (with the workers)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-workers", action="store_true", help="serve the API only")
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("worker", help="run the background workers alone").set_defaults(
+        handler=cmd_worker
+    )
+    commands.add_parser("migrate", help="apply the database migrations").set_defaults(
+        handler=cmd_migrate
+    )
+    commands.add_parser("seed-demo", help="load a demo community and print tokens").set_defaults(
+        handler=cmd_seed_demo
+    )
+
+    token = commands.add_parser("token", help="print a development token")
+    token.add_argument("--role", required=True, choices=["owner", "staff", "supervisor", "manager", "admin"])
+    token.add_argument("--dept", choices=["engineering", "security", "cleaning", "customer_service"])
+    token.add_argument("--sub", help="the owner's or staff member's id")
+    token.add_argument("--prop", help="the property id (default: default)")
+    token.add_argument("--ttl", type=int, help="lifetime in seconds")
+    token.set_defaults(handler=cmd_token)
+
+    openapi = commands.add_parser("openapi", help="write (or --check) the OpenAPI document")
+    openapi.add_argument("--check", action="store_true", help="fail when the file is stale")
+    openapi.add_argument("--output", default=str(DEFAULT_OPENAPI_PATH))
+    openapi.set_defaults(handler=cmd_openapi)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValueError as exc:
+        print(f"workorders: {exc}", file=sys.stderr)
+        return 2
+    return int(args.handler(args, settings))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

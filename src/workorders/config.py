@@ -1,0 +1,86 @@
+"""Every knob of the service, read from `WORKORDERS_*` environment variables (and a `.env` file)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"  # noqa: S105 - refused in production
+MIN_PRODUCTION_SECRET_BYTES = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+def _default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{Path('var') / 'workorders.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WORKORDERS_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = Field(default_factory=_default_database_url)
+    # PostgreSQL connection pool per process; SQLite serialises writers itself.
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    # How long a SQLite writer waits for the lock before giving up (milliseconds).
+    sqlite_busy_timeout_ms: int = 10_000
+    allow_sqlite_in_production: bool = False
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_algorithms: tuple[str, ...] = ("HS256",)
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    # Tokens minted by `workorders token` live this long unless --ttl says otherwise.
+    dev_token_ttl: timedelta = timedelta(hours=12)
+
+    webhook_allow_private_urls: bool = False
+    clock_interval: timedelta = timedelta(seconds=30)
+
+    max_body_bytes: int = 64 * 1024
+    idempotency_ttl: timedelta = timedelta(hours=24)
+    reopen_window: timedelta = timedelta(days=7)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        if not self.is_production:
+            return self
+        problems = []
+        if self.jwt_secret == DEV_JWT_SECRET:
+            problems.append("WORKORDERS_JWT_SECRET is the development secret")
+        elif len(self.jwt_secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+            problems.append(
+                f"WORKORDERS_JWT_SECRET is shorter than {MIN_PRODUCTION_SECRET_BYTES} bytes"
+            )
+        if self.is_sqlite and not self.allow_sqlite_in_production:
+            problems.append(
+                "WORKORDERS_DATABASE_URL is SQLite "
+                "(set WORKORDERS_ALLOW_SQLITE_IN_PRODUCTION=true to accept it)"
+            )
+        if problems:
+            raise ValueError("refusing to run in production: " + "; ".join(problems))
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

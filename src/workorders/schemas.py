@@ -1,0 +1,346 @@
+"""Request and response bodies, named by intent. Request bodies forbid unknown fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from workorders.domain.actors import ActorType
+from workorders.domain.lifecycle import Action, Status
+from workorders.domain.taxonomy import CATEGORIES, Channel, Department, Kind, Priority, Queue
+
+PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,18}[0-9]$"
+
+Phone = Annotated[str, Field(pattern=PHONE_PATTERN, examples=["13812345678"])]
+Reason = Annotated[str, Field(min_length=1, max_length=1000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=100)]
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _known_category(value: str | None) -> str | None:
+    if value is not None and value not in CATEGORIES:
+        raise ValueError(f"unknown category; one of: {', '.join(sorted(CATEGORIES))}")
+    return value
+
+
+Category = Annotated[str, AfterValidator(_known_category), Field(max_length=40)]
+
+
+class RequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResponseBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- work orders ---------------------------------------------------------------------------------
+
+
+class Location(RequestBody):
+    building: str | None = Field(None, max_length=40)
+    unit: str | None = Field(None, max_length=40)
+    room: str | None = Field(None, max_length=40)
+    area: str | None = Field(None, max_length=100, description="A public area, e.g. 地下车库")
+
+
+class TimeWindow(RequestBody):
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class WorkOrderCreate(RequestBody):
+    description: str = Field(min_length=1, max_length=2000)
+    title: str | None = Field(None, min_length=1, max_length=200)
+    category: Category | None = None
+    kind: Kind | None = None
+    location: Location | None = None
+    preferred_time: TimeWindow | None = None
+    contact_phone: Phone | None = None
+    # Staff filing on an owner's behalf; owners may not send these.
+    owner_id: Id | None = None
+    channel: Channel | None = None
+    priority: Priority | None = None
+
+
+class Reporter(BaseModel):
+    type: ActorType
+    id: str | None
+
+
+class RoutingInfo(BaseModel):
+    rule_id: str | None = None
+    rule_name: str | None = None
+    reason: str = ""
+
+
+class SlaInfo(BaseModel):
+    respond_by: datetime | None
+    start_by: datetime | None
+    resolve_by: datetime | None
+    responded_at: datetime | None
+    started_at: datetime | None
+    resolved_at: datetime | None
+    breached: list[str]
+
+
+class Rating(BaseModel):
+    score: int = Field(ge=1, le=5)
+    comment: str | None = None
+
+
+class LocationRead(BaseModel):
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    area: str | None = None
+
+
+class WorkOrderRead(BaseModel):
+    id: str
+    number: str
+    property_id: str
+    kind: Kind
+    category: str | None
+    title: str
+    description: str
+    location: LocationRead
+    preferred_time: dict[str, Any] | None
+    contact_phone: str | None = Field(
+        description="Whole for the owner and the assignee, masked (138****5678) for others"
+    )
+    status: Status
+    status_label: str
+    queue: Queue
+    priority: Priority
+    assignee_id: str | None
+    owner_id: str | None
+    reporter: Reporter
+    channel: str
+    escalation_level: int
+    parent_id: str | None
+    routing: RoutingInfo
+    sla: SlaInfo
+    rating: Rating | None
+    resolution: str | None
+    hold_reason: str | None
+    schedule_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    allowed_actions: list[Action]
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class WorkOrderPage(Page[WorkOrderRead]):
+    pass
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+
+class NoBody(RequestBody):
+    """Actions that need no parameters take `{}` (or no body at all)."""
+
+
+class RouteBody(RequestBody):
+    queue: Queue
+    priority: Priority | None = None
+    note: str | None = Field(None, max_length=1000)
+
+
+class AssignBody(RequestBody):
+    assignee_id: Id
+
+
+class ReasonBody(RequestBody):
+    reason: Reason
+
+
+class ResolveBody(RequestBody):
+    resolution: str = Field(min_length=1, max_length=2000)
+
+
+class ConfirmBody(RequestBody):
+    rating: int | None = Field(None, ge=1, le=5)
+    comment: str | None = Field(None, max_length=1000)
+
+
+# --- comments and events -------------------------------------------------------------------------
+
+
+class CommentCreate(RequestBody):
+    body: str = Field(min_length=1, max_length=4000)
+    visibility: Literal["public", "internal"] = "public"
+
+
+class CommentRead(ResponseBody):
+    id: str
+    work_order_id: str
+    author: Reporter
+    body: str
+    visibility: Literal["public", "internal"]
+    created_at: datetime
+
+
+class CommentList(BaseModel):
+    items: list[CommentRead]
+
+
+class EventActor(BaseModel):
+    type: ActorType
+    id: str | None
+
+
+class EventRead(BaseModel):
+    id: str
+    type: str
+    occurred_at: datetime
+    work_order_id: str | None
+    actor: EventActor
+    data: dict[str, Any]
+
+
+class EventList(BaseModel):
+    items: list[EventRead]
+
+
+# --- queues --------------------------------------------------------------------------------------
+
+
+class QueueSummary(BaseModel):
+    queue: Queue
+    label: str
+    open: int
+    unassigned: int
+    overdue: int
+
+
+class QueueList(BaseModel):
+    items: list[QueueSummary]
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+StaffRole = Literal["staff", "supervisor", "manager"]
+Skill = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class StaffCreate(RequestBody):
+    name: ShortText
+    department: Department | None = None
+    role: StaffRole
+    skills: list[Skill] = Field(default_factory=list, max_length=30)
+    on_duty: bool = True
+    max_open: int = Field(5, ge=0, le=100)
+    phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _department_unless_manager(self) -> Self:
+        if self.role != "manager" and self.department is None:
+            raise ValueError("department is required for staff and supervisors")
+        return self
+
+
+class StaffUpdate(RequestBody):
+    name: ShortText | None = None
+    department: Department | None = None
+    role: StaffRole | None = None
+    skills: list[Skill] | None = Field(None, max_length=30)
+    on_duty: bool | None = None
+    max_open: int | None = Field(None, ge=0, le=100)
+    phone: Phone | None = None
+
+
+class StaffRead(ResponseBody):
+    id: str
+    name: str
+    department: Department | None
+    role: StaffRole
+    skills: list[str]
+    on_duty: bool
+    max_open: int
+    phone: str | None
+
+
+class StaffPage(Page[StaffRead]):
+    pass
+
+
+# --- owners --------------------------------------------------------------------------------------
+
+
+class Unit(RequestBody):
+    building: str = Field(min_length=1, max_length=40)
+    unit: str | None = Field(None, max_length=40)
+    room: str = Field(min_length=1, max_length=40)
+
+
+class OwnerCreate(RequestBody):
+    name: ShortText
+    phone: Phone
+    units: list[Unit] = Field(default_factory=list, max_length=20)
+
+
+class OwnerUpdate(RequestBody):
+    name: ShortText | None = None
+    phone: Phone | None = None
+    units: list[Unit] | None = Field(None, max_length=20)
+
+
+class UnitRead(BaseModel):
+    building: str
+    unit: str | None = None
+    room: str
+
+
+class OwnerRead(BaseModel):
+    id: str
+    name: str
+    phone: str = Field(description="Masked (138****5678) unless read by the owner or revealed")
+    units: list[UnitRead]
+
+
+class OwnerPage(Page[OwnerRead]):
+    pass
+
+
+class RevealBody(RequestBody):
+    reason: Reason
+
+
+# --- problems ------------------------------------------------------------------------------------
+
+
+class ProblemFieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["/problems/invalid-transition"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemFieldError] | None = None
+    allowed_actions: list[Action] | None = None

@@ -1,0 +1,55 @@
+"""Comments on a work order: public ones the owner sees, internal ones only staff."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from workorders.db import new_id
+from workorders.domain.actors import Role
+from workorders.errors import Forbidden, ValidationFailed
+from workorders.models import Comment
+from workorders.services import events
+
+if TYPE_CHECKING:
+    from workorders.models import WorkOrder
+    from workorders.schemas import CommentCreate
+    from workorders.services.context import Context
+
+
+async def add(ctx: Context, order: WorkOrder, body: CommentCreate) -> Comment:
+    principal = ctx.principal
+    if principal.role is Role.OWNER and body.visibility != "public":
+        raise ValidationFailed.on("visibility", "owners can only post public comments")
+    if principal.role is Role.ADMIN:
+        raise Forbidden("the admin reads work orders but does not take part in them")
+    comment = Comment(
+        id=new_id("cmt"),
+        work_order_id=order.id,
+        author_type=principal.actor_type,
+        author_id=principal.sub,
+        body=body.body,
+        visibility=body.visibility,
+        created_at=ctx.now,
+    )
+    ctx.session.add(comment)
+    # The event says that a comment was made, not what it says: free text stays out of events.
+    events.record(
+        ctx.session,
+        order=order,
+        type="work_order.commented",
+        actor=principal,
+        at=ctx.now,
+        previous_status=order.status,
+        extra={"comment_id": comment.id, "visibility": body.visibility},
+    )
+    await ctx.session.flush()
+    return comment
+
+
+async def list_for(ctx: Context, order: WorkOrder) -> list[Comment]:
+    query = select(Comment).where(Comment.work_order_id == order.id)
+    if ctx.principal.role is Role.OWNER:
+        query = query.where(Comment.visibility == "public")
+    return list((await ctx.session.execute(query.order_by(Comment.seq))).scalars())

@@ -1,0 +1,120 @@
+"""A demo community: staff in every department, owners with units, and orders in several statuses.
+
+Everything goes through the same use cases as the API, so the demo data has real numbers, routing,
+deadlines and timelines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from workorders.auth import DEFAULT_PROPERTY
+from workorders.domain.actors import Principal, Role
+from workorders.domain.lifecycle import Action
+from workorders.domain.taxonomy import Department
+from workorders.models import Owner, Staff
+from workorders.schemas import Location, OwnerCreate, StaffCreate, Unit, WorkOrderCreate
+from workorders.services import directory, work_orders
+from workorders.services.context import Context
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from workorders.config import Settings
+
+ADMIN = Principal(Role.ADMIN, DEFAULT_PROPERTY)
+
+STAFF: tuple[tuple[str, Department | None, str, list[str]], ...] = (
+    ("王经理", None, "manager", []),
+    ("李客服主管", Department.CUSTOMER_SERVICE, "supervisor", []),
+    ("赵客服", Department.CUSTOMER_SERVICE, "staff", []),
+    ("张工程主管", Department.ENGINEERING, "supervisor", ["plumbing", "electrical"]),
+    ("刘师傅", Department.ENGINEERING, "staff", ["plumbing"]),
+    ("陈师傅", Department.ENGINEERING, "staff", ["electrical", "elevator"]),
+    ("孙秩序主管", Department.SECURITY, "supervisor", []),
+    ("周保安", Department.SECURITY, "staff", ["patrol"]),
+    ("吴保洁主管", Department.CLEANING, "supervisor", []),
+    ("郑保洁", Department.CLEANING, "staff", ["greening"]),
+)
+
+OWNERS: tuple[tuple[str, str, tuple[str, str, str]], ...] = (
+    ("林晓", "13812345678", ("3", "2", "1502")),
+    ("黄海", "13987654321", ("5", "1", "0801")),
+    ("何静", "13700001111", ("1", "1", "0302")),
+)
+
+
+@dataclass(frozen=True)
+class DemoPeople:
+    staff: dict[str, Staff]
+    owners: list[Owner]
+
+
+async def is_seeded(session: AsyncSession) -> bool:
+    count = await session.scalar(
+        select(func.count()).select_from(Staff).where(Staff.property_id == DEFAULT_PROPERTY)
+    )
+    return bool(count)
+
+
+async def load_people(session: AsyncSession) -> DemoPeople:
+    staff = (await session.execute(select(Staff).where(Staff.property_id == DEFAULT_PROPERTY))).scalars()
+    owners = (await session.execute(select(Owner).order_by(Owner.created_at, Owner.id))).scalars()
+    return DemoPeople(staff={s.name: s for s in staff}, owners=list(owners))
+
+
+async def seed(session: AsyncSession, settings: Settings, now: datetime) -> DemoPeople:
+    admin = Context(session, ADMIN, now, settings)
+    staff = {}
+    for name, department, role, skills in STAFF:
+        body = StaffCreate(name=name, department=department, role=role, skills=skills)
+        staff[name] = await directory.create_staff(admin, body)
+    manager = Context(session, Principal(Role.MANAGER, DEFAULT_PROPERTY), now, settings)
+    owners = []
+    for name, phone, (building, unit, room) in OWNERS:
+        body = OwnerCreate(name=name, phone=phone, units=[Unit(building=building, unit=unit, room=room)])
+        owners.append(await directory.create_owner(manager, body))
+
+    def as_staff(name: str) -> Context:
+        member = staff[name]
+        role = Role.SUPERVISOR if member.role == "supervisor" else Role.STAFF
+        dept = Department(member.department) if member.department else None
+        return Context(session, Principal(role, DEFAULT_PROPERTY, member.id, dept), now, settings)
+
+    def as_owner(owner: Owner) -> Context:
+        return Context(session, Principal(Role.OWNER, DEFAULT_PROPERTY, owner.id), now, settings)
+
+    def home(owner: Owner) -> Location:
+        unit = owner.units[0]
+        return Location(building=unit["building"], unit=unit["unit"], room=unit["room"])
+
+    lin, huang, he = owners
+    leak = await work_orders.create(
+        as_owner(lin), WorkOrderCreate(description="厨房水管漏水，地上都是水", location=home(lin))
+    )
+    for actor, action, params in (
+        ("刘师傅", Action.CLAIM, {}),
+        ("刘师傅", Action.START, {}),
+        ("刘师傅", Action.RESOLVE, {"resolution": "更换了厨房角阀和软管"}),
+    ):
+        leak = await work_orders.act(as_staff(actor), leak, action, params)
+    await work_orders.act(as_owner(lin), leak, Action.CONFIRM, {"rating": 5, "comment": "很及时"})
+
+    light = await work_orders.create(
+        as_owner(huang), WorkOrderCreate(description="楼道的声控灯坏了，晚上很黑", location=home(huang))
+    )
+    await work_orders.act(as_staff("张工程主管"), light, Action.ASSIGN, {"assignee_id": staff["陈师傅"].id})
+    await work_orders.create(
+        as_owner(he), WorkOrderCreate(description="楼下装修噪音太大，中午也不停", location=home(he))
+    )
+    await work_orders.create(
+        as_owner(huang), WorkOrderCreate(description="垃圾桶满了好几天没人清理", location=home(huang))
+    )
+    await work_orders.create(as_owner(lin), WorkOrderCreate(description="请问物业费可以开发票吗？"))
+    await work_orders.create(as_owner(he), WorkOrderCreate(description="能不能帮我看看这个东西怎么弄"))
+    return DemoPeople(staff=staff, owners=owners)

@@ -1,0 +1,123 @@
+"""Finding work orders: the filtered, paginated list and the per-queue counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, func, or_, select
+
+from workorders.domain.lifecycle import OPEN_STATUSES, Status
+from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
+from workorders.models import WorkOrder
+from workorders.services.pagination import Ordering, fetch_page
+from workorders.services.work_orders import visible_to
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from workorders.services.context import Context
+
+
+class Sort(StrEnum):
+    NEWEST = "-created_at"
+    OLDEST = "created_at"
+    PRIORITY = "priority"
+
+
+ORDERINGS = {
+    Sort.NEWEST: Ordering("-created_at", (WorkOrder.created_at, WorkOrder.id), descending=True),
+    Sort.OLDEST: Ordering("created_at", (WorkOrder.created_at, WorkOrder.id)),
+    # The queue's working order: most pressing first, then the one waiting longest.
+    Sort.PRIORITY: Ordering("priority", (WorkOrder.priority_rank, WorkOrder.created_at, WorkOrder.id)),
+}
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    statuses: list[Status] = field(default_factory=list)
+    queue: Queue | None = None
+    priority: Priority | None = None
+    category: str | None = None
+    assignee_id: str | None = None
+    owner_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = None
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def list_orders(
+    ctx: Context, where: OrderFilter, *, sort: Sort, limit: int, cursor: str | None
+) -> tuple[list[WorkOrder], str | None]:
+    query = select(WorkOrder).where(visible_to(ctx.principal))
+    if where.statuses:
+        query = query.where(WorkOrder.status.in_([str(s) for s in where.statuses]))
+    for column, value in (
+        (WorkOrder.queue, where.queue),
+        (WorkOrder.priority, where.priority),
+        (WorkOrder.category, where.category),
+        (WorkOrder.assignee_id, where.assignee_id),
+        (WorkOrder.owner_id, where.owner_id),
+    ):
+        if value is not None:
+            query = query.where(column == str(value))
+    if where.created_after is not None:
+        query = query.where(WorkOrder.created_at >= where.created_after)
+    if where.created_before is not None:
+        query = query.where(WorkOrder.created_at < where.created_before)
+    if where.q:
+        pattern = _like_pattern(where.q)
+        query = query.where(
+            or_(
+                WorkOrder.title.ilike(pattern, escape="\\"),
+                WorkOrder.description.ilike(pattern, escape="\\"),
+                WorkOrder.number.ilike(pattern, escape="\\"),
+            )
+        )
+    return await fetch_page(ctx.session, query, ORDERINGS[sort], limit=limit, cursor=cursor)
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    queue: Queue
+    label: str
+    open: int
+    unassigned: int
+    overdue: int
+
+
+async def queue_counts(ctx: Context) -> list[QueueCounts]:
+    """Open, unassigned and overdue orders per queue, among those the caller may see."""
+    is_open = WorkOrder.status.in_([str(s) for s in OPEN_STATUSES])
+    unassigned = and_(is_open, WorkOrder.assignee_id.is_(None))
+    overdue = and_(
+        is_open,
+        or_(
+            WorkOrder.resolve_by < ctx.now,
+            and_(WorkOrder.responded_at.is_(None), WorkOrder.respond_by < ctx.now),
+        ),
+    )
+    query = (
+        select(
+            WorkOrder.queue,
+            func.count().filter(is_open),
+            func.count().filter(unassigned),
+            func.count().filter(overdue),
+        )
+        .where(visible_to(ctx.principal), is_open)
+        .group_by(WorkOrder.queue)
+    )
+    counts = {row[0]: row[1:] for row in (await ctx.session.execute(query)).all()}
+    return [
+        QueueCounts(queue, QUEUE_LABELS[queue], *counts.get(str(queue), (0, 0, 0)))
+        for queue in Queue
+    ]
+
+
+

@@ -1,0 +1,82 @@
+"""Background work, run inside `workorders serve` or alone as `workorders worker`.
+
+Each job runs in its own transaction on a fixed interval and survives its own failures: a job that
+raises is logged and tried again at its next tick, never taking the process down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from workorders.services import idempotency
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from workorders.clock import Clock
+    from workorders.config import Settings
+    from workorders.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: timedelta
+    run: Callable[[AsyncSession, Clock], Awaitable[object]]
+
+
+async def _purge_idempotency_keys(session: AsyncSession, clock: Clock) -> int:
+    return await idempotency.purge_expired(session, clock.now())
+
+
+JOBS: tuple[Job, ...] = (
+    Job("purge-idempotency-keys", timedelta(minutes=10), _purge_idempotency_keys),
+)
+
+
+class Workers:
+    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def run_once(self, job: Job) -> None:
+        try:
+            async with self.db.writer() as session, session.begin():
+                outcome = await job.run(session, self.clock)
+            log.debug("job %s: %s", job.name, outcome)
+        except Exception:
+            log.exception("job %s failed; it runs again in %s", job.name, job.interval)
+
+    async def _loop(self, job: Job) -> None:
+        while True:
+            await self.run_once(job)
+            await asyncio.sleep(job.interval.total_seconds())
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._loop(job), name=job.name) for job in JOBS]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def run_forever(self) -> None:
+        self.start()
+        try:
+            await asyncio.gather(*self._tasks)
+        finally:
+            await self.stop()
