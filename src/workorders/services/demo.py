@@ -116,5 +116,5 @@ async def seed(session: AsyncSession, settings: Settings, now: datetime) -> Demo
         as_owner(huang), WorkOrderCreate(description="垃圾桶满了好几天没人清理", location=home(huang))
     )
     await work_orders.create(as_owner(lin), WorkOrderCreate(description="请问物业费可以开发票吗？"))
-    await work_orders.create(as_owner(he), WorkOrderCreate(description="能不能帮我看看这个东西怎么弄"))
+    await work_orders.create(as_owner(he), WorkOrderCreate(description="3栋楼下那个东西又不对了"))
     return DemoPeople(staff=staff, owners=owners)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import bindparam, tuple_
 
+from workorders.db import UTCDateTime
 from workorders.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def _decode(ordering: Ordering, cursor: str) -> list[Any]:
             raise ValueError("cursor of another ordering")
         decoded = []
         for column, value in zip(ordering.columns, values, strict=True):
-            if column.type.python_type is datetime:
+            if isinstance(column.type, UTCDateTime):
                 value = datetime.fromisoformat(value)
             decoded.append(value)
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
