@@ -141,7 +141,9 @@ MakeToken = Callable[..., str]
 
 @pytest.fixture
 def token(settings: Settings) -> MakeToken:
-    def make(role: str, sub: str | None = None, dept: str | None = None, prop: str | None = None) -> str:
+    def make(
+        role: str, sub: str | None = None, dept: str | None = None, prop: str | None = None
+    ) -> str:
         return mint_token(
             settings,
             role=Role(role),
@@ -222,6 +224,3 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for backend, counts in outcomes.items():
         summary = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "no tests"
         terminalreporter.write_line(f"{backend}: {summary}")
-
-
-

@@ -28,9 +28,7 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
-REQUESTS = Counter(
-    "workorders_http_requests_total", "HTTP requests", ["method", "route", "status"]
-)
+REQUESTS = Counter("workorders_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
     "workorders_http_request_duration_seconds", "HTTP request duration", ["method", "route"]
 )
@@ -67,7 +65,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return problem_response(400, "malformed-json", "Malformed request", "the body is not valid JSON")
+        return problem_response(
+            400, "malformed-json", "Malformed request", "the body is not valid JSON"
+        )
     fields = [{"field": _field_name(tuple(e.get("loc", ()))), "message": e["msg"]} for e in errors]
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
     return problem_response(

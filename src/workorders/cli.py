@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from datetime import timedelta
@@ -58,10 +59,8 @@ def cmd_worker(_args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await database.dispose()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -97,7 +96,9 @@ def cmd_seed_demo(_args: argparse.Namespace, settings: Settings) -> int:
         label = f"{member.role} {member.department or ''} {member.name}".replace("  ", " ")
         rows.append((label, mint_token(settings, role=role, now=now, sub=member.id, dept=dept)))
     for owner in people.owners:
-        rows.append((f"owner {owner.name}", mint_token(settings, role=Role.OWNER, now=now, sub=owner.id)))
+        rows.append(
+            (f"owner {owner.name}", mint_token(settings, role=Role.OWNER, now=now, sub=owner.id))
+        )
     rows.append(("admin", mint_token(settings, role=Role.ADMIN, now=now)))
     for label, token in rows:
         print(f"{label}\n  {token}")
@@ -140,7 +141,10 @@ def cmd_openapi(args: argparse.Namespace, _settings: Settings) -> int:
     rendered = render_openapi()
     if args.check:
         if not path.exists() or path.read_text(encoding="utf-8") != rendered:
-            print(f"{path} differs from what the app serves: run `workorders openapi`", file=sys.stderr)
+            print(
+                f"{path} differs from what the app serves: run `workorders openapi`",
+                file=sys.stderr,
+            )
             return 1
         print(f"{path} is up to date")
         return 0
@@ -171,8 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     token = commands.add_parser("token", help="print a development token")
-    token.add_argument("--role", required=True, choices=["owner", "staff", "supervisor", "manager", "admin"])
-    token.add_argument("--dept", choices=["engineering", "security", "cleaning", "customer_service"])
+    token.add_argument(
+        "--role", required=True, choices=["owner", "staff", "supervisor", "manager", "admin"]
+    )
+    token.add_argument(
+        "--dept", choices=["engineering", "security", "cleaning", "customer_service"]
+    )
     token.add_argument("--sub", help="the owner's or staff member's id")
     token.add_argument("--prop", help="the property id (default: default)")
     token.add_argument("--ttl", type=int, help="lifetime in seconds")

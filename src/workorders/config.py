@@ -11,7 +11,7 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"  # noqa: S105 - refused in production
+DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"
 MIN_PRODUCTION_SECRET_BYTES = 32
 
 

@@ -103,9 +103,7 @@ class ValidationFailed(ServiceError):
     title = "The request is not valid"
 
     def __init__(self, detail: str, errors: Sequence[FieldError] = ()) -> None:
-        super().__init__(
-            detail, errors=[{"field": e.field, "message": e.message} for e in errors]
-        )
+        super().__init__(detail, errors=[{"field": e.field, "message": e.message} for e in errors])
 
     @classmethod
     def on(cls, field: str, message: str) -> ValidationFailed:

@@ -73,9 +73,7 @@ async def test_token_claims_are_checked(
         {"role": "janitor", "sub": "x"},
     ):
         token = jwt.encode(claims | {"iat": now, "exp": now + 60}, settings.jwt_secret)
-        response = await client.get(
-            "/v1/work-orders", headers={"Authorization": f"Bearer {token}"}
-        )
+        response = await client.get("/v1/work-orders", headers={"Authorization": f"Bearer {token}"})
         assert_problem(response, 401)
 
 
@@ -212,7 +210,10 @@ async def test_list_filters_sorting_and_cursor(
     window = (
         await client.get(
             "/v1/work-orders",
-            params={"created_after": created[2]["created_at"], "created_before": created[4]["created_at"]},
+            params={
+                "created_after": created[2]["created_at"],
+                "created_before": created[4]["created_at"],
+            },
             headers=headers,
         )
     ).json()["items"]
@@ -252,7 +253,12 @@ async def test_queues_count_open_unassigned_and_overdue(
         "unassigned": 1,
         "overdue": 0,
     }
-    assert {q["queue"] for q in queues} == {"engineering", "security", "cleaning", "customer_service"}
+    assert {q["queue"] for q in queues} == {
+        "engineering",
+        "security",
+        "cleaning",
+        "customer_service",
+    }
     clock.advance(timedelta(days=4))
     queues = (await client.get("/v1/queues", headers=community.cs.headers)).json()["items"]
     assert next(q for q in queues if q["queue"] == "engineering")["overdue"] == 2

@@ -72,7 +72,9 @@ async def test_owner_records_are_created_and_updated_by_customer_service(
     assert_problem(bad_phone, 422)
     assert_problem(
         await client.post(
-            "/v1/owners", json={"name": "x", "phone": "13700001111"}, headers=community.guard.headers
+            "/v1/owners",
+            json={"name": "x", "phone": "13700001111"},
+            headers=community.guard.headers,
         ),
         403,
     )
@@ -82,11 +84,11 @@ async def test_owner_records_are_created_and_updated_by_customer_service(
     assert [o["id"] for o in found.json()["items"]] == [created.json()["id"]]
 
 
-async def test_staff_directory_permissions(
-    client: httpx.AsyncClient, community: Community
-) -> None:
+async def test_staff_directory_permissions(client: httpx.AsyncClient, community: Community) -> None:
     body = {"name": "新师傅", "department": "engineering", "role": "staff", "skills": ["plumbing"]}
-    by_supervisor = await client.post("/v1/staff", json=body, headers=community.eng_supervisor.headers)
+    by_supervisor = await client.post(
+        "/v1/staff", json=body, headers=community.eng_supervisor.headers
+    )
     assert by_supervisor.status_code == 201
     member = by_supervisor.json()
     assert member | {"id": "x"} == {
@@ -95,18 +97,26 @@ async def test_staff_directory_permissions(
     }  # fmt: skip
     other_department = body | {"department": "security"}
     assert_problem(
-        await client.post("/v1/staff", json=other_department, headers=community.eng_supervisor.headers),
+        await client.post(
+            "/v1/staff", json=other_department, headers=community.eng_supervisor.headers
+        ),
         403,
     )
     assert_problem(
         await client.post(
-            "/v1/staff", json=body | {"role": "supervisor"}, headers=community.eng_supervisor.headers
+            "/v1/staff",
+            json=body | {"role": "supervisor"},
+            headers=community.eng_supervisor.headers,
         ),
         403,
     )
-    assert_problem(await client.post("/v1/staff", json=body, headers=community.engineer.headers), 403)
     assert_problem(
-        await client.post("/v1/staff", json={"name": "x", "role": "staff"}, headers=community.admin.headers),
+        await client.post("/v1/staff", json=body, headers=community.engineer.headers), 403
+    )
+    assert_problem(
+        await client.post(
+            "/v1/staff", json={"name": "x", "role": "staff"}, headers=community.admin.headers
+        ),
         422,
     )
     # A staff member clocks themself off duty, but may not change their own department.
@@ -114,11 +124,15 @@ async def test_staff_directory_permissions(
     off = await client.patch(path, json={"on_duty": False}, headers=community.engineer.headers)
     assert off.status_code == 200 and off.json()["on_duty"] is False
     assert_problem(
-        await client.patch(path, json={"department": "security"}, headers=community.engineer.headers),
+        await client.patch(
+            path, json={"department": "security"}, headers=community.engineer.headers
+        ),
         403,
     )
     listed = await client.get(
-        "/v1/staff", params={"department": "engineering", "on_duty": "false"}, headers=community.cs.headers
+        "/v1/staff",
+        params={"department": "engineering", "on_duty": "false"},
+        headers=community.cs.headers,
     )
     assert [s["id"] for s in listed.json()["items"]] == [community.engineer.id]
     assert_problem(await client.get("/v1/staff", headers=community.owner.headers), 403)

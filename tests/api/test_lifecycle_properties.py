@@ -95,7 +95,9 @@ async def test_random_action_sequences_follow_the_table(
             assert after["version"] == before["version"] + 1
             assert events_after == events_before + 1
             targets = {
-                t.target for t in TRANSITIONS if t.action is action and before["status"] in t.sources
+                t.target
+                for t in TRANSITIONS
+                if t.action is action and before["status"] in t.sources
             }
             assert after["status"] in {str(t) for t in targets if t} | {before["status"]}
         else:

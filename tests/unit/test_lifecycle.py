@@ -67,7 +67,9 @@ def test_wrong_status_is_reported_before_permission() -> None:
     with pytest.raises(WrongStatus):
         decide(Action.START, CLEANER, order(Status.QUEUED), now=NOW, reopen_window=WINDOW)
     with pytest.raises(NotPermitted):
-        decide(Action.START, CLEANER, order(Status.ASSIGNED, "stf_e"), now=NOW, reopen_window=WINDOW)
+        decide(
+            Action.START, CLEANER, order(Status.ASSIGNED, "stf_e"), now=NOW, reopen_window=WINDOW
+        )
 
 
 def test_cancel_depends_on_status_and_role() -> None:

@@ -55,7 +55,9 @@ async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 def _context(request: Request, principal: Principal, session: AsyncSession) -> Context:
     state = request.app.state
-    return Context(session=session, principal=principal, now=state.clock.now(), settings=state.settings)
+    return Context(
+        session=session, principal=principal, now=state.clock.now(), settings=state.settings
+    )
 
 
 async def reading_context(

@@ -84,7 +84,9 @@ async def create_staff(
     )
 
 
-@router.get("/staff/{staff_id}", tags=["staff"], operation_id="getStaff", responses=problems(403, 404))
+@router.get(
+    "/staff/{staff_id}", tags=["staff"], operation_id="getStaff", responses=problems(403, 404)
+)
 async def get_staff(staff_id: StaffId, ctx: ReadContext) -> StaffRead:
     return presenters.staff(await directory.get_staff(ctx, staff_id))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-
 from workorders.domain.lifecycle import STATUS_LABELS, Status
 from workorders.schemas import (
     CommentRead,
@@ -131,6 +130,3 @@ def owner(ctx: Context, row: Owner, *, revealed: bool = False) -> OwnerRead:
         phone=row.phone if whole else mask_phone(row.phone),
         units=[UnitRead(**unit) for unit in row.units],
     )
-
-
-

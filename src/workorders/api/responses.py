@@ -21,4 +21,6 @@ COMMON = (400, 401, 413, 422)
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": _DESCRIPTIONS[status]} for status in sorted({*COMMON, *statuses})}
+    return {
+        status: {"description": _DESCRIPTIONS[status]} for status in sorted({*COMMON, *statuses})
+    }

@@ -124,7 +124,10 @@ async def list_work_orders(
     responses=problems(404),
 )
 async def get_work_order(
-    order: VisibleOrder, ctx: ReadContext, response: Response, accept_language: AcceptLanguage = None
+    order: VisibleOrder,
+    ctx: ReadContext,
+    response: Response,
+    accept_language: AcceptLanguage = None,
 ) -> WorkOrderRead:
     response.headers.update(_etag(order))
     return presenters.work_order(ctx, order, presenters.language(accept_language))
@@ -185,7 +188,12 @@ def _action_endpoint(
     action: Action, body_model: type[BaseModel]
 ) -> Callable[..., Awaitable[WorkOrderRead]]:
     async def take(
-        order: Any, ctx: Any, response: Response, body: BaseModel | None, if_match: str | None, lang: str | None
+        order: Any,
+        ctx: Any,
+        response: Response,
+        body: BaseModel | None,
+        if_match: str | None,
+        lang: str | None,
     ) -> WorkOrderRead:
         params = body.model_dump() if body is not None else {}
         updated = await work_orders.act(ctx, order, action, params, if_match=if_match)

@@ -112,7 +112,9 @@ class Transition:
     who: frozenset[Relation]
 
 
-def _t(action: Action, sources: set[Status], target: Status | None, who: set[Relation]) -> Transition:
+def _t(
+    action: Action, sources: set[Status], target: Status | None, who: set[Relation]
+) -> Transition:
     return Transition(action, frozenset(sources), target, frozenset(who))
 
 
@@ -286,6 +288,9 @@ def effects(
         case Action.CONFIRM:
             fields["closed_at"] = now
             if params.get("rating") is not None:
-                fields |= {"rating_score": params["rating"], "rating_comment": params.get("comment")}
+                fields |= {
+                    "rating_score": params["rating"],
+                    "rating_comment": params.get("comment"),
+                }
                 data["rating"] = params["rating"]
     return Change(fields=fields, event_data=data)

@@ -63,7 +63,9 @@ async def is_seeded(session: AsyncSession) -> bool:
 
 
 async def load_people(session: AsyncSession) -> DemoPeople:
-    staff = (await session.execute(select(Staff).where(Staff.property_id == DEFAULT_PROPERTY))).scalars()
+    staff = (
+        await session.execute(select(Staff).where(Staff.property_id == DEFAULT_PROPERTY))
+    ).scalars()
     owners = (await session.execute(select(Owner).order_by(Owner.created_at, Owner.id))).scalars()
     return DemoPeople(staff={s.name: s for s in staff}, owners=list(owners))
 
@@ -77,7 +79,9 @@ async def seed(session: AsyncSession, settings: Settings, now: datetime) -> Demo
     manager = Context(session, Principal(Role.MANAGER, DEFAULT_PROPERTY), now, settings)
     owners = []
     for name, phone, (building, unit, room) in OWNERS:
-        body = OwnerCreate(name=name, phone=phone, units=[Unit(building=building, unit=unit, room=room)])
+        body = OwnerCreate(
+            name=name, phone=phone, units=[Unit(building=building, unit=unit, room=room)]
+        )
         owners.append(await directory.create_owner(manager, body))
 
     def as_staff(name: str) -> Context:
@@ -106,14 +110,18 @@ async def seed(session: AsyncSession, settings: Settings, now: datetime) -> Demo
     await work_orders.act(as_owner(lin), leak, Action.CONFIRM, {"rating": 5, "comment": "很及时"})
 
     light = await work_orders.create(
-        as_owner(huang), WorkOrderCreate(description="楼道的声控灯坏了，晚上很黑", location=home(huang))
+        as_owner(huang),
+        WorkOrderCreate(description="楼道的声控灯坏了，晚上很黑", location=home(huang)),
     )
-    await work_orders.act(as_staff("张工程主管"), light, Action.ASSIGN, {"assignee_id": staff["陈师傅"].id})
+    await work_orders.act(
+        as_staff("张工程主管"), light, Action.ASSIGN, {"assignee_id": staff["陈师傅"].id}
+    )
     await work_orders.create(
         as_owner(he), WorkOrderCreate(description="楼下装修噪音太大，中午也不停", location=home(he))
     )
     await work_orders.create(
-        as_owner(huang), WorkOrderCreate(description="垃圾桶满了好几天没人清理", location=home(huang))
+        as_owner(huang),
+        WorkOrderCreate(description="垃圾桶满了好几天没人清理", location=home(huang)),
     )
     await work_orders.create(as_owner(lin), WorkOrderCreate(description="请问物业费可以开发票吗？"))
     await work_orders.create(as_owner(he), WorkOrderCreate(description="3栋楼下那个东西又不对了"))

@@ -39,9 +39,7 @@ def _require_staff_side(principal: Principal) -> None:
 def _may_manage(principal: Principal, department: str | None, role: str) -> bool:
     if principal.role in (Role.ADMIN, Role.MANAGER):
         return True
-    return (
-        principal.role is Role.SUPERVISOR and department == principal.dept and role == "staff"
-    )
+    return principal.role is Role.SUPERVISOR and department == principal.dept and role == "staff"
 
 
 async def get_staff(ctx: Context, staff_id: str) -> Staff:

@@ -62,9 +62,7 @@ class Reservation:
         self.row.response_headers = headers
 
 
-async def reserve(
-    ctx: Context, key: str, scope: str, body: Any
-) -> StoredResponse | Reservation:
+async def reserve(ctx: Context, key: str, scope: str, body: Any) -> StoredResponse | Reservation:
     """The stored answer for a repeated request, or a reservation to fill in for a new one."""
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationFailed.on(
@@ -94,7 +92,9 @@ async def reserve(
             )
         if row.response_status is None:  # only possible if a reservation was committed unfilled
             raise IdempotencyInProgress(f"a request with Idempotency-Key {key} is still running")
-        return StoredResponse(row.response_status, row.response_body or {}, row.response_headers or {})
+        return StoredResponse(
+            row.response_status, row.response_body or {}, row.response_headers or {}
+        )
     row = IdempotencyKey(
         principal=principal_key,
         key=key,

@@ -30,7 +30,9 @@ ORDERINGS = {
     Sort.NEWEST: Ordering("-created_at", (WorkOrder.created_at, WorkOrder.id), descending=True),
     Sort.OLDEST: Ordering("created_at", (WorkOrder.created_at, WorkOrder.id)),
     # The queue's working order: most pressing first, then the one waiting longest.
-    Sort.PRIORITY: Ordering("priority", (WorkOrder.priority_rank, WorkOrder.created_at, WorkOrder.id)),
+    Sort.PRIORITY: Ordering(
+        "priority", (WorkOrder.priority_rank, WorkOrder.created_at, WorkOrder.id)
+    ),
 }
 
 
@@ -118,6 +120,3 @@ async def queue_counts(ctx: Context) -> list[QueueCounts]:
         QueueCounts(queue, QUEUE_LABELS[queue], *counts.get(str(queue), (0, 0, 0)))
         for queue in Queue
     ]
-
-
-

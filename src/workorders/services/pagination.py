@@ -72,7 +72,10 @@ async def fetch_page(
     if cursor is not None:
         values = _decode(ordering, cursor)
         after = tuple_(
-            *(bindparam(None, v, type_=c.type) for c, v in zip(ordering.columns, values, strict=True))
+            *(
+                bindparam(None, v, type_=c.type)
+                for c, v in zip(ordering.columns, values, strict=True)
+            )
         )
         query = query.where(keys < after if ordering.descending else keys > after)
     order_by = [c.desc() if ordering.descending else c.asc() for c in ordering.columns]
