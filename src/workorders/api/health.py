@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from workorders.api.responses import problems
 from workorders.errors import ServiceUnavailable
-from workorders.migrate import current_revision, head_revision
+from workorders.migrate import current_revisions, head_revisions
 
 router = APIRouter(tags=["operations"])
 
@@ -38,13 +38,14 @@ async def readyz(request: Request) -> Readiness:
     db = request.app.state.db
     try:
         async with db.read_engine.connect() as connection:
-            revision = await connection.run_sync(current_revision)
+            revisions = await connection.run_sync(current_revisions)
     except Exception as exc:
         raise ServiceUnavailable(f"the database does not answer: {type(exc).__name__}") from None
-    head = head_revision()
-    if revision != head:
-        raise ServiceUnavailable(f"the database is at revision {revision}, the code needs {head}")
-    return Readiness(status="ready", database=db.dialect, revision=revision)
+    heads = head_revisions()
+    if revisions != heads:
+        have, need = ", ".join(sorted(revisions)) or "none", ", ".join(sorted(heads))
+        raise ServiceUnavailable(f"the database is at revision {have}, the code needs {need}")
+    return Readiness(status="ready", database=db.dialect, revision=", ".join(sorted(revisions)))
 
 
 @router.get(

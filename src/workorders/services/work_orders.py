@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from workorders.db import new_id
-from workorders.domain import lifecycle, routing, sla
+from workorders.domain import lifecycle, routing
 from workorders.domain.actors import Principal, Role
 from workorders.domain.lifecycle import Action, OrderFacts, Status
 from workorders.domain.taxonomy import Channel, Priority, Queue
@@ -23,7 +23,7 @@ from workorders.errors import (
     ValidationFailed,
 )
 from workorders.models import Event, Owner, Property, Staff, WorkOrder
-from workorders.services import events
+from workorders.services import events, placement
 from workorders.services.numbers import next_number
 
 if TYPE_CHECKING:
@@ -137,9 +137,9 @@ async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
         channel = body.channel or Channel.PHONE
 
     local_hour = ctx.now.astimezone(ZoneInfo(prop.timezone)).hour
-    decision = routing.route(_draft(body, local_hour))
+    decision = await placement.route(ctx, _draft(body, local_hour))
     priority = body.priority or decision.priority
-    deadlines = sla.deadlines(priority, ctx.now)
+    deadlines = await placement.deadlines(ctx, priority, decision.category, ctx.now)
     order = WorkOrder(
         id=new_id("wo"),
         property_id=prop.id,

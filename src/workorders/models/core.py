@@ -1,4 +1,4 @@
-"""ORM tables. Every schema change here comes with a migration under `migrations/versions/`."""
+"""The core tables: properties, the directory, work orders, comments, events, idempotency keys."""
 
 from __future__ import annotations
 
