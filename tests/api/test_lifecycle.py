@@ -379,6 +379,10 @@ async def test_comments_respect_visibility(
         headers=community.cs.headers,
     )
     assert public.status_code == internal.status_code == 201
+    one = await client.get(public.headers["Location"], headers=community.owner.headers)
+    assert one.json()["body"] == "今天下午清理"
+    hidden = await client.get(internal.headers["Location"], headers=community.owner.headers)
+    assert hidden.status_code == 404
     owner_internal = await client.post(
         base, json={"body": "x", "visibility": "internal"}, headers=community.owner.headers
     )

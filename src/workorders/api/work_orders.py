@@ -7,7 +7,7 @@ is a runtime value, and FastAPI reads endpoint annotations as objects.
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel
 
 from workorders.api import presenters
@@ -148,12 +148,22 @@ async def list_work_order_events(order: VisibleOrder, ctx: ReadContext) -> Event
     status_code=201,
     operation_id="createWorkOrderComment",
     summary="Comment on an order (owners see public comments only)",
+    response_model=CommentRead,
     responses=problems(403, 404),
 )
 async def create_work_order_comment(
-    order: VisibleOrderForUpdate, body: CommentCreate, ctx: WriteContext
-) -> CommentRead:
-    return presenters.comment(await comments.add(ctx, order, body))
+    order: VisibleOrderForUpdate,
+    body: CommentCreate,
+    ctx: WriteContext,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def create() -> tuple[BaseModel, str]:
+        comment = await comments.add(ctx, order, body)
+        return presenters.comment(comment), f"/v1/work-orders/{order.id}/comments/{comment.id}"
+
+    return await create_once(
+        ctx, idempotency_key, operation=f"comment:{order.id}", body=body, create=create
+    )
 
 
 @router.get(
@@ -164,6 +174,20 @@ async def create_work_order_comment(
 )
 async def list_work_order_comments(order: VisibleOrder, ctx: ReadContext) -> CommentList:
     return CommentList(items=[presenters.comment(c) for c in await comments.list_for(ctx, order)])
+
+
+@router.get(
+    "/{order_id}/comments/{comment_id}",
+    operation_id="getWorkOrderComment",
+    summary="One comment of an order",
+    responses=problems(404),
+)
+async def get_work_order_comment(
+    order: VisibleOrder,
+    ctx: ReadContext,
+    comment_id: Annotated[str, Path(max_length=64)],
+) -> CommentRead:
+    return presenters.comment(await comments.get(ctx, order, comment_id))
 
 
 # --- actions: one operation each, so that generated SDKs get `claimWorkOrder(...)` and friends ---

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from workorders.db import new_id
 from workorders.domain.actors import Role
-from workorders.errors import Forbidden, ValidationFailed
+from workorders.errors import Forbidden, NotFound, ValidationFailed
 from workorders.models import Comment
 from workorders.services import events
 
@@ -45,6 +45,16 @@ async def add(ctx: Context, order: WorkOrder, body: CommentCreate) -> Comment:
         extra={"comment_id": comment.id, "visibility": body.visibility},
     )
     await ctx.session.flush()
+    return comment
+
+
+async def get(ctx: Context, order: WorkOrder, comment_id: str) -> Comment:
+    query = select(Comment).where(Comment.work_order_id == order.id, Comment.id == comment_id)
+    if ctx.principal.role is Role.OWNER:
+        query = query.where(Comment.visibility == "public")
+    comment = (await ctx.session.execute(query)).scalar_one_or_none()
+    if comment is None:
+        raise NotFound(f"comment {comment_id} does not exist on work order {order.id}")
     return comment
 
 
