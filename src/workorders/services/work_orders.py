@@ -111,7 +111,7 @@ def _draft(body: WorkOrderCreate, local_hour: int) -> routing.Draft:
     return routing.Draft(
         description=body.description,
         title=body.title,
-        category=body.category,
+        category=str(body.category) if body.category else None,
         kind=body.kind,
         channel=str(body.channel or Channel.APP),
         building=location.building if location else None,
