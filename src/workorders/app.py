@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,7 +11,6 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workorders import __version__
@@ -22,16 +20,12 @@ from workorders.config import Settings, get_settings
 from workorders.db import Database
 from workorders.errors import ServiceError
 from workorders.limits import BodySizeLimit
+from workorders.metrics import RequestMetrics
 from workorders.workers.runner import Workers
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-
-REQUESTS = Counter("workorders_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram(
-    "workorders_http_request_duration_seconds", "HTTP request duration", ["method", "route"]
-)
 
 
 def problem_response(
@@ -115,18 +109,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
-def _metrics_middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Any) -> Any:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        LATENCY.labels(request.method, name).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, name, str(response.status_code)).inc()
-        return response
-
-
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, run_workers: bool = False
 ) -> FastAPI:
@@ -166,7 +148,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    _metrics_middleware(app)
+    app.add_middleware(RequestMetrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
