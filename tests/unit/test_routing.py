@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workorders.domain.routing import DEFAULT_RULES, Draft, Rule, Then, When, route
+from workorders.domain.dispatch import Strategy
+from workorders.domain.routing import DEFAULT_RULES, Draft, Pair, Rule, Then, When, route
 from workorders.domain.taxonomy import CATEGORIES, Kind, Priority, Queue
+from workorders.schemas.routing import RuleThen, RuleWhen, domain_rule, stored
 
 CASES_PATH = Path(__file__).parent.parent / "routing_cases.jsonl"
 
@@ -120,6 +122,64 @@ def test_nothing_matched_goes_to_customer_service_triage() -> None:
 def test_triage_keeps_a_known_category_and_drops_an_unknown_one() -> None:
     assert route(Draft(description="你好", category="noise"), []).category == "noise"
     assert route(Draft(description="你好", category="no-such-thing")).category is None
+
+
+def test_a_pair_matches_its_words_wherever_they_stand() -> None:
+    barking = _rule(
+        "barking", When(pairs=(Pair(("狗", "猫"), ("叫", "吠")),)), Then(Queue.SECURITY)
+    )
+
+    decision = route(Draft(description="楼下那只狗从早上一直叫到现在"), [barking])
+
+    assert decision.reason == "keywords 狗+叫 matched"
+    assert route(Draft(description="狗狗走丢了"), [barking]).triage  # a subject alone is not enough
+    assert route(Draft(description="有人一直在叫门"), [barking]).triage  # nor an action alone
+
+
+def test_a_keyword_or_a_pair_satisfies_the_text_condition() -> None:
+    rule = _rule(
+        "theft",
+        When(keywords=("被偷",), pairs=(Pair(("包裹",), ("拿走",)),)),
+        Then(Queue.SECURITY),
+    )
+
+    assert route(Draft(description="车被偷了"), [rule]).reason == "keyword 被偷 matched"
+    assert route(Draft(description="包裹让人拿走了"), [rule]).reason == "keywords 包裹+拿走 matched"
+
+
+def test_buildings_and_areas_restrict_a_rule_to_a_place() -> None:
+    rule = _rule(
+        "garage-b3",
+        When(buildings=("3", "5"), areas=("地下车库",)),
+        Then(Queue.SECURITY),
+    )
+
+    here = Draft(description="灯不亮", building="3", area="地下车库B区")
+    assert route(here, [rule]).reason == "building 3, area 地下车库"
+    assert route(Draft(description="灯不亮", building="4", area="地下车库"), [rule]).triage
+    assert route(Draft(description="灯不亮", building="3"), [rule]).triage
+
+
+def test_the_rule_says_how_to_dispatch_and_with_which_skills() -> None:
+    rule = _rule(
+        "lift",
+        When(keywords=("电梯",)),
+        Then(Queue.ENGINEERING, dispatch=Strategy.ROUND_ROBIN, skills=("elevator",)),
+    )
+
+    decision = route(Draft(description="电梯坏了"), [rule])
+
+    assert (decision.dispatch, decision.skills) == (Strategy.ROUND_ROBIN, ("elevator",))
+
+
+def test_default_rules_survive_storage_unchanged() -> None:
+    """Seeded rules are stored as the API's JSON and read back through its validation."""
+    for rule in DEFAULT_RULES:
+        when, then = (
+            stored(RuleWhen.from_domain(rule.when)),
+            stored(RuleThen.from_domain(rule.then)),
+        )
+        assert domain_rule(rule.id, rule.name, when, then) == rule
 
 
 # --- priority and kind ------------------------------------------------------------------------
@@ -299,6 +359,15 @@ def test_cross_topic_sentences(text: str, queue: Queue, priority: Priority) -> N
     decision = route(Draft(description=text))
 
     assert (decision.queue, decision.priority) == (queue, priority)
+
+
+def test_the_issues_three_examples() -> None:
+    noise = route(Draft(description="隔壁凌晨一点还在唱歌", local_hour=1))
+    assert (noise.queue, noise.category) == (Queue.SECURITY, "noise")
+    trapped = route(Draft(description="有人被关在电梯里了"))
+    assert (trapped.queue, trapped.priority) == (Queue.ENGINEERING, Priority.URGENT)
+    fee = route(Draft(description="物业费可以按季度交吗"))
+    assert (fee.queue, fee.category, fee.triage) == (Queue.CUSTOMER_SERVICE, "fees", False)
 
 
 def test_night_noise_says_it_was_at_night() -> None:

@@ -24,12 +24,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workorders.domain.dispatch import Strategy
 from workorders.domain.taxonomy import CATEGORIES, Kind, Priority, Queue
 
 
 @dataclass(frozen=True)
+class Pair:
+    """Two words that say something together wherever they stand: any subject and any action.
+
+    Owners put words between the thing and what it does ("狗整夜叫", "树枝被风刮断了"), so a
+    family of such sentences is one pair, not a list of every phrasing.
+    """
+
+    subjects: tuple[str, ...]
+    actions: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.subjects or not self.actions:
+            raise ValueError("a pair needs at least one subject and one action")
+
+
+@dataclass(frozen=True)
 class When:
-    """Conditions of a rule; every condition given must hold, and an empty When always holds."""
+    """Conditions of a rule; every condition given must hold, and an empty When always holds.
+
+    The text condition (keywords and pairs) holds when any keyword or any pair is found.
+    """
 
     categories: tuple[str, ...] = ()
     kinds: tuple[Kind, ...] = ()
@@ -37,6 +57,9 @@ class When:
     exclude_keywords: tuple[str, ...] = ()  # none of these may appear
     channels: tuple[str, ...] = ()
     hours: tuple[int, int] | None = None  # [start, end) local hours, may wrap midnight e.g. (22, 6)
+    pairs: tuple[Pair, ...] = ()
+    buildings: tuple[str, ...] = ()  # the location's building, one of these
+    areas: tuple[str, ...] = ()  # the location's public area contains one of these
 
     def __post_init__(self) -> None:
         # A rule stored with a bad window would silently never (or always) match; refuse it early.
@@ -46,7 +69,9 @@ class When:
                 raise ValueError(
                     f"hours must be [start, end) within 0-24, start != end: {self.hours}"
                 )
-        if any(not word.strip() for word in (*self.keywords, *self.exclude_keywords)):
+        words = (*self.keywords, *self.exclude_keywords, *self.buildings, *self.areas)
+        words += tuple(w for pair in self.pairs for w in (*pair.subjects, *pair.actions))
+        if any(not word.strip() for word in words):
             raise ValueError("an empty keyword would match every request")
 
 
@@ -56,6 +81,8 @@ class Then:
     priority: Priority | None = None  # None: keep the computed/default priority
     category: str | None = None
     kind: Kind | None = None
+    dispatch: Strategy | None = None  # None: the queue's own strategy
+    skills: tuple[str, ...] = ()  # automatic dispatch only considers staff with all of these
 
 
 @dataclass(frozen=True)
@@ -84,6 +111,10 @@ class UrgentSign:
 
 def _w(words: str) -> tuple[str, ...]:
     return tuple(words.split())
+
+
+def _pair(subjects: str, actions: str) -> Pair:
+    return Pair(_w(subjects), _w(actions))
 
 
 U, H, N, L = Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW
@@ -170,14 +201,18 @@ _NOT_A_THROWER = _w("瓷砖 外墙 墙皮 雨棚 树 广告牌 空调外机")
 
 
 def _emergency(
-    family: str, queue: Queue, category: str, extra_unless: tuple[str, ...] = ()
+    family: str,
+    queue: Queue,
+    category: str,
+    extra_unless: tuple[str, ...] = (),
+    skills: tuple[str, ...] = (),
 ) -> Rule:
     sign = _SIGN[family]
     return Rule(
         id=f"default-emergency-{family.replace('_', '-')}",
         name=sign.name,
         when=When(keywords=sign.words, exclude_keywords=NOT_NOW + sign.unless + extra_unless),
-        then=Then(queue, U, category),
+        then=Then(queue, U, category, skills=skills),
     )
 
 
@@ -198,6 +233,8 @@ _NOISE = _w(
 )
 # Machines make noise too; those are engineering's.
 _MACHINE = _w("电梯 水泵 变压器 风机 异响 管道 水管")
+# An animal and its sound, however far apart: "狗整夜叫", "猫半夜一直在嚎".
+_ANIMAL_NOISE = _pair("狗 犬 猫", "叫 吠 嚎")
 
 
 def _rule(
@@ -210,10 +247,11 @@ def _rule(
     categories: tuple[str, ...] = (),
     kinds: tuple[Kind, ...] = (),
     hours: tuple[int, int] | None = None,
+    pairs: tuple[Pair, ...] = (),
 ) -> Rule:
     keywords = _w(words) if isinstance(words, str) else words
     excludes = _w(unless) if isinstance(unless, str) else unless
-    when = When(categories, kinds, keywords, excludes, hours=hours)
+    when = When(categories, kinds, keywords, excludes, hours=hours, pairs=pairs)
     return Rule(f"default-{id}", name, when, then)
 
 
@@ -228,7 +266,7 @@ def _ask(category: str) -> Then:
 
 DEFAULT_RULES: tuple[Rule, ...] = (
     # 1. emergencies
-    _emergency("entrapment", ENG, "elevator"),
+    _emergency("entrapment", ENG, "elevator", skills=("elevator",)),
     _emergency("gas", ENG, "gas"),
     _emergency("sparks", ENG, "electrical"),
     # Guards are first responders and staff the fire control room; smoking wires are engineering's.
@@ -308,6 +346,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         Then(SEC, H, "safety"),
         "被偷 偷走 偷了 被盗 失窃 小偷 偷东西 偷车 不见了 丢失 顺走",
         unless="门禁卡 停车卡",
+        # Something that can be carried off, and someone carrying it: "有人偷拿包裹".
+        pairs=(
+            _pair(
+                "包裹 快递 外卖 东西 自行车 单车 电动车 电瓶 钱包 手机 花盆 鞋",
+                "偷 盗 拿走 顺走 被拿",
+            ),
+        ),
     ),
     _rule("fight", "打架斗殴", Then(SEC, H, "dispute"), "打架 打起来 斗殴 动手 打人 群殴 扭打"),
     _rule(
@@ -316,6 +361,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         Then(SEC, H, "safety"),
         "陌生人 陌生男 陌生女 不认识 推销 传单 发广告 卖保险 挨家挨户 挨个 敲门 可疑 鬼鬼祟祟 "
         "转来转去 尾随 翻墙 翻围墙 爬墙 翻进 爬进",
+        unless="翻新 翻修 翻起 起皮",
+        pairs=(_pair("墙 围栏 栅栏 护栏 大门", "翻 爬进 爬过 爬上来 爬出"),),
     ),
     _rule(
         "ac-fault",
@@ -330,6 +377,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         Then(ENG, H, "building"),
         "楼上漏水 楼上漏 楼上渗 天花板滴 天花板漏 天花板渗 天花板湿 吊顶滴 吊顶漏 往下滴 顶上漏 "
         "屋顶漏 楼顶漏 房顶漏 顶层漏 渗水 渗漏 往里渗 防水 漏到楼下 漏到我家 漏雨 进水",
+    ),
+    # A planned outage is news customer service gives out, not a fault to send someone to.
+    _rule(
+        "outage-notice",
+        "停水停电通知",
+        _ask("inquiry"),
+        pairs=(_pair("通知 公告 计划 预计 安排", "停水 停电 停气 停暖 断水 断电 来水 来电"),),
     ),
     _rule(
         "power-outage",
@@ -404,7 +458,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         Then(CLN, N, "pests"),
         "老鼠 蟑螂 章螂 蚊子 苍蝇 蚂蚁 白蚁 虫子 马蜂 蜂窝 臭虫 跳蚤 蛇 飞蛾",
     ),
-    _rule("fallen-tree", "树木倒伏", Then(CLN, H, "greening"), "树倒 刮倒 大树倒 树枝断 断枝 倒伏"),
+    _rule(
+        "fallen-tree",
+        "树木倒伏",
+        Then(CLN, H, "greening"),
+        "树倒 刮倒 大树倒 树枝断 断枝 倒伏",
+        pairs=(_pair("树 枝", "断 倒 折"),),
+    ),
     _rule(
         "snow-ice",
         "积雪结冰",
@@ -446,6 +506,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "宠物管理",
         Then(SEC, N, "safety"),
         "不拴绳 没拴绳 不牵绳 没牵绳 遛狗 大狗 烈性犬 狗咬 咬人",
+        pairs=(_pair("狗 犬", "追 扑 咬 吓"),),
     ),
     _rule(
         "hoarding",
@@ -467,8 +528,11 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         (*_NOISE, *_w("声音 动静 响")),
         unless=_MACHINE,
         hours=(22, 6),
+        pairs=(_ANIMAL_NOISE,),
     ),
-    _rule("noise", "噪音扰民", Then(SEC, N, "noise"), _NOISE, unless=_MACHINE),
+    _rule(
+        "noise", "噪音扰民", Then(SEC, N, "noise"), _NOISE, unless=_MACHINE, pairs=(_ANIMAL_NOISE,)
+    ),
     # 6d. cleaning
     _rule(
         "hygiene",
@@ -492,7 +556,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "消防栓 消火栓 灭火器 烟感 烟雾报警 喷淋 消防管 消防水 应急灯 安全出口 疏散指示 消防报警 "
         "消防设施 水带 防火门",
     ),
-    _rule("elevator", "电梯故障", Then(ENG, N, "elevator"), "电梯 轿厢 扶梯 电题 电提 梯控"),
+    # Lifts are special equipment: only certified staff (特种设备作业人员) may work on them.
+    _rule(
+        "elevator",
+        "电梯故障",
+        Then(ENG, N, "elevator", skills=("elevator",)),
+        "电梯 轿厢 扶梯 电题 电提 梯控",
+    ),
     _rule("gas", "燃气设施", Then(ENG, N, "gas"), "燃气 煤气 天然气 液化气 燃汽 然气 灶 点不着"),
     _rule("heating", "供暖", Then(ENG, N, "heating"), "暖气 暖器 供暖 地暖 采暖 不热 锅炉"),
     _rule("air-conditioning", "空调", Then(ENG, N, "air_conditioning"), "空调 新风 冷气 风机盘管"),

@@ -23,6 +23,7 @@ from workorders.domain.default_rules import (
     FAULT,
     NOT_NOW,
     URGENT_SIGNS,
+    Pair,
     Rule,
     Then,
     UrgentSign,
@@ -33,7 +34,9 @@ from workorders.domain.taxonomy import CATEGORIES, Kind, Priority, Queue
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["DEFAULT_RULES", "Decision", "Draft", "Rule", "Then", "When", "route"]
+    from workorders.domain.dispatch import Strategy
+
+__all__ = ["DEFAULT_RULES", "Decision", "Draft", "Pair", "Rule", "Then", "When", "route"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class Decision:
     rule_id: str | None
     rule_name: str | None
     reason: str  # human-readable, e.g. "keyword 漏水 matched" or "no rule matched"
+    dispatch: Strategy | None = None  # the rule's dispatch strategy; None: the queue's
+    skills: tuple[str, ...] = ()
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -113,6 +118,8 @@ def route(draft: Draft, rules: Sequence[Rule] = DEFAULT_RULES) -> Decision:
             rule_id=rule.id,
             rule_name=rule.name,
             reason=reason,
+            dispatch=then.dispatch,
+            skills=then.skills,
         )
 
     kind = stated or Kind.REPAIR
@@ -146,13 +153,24 @@ def _explain_match(when: When, draft: Draft, text: str, stated: Kind | None) -> 
         if draft.channel not in when.channels:
             return None
         parts.append(f"channel {draft.channel}")
-    if any(_norm(word) in text for word in when.exclude_keywords):
-        return None
-    if when.keywords:
-        hit = next((word for word in when.keywords if _norm(word) in text), None)
+    if when.buildings:
+        building = _norm(draft.building or "")
+        if not building or building not in {_norm(b) for b in when.buildings}:
+            return None
+        parts.append(f"building {draft.building}")
+    if when.areas:
+        area = _norm(draft.area or "")
+        hit = next((a for a in when.areas if area and _norm(a) in area), None)
         if hit is None:
             return None
-        parts.append(f"keyword {hit} matched")
+        parts.append(f"area {hit}")
+    if any(_norm(word) in text for word in when.exclude_keywords):
+        return None
+    if when.keywords or when.pairs:
+        found = _text_hit(when, text)
+        if found is None:
+            return None
+        parts.append(found)
     reason = ", ".join(parts) or "rule applies to every request"
     if when.hours is not None:
         if draft.local_hour is None or not _in_window(draft.local_hour, when.hours):
@@ -161,6 +179,23 @@ def _explain_match(when: When, draft: Draft, text: str, stated: Kind | None) -> 
         window = f"({start:02d}:00-{end:02d}:00)"
         reason += f" at night {window}" if start > end else f" within {window}"
     return reason
+
+
+def _text_hit(when: When, text: str) -> str | None:
+    """How the text condition holds: a keyword, else a pair of words anywhere in the text."""
+    hit = _first_in(when.keywords, text)
+    if hit is not None:
+        return f"keyword {hit} matched"
+    for pair in when.pairs:
+        subject = _first_in(pair.subjects, text)
+        action = _first_in(pair.actions, text) if subject is not None else None
+        if action is not None:
+            return f"keywords {subject}+{action} matched"
+    return None
+
+
+def _first_in(words: Sequence[str], text: str) -> str | None:
+    return next((word for word in words if _norm(word) in text), None)
 
 
 def _in_window(hour: int, hours: tuple[int, int]) -> bool:

@@ -1,0 +1,58 @@
+"""The routing preview: what the property's rules would do with a draft, stored nowhere."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from workorders.domain import routing
+from workorders.domain.actors import Role
+from workorders.domain.taxonomy import Channel
+from workorders.errors import Forbidden
+from workorders.models import Property
+from workorders.schemas.routing import RoutingPreview, RuleRef
+from workorders.services import dispatch, placement
+
+if TYPE_CHECKING:
+    from workorders.schemas.routing import RoutingPreviewBody
+    from workorders.services.context import Context
+
+
+async def preview(ctx: Context, body: RoutingPreviewBody) -> RoutingPreview:
+    if ctx.principal.role is Role.OWNER:
+        raise Forbidden("the routing preview is for staff, the manager and the admin")
+    prop = await ctx.session.get(Property, ctx.principal.property_id)
+    if prop is None:
+        raise Forbidden(f"property {ctx.principal.property_id} does not exist")
+    at = body.at or ctx.now
+    location = body.location
+    draft = routing.Draft(
+        description=body.description,
+        title=body.title,
+        category=body.category,
+        kind=body.kind,
+        channel=str(body.channel or Channel.APP),
+        building=location.building if location else None,
+        area=location.area if location else None,
+        local_hour=at.astimezone(ZoneInfo(prop.timezone)).hour,
+    )
+    decision = await placement.route(ctx, draft)
+    strategy = None
+    if not decision.triage:
+        strategy = decision.dispatch or await dispatch.queue_strategy(ctx, decision.queue)
+    rule = (
+        RuleRef(id=decision.rule_id, name=decision.rule_name or "")
+        if decision.rule_id is not None
+        else None
+    )
+    return RoutingPreview(
+        queue=decision.queue,
+        priority=body.priority or decision.priority,
+        category=decision.category,
+        kind=decision.kind,
+        status="triage" if decision.triage else "queued",
+        rule=rule,
+        reason=decision.reason,
+        dispatch=strategy,
+        skills=list(decision.skills),
+    )
