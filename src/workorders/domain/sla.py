@@ -1,11 +1,40 @@
-"""Deadlines: how long an order of a given priority may wait to be responded to, started and resolved."""
+"""Deadlines: how long an order may wait to be responded to, started and resolved; when the clock warns,
+when a deadline is breached, how pauses move it, and whom an escalation reaches. Pure: time passed in."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from workorders.domain.taxonomy import Priority
+from workorders.domain.taxonomy import Kind, Priority
+
+if TYPE_CHECKING:
+    from workorders.domain.calendar import WorkingCalendar
+
+WARNING_AT = 0.8  # of a deadline's window
+
+
+class Deadline(StrEnum):
+    RESPOND = "respond"
+    START = "start"
+    RESOLVE = "resolve"
+
+
+class Firing(StrEnum):
+    WARNING = "warning"
+    BREACH = "breach"
+    # A high-priority complaint goes to the manager as soon as the clock sees it.
+    COMPLAINT_ESCALATION = "complaint_escalation"
+
+
+class Audience(StrEnum):
+    """Who an escalation reaches."""
+
+    SUPERVISOR = "supervisor"
+    MANAGER = "manager"
 
 
 @dataclass(frozen=True)
@@ -13,6 +42,8 @@ class Targets:
     respond_within: timedelta
     start_within: timedelta
     resolve_within: timedelta
+    # Count only the property's working hours (when it has a calendar); otherwise around the clock.
+    use_calendar: bool = False
 
 
 @dataclass(frozen=True)
@@ -26,15 +57,135 @@ class Deadlines:
 DEFAULT_TARGETS: dict[Priority, Targets] = {
     Priority.URGENT: Targets(timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=4)),
     Priority.HIGH: Targets(timedelta(minutes=30), timedelta(hours=2), timedelta(hours=24)),
-    Priority.NORMAL: Targets(timedelta(hours=2), timedelta(hours=24), timedelta(days=3)),
-    Priority.LOW: Targets(timedelta(hours=24), timedelta(days=3), timedelta(days=7)),
+    Priority.NORMAL: Targets(
+        timedelta(hours=2), timedelta(hours=24), timedelta(days=3), use_calendar=True
+    ),
+    Priority.LOW: Targets(
+        timedelta(hours=24), timedelta(days=3), timedelta(days=7), use_calendar=True
+    ),
 }
 
 
-def deadlines(priority: Priority, created_at: datetime) -> Deadlines:
-    targets = DEFAULT_TARGETS[priority]
+def add_time(start: datetime, span: timedelta, calendar: WorkingCalendar | None) -> datetime:
+    """`span` after `start`: working time on `calendar`, or plain time without one."""
+    return calendar.add(start, span) if calendar is not None else start + span
+
+
+def time_between(start: datetime, end: datetime, calendar: WorkingCalendar | None) -> timedelta:
+    return calendar.working_time(start, end) if calendar is not None else end - start
+
+
+def deadlines(
+    targets: Targets, created_at: datetime, calendar: WorkingCalendar | None = None
+) -> Deadlines:
+    """The deadlines of an order created at `created_at`; `calendar` counts only when the targets
+    use it."""
+    counted = calendar if targets.use_calendar else None
     return Deadlines(
-        respond_by=created_at + targets.respond_within,
-        start_by=created_at + targets.start_within,
-        resolve_by=created_at + targets.resolve_within,
+        respond_by=add_time(created_at, targets.respond_within, counted),
+        start_by=add_time(created_at, targets.start_within, counted),
+        resolve_by=add_time(created_at, targets.resolve_within, counted),
     )
+
+
+def pause_span(
+    paused_at: datetime, resumed_at: datetime, calendar: WorkingCalendar | None
+) -> timedelta:
+    """How far a pause moves the unmet deadlines: the (working) time the order spent on hold."""
+    return time_between(paused_at, resumed_at, calendar)
+
+
+@dataclass(frozen=True)
+class SlaState:
+    """An order's clock: its due times, which were met, the time it spent paused, its calendar."""
+
+    created_at: datetime
+    due: Mapping[Deadline, datetime | None]
+    met: Mapping[Deadline, datetime | None]
+    paused: timedelta = timedelta(0)
+    calendar: WorkingCalendar | None = None
+
+    def warning_at(self, deadline: Deadline) -> datetime | None:
+        """80% of the deadline's window, the window being the time not spent on hold."""
+        due = self.due[deadline]
+        if due is None:
+            return None
+        window = time_between(self.created_at, due, self.calendar) - self.paused
+        if window <= timedelta(0):
+            return due
+        return add_time(self.created_at, self.paused + window * WARNING_AT, self.calendar)
+
+    def unmet(self) -> list[Deadline]:
+        return [d for d in Deadline if self.due[d] is not None and self.met[d] is None]
+
+
+Fired = Collection[tuple[Deadline, Firing]]
+
+
+def due_firings(state: SlaState, now: datetime, fired: Fired) -> list[tuple[Deadline, Firing]]:
+    """What the clock must fire now. A warning whose breach is also due is dropped: after an outage
+    the breach says it all."""
+    due: list[tuple[Deadline, Firing]] = []
+    for deadline in state.unmet():
+        due_at = state.due[deadline]
+        assert due_at is not None
+        if (deadline, Firing.BREACH) in fired:
+            continue
+        if now >= due_at:
+            due.append((deadline, Firing.BREACH))
+            continue
+        warn_at = state.warning_at(deadline)
+        if warn_at is not None and now >= warn_at and (deadline, Firing.WARNING) not in fired:
+            due.append((deadline, Firing.WARNING))
+    return due
+
+
+def next_check(state: SlaState, fired: Fired) -> datetime | None:
+    """The next moment anything can fire for this order (None: nothing left to watch)."""
+    moments = []
+    for deadline in state.unmet():
+        if (deadline, Firing.BREACH) in fired:
+            continue
+        due_at = state.due[deadline]
+        assert due_at is not None
+        warn_at = state.warning_at(deadline)
+        if (deadline, Firing.WARNING) not in fired and warn_at is not None:
+            moments.append(warn_at)
+        moments.append(due_at)
+    return min(moments, default=None)
+
+
+def escalates_at_once(kind: str, priority: str) -> bool:
+    """A complaint of high priority goes to the manager at once (the manager handles major
+    complaints)."""
+    return kind == Kind.COMPLAINT and priority in (Priority.URGENT, Priority.HIGH)
+
+
+def audience(escalation_level: int, priority: str) -> Audience:
+    """Level 1 reaches the department's supervisor, level 2 and beyond the manager; emergencies
+    (urgent orders) reach the manager from the first escalation."""
+    if escalation_level >= 2 or priority == Priority.URGENT:
+        return Audience.MANAGER
+    return Audience.SUPERVISOR
+
+
+MANAGER_LEVEL = 2
+
+
+class ReturnVisitReason(StrEnum):
+    POLICY = "policy"
+    LOW_RATING = "low_rating"
+
+
+LOW_RATING = 2  # a rating at or below this opens a follow-up
+
+
+def return_visit_reason(policy: str, rating: int | None) -> ReturnVisitReason | None:
+    """Why customer service calls the owner back after an order closed, if at all: a poor rating
+    always; otherwise as the property's policy says (`always`, `unrated`: when the owner gave no
+    rating, `never`)."""
+    if rating is not None and rating <= LOW_RATING:
+        return ReturnVisitReason.LOW_RATING
+    if policy == "always" or (policy == "unrated" and rating is None):
+        return ReturnVisitReason.POLICY
+    return None

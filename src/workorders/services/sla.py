@@ -1,0 +1,252 @@
+"""Deadline policies and settings per property, the deadlines of a new order, and the pause a hold
+puts on an order's clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from workorders.db import new_id
+from workorders.domain import calendar as calendars
+from workorders.domain import sla
+from workorders.domain.actors import Role
+from workorders.domain.taxonomy import Priority
+from workorders.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workorders.models import SlaPolicy, SlaSettings
+from workorders.services.pagination import Ordering, fetch_page
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from workorders.domain.calendar import WorkingCalendar
+    from workorders.models import WorkOrder
+    from workorders.schemas.sla import SlaPolicyCreate, SlaPolicyUpdate, SlaSettingsUpdate
+    from workorders.services.context import Context
+
+POLICY_ORDER = Ordering("policy", [SlaPolicy.created_at, SlaPolicy.id])
+
+
+async def insert_once(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: True when this call inserted the row, False when a row with
+    the same key exists (or a concurrent transaction inserted it first and committed)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    key = next(iter(model.__table__.primary_key.columns))
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing().returning(key)
+    return (await session.execute(statement)).first() is not None
+
+
+# --- seeding and lookup -----------------------------------------------------------------------------
+
+
+async def ensure_seeded(session: AsyncSession, property_id: str, now: datetime) -> None:
+    """Give a property that has never had deadline settings the default policy per priority. The
+    settings row is the marker; whoever inserts it seeds, so concurrent requests seed once."""
+    if await session.get(SlaSettings, property_id) is not None:
+        return
+    marker = {"property_id": property_id, "return_visit_policy": "unrated", "updated_at": now}
+    if not await insert_once(session, SlaSettings, marker):
+        return
+    for priority, targets in sla.DEFAULT_TARGETS.items():
+        session.add(_policy_row(property_id, priority, None, targets, now))
+    await session.flush()
+
+
+def _policy_row(
+    property_id: str, priority: str, category: str | None, targets: sla.Targets, now: datetime
+) -> SlaPolicy:
+    return SlaPolicy(
+        id=new_id("sla"),
+        property_id=property_id,
+        priority=str(priority),
+        category=category,
+        respond_within_s=int(targets.respond_within.total_seconds()),
+        start_within_s=int(targets.start_within.total_seconds()),
+        resolve_within_s=int(targets.resolve_within.total_seconds()),
+        use_calendar=targets.use_calendar,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def targets_of(policy: SlaPolicy) -> sla.Targets:
+    return sla.Targets(
+        respond_within=timedelta(seconds=policy.respond_within_s),
+        start_within=timedelta(seconds=policy.start_within_s),
+        resolve_within=timedelta(seconds=policy.resolve_within_s),
+        use_calendar=policy.use_calendar,
+    )
+
+
+async def targets_for(
+    session: AsyncSession, property_id: str, priority: str, category: str | None
+) -> sla.Targets:
+    """The property's targets for an order: its category's policy, else its priority's, else the
+    defaults (a property whose manager deleted the priority's policy)."""
+    rows = (
+        await session.execute(
+            select(SlaPolicy).where(
+                SlaPolicy.property_id == property_id, SlaPolicy.priority == str(priority)
+            )
+        )
+    ).scalars()
+    by_category = {row.category: row for row in rows}
+    chosen = by_category.get(category) if category is not None else None
+    chosen = chosen or by_category.get(None)
+    return targets_of(chosen) if chosen else sla.DEFAULT_TARGETS[Priority(priority)]
+
+
+async def calendar_for(session: AsyncSession, property_id: str) -> WorkingCalendar | None:
+    settings = await session.get(SlaSettings, property_id)
+    if settings is None or settings.calendar is None:
+        return None
+    return calendars.from_data(settings.calendar)
+
+
+async def deadlines_for(
+    session: AsyncSession,
+    property_id: str,
+    priority: str,
+    category: str | None,
+    created_at: datetime,
+) -> sla.Deadlines:
+    await ensure_seeded(session, property_id, created_at)
+    targets = await targets_for(session, property_id, priority, category)
+    calendar = await calendar_for(session, property_id) if targets.use_calendar else None
+    return sla.deadlines(targets, created_at, calendar)
+
+
+# --- pauses -----------------------------------------------------------------------------------------
+
+
+def pause(order: WorkOrder, now: datetime) -> None:
+    """The order went on hold: its clocks stop now."""
+    order.paused_at = now
+
+
+async def resume(session: AsyncSession, order: WorkOrder, now: datetime) -> None:
+    """The order left hold: every unmet deadline moves by the (working) time spent on hold."""
+    if order.paused_at is None:
+        return
+    targets = await targets_for(session, order.property_id, order.priority, order.category)
+    calendar = await calendar_for(session, order.property_id) if targets.use_calendar else None
+    span = sla.pause_span(order.paused_at, now, calendar)
+    for due, met in (
+        ("respond_by", order.responded_at),
+        ("start_by", order.started_at),
+        ("resolve_by", order.resolved_at),
+    ):
+        current = getattr(order, due)
+        if current is not None and met is None:
+            setattr(order, due, sla.add_time(current, span, calendar))
+    order.paused_seconds = (order.paused_seconds or 0) + int(span.total_seconds())
+    order.paused_at = None
+
+
+# --- policies ---------------------------------------------------------------------------------------
+
+
+def _require_manager(ctx: Context) -> None:
+    if ctx.principal.role not in (Role.MANAGER, Role.ADMIN):
+        raise Forbidden("deadline policies are set by the manager")
+
+
+def _require_staff_side(ctx: Context) -> None:
+    if not ctx.principal.is_staff_side:
+        raise Forbidden("deadline policies are for staff")
+
+
+async def list_policies(
+    ctx: Context, *, limit: int, cursor: str | None
+) -> tuple[list[SlaPolicy], str | None]:
+    _require_staff_side(ctx)
+    await ensure_seeded(ctx.session, ctx.principal.property_id, ctx.now)
+    query = select(SlaPolicy).where(SlaPolicy.property_id == ctx.principal.property_id)
+    return await fetch_page(ctx.session, query, POLICY_ORDER, limit=limit, cursor=cursor)
+
+
+async def get_policy(ctx: Context, policy_id: str) -> SlaPolicy:
+    policy = await ctx.session.get(SlaPolicy, policy_id)
+    if policy is None or policy.property_id != ctx.principal.property_id:
+        raise NotFound(f"SLA policy {policy_id} does not exist")
+    _require_staff_side(ctx)
+    return policy
+
+
+async def create_policy(ctx: Context, body: SlaPolicyCreate) -> SlaPolicy:
+    _require_manager(ctx)
+    await ensure_seeded(ctx.session, ctx.principal.property_id, ctx.now)
+    targets = sla.Targets(
+        body.respond_within, body.start_within, body.resolve_within, body.use_calendar
+    )
+    row = _policy_row(ctx.principal.property_id, body.priority, body.category, targets, ctx.now)
+    if not await insert_once(ctx.session, SlaPolicy, _columns(row)):
+        which = f"{body.priority} / {body.category}" if body.category else str(body.priority)
+        raise Conflict(f"a policy for {which} exists already: change that one")
+    return await get_policy(ctx, row.id)
+
+
+def _columns(row: SlaPolicy) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in SlaPolicy.__table__.columns}
+
+
+async def update_policy(ctx: Context, policy: SlaPolicy, body: SlaPolicyUpdate) -> SlaPolicy:
+    _require_manager(ctx)
+    changes = body.model_dump(exclude_unset=True)
+    for name in ("respond_within", "start_within", "resolve_within", "use_calendar"):
+        if name in changes and changes[name] is None:
+            raise ValidationFailed.on(name, "cannot be cleared")
+    for name in ("respond_within", "start_within", "resolve_within"):
+        if name in changes:
+            setattr(policy, f"{name}_s", int(changes[name].total_seconds()))
+    if "use_calendar" in changes:
+        policy.use_calendar = changes["use_calendar"]
+    windows = (policy.respond_within_s, policy.start_within_s, policy.resolve_within_s)
+    if list(windows) != sorted(windows):
+        raise ValidationFailed.on(
+            "resolve_within", "respond_within <= start_within <= resolve_within must hold"
+        )
+    policy.updated_at = ctx.now
+    await ctx.session.flush()
+    return policy
+
+
+async def delete_policy(ctx: Context, policy: SlaPolicy) -> None:
+    _require_manager(ctx)
+    await ctx.session.delete(policy)
+    await ctx.session.flush()
+
+
+# --- settings ---------------------------------------------------------------------------------------
+
+
+async def get_settings(ctx: Context) -> SlaSettings:
+    _require_staff_side(ctx)
+    await ensure_seeded(ctx.session, ctx.principal.property_id, ctx.now)
+    settings = await ctx.session.get(SlaSettings, ctx.principal.property_id)
+    assert settings is not None
+    return settings
+
+
+async def update_settings(ctx: Context, body: SlaSettingsUpdate) -> SlaSettings:
+    _require_manager(ctx)
+    settings = await get_settings(ctx)
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    if "return_visit_policy" in changes:
+        if changes["return_visit_policy"] is None:
+            raise ValidationFailed.on("return_visit_policy", "cannot be cleared")
+        settings.return_visit_policy = changes["return_visit_policy"]
+    if "calendar" in changes:
+        if changes["calendar"] is not None:
+            try:
+                calendars.from_data(changes["calendar"])
+            except (ValueError, KeyError) as exc:
+                raise ValidationFailed.on("calendar", str(exc)) from None
+        settings.calendar = changes["calendar"]
+    settings.updated_at = ctx.now
+    await ctx.session.flush()
+    return settings

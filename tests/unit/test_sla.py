@@ -1,0 +1,151 @@
+"""Deadlines without a database: policies, the working calendar, warnings, breaches, pauses, escalation."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from workorders.domain import calendar as calendars
+from workorders.domain import sla
+from workorders.domain.calendar import WorkingCalendar
+from workorders.domain.sla import Audience, Deadline, Firing, SlaState
+from workorders.domain.taxonomy import Priority
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+OFFICE = ((time(8, 30), time(12)), (time(13, 30), time(17, 30)))
+# 2026-11-30 is a Monday.
+CALENDAR = WorkingCalendar(
+    timezone=SHANGHAI,
+    hours=dict.fromkeys(range(5), OFFICE),
+    holidays=frozenset({date(2026, 12, 2)}),
+    workdays=frozenset({date(2026, 12, 5)}),
+)
+
+
+def local(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def test_default_urgent_order_must_be_answered_within_15_minutes() -> None:
+    created = datetime(2026, 11, 28, 3, tzinfo=UTC)
+    due = sla.deadlines(sla.DEFAULT_TARGETS[Priority.URGENT], created, CALENDAR)
+    assert due.respond_by - created == timedelta(minutes=15)
+    assert due.resolve_by - created == timedelta(hours=4)  # urgent work ignores the calendar
+
+
+def test_calendar_skips_lunch_nights_weekends_and_holidays() -> None:
+    # 11:30 Monday + 1 h: half an hour before lunch, half an hour after it.
+    assert CALENDAR.add(local(30, 11, 30), timedelta(hours=1)) == local(30, 14, 0)
+    # Friday 17:00 + 1 h: Monday 09:00.
+    assert CALENDAR.add(local(27, 17), timedelta(hours=1)) == local(30, 9)
+    # Tuesday 17:00 + 1 h: Wednesday is a holiday, so Thursday 09:00.
+    assert CALENDAR.add(local(1, 17, month=12), timedelta(hours=1)) == local(3, 9, month=12)
+    # Friday 17:00 + 1 h when Saturday is a make-up workday (调休): Saturday 09:00.
+    assert CALENDAR.add(local(4, 17, month=12), timedelta(hours=1)) == local(5, 9, month=12)
+    # Sunday night + 30 min: Monday 09:00.
+    assert CALENDAR.add(local(29, 23), timedelta(minutes=30)) == local(30, 9)
+
+
+def test_working_time_counts_only_working_hours() -> None:
+    assert CALENDAR.working_time(local(30, 8), local(30, 20)) == timedelta(hours=7, minutes=30)
+    assert CALENDAR.working_time(local(28, 0), local(29, 23)) == timedelta(0)  # a weekend
+
+
+def test_calendar_from_its_stored_form() -> None:
+    stored = {
+        "timezone": "Asia/Shanghai",
+        "hours": {"mon": [["09:00", "18:00"]]},
+        "holidays": ["2026-12-07"],
+        "workdays": ["2026-12-05"],
+    }
+    loaded = calendars.from_data(stored)
+    assert loaded.periods(date(2026, 11, 30)) == ((time(9), time(18)),)
+    assert loaded.periods(date(2026, 12, 1)) == ()
+    assert loaded.periods(date(2026, 12, 7)) == ()
+    assert loaded.periods(date(2026, 12, 5)) == ((time(9), time(18)),)
+    with pytest.raises(ValueError, match="working hours"):
+        calendars.from_data({"hours": {}})
+
+
+def _state(paused: timedelta = timedelta(0), responded: bool = False) -> SlaState:
+    created = datetime(2026, 11, 28, 0, tzinfo=UTC)
+    return SlaState(
+        created_at=created,
+        due={
+            Deadline.RESPOND: created + timedelta(minutes=100),
+            Deadline.START: created + timedelta(hours=10),
+            Deadline.RESOLVE: created + timedelta(hours=20) + paused,
+        },
+        met={
+            Deadline.RESPOND: created + timedelta(minutes=5) if responded else None,
+            Deadline.START: None,
+            Deadline.RESOLVE: None,
+        },
+        paused=paused,
+    )
+
+
+def test_warning_at_80_percent_then_breach_each_once() -> None:
+    state = _state()
+    start = state.created_at
+    assert sla.due_firings(state, start + timedelta(minutes=79), set()) == []
+    assert sla.next_check(state, set()) == start + timedelta(minutes=80)
+    warned = sla.due_firings(state, start + timedelta(minutes=80), set())
+    assert warned == [(Deadline.RESPOND, Firing.WARNING)]
+    fired = set(warned)
+    assert sla.due_firings(state, start + timedelta(minutes=99), fired) == []
+    assert sla.next_check(state, fired) == start + timedelta(minutes=100)
+    breached = sla.due_firings(state, start + timedelta(minutes=100), fired)
+    assert breached == [(Deadline.RESPOND, Firing.BREACH)]
+    fired |= set(breached)
+    assert sla.next_check(state, fired) == start + timedelta(hours=8)  # the start warning
+
+
+def test_a_late_look_fires_the_breach_without_a_stale_warning() -> None:
+    state = _state()
+    late = state.created_at + timedelta(hours=2)
+    assert sla.due_firings(state, late, set()) == [(Deadline.RESPOND, Firing.BREACH)]
+
+
+def test_met_deadlines_are_not_watched() -> None:
+    state = _state(responded=True)
+    assert Deadline.RESPOND not in state.unmet()
+    assert sla.next_check(state, set()) == state.created_at + timedelta(hours=8)
+
+
+def test_pause_excluded_from_the_warning_window() -> None:
+    # 20 h to resolve, 5 h spent on hold: the resolve deadline moved by 5 h, and the warning comes
+    # after 16 h of work plus the 5 h pause.
+    state = _state(paused=timedelta(hours=5))
+    assert state.warning_at(Deadline.RESOLVE) == state.created_at + timedelta(hours=21)
+
+
+def test_pause_span_counts_working_time_on_a_calendar() -> None:
+    assert sla.pause_span(local(30, 17), local(1, 9, month=12), CALENDAR) == timedelta(hours=1)
+    assert sla.pause_span(local(30, 17), local(1, 9, month=12), None) == timedelta(hours=16)
+
+
+def test_escalation_reaches_supervisor_then_manager() -> None:
+    assert sla.audience(1, Priority.NORMAL) is Audience.SUPERVISOR
+    assert sla.audience(2, Priority.NORMAL) is Audience.MANAGER
+    assert sla.audience(1, Priority.URGENT) is Audience.MANAGER
+    assert sla.escalates_at_once("complaint", "high")
+    assert not sla.escalates_at_once("complaint", "normal")
+    assert not sla.escalates_at_once("repair", "urgent")
+
+
+@pytest.mark.parametrize(
+    ("policy", "rating", "reason"),
+    [
+        ("always", 5, sla.ReturnVisitReason.POLICY),
+        ("unrated", None, sla.ReturnVisitReason.POLICY),
+        ("unrated", 4, None),
+        ("never", None, None),
+        ("never", 2, sla.ReturnVisitReason.LOW_RATING),
+        ("always", 1, sla.ReturnVisitReason.LOW_RATING),
+    ],
+)
+def test_return_visit_reason(policy: str, rating: int | None, reason: object) -> None:
+    assert sla.return_visit_reason(policy, rating) == reason
