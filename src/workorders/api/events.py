@@ -1,0 +1,98 @@
+"""`/v1/events`: the event feed, as pages and as a live Server-Sent Events stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from workorders.api import presenters
+from workorders.api.deps import CurrentPrincipal, ReadContext
+from workorders.api.responses import problems
+from workorders.schemas.events import EventPage
+from workorders.services import feed
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+After = Annotated[
+    str | None, Query(max_length=128, description="`next_cursor` of the last page (or an SSE id)")
+]
+Types = Annotated[
+    list[str] | None,
+    Query(alias="type", max_length=64, description="Event types (repeatable); `work_order.*` too"),
+]
+WorkOrderId = Annotated[str | None, Query(max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size (max 200)")]
+
+
+@router.get(
+    "",
+    operation_id="listEvents",
+    summary="The events of the orders this caller may see, oldest first, from a cursor",
+    responses=problems(),
+)
+async def list_events(
+    ctx: ReadContext,
+    after: After = None,
+    types: Types = None,
+    work_order_id: WorkOrderId = None,
+    limit: Limit = 50,
+) -> EventPage:
+    rows, next_cursor = await feed.list_for(
+        ctx, after=after, types=types or [], work_order_id=work_order_id, limit=limit
+    )
+    return EventPage(items=[presenters.event(row) for row in rows], next_cursor=next_cursor)
+
+
+async def _stream_start(
+    request: Request,
+    principal: CurrentPrincipal,
+    after: After = None,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", max_length=128, include_in_schema=True)
+    ] = None,
+) -> feed.Position:
+    """Where the stream starts, settled before it opens (a bad cursor is a 422, not a broken
+    stream): after `Last-Event-ID` or `after`, else at the events committed from now on."""
+    cursor = last_event_id or after
+    if cursor:
+        return feed.Position.decode(cursor, "Last-Event-ID" if last_event_id else "after")
+    async with request.app.state.db.reader() as session, session.begin():
+        return await feed.head(session, feed.visible_events(principal))
+
+
+@router.get(
+    "/stream",
+    operation_id="streamEvents",
+    summary="The same events as Server-Sent Events, as they commit (heartbeat `: keep-alive`)",
+    response_class=EventSourceResponse,
+    responses=problems(),
+)
+async def stream_events(
+    request: Request,
+    principal: CurrentPrincipal,
+    start: Annotated[feed.Position, Depends(_stream_start)],
+    types: Types = None,
+    work_order_id: WorkOrderId = None,
+) -> AsyncIterable[ServerSentEvent]:
+    settings = request.app.state.settings
+    events = feed.stream(
+        request.app.state.db,
+        request.app.state.event_signal,
+        principal,
+        start=start,
+        where=feed.principal_filter(principal, types=types or [], work_order_id=work_order_id),
+        heartbeat=settings.feed_heartbeat_interval.total_seconds(),
+        poll=settings.feed_poll_interval.total_seconds(),
+    )
+    async for event in events:
+        if event is None:
+            yield ServerSentEvent(comment="keep-alive")
+            continue
+        yield ServerSentEvent(
+            id=feed.position_of(event).encode(),
+            event=event.type,
+            raw_data=presenters.event(event).model_dump_json(),
+        )

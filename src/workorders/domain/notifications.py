@@ -1,0 +1,190 @@
+"""Who hears of an event in their inbox, and in what words. Pure: the caller supplies the people.
+
+Customer service hears of every change in the property; the owner of their own order, in words meant
+for them (Chinese, built on the owner-facing status labels); the assignee and the department's
+supervisor of assignments and escalations; the manager of escalations and missed deadlines. Nobody is
+told of what they did themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from workorders.domain.lifecycle import STATUS_LABELS, Status
+
+LABELS = STATUS_LABELS["zh"]
+
+
+class Reason(StrEnum):
+    OWNER = "owner"
+    ASSIGNEE = "assignee"
+    SUPERVISOR = "supervisor"
+    CUSTOMER_SERVICE = "customer_service"
+    MANAGER = "manager"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    type: str  # "owner" or "staff"
+    id: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    recipient: Recipient
+    reason: Reason
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The people around one order, looked up by the caller."""
+
+    owner_id: str | None
+    customer_service: Sequence[str]
+    supervisors: Sequence[str]  # of the order's queue
+    managers: Sequence[str]
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    type: str
+    actor_type: str
+    actor_id: str | None
+    data: Mapping[str, Any]
+
+
+# What staff read: the event in a few words.
+STAFF_WORDS = {
+    "work_order.created": "新工单",
+    "work_order.routed": "已转派",
+    "work_order.assigned": "已指派",
+    "work_order.claimed": "已接单",
+    "work_order.declined": "被退回队列",
+    "work_order.started": "开始处理",
+    "work_order.held": "暂停处理",
+    "work_order.resumed": "恢复处理",
+    "work_order.resolved": "已处理完毕",
+    "work_order.confirmed": "业主已确认",
+    "work_order.closed": "已关闭",
+    "work_order.reopened": "重新打开",
+    "work_order.cancelled": "已取消",
+    "work_order.escalated": "已升级",
+    "work_order.commented": "有新评论",
+    "work_order.sla_warning": "即将超时",
+    "work_order.sla_breached": "已超时",
+}
+
+# What the owner reads: only what changes for them, never internal steps (routing between queues,
+# escalations, deadlines).
+OWNER_WORDS = {
+    "work_order.created": "您的工单 {number} 已提交，当前状态：{label}。",
+    "work_order.assigned": "已为您的工单 {number} 安排工作人员，当前状态：{label}。",
+    "work_order.claimed": "工作人员已接单，您的工单 {number} 当前状态：{label}。",
+    "work_order.started": "工作人员已开始处理您的工单 {number}。",
+    "work_order.held": "您的工单 {number} 暂停处理，我们会尽快恢复。",
+    "work_order.resumed": "您的工单 {number} 已恢复处理。",
+    "work_order.resolved": "您的工单 {number} 已处理完毕，请确认处理结果并评价。",
+    "work_order.confirmed": "您的工单 {number} 已完成，感谢您的配合。",
+    "work_order.closed": "您的工单 {number} 已完成，感谢您的配合。",
+    "work_order.reopened": "您的工单 {number} 已重新受理，我们会再次处理。",
+    "work_order.cancelled": "您的工单 {number} 已取消。",
+    "work_order.commented": "物业工作人员回复了您的工单 {number}。",
+}
+
+# Events the assignee and the queue's supervisor must act on or know of.
+ASSIGNEE_EVENTS = frozenset(
+    {
+        "work_order.assigned",
+        "work_order.escalated",
+        "work_order.reopened",
+        "work_order.cancelled",
+        "work_order.commented",
+        "work_order.sla_warning",
+        "work_order.sla_breached",
+    }
+)
+SUPERVISOR_EVENTS = frozenset(
+    {
+        "work_order.created",
+        "work_order.routed",
+        "work_order.declined",
+        "work_order.reopened",
+        "work_order.assigned",
+        "work_order.claimed",
+        "work_order.escalated",
+        "work_order.sla_breached",
+    }
+)
+MANAGER_EVENTS = frozenset({"work_order.escalated", "work_order.sla_breached"})
+
+
+def _label(data: Mapping[str, Any]) -> str:
+    try:
+        return LABELS[Status(data.get("status"))]
+    except ValueError:
+        return str(data.get("status") or "")
+
+
+def owner_notice(event: EventFacts) -> tuple[str, str] | None:
+    """The owner's title and text for `event`, or None when it is not theirs to hear."""
+    data = event.data
+    if event.type == "work_order.commented" and (
+        data.get("visibility") != "public" or event.actor_type == "owner"
+    ):
+        return None
+    if event.type == "work_order.routed" and data.get("previous_status") != Status.TRIAGE:
+        return None
+    template = OWNER_WORDS.get(event.type)
+    if event.type == "work_order.routed":
+        template = "您的工单 {number} 已受理，当前状态：{label}。"
+    if template is None:
+        return None
+    label = _label(data)
+    return f"工单{label}", template.format(number=data.get("number", ""), label=label)
+
+
+def staff_notice(event: EventFacts) -> tuple[str, str]:
+    data = event.data
+    words = STAFF_WORDS.get(event.type, event.type)
+    number = data.get("number", "")
+    detail = f"（{data['deadline']}）" if data.get("deadline") else ""
+    return (
+        f"{number} {words}",
+        f"工单 {number} {words}{detail}，当前状态：{_label(data)}，队列：{data.get('queue')}。",
+    )
+
+
+def notices(event: EventFacts, audience: Audience) -> list[Notice]:
+    """One notice per person who must act on or know of `event`, with the first reason that applies."""
+    if not event.type.startswith("work_order."):
+        return []
+    out: dict[Recipient, Notice] = {}
+    actor = Recipient("owner" if event.actor_type == "owner" else "staff", event.actor_id or "")
+
+    def add(recipients: Iterable[Recipient], reason: Reason, words: tuple[str, str]) -> None:
+        for recipient in recipients:
+            if recipient != actor and recipient not in out:
+                out[recipient] = Notice(recipient, reason, *words)
+
+    owner_words = owner_notice(event)
+    if audience.owner_id and owner_words:
+        add([Recipient("owner", audience.owner_id)], Reason.OWNER, owner_words)
+    staff_words = staff_notice(event)
+    assignee = event.data.get("assignee_id")
+    if assignee and event.type in ASSIGNEE_EVENTS:
+        add([Recipient("staff", assignee)], Reason.ASSIGNEE, staff_words)
+    if event.type in SUPERVISOR_EVENTS:
+        add((Recipient("staff", s) for s in audience.supervisors), Reason.SUPERVISOR, staff_words)
+    add(
+        (Recipient("staff", s) for s in audience.customer_service),
+        Reason.CUSTOMER_SERVICE,
+        staff_words,
+    )
+    if event.type in MANAGER_EVENTS:
+        add((Recipient("staff", s) for s in audience.managers), Reason.MANAGER, staff_words)
+    return list(out.values())

@@ -1,0 +1,259 @@
+"""The event feed: a position-ordered read of the events table that never skips a late commit.
+
+PostgreSQL hands out `seq` values at insert, but transactions commit in any order: a reader that
+remembered "up to seq 41" would never see a seq 40 committed a moment later. So the feed is ordered by
+`(txid, seq)`, the writing transaction's id first, and a read only returns events whose transaction is
+older than the oldest transaction still in flight (`pg_snapshot_xmin`). Every event that can still
+appear belongs to a transaction at or above that horizon, hence after every position handed out.
+On SQLite writers are serialised, so `seq` order is commit order.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, true, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from workorders.domain.actors import Principal, Role
+from workorders.errors import ValidationFailed
+from workorders.models import Event, FeedConsumer, WorkOrder
+from workorders.services.work_orders import visible_to
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from workorders.db import Database
+    from workorders.services.context import Context
+    from workorders.services.live import EventSignal
+
+MAX_SEQ = 2**63 - 1
+STREAM_BATCH = 200
+HELD_BACK_PAUSE = 0.05
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in the feed: after the event `(txid, seq)`; txid is 0 on SQLite."""
+
+    txid: int
+    seq: int
+
+    def encode(self) -> str:
+        return base64.urlsafe_b64encode(f"{self.txid}.{self.seq}".encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str, field: str = "after") -> Position:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            txid, seq = raw.split(".")
+            return cls(int(txid), int(seq))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ValidationFailed.on(field, "not a cursor the event feed handed out") from None
+
+
+START = Position(-1, -1)
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[Event]
+    next: Position
+    # Committed events exist beyond the horizon: a follower should look again shortly.
+    held_back: bool
+
+
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def visible_events(principal: Principal) -> ColumnElement[bool]:
+    """The events of the orders `principal` may see (API.md: each caller sees its orders' events)."""
+    if principal.sees_whole_property:
+        return Event.property_id == principal.property_id
+    return Event.work_order_id.in_(select(WorkOrder.id).where(visible_to(principal)))
+
+
+def type_filter(types: Sequence[str]) -> ColumnElement[bool]:
+    """Exact types, or `prefix.*` wildcards."""
+    conditions: list[ColumnElement[bool]] = []
+    for name in types:
+        if name.endswith(".*"):
+            prefix = name[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(Event.type.like(f"{prefix}%", escape="\\"))
+        else:
+            conditions.append(Event.type == name)
+    return or_(*conditions) if conditions else true()
+
+
+def hidden_from(principal: Principal, event: Event) -> bool:
+    """Owners never see that an internal comment was made (as on the timeline)."""
+    return principal.role is Role.OWNER and event.data.get("visibility") == "internal"
+
+
+async def _horizon(session: AsyncSession) -> int:
+    """Every transaction below this id has finished; those at or above may still add events."""
+    value = await session.scalar(
+        text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    )
+    return int(value)
+
+
+async def head(session: AsyncSession, where: ColumnElement[bool] | None = None) -> Position:
+    """The position after every event committed so far (a live stream starts here)."""
+    if _is_postgresql(session):
+        # Events of transactions at or above the horizon may have committed already: they are
+        # delivered again rather than risk missing one that commits a moment later.
+        return Position(await _horizon(session) - 1, MAX_SEQ)
+    query = select(func.max(Event.seq))
+    if where is not None:
+        query = query.where(where)
+    return Position(0, int(await session.scalar(query) or 0))
+
+
+async def read(
+    session: AsyncSession,
+    *,
+    after: Position,
+    limit: int,
+    where: ColumnElement[bool] | None = None,
+) -> Page:
+    """Up to `limit` events after `after`, in feed order, among those matching `where`."""
+    condition = where if where is not None else true()
+    if _is_postgresql(session):
+        horizon = await _horizon(session)
+        keys = tuple_(Event.txid, Event.seq)
+        query = (
+            select(Event)
+            .where(condition, keys > tuple_(after.txid, after.seq), Event.txid < horizon)
+            .order_by(Event.txid, Event.seq)
+        )
+        rows = list((await session.execute(query.limit(limit))).scalars())
+        if len(rows) == limit:
+            return Page(rows, Position(rows[-1].txid or 0, rows[-1].seq), held_back=True)
+        beyond = await session.scalar(
+            select(Event.seq).where(condition, Event.txid >= horizon).limit(1)
+        )
+        return Page(rows, max(after, Position(horizon - 1, MAX_SEQ)), held_back=beyond is not None)
+    query = select(Event).where(condition, Event.seq > after.seq).order_by(Event.seq)
+    rows = list((await session.execute(query.limit(limit))).scalars())
+    if len(rows) == limit:
+        return Page(rows, Position(0, rows[-1].seq), held_back=True)
+    # Same transaction, same snapshot: nothing committed after the read is below this.
+    top = await head(session, condition)
+    return Page(rows, max(after, top), held_back=False)
+
+
+def principal_filter(
+    principal: Principal, *, types: Sequence[str] = (), work_order_id: str | None = None
+) -> ColumnElement[bool]:
+    conditions = [visible_events(principal), type_filter(types)]
+    if work_order_id is not None:
+        conditions.append(Event.work_order_id == work_order_id)
+    return and_(*conditions)
+
+
+# --- background followers ------------------------------------------------------------------------
+
+
+async def follow(
+    session: AsyncSession,
+    consumer: str,
+    handle: Callable[[list[Event]], Awaitable[None]],
+    *,
+    now: datetime,
+    batch: int = 500,
+) -> Page | None:
+    """Hand the next events to `handle` and move `consumer`'s position past them, in one transaction.
+
+    The consumer's row is locked for the transaction (`SKIP LOCKED`), so among any number of workers
+    one handles a given stretch of the feed at a time; None when another worker holds it now.
+    """
+    locked = select(FeedConsumer).where(FeedConsumer.name == consumer)
+    locked = locked.with_for_update(skip_locked=True)
+    row = await session.scalar(locked)
+    if row is None:
+        if await session.scalar(select(FeedConsumer.name).where(FeedConsumer.name == consumer)):
+            return None  # another worker has it now
+        insert = pg_insert if _is_postgresql(session) else sqlite_insert
+        await session.execute(
+            insert(FeedConsumer)
+            .values(name=consumer, position=START.encode(), updated_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        row = await session.scalar(locked)
+        if row is None:
+            return None
+    page = await read(session, after=Position.decode(row.position), limit=batch)
+    if page.events:
+        await handle(page.events)
+    encoded = page.next.encode()
+    if encoded != row.position:
+        row.position = encoded
+        row.updated_at = now
+    await session.flush()
+    return page
+
+
+# --- reading, for a caller -----------------------------------------------------------------------
+
+
+async def list_for(
+    ctx: Context,
+    *,
+    after: str | None,
+    types: Sequence[str],
+    work_order_id: str | None,
+    limit: int,
+) -> tuple[list[Event], str]:
+    """One page of the caller's feed and the cursor to resume from (never None)."""
+    start = Position.decode(after) if after else START
+    where = principal_filter(ctx.principal, types=types, work_order_id=work_order_id)
+    page = await read(ctx.session, after=start, limit=limit, where=where)
+    shown = [e for e in page.events if not hidden_from(ctx.principal, e)]
+    return shown, page.next.encode()
+
+
+def position_of(event: Event) -> Position:
+    return Position(event.txid or 0, event.seq)
+
+
+async def stream(
+    db: Database,
+    signal: EventSignal,
+    principal: Principal,
+    *,
+    start: Position,
+    where: ColumnElement[bool],
+    heartbeat: float,
+    poll: float,
+) -> AsyncIterator[Event | None]:
+    """The caller's events from `start` on, as they commit; None when a heartbeat is due."""
+    position = start
+    quiet_since = time.monotonic()
+    while True:
+        token = signal.token()
+        async with db.reader() as session, session.begin():
+            page = await read(session, after=position, limit=STREAM_BATCH, where=where)
+        position = page.next
+        for event in page.events:
+            if not hidden_from(principal, event):
+                yield event
+                quiet_since = time.monotonic()
+        if len(page.events) == STREAM_BATCH:
+            continue
+        if time.monotonic() - quiet_since >= heartbeat:
+            yield None
+            quiet_since = time.monotonic()
+        beat_in = heartbeat - (time.monotonic() - quiet_since)
+        # Committed events waiting behind an older open transaction: look again very soon.
+        pause = HELD_BACK_PAUSE if page.held_back else poll
+        await signal.wait(token, min(pause, beat_in))

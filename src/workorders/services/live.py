@@ -1,0 +1,87 @@
+"""Waking the followers of the feed: PostgreSQL LISTEN/NOTIFY across replicas, polling as the floor.
+
+The events table stays the source of truth; a notification only says "look again". The migration's
+trigger sends one on the `workorders_events` channel when a transaction that wrote events commits, so an
+event committed through any replica wakes the live streams and delivery workers of every other one. A
+lost connection or a missed notification costs at most `feed_poll_interval` of latency, never an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from workorders.config import Settings
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "workorders_events"
+RECONNECT_DELAY = 2.0
+
+
+class EventSignal:
+    """`token()` before reading the feed, then `wait(token, seconds)`: no wake-up falls in between."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._event = asyncio.Event()
+        self._connection: Any = None
+        self._task: asyncio.Task[None] | None = None
+
+    def token(self) -> asyncio.Event:
+        return self._event
+
+    def wake(self) -> None:
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    async def wait(self, token: asyncio.Event, seconds: float) -> bool:
+        """True when woken, False when `seconds` passed first."""
+        try:
+            async with asyncio.timeout(seconds):
+                await token.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    async def start(self) -> None:
+        if not self._settings.is_sqlite:
+            self._task = asyncio.create_task(self._listen(), name="feed-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def _dsn(self) -> str:
+        url = make_url(self._settings.database_url).set(drivername="postgresql")
+        return url.render_as_string(hide_password=False)
+
+    async def _listen(self) -> None:
+        while True:
+            connection = None
+            try:
+                connection = await asyncpg.connect(self._dsn())
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _c, lost=lost: lost.set())
+                await connection.add_listener(CHANNEL, lambda *_args: self.wake())
+                # Anything committed while we were not listening is found by the next read.
+                self.wake()
+                await lost.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("feed listener lost its connection; retrying", exc_info=True)
+            finally:
+                if connection is not None and not connection.is_closed():
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+            await asyncio.sleep(RECONNECT_DELAY)

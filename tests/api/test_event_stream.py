@@ -1,0 +1,175 @@
+"""The live stream: Server-Sent Events from real `serve` instances on 127.0.0.1.
+
+Two apps, each with its own Database (engines, pools) and its own LISTEN connection, share nothing in
+memory but the database: an event committed through one reaches a client connected to the other. On
+PostgreSQL the poll interval is set to a minute, so only NOTIFY can bring it in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+import uvicorn
+
+from workorders.app import create_app
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from tests.conftest import Community
+    from workorders.clock import ManualClock
+    from workorders.config import Settings
+
+WAIT = 10.0
+
+
+@dataclass
+class Message:
+    id: str | None = None
+    event: str | None = None
+    data: dict[str, Any] | None = None
+    comments: list[str] = field(default_factory=list)
+
+
+async def messages(response: httpx.Response) -> AsyncIterator[Message]:
+    """The SSE wire format, message by message."""
+    current = Message()
+    async for line in response.aiter_lines():
+        if line == "":
+            yield current
+            current = Message()
+        elif line.startswith(":"):
+            current.comments.append(line[1:].strip())
+        else:
+            name, _, value = line.partition(": ")
+            if name == "data":
+                current.data = json.loads(value)
+            elif name in ("id", "event"):
+                setattr(current, name, value)
+
+
+async def next_event(stream: AsyncIterator[Message]) -> Message:
+    async with asyncio.timeout(WAIT):
+        async for message in stream:
+            if message.event is not None:
+                return message
+    raise AssertionError("the stream ended")
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, clock: ManualClock) -> AsyncIterator[str]:
+    app = create_app(settings, clock=clock)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(WAIT):
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+            await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="module")
+async def two_servers(settings: Settings, clock: ManualClock) -> AsyncIterator[tuple[str, str]]:
+    live = settings.model_copy(
+        update={
+            "feed_heartbeat_interval": timedelta(seconds=0.3),
+            "feed_poll_interval": timedelta(seconds=0.1 if settings.is_sqlite else 60),
+        }
+    )
+    async with serving(live, clock) as first, serving(live, clock) as second:
+        yield first, second
+
+
+async def test_an_event_committed_through_one_server_reaches_a_stream_on_another(
+    two_servers: tuple[str, str], community: Community
+) -> None:
+    watched, other = two_servers
+    async with httpx.AsyncClient(timeout=WAIT) as http:
+        before = await http.post(
+            f"{other}/v1/work-orders",
+            json={"description": "连接之前的报修"},
+            headers=community.owner.headers,
+        )
+        assert before.status_code == 201
+        async with http.stream(
+            "GET", f"{watched}/v1/events/stream", headers=community.cs.headers
+        ) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            stream = messages(response)
+            created = await http.post(
+                f"{other}/v1/work-orders",
+                json={"description": "电梯困人了"},
+                headers=community.owner.headers,
+            )
+            assert created.status_code == 201
+            message = await next_event(stream)
+
+    assert message.event == "work_order.created"
+    assert message.data is not None
+    assert message.data["work_order_id"] == created.json()["id"]  # not the one filed before
+    assert message.id
+
+
+async def test_the_stream_resumes_after_last_event_id_and_beats(
+    two_servers: tuple[str, str], community: Community
+) -> None:
+    watched, other = two_servers
+    url = f"{watched}/v1/events/stream"
+    params = {"type": "work_order.*"}
+
+    async def file(description: str) -> str:
+        response = await http.post(
+            f"{other}/v1/work-orders",
+            json={"description": description},
+            headers=community.owner.headers,
+        )
+        assert response.status_code == 201
+        return str(response.json()["id"])
+
+    async with httpx.AsyncClient(timeout=WAIT) as http:
+        async with http.stream("GET", url, params=params, headers=community.owner.headers) as r:
+            stream = messages(r)
+            first = await file("第一个报修")
+            seen = await next_event(stream)
+            assert seen.data is not None
+            assert seen.data["work_order_id"] == first
+            async with asyncio.timeout(WAIT):
+                async for message in stream:
+                    if "keep-alive" in message.comments:
+                        break
+
+        second = await file("断线期间的报修")
+        headers = community.owner.headers | {"Last-Event-ID": str(seen.id)}
+        async with http.stream("GET", url, params=params, headers=headers) as r:
+            resumed = await next_event(messages(r))
+    assert resumed.data is not None
+    assert resumed.data["work_order_id"] == second
+
+
+async def test_a_bad_last_event_id_is_refused_before_the_stream_opens(
+    two_servers: tuple[str, str], community: Community
+) -> None:
+    watched, _ = two_servers
+    async with httpx.AsyncClient(timeout=WAIT) as http:
+        response = await http.get(
+            f"{watched}/v1/events/stream",
+            headers=community.cs.headers | {"Last-Event-ID": "garbage"},
+        )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
