@@ -14,13 +14,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workorders import __version__
-from workorders.api import directory, health, work_orders
+from workorders.api import directory, health, return_visits, routing, schedules, sla, work_orders
+from workorders.api import events as events_api
+from workorders.api import notifications as notifications_api
+from workorders.api import webhooks as webhooks_api
 from workorders.clock import Clock, SystemClock
 from workorders.config import Settings, get_settings
 from workorders.db import Database
 from workorders.errors import ServiceError
 from workorders.limits import BodySizeLimit
 from workorders.metrics import RequestMetrics
+from workorders.services.live import EventSignal
 from workorders.workers.runner import Workers
 
 log = logging.getLogger(__name__)
@@ -118,6 +122,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings)
+        app.state.event_signal = EventSignal(settings)
+        await app.state.event_signal.start()
         workers = Workers(app.state.db, settings, clock)
         if run_workers:
             workers.start()
@@ -125,6 +131,7 @@ def create_app(
             yield
         finally:
             await workers.stop()
+            await app.state.event_signal.stop()
             await app.state.db.dispose()
 
     app = FastAPI(
@@ -141,6 +148,13 @@ def create_app(
     v1 = APIRouter(prefix="/v1")
     v1.include_router(work_orders.router)
     v1.include_router(directory.router)
+    v1.include_router(events_api.router)
+    v1.include_router(notifications_api.router)
+    v1.include_router(webhooks_api.router)
+    v1.include_router(routing.router)
+    v1.include_router(sla.router)
+    v1.include_router(schedules.router)
+    v1.include_router(return_visits.router)
     app.include_router(v1)
     app.include_router(health.router)
 

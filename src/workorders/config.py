@@ -46,7 +46,21 @@ class Settings(BaseSettings):
     dev_token_ttl: timedelta = timedelta(hours=12)
 
     webhook_allow_private_urls: bool = False
+    # Webhook delivery: each send is cut off after `webhook_timeout`; a worker leases a delivery for
+    # that long plus `webhook_lease_margin`, after which a worker that died mid-send is presumed gone
+    # and the delivery is sent again (same `webhook-id`).
+    webhook_timeout: timedelta = timedelta(seconds=15)
+    webhook_lease_margin: timedelta = timedelta(seconds=45)
+    webhook_concurrency: int = 8
+    webhook_response_body_limit: int = 4096
+    webhook_disable_after: timedelta = timedelta(days=5)
+    webhook_secret_grace: timedelta = timedelta(hours=24)
+    # The live stream's heartbeat, and how often followers of the feed look again without a wake-up.
+    feed_heartbeat_interval: timedelta = timedelta(seconds=15)
+    feed_poll_interval: timedelta = timedelta(seconds=1)
     clock_interval: timedelta = timedelta(seconds=30)
+    # A resolved order its owner neither confirms nor reopens closes by itself after this long.
+    auto_close_after: timedelta = timedelta(hours=72)
 
     max_body_bytes: int = 64 * 1024
     idempotency_ttl: timedelta = timedelta(hours=24)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from workorders.domain.lifecycle import STATUS_LABELS, Status
 from workorders.schemas import (
+    ChecklistItemRead,
     CommentRead,
     EventRead,
     LocationRead,
@@ -72,11 +74,18 @@ def work_order(ctx: Context, order: WorkOrder, lang: str = "zh") -> WorkOrderRea
             started_at=order.started_at,
             resolved_at=order.resolved_at,
             breached=order.breached,
+            paused_at=order.paused_at,
+            paused_for=timedelta(seconds=order.paused_seconds or 0),
         ),
         rating=rating,
         resolution=order.resolution,
         hold_reason=order.hold_reason,
         schedule_id=order.schedule_id,
+        checklist=(
+            [ChecklistItemRead(**item) for item in order.checklist]
+            if order.checklist is not None
+            else None
+        ),
         version=order.version,
         created_at=order.created_at,
         updated_at=order.updated_at,

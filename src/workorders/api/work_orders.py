@@ -31,7 +31,8 @@ from workorders.schemas import (
     WorkOrderPage,
     WorkOrderRead,
 )
-from workorders.services import comments, work_orders
+from workorders.schemas.routing import FollowUpCreate
+from workorders.services import comments, follow_ups, work_orders
 from workorders.services.listing import OrderFilter, Sort, list_orders
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
@@ -188,6 +189,56 @@ async def get_work_order_comment(
     comment_id: Annotated[str, Path(max_length=64)],
 ) -> CommentRead:
     return presenters.comment(await comments.get(ctx, order, comment_id))
+
+
+@router.post(
+    "/{order_id}/follow-ups",
+    status_code=201,
+    operation_id="createWorkOrderFollowUp",
+    summary="Call in another department: a linked order in its queue (`parent_id` = this order)",
+    response_model=WorkOrderRead,
+    responses=problems(403, 404, 409),
+)
+async def create_work_order_follow_up(
+    order: VisibleOrderForUpdate,
+    body: FollowUpCreate,
+    ctx: WriteContext,
+    idempotency_key: IdempotencyKey = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    async def create() -> tuple[BaseModel, str]:
+        child = await follow_ups.create(ctx, order, body)
+        read = presenters.work_order(ctx, child, presenters.language(accept_language))
+        return read, f"/v1/work-orders/{child.id}"
+
+    return await create_once(
+        ctx,
+        idempotency_key,
+        operation=f"follow-up:{order.id}",
+        body=body,
+        create=create,
+        extra_headers=_etag,
+    )
+
+
+@router.get(
+    "/{order_id}/follow-ups",
+    operation_id="listWorkOrderFollowUps",
+    summary="The order's follow-ups in other departments that this caller may see, oldest first",
+    responses=problems(404),
+)
+async def list_work_order_follow_ups(
+    order: VisibleOrder,
+    ctx: ReadContext,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    accept_language: AcceptLanguage = None,
+) -> WorkOrderPage:
+    rows, next_cursor = await follow_ups.list_for(ctx, order, limit=limit, cursor=cursor)
+    lang = presenters.language(accept_language)
+    return WorkOrderPage(
+        items=[presenters.work_order(ctx, row, lang) for row in rows], next_cursor=next_cursor
+    )
 
 
 # --- actions: one operation each, so that generated SDKs get `claimWorkOrder(...)` and friends ---

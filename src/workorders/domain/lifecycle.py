@@ -102,6 +102,7 @@ class Relation(StrEnum):
     ASSIGNEE = "assignee"
     SUPERVISOR = "supervisor"  # supervisor of the order's queue
     MANAGER = "manager"
+    SYSTEM = "system"  # the service itself (automatic dispatch): no principal at all
 
 
 @dataclass(frozen=True)
@@ -124,14 +125,15 @@ WORKERS = {R.ASSIGNEE, R.SUPERVISOR}
 TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.ROUTE, {S.TRIAGE, S.QUEUED, S.ASSIGNED}, S.QUEUED,
        {R.CUSTOMER_SERVICE, R.SUPERVISOR, R.MANAGER}),
-    _t(Action.ASSIGN, {S.QUEUED, S.ASSIGNED}, S.ASSIGNED, {R.SUPERVISOR, R.MANAGER}),
+    _t(Action.ASSIGN, {S.QUEUED, S.ASSIGNED}, S.ASSIGNED, {R.SUPERVISOR, R.MANAGER, R.SYSTEM}),
     _t(Action.CLAIM, {S.QUEUED}, S.ASSIGNED, {R.DEPARTMENT}),
     _t(Action.DECLINE, {S.ASSIGNED}, S.QUEUED, WORKERS),
     _t(Action.START, {S.ASSIGNED}, S.IN_PROGRESS, WORKERS),
     _t(Action.HOLD, {S.IN_PROGRESS}, S.ON_HOLD, WORKERS),
     _t(Action.RESUME, {S.ON_HOLD}, S.IN_PROGRESS, WORKERS),
     _t(Action.RESOLVE, {S.IN_PROGRESS}, S.RESOLVED, WORKERS),
-    _t(Action.CONFIRM, {S.RESOLVED}, S.CLOSED, {R.OWNER, R.CUSTOMER_SERVICE, R.MANAGER}),
+    # The system closes a resolved order the owner leaves unconfirmed (auto-close).
+    _t(Action.CONFIRM, {S.RESOLVED}, S.CLOSED, {R.OWNER, R.CUSTOMER_SERVICE, R.MANAGER, R.SYSTEM}),
     _t(Action.REOPEN, {S.RESOLVED, S.CLOSED}, S.QUEUED, {R.OWNER, R.CUSTOMER_SERVICE, R.MANAGER}),
     _t(Action.CANCEL, set(BEFORE_WORK), S.CANCELLED, {R.OWNER, R.CUSTOMER_SERVICE}),
     _t(Action.CANCEL, set(OPEN_STATUSES), S.CANCELLED, {R.CS_SUPERVISOR, R.SUPERVISOR, R.MANAGER}),
@@ -166,7 +168,10 @@ class NotPermitted(TransitionRefused):
     """The action is possible now, but not for this caller."""
 
 
-def relations(principal: Principal, order: OrderFacts) -> frozenset[Relation]:
+def relations(principal: Principal | None, order: OrderFacts) -> frozenset[Relation]:
+    """`principal` None is the service acting on its own; no token can be None."""
+    if principal is None:
+        return frozenset({R.SYSTEM})
     found: set[Relation] = set()
     if principal.role is Role.OWNER:
         if principal.sub is not None and principal.sub == order.owner_id:
@@ -195,7 +200,7 @@ def _within_reopen_window(order: OrderFacts, now: datetime, window: timedelta) -
 
 def decide(
     action: Action,
-    principal: Principal,
+    principal: Principal | None,
     order: OrderFacts,
     *,
     now: datetime,
@@ -242,7 +247,7 @@ class Change:
 
 def effects(
     action: Action,
-    principal: Principal,
+    principal: Principal | None,
     *,
     now: datetime,
     escalation_level: int,
@@ -261,7 +266,7 @@ def effects(
             data["note"] = params.get("note")
         case Action.ASSIGN | Action.CLAIM:
             fields["assignee_id"] = (
-                principal.sub if action is Action.CLAIM else params["assignee_id"]
+                principal.sub if action is Action.CLAIM and principal else params["assignee_id"]
             )
             if responded_at is None:
                 fields["responded_at"] = now

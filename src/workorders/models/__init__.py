@@ -12,15 +12,45 @@ from workorders.models.core import (
     Staff,
     WorkOrder,
 )
+from workorders.models.feed import FeedConsumer
+from workorders.models.routing import QueueDispatch, RoutingRule, RoutingRuleSet
+from workorders.models.sla import (
+    ReturnVisit,
+    Schedule,
+    ScheduleRun,
+    SlaFiring,
+    SlaPolicy,
+    SlaSettings,
+)
+from workorders.models.webhooks import (
+    Notification,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 __all__ = [
     "AuditEntry",
     "Comment",
     "Event",
+    "FeedConsumer",
     "IdempotencyKey",
+    "Notification",
     "NumberCounter",
     "Owner",
     "Property",
+    "QueueDispatch",
+    "ReturnVisit",
+    "RoutingRule",
+    "RoutingRuleSet",
+    "Schedule",
+    "ScheduleRun",
+    "SlaFiring",
+    "SlaPolicy",
+    "SlaSettings",
     "Staff",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkOrder",
 ]

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workorders.db import Base, JSONType, UTCDateTime, utcnow
+from workorders.models.feed import current_txid
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
@@ -99,6 +100,10 @@ class WorkOrder(Timestamps, Base):
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("work_orders.id"))
     schedule_id: Mapped[str | None] = mapped_column(String(64))
     routing: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # How the order's queue hands it out (domain/dispatch.Strategy), fixed when it enters the queue,
+    # and the skills automatic dispatch requires of its assignee.
+    dispatch: Mapped[str | None] = mapped_column(String(16))
+    required_skills: Mapped[list[str]] = mapped_column(JSONType, default=list)
 
     respond_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     start_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -109,6 +114,18 @@ class WorkOrder(Timestamps, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     breached: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Deadline clocks stop on hold: `paused_at` is when the current hold began; on resume the unmet
+    # deadlines move by the time spent on hold, which adds up in `paused_seconds`.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the clock worker looks at this order next (None: nothing left to watch). New orders and
+    # every action set it to "now"; see workers/clock.py.
+    sla_check_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), default=lambda ctx: ctx.get_current_parameters().get("created_at")
+    )
+    # Scheduled tasks: [{"item", "result": null|"passed"|"failed", "note", "checked_by", "checked_at",
+    # "follow_up_id"}].
+    checklist: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
 
     hold_reason: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
@@ -144,10 +161,13 @@ class Event(Base):
     __table_args__ = (
         Index(None, "work_order_id", "seq"),
         Index(None, "property_id", "seq"),
+        Index(None, "property_id", "txid", "seq"),
     )
 
     # Commit order is not `seq` order under concurrency; readers of the feed account for that.
     seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    # The writing transaction (PostgreSQL only): see models/feed.py for how the feed uses it.
+    txid: Mapped[int | None] = mapped_column(BigInteger, default=current_txid())
     id: Mapped[str] = mapped_column(String(64), unique=True)
     property_id: Mapped[str] = mapped_column(ForeignKey("properties.id"))
     work_order_id: Mapped[str | None] = mapped_column(ForeignKey("work_orders.id"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
@@ -86,6 +86,21 @@ class SlaInfo(BaseModel):
     started_at: datetime | None
     resolved_at: datetime | None
     breached: list[str]
+    paused_at: datetime | None = Field(None, description="Since when the clocks stand (on hold)")
+    paused_for: timedelta = Field(
+        timedelta(0), description="Time spent on hold so far; the deadlines moved by as much"
+    )
+
+
+class ChecklistItemRead(BaseModel):
+    item: str
+    result: Literal["passed", "failed"] | None = None
+    note: str | None = None
+    checked_by: str | None = None
+    checked_at: datetime | None = None
+    follow_up_id: str | None = Field(
+        None, description="The order a failed item opened to fix it (its `parent_id` is this task)"
+    )
 
 
 class Rating(BaseModel):
@@ -129,6 +144,9 @@ class WorkOrderRead(BaseModel):
     resolution: str | None
     hold_reason: str | None
     schedule_id: str | None
+    checklist: list[ChecklistItemRead] | None = Field(
+        None, description="A scheduled task's checklist (null for other orders)"
+    )
     version: int
     created_at: datetime
     updated_at: datetime

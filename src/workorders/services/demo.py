@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from workorders.auth import DEFAULT_PROPERTY
 from workorders.domain.actors import Principal, Role
 from workorders.domain.lifecycle import Action
-from workorders.domain.taxonomy import Department
+from workorders.domain.taxonomy import Department, Queue
 from workorders.models import Owner, Staff
 from workorders.schemas import Location, OwnerCreate, StaffCreate, Unit, WorkOrderCreate
-from workorders.services import directory, work_orders
+from workorders.schemas.schedules import ScheduleCreate
+from workorders.services import directory, schedules, work_orders
 from workorders.services.context import Context
 
 if TYPE_CHECKING:
@@ -125,4 +127,36 @@ async def seed(session: AsyncSession, settings: Settings, now: datetime) -> Demo
     )
     await work_orders.create(as_owner(lin), WorkOrderCreate(description="请问物业费可以开发票吗？"))
     await work_orders.create(as_owner(he), WorkOrderCreate(description="3栋楼下那个东西又不对了"))
+    await _seed_schedules(manager, staff)
     return DemoPeople(staff=staff, owners=owners)
+
+
+# title, queue, category, rule (Asia/Shanghai), checklist, assignee (by name) or None for claiming.
+DEMO_SCHEDULES: tuple[tuple[str, Queue, str, str, list[str], str | None], ...] = (
+    ("电梯维保", Queue.ENGINEERING, "elevator", "FREQ=DAILY;INTERVAL=15;BYHOUR=9;BYMINUTE=0",
+     ["曳引机", "门机与门锁", "轿厢照明与对讲", "困人救援演练记录"], "陈师傅"),
+    ("消防设施月检", Queue.ENGINEERING, "fire_equipment",
+     "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=9;BYMINUTE=30",
+     ["灭火器压力", "消防栓水压", "应急照明", "疏散指示"], None),
+    ("夜间安全巡逻", Queue.SECURITY, "patrol", "FREQ=DAILY;BYHOUR=20,22,0,2,4;BYMINUTE=0",
+     ["消防通道畅通", "单元门禁关闭", "地下车库"], None),
+    ("大堂日常保洁", Queue.CLEANING, "hygiene", "FREQ=DAILY;BYHOUR=7;BYMINUTE=0",
+     ["地面", "玻璃门", "信报箱"], None),
+)  # fmt: skip
+
+
+async def _seed_schedules(manager: Context, staff: dict[str, Staff]) -> None:
+    today = manager.now.astimezone(ZoneInfo("Asia/Shanghai")).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    for title, queue, category, rule, checklist, assignee in DEMO_SCHEDULES:
+        body = ScheduleCreate(
+            title=title,
+            queue=queue,
+            category=category,
+            rrule=rule,
+            dtstart=today,
+            checklist=checklist,
+            assignee_id=staff[assignee].id if assignee else None,
+        )
+        await schedules.create_schedule(manager, body)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from workorders.domain import routing, sla
+from workorders.services import routing_rules
+from workorders.services import sla as sla_policies
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -15,12 +17,16 @@ if TYPE_CHECKING:
 
 
 async def route(ctx: Context, draft: routing.Draft) -> routing.Decision:
-    """The routing decision for a draft under the property's rules (the defaults, for now)."""
-    return routing.route(draft)
+    """The routing decision for a draft under the property's rules as they stand in the database now
+    (a property whose rules were never needed before gets the defaults written first)."""
+    return routing.route(draft, await routing_rules.active_rules(ctx))
 
 
 async def deadlines(
     ctx: Context, priority: Priority, category: str | None, created_at: datetime
 ) -> sla.Deadlines:
-    """The deadlines of a new order under the property's policy (the defaults, for now)."""
-    return sla.deadlines(priority, created_at)
+    """The deadlines of a new order under the property's policy (its category's policy wins over its
+    priority's; a property without policies gets the defaults seeded)."""
+    return await sla_policies.deadlines_for(
+        ctx.session, ctx.principal.property_id, priority, category, created_at
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -23,10 +24,15 @@ from workorders.errors import (
     ValidationFailed,
 )
 from workorders.models import Event, Owner, Property, Staff, WorkOrder
-from workorders.services import events, placement
+from workorders.services import dispatch, events, placement
+from workorders.services import sla as sla_clocks
 from workorders.services.numbers import next_number
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from workorders.schemas import WorkOrderCreate
     from workorders.services.context import Context
 
@@ -61,9 +67,12 @@ def facts(order: WorkOrder) -> OrderFacts:
 
 
 def allowed_actions(ctx: Context, order: WorkOrder) -> list[Action]:
-    return lifecycle.allowed_actions(
+    allowed = lifecycle.allowed_actions(
         ctx.principal, facts(order), now=ctx.now, reopen_window=ctx.settings.reopen_window
     )
+    if not dispatch.claimable(order):
+        allowed = [a for a in allowed if a is not Action.CLAIM]
+    return allowed
 
 
 async def get_visible(ctx: Context, order_id: str) -> WorkOrder:
@@ -172,6 +181,8 @@ async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
         created_at=ctx.now,
         updated_at=ctx.now,
     )
+    if not decision.triage:
+        await dispatch.enter_queue(ctx, order, decision.dispatch, decision.skills)
     ctx.session.add(order)
     await ctx.session.flush()
     events.record(
@@ -182,6 +193,7 @@ async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
         at=ctx.now,
         extra={"channel": channel, "routing": order.routing},
     )
+    await dispatch.dispatch_queued(ctx, order)
     return order
 
 
@@ -212,16 +224,22 @@ async def _validate_params(ctx: Context, order: WorkOrder, action: Action, param
             raise ValidationFailed.on(
                 "assignee_id", f"{staff.name} works in {staff.department}, not in {order.queue}"
             )
+        if staff.id == order.assignee_id:
+            # Nothing would change, and every successful action is a new version.
+            raise ValidationFailed.on(
+                "assignee_id", f"the order is already assigned to {staff.name}"
+            )
     if action is Action.ROUTE and params["queue"] == order.queue and order.status != Status.TRIAGE:
         raise ValidationFailed.on("queue", f"the order is already in the {order.queue} queue")
 
 
-async def _check_claimer(ctx: Context) -> None:
+async def _check_claimer(ctx: Context, order: WorkOrder) -> None:
     staff = await ctx.session.get(Staff, ctx.principal.sub) if ctx.principal.sub else None
     if staff is None or staff.property_id != ctx.principal.property_id:
         raise Forbidden("your token's staff member is not in this property's directory")
     if staff.department != ctx.principal.dept:
         raise Forbidden(f"the directory lists you in {staff.department}, not {ctx.principal.dept}")
+    await dispatch.check_claim(ctx, order, staff)
 
 
 async def act(
@@ -251,7 +269,7 @@ async def act(
     except lifecycle.NotPermitted as refused:
         raise Forbidden(refused.detail) from None
     if action is Action.CLAIM:
-        await _check_claimer(ctx)
+        await _check_claimer(ctx, order)
 
     change = lifecycle.effects(
         action,
@@ -270,6 +288,9 @@ async def act(
     if "priority" in change.fields:
         order.priority_rank = Priority(order.priority).rank
     order.updated_at = ctx.now
+    if action is Action.ROUTE:
+        await dispatch.enter_queue(ctx, order, None)
+    await _move_clocks(ctx, order, action)
     try:
         await ctx.session.flush()
     except StaleDataError:
@@ -284,6 +305,70 @@ async def act(
         at=ctx.now,
         previous_status=previous_status,
         extra=dict(change.event_data),
+    )
+    if action in (Action.DECLINE, Action.ROUTE):
+        await dispatch.dispatch_queued(ctx, order)
+    return order
+
+
+async def _move_clocks(ctx: Context, order: WorkOrder, action: Action) -> None:
+    """A hold stops the deadline clocks and a resume restarts them; after any action the clock
+    worker looks at the order again."""
+    if action is Action.HOLD:
+        sla_clocks.pause(order, ctx.now)
+    elif action is Action.RESUME:
+        await sla_clocks.resume(ctx.session, order, ctx.now)
+    order.sla_check_at = ctx.now
+
+
+async def act_as_system(
+    session: AsyncSession,
+    order: WorkOrder,
+    action: Action,
+    *,
+    now: datetime,
+    params: dict[str, Any],
+    event_type: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> WorkOrder:
+    """A change the service makes by itself (automatic dispatch, auto-close, a schedule's assignee),
+    recorded with a system actor. The lifecycle table decides it like any other: the system is one
+    more relation in it (`Relation.SYSTEM`)."""
+    try:
+        # The system never reopens, so the reopen window plays no part here.
+        transition = lifecycle.decide(
+            action, None, facts(order), now=now, reopen_window=timedelta(0)
+        )
+    except lifecycle.TransitionRefused as refused:
+        raise InvalidTransition(refused.detail, []) from None
+    change = lifecycle.effects(
+        action,
+        None,
+        now=now,
+        escalation_level=order.escalation_level,
+        responded_at=order.responded_at,
+        started_at=order.started_at,
+        params=params,
+    )
+    order_id, previous_status = order.id, order.status
+    if transition.target is not None:
+        order.status = transition.target
+    for name, value in change.fields.items():
+        setattr(order, name, value)
+    order.updated_at = now
+    order.sla_check_at = now
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise ConcurrentChange(f"work order {order_id} was changed meanwhile") from None
+    events.record(
+        session,
+        order=order,
+        type=event_type or action.event_type,
+        actor=None,
+        at=now,
+        previous_status=previous_status,
+        extra=dict(change.event_data) | (extra or {}),
     )
     return order
 

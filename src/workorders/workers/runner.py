@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from workorders.services import idempotency
+from workorders.workers import clock as clock_jobs
+from workorders.workers.deliveries import DeliveryWorker
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -43,6 +46,14 @@ JOBS: tuple[Job, ...] = (
 )
 
 
+def jobs(settings: Settings) -> tuple[Job, ...]:
+    """Every periodic job; the clock's (deadlines, auto-close, schedules) on the clock interval."""
+    return JOBS + tuple(
+        Job(name, settings.clock_interval, functools.partial(run, settings=settings))
+        for name, run in clock_jobs.CLOCK_JOBS
+    )
+
+
 class Workers:
     def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
         self.db = db
@@ -64,7 +75,12 @@ class Workers:
             await asyncio.sleep(job.interval.total_seconds())
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._loop(job), name=job.name) for job in JOBS]
+        self._tasks = [
+            asyncio.create_task(self._loop(job), name=job.name) for job in jobs(self.settings)
+        ]
+        # Webhook fan-out and delivery, and notifications: a loop of its own, woken by NOTIFY.
+        deliveries = DeliveryWorker(self.db, self.settings, self.clock)
+        self._tasks.append(asyncio.create_task(deliveries.run(), name="deliveries"))
 
     async def stop(self) -> None:
         for task in self._tasks:
