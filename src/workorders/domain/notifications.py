@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from workorders.domain.lifecycle import STATUS_LABELS, Status
+from workorders.domain.taxonomy import QUEUE_LABELS
 
 LABELS = STATUS_LABELS["zh"]
 
@@ -148,6 +149,12 @@ def owner_notice(event: EventFacts) -> tuple[str, str] | None:
     return f"工单{label}", template.format(number=data.get("number", ""), label=label)
 
 
+def _queue_label(data: Mapping[str, Any]) -> str:
+    # Queue is a StrEnum: its members hash like their names, so the raw string finds the label.
+    queue = str(data.get("queue"))
+    return QUEUE_LABELS.get(queue, queue)  # type: ignore[call-overload]
+
+
 def staff_notice(event: EventFacts) -> tuple[str, str]:
     data = event.data
     words = STAFF_WORDS.get(event.type, event.type)
@@ -155,7 +162,7 @@ def staff_notice(event: EventFacts) -> tuple[str, str]:
     detail = f"（{data['deadline']}）" if data.get("deadline") else ""
     return (
         f"{number} {words}",
-        f"工单 {number} {words}{detail}，当前状态：{_label(data)}，队列：{data.get('queue')}。",
+        f"工单 {number} {words}{detail}，当前状态：{_label(data)}，队列：{_queue_label(data)}。",
     )
 
 
