@@ -271,44 +271,85 @@ async def act(
     if action is Action.CLAIM:
         await _check_claimer(ctx, order)
 
-    change = lifecycle.effects(
+    change = _effects(order, action, ctx.principal, ctx.now, params)
+    previous_status = _set(order, transition, change, ctx.now)
+    if action is Action.ROUTE:
+        await dispatch.enter_queue(ctx, order, None)
+    await _move_clocks(ctx, order, action)
+    await _write(
+        ctx.session,
+        order,
+        previous_status,
+        type=action.event_type,
+        actor=ctx.principal,
+        at=ctx.now,
+        extra=dict(change.event_data),
+    )
+    if action in (Action.DECLINE, Action.ROUTE):
+        await dispatch.dispatch_queued(ctx, order)
+    return order
+
+
+def _effects(
+    order: WorkOrder,
+    action: Action,
+    principal: Principal | None,
+    now: datetime,
+    params: dict[str, Any],
+) -> lifecycle.Change:
+    return lifecycle.effects(
         action,
-        ctx.principal,
-        now=ctx.now,
+        principal,
+        now=now,
         escalation_level=order.escalation_level,
         responded_at=order.responded_at,
         started_at=order.started_at,
         params=params,
     )
-    order_id, previous_status = order.id, order.status
+
+
+def _set(
+    order: WorkOrder, transition: lifecycle.Transition, change: lifecycle.Change, now: datetime
+) -> str:
+    """Put a decided transition on the order (not yet written); returns the status it had."""
+    previous_status = order.status
     if transition.target is not None:
         order.status = transition.target
     for name, value in change.fields.items():
         setattr(order, name, value)
     if "priority" in change.fields:
         order.priority_rank = Priority(order.priority).rank
-    order.updated_at = ctx.now
-    if action is Action.ROUTE:
-        await dispatch.enter_queue(ctx, order, None)
-    await _move_clocks(ctx, order, action)
+    order.updated_at = now
+    return previous_status
+
+
+async def _write(
+    session: AsyncSession,
+    order: WorkOrder,
+    previous_status: str,
+    *,
+    type: str,
+    actor: Principal | None,
+    at: datetime,
+    extra: dict[str, Any],
+) -> None:
+    """The compare-and-set on the order's version, then its event, in the caller's transaction."""
+    order_id = order.id
     try:
-        await ctx.session.flush()
+        await session.flush()
     except StaleDataError:
         raise ConcurrentChange(
             f"work order {order_id} was changed by someone else; read it again"
         ) from None
     events.record(
-        ctx.session,
+        session,
         order=order,
-        type=action.event_type,
-        actor=ctx.principal,
-        at=ctx.now,
+        type=type,
+        actor=actor,
+        at=at,
         previous_status=previous_status,
-        extra=dict(change.event_data),
+        extra=extra,
     )
-    if action in (Action.DECLINE, Action.ROUTE):
-        await dispatch.dispatch_queued(ctx, order)
-    return order
 
 
 async def _move_clocks(ctx: Context, order: WorkOrder, action: Action) -> None:
@@ -341,33 +382,16 @@ async def act_as_system(
         )
     except lifecycle.TransitionRefused as refused:
         raise InvalidTransition(refused.detail, []) from None
-    change = lifecycle.effects(
-        action,
-        None,
-        now=now,
-        escalation_level=order.escalation_level,
-        responded_at=order.responded_at,
-        started_at=order.started_at,
-        params=params,
-    )
-    order_id, previous_status = order.id, order.status
-    if transition.target is not None:
-        order.status = transition.target
-    for name, value in change.fields.items():
-        setattr(order, name, value)
-    order.updated_at = now
+    change = _effects(order, action, None, now, params)
+    previous_status = _set(order, transition, change, now)
     order.sla_check_at = now
-    try:
-        await session.flush()
-    except StaleDataError:
-        raise ConcurrentChange(f"work order {order_id} was changed meanwhile") from None
-    events.record(
+    await _write(
         session,
-        order=order,
+        order,
+        previous_status,
         type=event_type or action.event_type,
         actor=None,
         at=now,
-        previous_status=previous_status,
         extra=dict(change.event_data) | (extra or {}),
     )
     return order
