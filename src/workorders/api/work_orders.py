@@ -32,7 +32,7 @@ from workorders.schemas import (
     WorkOrderRead,
 )
 from workorders.schemas.routing import FollowUpCreate
-from workorders.services import comments, follow_ups, work_orders
+from workorders.services import comments, follow_ups, transitions, work_orders
 from workorders.services.listing import OrderFilter, Sort, list_orders
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
@@ -271,7 +271,7 @@ def _action_endpoint(
         lang: str | None,
     ) -> WorkOrderRead:
         params = body.model_dump() if body is not None else {}
-        updated = await work_orders.act(ctx, order, action, params, if_match=if_match)
+        updated = await transitions.act(ctx, order, action, params, if_match=if_match)
         response.headers.update(_etag(updated))
         return presenters.work_order(ctx, updated, presenters.language(lang))
 

@@ -19,7 +19,7 @@ from workorders.domain.taxonomy import Department, Queue
 from workorders.models import Owner, Staff
 from workorders.schemas import Location, OwnerCreate, StaffCreate, Unit, WorkOrderCreate
 from workorders.schemas.schedules import ScheduleCreate
-from workorders.services import directory, schedules, work_orders
+from workorders.services import directory, schedules, transitions, work_orders
 from workorders.services.context import Context
 
 if TYPE_CHECKING:
@@ -108,14 +108,14 @@ async def seed(session: AsyncSession, settings: Settings, now: datetime) -> Demo
         ("刘师傅", Action.START, {}),
         ("刘师傅", Action.RESOLVE, {"resolution": "更换了厨房角阀和软管"}),
     ):
-        leak = await work_orders.act(as_staff(actor), leak, action, params)
-    await work_orders.act(as_owner(lin), leak, Action.CONFIRM, {"rating": 5, "comment": "很及时"})
+        leak = await transitions.act(as_staff(actor), leak, action, params)
+    await transitions.act(as_owner(lin), leak, Action.CONFIRM, {"rating": 5, "comment": "很及时"})
 
     light = await work_orders.create(
         as_owner(huang),
         WorkOrderCreate(description="楼道的声控灯坏了，晚上很黑", location=home(huang)),
     )
-    await work_orders.act(
+    await transitions.act(
         as_staff("张工程主管"), light, Action.ASSIGN, {"assignee_id": staff["陈师傅"].id}
     )
     await work_orders.create(

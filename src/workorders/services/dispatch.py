@@ -20,7 +20,7 @@ from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Queue
 from workorders.errors import Forbidden
 from workorders.models import Event, QueueDispatch, Staff, WorkOrder
-from workorders.services import events, work_orders
+from workorders.services import events, transitions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -163,7 +163,7 @@ async def dispatch_queued(ctx: Context, order: WorkOrder) -> Pick | None:
 async def _assign(ctx: Context, order: WorkOrder, pick: Pick) -> None:
     """The ASSIGN transition, taken by the system: the lifecycle table says whether it may."""
     assert pick.chosen is not None
-    await work_orders.act_as_system(
+    await transitions.act_as_system(
         ctx.session,
         order,
         Action.ASSIGN,

@@ -15,7 +15,7 @@ from workorders.domain.actors import Role
 from workorders.domain.lifecycle import Action, Status
 from workorders.errors import ConcurrentChange, Conflict, Forbidden, NotFound
 from workorders.models import ReturnVisit, SlaSettings, Staff, WorkOrder
-from workorders.services import events, work_orders
+from workorders.services import events, transitions
 from workorders.services.pagination import Ordering, fetch_page
 from workorders.services.sla import insert_once
 from workorders.services.sla_clock import rfc3339
@@ -55,7 +55,7 @@ async def close_unconfirmed(session: AsyncSession, now: datetime, after: timedel
         resolved_at = rfc3339(order.resolved_at)
         try:
             async with session.begin_nested():
-                await work_orders.act_as_system(
+                await transitions.act_as_system(
                     session,
                     order,
                     Action.CONFIRM,

@@ -20,7 +20,7 @@ from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Channel, Kind, Priority
 from workorders.errors import Forbidden, NotFound, ValidationFailed
 from workorders.models import Property, Schedule, ScheduleRun, Staff, WorkOrder
-from workorders.services import events, work_orders
+from workorders.services import events, transitions
 from workorders.services import sla as sla_policies
 from workorders.services.numbers import next_number
 from workorders.services.pagination import Ordering, fetch_page
@@ -290,7 +290,7 @@ async def file_occurrence(
         },
     )
     if schedule.dispatch == "assign" and await _still_in_queue(session, schedule):
-        await work_orders.act_as_system(
+        await transitions.act_as_system(
             session,
             order,
             Action.ASSIGN,

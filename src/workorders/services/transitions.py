@@ -1,0 +1,224 @@
+"""Acting on a work order: the lifecycle table's decision, written as a compare-and-set on the
+order's version together with its event. People act through `act`, the service itself (automatic
+dispatch, auto-close, a schedule's assignee) through `act_as_system`; both write through `_write`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from workorders.domain import lifecycle
+from workorders.domain.actors import Principal
+from workorders.domain.lifecycle import Action, Status
+from workorders.domain.taxonomy import Priority
+from workorders.errors import (
+    ConcurrentChange,
+    Forbidden,
+    InvalidTransition,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from workorders.models import Staff, WorkOrder
+from workorders.services import dispatch, events, work_orders
+from workorders.services import sla as sla_clocks
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from workorders.services.context import Context
+
+
+def etag_matches(if_match: str, version: int) -> bool:
+    """RFC 9110 `If-Match`: `*` or a list of entity tags, weak ones compared weakly."""
+    for tag in if_match.split(","):
+        tag = tag.strip().removeprefix("W/").strip('"')
+        if tag == "*" or tag == str(version):
+            return True
+    return False
+
+
+async def _validate_params(ctx: Context, order: WorkOrder, action: Action, params: dict) -> None:
+    """Checks on an action's parameters that need the database (422s, which precede 412 and 409)."""
+    if action is Action.ASSIGN:
+        staff = await ctx.session.get(Staff, params["assignee_id"])
+        if staff is None or staff.property_id != order.property_id:
+            raise ValidationFailed.on("assignee_id", f"no staff member {params['assignee_id']}")
+        if staff.department != order.queue:
+            raise ValidationFailed.on(
+                "assignee_id", f"{staff.name} works in {staff.department}, not in {order.queue}"
+            )
+        if staff.id == order.assignee_id:
+            # Nothing would change, and every successful action is a new version.
+            raise ValidationFailed.on(
+                "assignee_id", f"the order is already assigned to {staff.name}"
+            )
+    if action is Action.ROUTE and params["queue"] == order.queue and order.status != Status.TRIAGE:
+        raise ValidationFailed.on("queue", f"the order is already in the {order.queue} queue")
+
+
+async def _check_claimer(ctx: Context, order: WorkOrder) -> None:
+    staff = await ctx.session.get(Staff, ctx.principal.sub) if ctx.principal.sub else None
+    if staff is None or staff.property_id != ctx.principal.property_id:
+        raise Forbidden("your token's staff member is not in this property's directory")
+    if staff.department != ctx.principal.dept:
+        raise Forbidden(f"the directory lists you in {staff.department}, not {ctx.principal.dept}")
+    await dispatch.check_claim(ctx, order, staff)
+
+
+async def act(
+    ctx: Context,
+    order: WorkOrder,
+    action: Action,
+    params: dict[str, Any],
+    *,
+    if_match: str | None = None,
+) -> WorkOrder:
+    """Take `action` on `order` as a compare-and-set on its version, with its event."""
+    await _validate_params(ctx, order, action, params)
+    if if_match is not None and not etag_matches(if_match, order.version):
+        raise PreconditionFailed(
+            f"If-Match {if_match} does not match the current version {order.version}"
+        )
+    try:
+        transition = lifecycle.decide(
+            action,
+            ctx.principal,
+            work_orders.facts(order),
+            now=ctx.now,
+            reopen_window=ctx.settings.reopen_window,
+        )
+    except lifecycle.WrongStatus as refused:
+        raise InvalidTransition(refused.detail, work_orders.allowed_actions(ctx, order)) from None
+    except lifecycle.NotPermitted as refused:
+        raise Forbidden(refused.detail) from None
+    if action is Action.CLAIM:
+        await _check_claimer(ctx, order)
+
+    change = _effects(order, action, ctx.principal, ctx.now, params)
+    previous_status = _set(order, transition, change, ctx.now)
+    if action is Action.ROUTE:
+        await dispatch.enter_queue(ctx, order, None)
+    await _move_clocks(ctx, order, action)
+    await _write(
+        ctx.session,
+        order,
+        previous_status,
+        type=action.event_type,
+        actor=ctx.principal,
+        at=ctx.now,
+        extra=dict(change.event_data),
+    )
+    if action in (Action.DECLINE, Action.ROUTE):
+        await dispatch.dispatch_queued(ctx, order)
+    return order
+
+
+def _effects(
+    order: WorkOrder,
+    action: Action,
+    principal: Principal | None,
+    now: datetime,
+    params: dict[str, Any],
+) -> lifecycle.Change:
+    return lifecycle.effects(
+        action,
+        principal,
+        now=now,
+        escalation_level=order.escalation_level,
+        responded_at=order.responded_at,
+        started_at=order.started_at,
+        params=params,
+    )
+
+
+def _set(
+    order: WorkOrder, transition: lifecycle.Transition, change: lifecycle.Change, now: datetime
+) -> str:
+    """Put a decided transition on the order (not yet written); returns the status it had."""
+    previous_status = order.status
+    if transition.target is not None:
+        order.status = transition.target
+    for name, value in change.fields.items():
+        setattr(order, name, value)
+    if "priority" in change.fields:
+        order.priority_rank = Priority(order.priority).rank
+    order.updated_at = now
+    return previous_status
+
+
+async def _write(
+    session: AsyncSession,
+    order: WorkOrder,
+    previous_status: str,
+    *,
+    type: str,
+    actor: Principal | None,
+    at: datetime,
+    extra: dict[str, Any],
+) -> None:
+    """The compare-and-set on the order's version, then its event, in the caller's transaction."""
+    order_id = order.id
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise ConcurrentChange(
+            f"work order {order_id} was changed by someone else; read it again"
+        ) from None
+    events.record(
+        session,
+        order=order,
+        type=type,
+        actor=actor,
+        at=at,
+        previous_status=previous_status,
+        extra=extra,
+    )
+
+
+async def _move_clocks(ctx: Context, order: WorkOrder, action: Action) -> None:
+    """A hold stops the deadline clocks and a resume restarts them; after any action the clock
+    worker looks at the order again."""
+    if action is Action.HOLD:
+        sla_clocks.pause(order, ctx.now)
+    elif action is Action.RESUME:
+        await sla_clocks.resume(ctx.session, order, ctx.now)
+    order.sla_check_at = ctx.now
+
+
+async def act_as_system(
+    session: AsyncSession,
+    order: WorkOrder,
+    action: Action,
+    *,
+    now: datetime,
+    params: dict[str, Any],
+    event_type: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> WorkOrder:
+    """A change the service makes by itself (automatic dispatch, auto-close, a schedule's assignee),
+    recorded with a system actor. The lifecycle table decides it like any other: the system is one
+    more relation in it (`Relation.SYSTEM`)."""
+    try:
+        # The system never reopens, so the reopen window plays no part here.
+        transition = lifecycle.decide(
+            action, None, work_orders.facts(order), now=now, reopen_window=timedelta(0)
+        )
+    except lifecycle.TransitionRefused as refused:
+        raise InvalidTransition(refused.detail, []) from None
+    change = _effects(order, action, None, now, params)
+    previous_status = _set(order, transition, change, now)
+    order.sla_check_at = now
+    await _write(
+        session,
+        order,
+        previous_status,
+        type=event_type or action.event_type,
+        actor=None,
+        at=now,
+        extra=dict(change.event_data) | (extra or {}),
+    )
+    return order
