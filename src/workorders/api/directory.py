@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from workorders.api import presenters
 from workorders.api.deps import ReadContext, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
+from workorders.api.params import Cursor, Limit
 from workorders.api.responses import problems
 from workorders.domain.taxonomy import Department
 from workorders.schemas import (
@@ -29,8 +30,6 @@ from workorders.services.listing import queue_counts
 
 router = APIRouter()
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=512)]
 StaffId = Annotated[str, Path(max_length=64)]
 OwnerId = Annotated[str, Path(max_length=64)]
 

@@ -10,6 +10,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from workorders.api import presenters
 from workorders.api.deps import CurrentPrincipal, ReadContext
+from workorders.api.params import Limit
 from workorders.api.responses import problems
 from workorders.schemas.events import EventPage
 from workorders.services import feed
@@ -24,7 +25,6 @@ Types = Annotated[
     Query(alias="type", max_length=64, description="Event types (repeatable); `work_order.*` too"),
 ]
 WorkOrderId = Annotated[str | None, Query(max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size (max 200)")]
 
 
 @router.get(

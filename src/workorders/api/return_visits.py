@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 
 from workorders.api.deps import ReadContext, WriteContext
+from workorders.api.params import Cursor, Limit
 from workorders.api.responses import problems
 from workorders.models import ReturnVisit
 from workorders.schemas.sla import (
@@ -19,8 +20,6 @@ from workorders.services import return_visits
 
 router = APIRouter(tags=["return visits"])
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=512)]
 VisitId = Annotated[str, Path(max_length=64)]
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 
 from workorders.api import presenters
 from workorders.api.deps import ReadContext, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
+from workorders.api.params import Cursor, IfMatch, Limit
 from workorders.api.responses import problems
 from workorders.domain.lifecycle import OPEN_STATUSES
 from workorders.domain.taxonomy import Queue
@@ -34,12 +35,7 @@ from workorders.services.listing import OrderFilter, Sort, list_orders
 
 router = APIRouter()
 
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size (max 200)")]
-Cursor = Annotated[str | None, Query(max_length=512, description="`next_cursor` of the last page")]
 RuleId = Annotated[str, Path(max_length=64)]
-IfMatch = Annotated[
-    str | None, Header(description='The rule\'s ETag (`"<version>"`); a stale one gets 412')
-]
 
 
 def _rule(row: RoutingRule) -> RoutingRuleRead:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 
 from workorders.api import presenters
 from workorders.api.deps import ReadContext, VisibleOrderForUpdate, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
+from workorders.api.params import Cursor, Limit
 from workorders.api.responses import problems
 from workorders.models import Schedule
 from workorders.schemas import LocationRead, WorkOrderRead
@@ -24,8 +25,6 @@ from workorders.services import checklists, schedules
 
 router = APIRouter()
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=512)]
 ScheduleId = Annotated[str, Path(max_length=64)]
 ItemIndex = Annotated[int, Path(ge=0, le=49, description="The item's position, from 0")]
 

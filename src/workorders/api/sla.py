@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 
 from workorders.api.deps import WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
+from workorders.api.params import Cursor, Limit
 from workorders.api.responses import problems
 from workorders.models import SlaPolicy, SlaSettings
 from workorders.schemas.sla import (
@@ -28,8 +29,6 @@ from workorders.services import sla
 
 router = APIRouter(tags=["deadlines"])
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=512)]
 PolicyId = Annotated[str, Path(max_length=64)]
 
 

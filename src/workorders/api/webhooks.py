@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from workorders.api.deps import ReadContext, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
+from workorders.api.params import Cursor, Limit
 from workorders.api.responses import problems
 from workorders.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from workorders.schemas.webhooks import (
@@ -27,8 +28,6 @@ from workorders.services import webhooks
 
 router = APIRouter(prefix="/webhook-endpoints", tags=["webhooks"])
 
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size (max 200)")]
-Cursor = Annotated[str | None, Query(max_length=512)]
 EndpointId = Annotated[str, Path(max_length=64, description="The endpoint's id (`whe_…`)")]
 DeliveryId = Annotated[str, Path(max_length=64, description="The delivery's id (`whd_…`)")]
 

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel
 from workorders.api import presenters
 from workorders.api.deps import ReadContext, VisibleOrder, VisibleOrderForUpdate, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
+from workorders.api.params import Cursor, IfMatch, Limit
 from workorders.api.responses import problems
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Priority, Queue
@@ -38,11 +39,6 @@ from workorders.services.listing import OrderFilter, Sort, list_orders
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
 
 AcceptLanguage = Annotated[str | None, Header(description="Language of `status_label` (zh, en)")]
-IfMatch = Annotated[
-    str | None, Header(description='The ETag (`"<version>"`) last read; a stale one gets 412')
-]
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size (max 200)")]
-Cursor = Annotated[str | None, Query(max_length=512, description="`next_cursor` of the last page")]
 
 
 def _etag(order: Any) -> dict[str, str]:

@@ -43,17 +43,21 @@ async def insert_once(session: AsyncSession, model: type[Any], values: dict[str,
 # --- seeding and lookup -----------------------------------------------------------------------------
 
 
-async def ensure_seeded(session: AsyncSession, property_id: str, now: datetime) -> None:
-    """Give a property that has never had deadline settings the default policy per priority. The
-    settings row is the marker; whoever inserts it seeds, so concurrent requests seed once."""
-    if await session.get(SlaSettings, property_id) is not None:
-        return
+async def ensure_seeded(session: AsyncSession, property_id: str, now: datetime) -> SlaSettings:
+    """The property's deadline settings; a property that never had any gets the default policy per
+    priority first. The settings row is the marker; whoever inserts it seeds, so concurrent requests
+    seed once."""
+    settings = await session.get(SlaSettings, property_id)
+    if settings is not None:
+        return settings
     marker = {"property_id": property_id, "return_visit_policy": "unrated", "updated_at": now}
-    if not await insert_once(session, SlaSettings, marker):
-        return
-    for priority, targets in sla.DEFAULT_TARGETS.items():
-        session.add(_policy_row(property_id, priority, None, targets, now))
-    await session.flush()
+    if await insert_once(session, SlaSettings, marker):
+        for priority, targets in sla.DEFAULT_TARGETS.items():
+            session.add(_policy_row(property_id, priority, None, targets, now))
+        await session.flush()
+    settings = await session.get(SlaSettings, property_id)
+    assert settings is not None  # inserted above, or by the concurrent request that won
+    return settings
 
 
 def _policy_row(
@@ -101,7 +105,10 @@ async def targets_for(
 
 
 async def calendar_for(session: AsyncSession, property_id: str) -> WorkingCalendar | None:
-    settings = await session.get(SlaSettings, property_id)
+    return _calendar_of(await session.get(SlaSettings, property_id))
+
+
+def _calendar_of(settings: SlaSettings | None) -> WorkingCalendar | None:
     if settings is None or settings.calendar is None:
         return None
     return calendars.from_data(settings.calendar)
@@ -114,9 +121,9 @@ async def deadlines_for(
     category: str | None,
     created_at: datetime,
 ) -> sla.Deadlines:
-    await ensure_seeded(session, property_id, created_at)
+    settings = await ensure_seeded(session, property_id, created_at)
     targets = await targets_for(session, property_id, priority, category)
-    calendar = await calendar_for(session, property_id) if targets.use_calendar else None
+    calendar = _calendar_of(settings) if targets.use_calendar else None
     return sla.deadlines(targets, created_at, calendar)
 
 
@@ -226,10 +233,7 @@ async def delete_policy(ctx: Context, policy: SlaPolicy) -> None:
 
 async def get_settings(ctx: Context) -> SlaSettings:
     _require_staff_side(ctx)
-    await ensure_seeded(ctx.session, ctx.principal.property_id, ctx.now)
-    settings = await ctx.session.get(SlaSettings, ctx.principal.property_id)
-    assert settings is not None
-    return settings
+    return await ensure_seeded(ctx.session, ctx.principal.property_id, ctx.now)
 
 
 async def update_settings(ctx: Context, body: SlaSettingsUpdate) -> SlaSettings:
