@@ -122,7 +122,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings)
-        app.state.event_signal = EventSignal(settings)
+        app.state.event_signal = EventSignal(settings, app.state.db.config)
         await app.state.event_signal.start()
         workers = Workers(app.state.db, settings, clock)
         if run_workers:

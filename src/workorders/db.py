@@ -127,6 +127,11 @@ class Database:
             self.read_engine = self.write_engine
         self.writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self.reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # Imported here: the cache reads the models, which import this module.
+        from workorders.services.configuration import ConfigCache, register
+
+        self.config = ConfigCache()
+        register(self.config, self.write_engine.sync_engine, self.read_engine.sync_engine)
 
     @property
     def dialect(self) -> str:

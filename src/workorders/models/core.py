@@ -35,6 +35,9 @@ class Property(Timestamps, Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # Raised by every change to the property's configuration (services/configuration.py), so that each
+    # process can keep that configuration in memory and know at once when its copy is stale.
+    config_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Staff(Timestamps, Base):

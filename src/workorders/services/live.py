@@ -4,6 +4,10 @@ The events table stays the source of truth; a notification only says "look again
 trigger sends one on the `workorders_events` channel when a transaction that wrote events commits, so an
 event committed through any replica wakes the live streams and delivery workers of every other one. A
 lost connection or a missed notification costs at most `feed_poll_interval` of latency, never an event.
+
+The same connection hears `workorders_config` (services/configuration.py): a property's configuration
+changed, so this process forgets its cached copy. While that connection is down the cache is not
+trusted and verifies the revision instead.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from workorders.services import configuration
+
 if TYPE_CHECKING:
     from workorders.config import Settings
+    from workorders.services.configuration import ConfigCache
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +35,14 @@ RECONNECT_DELAY = 2.0
 class EventSignal:
     """`token()` before reading the feed, then `wait(token, seconds)`: no wake-up falls in between."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, config: ConfigCache | None = None) -> None:
         self._settings = settings
+        self._config = config
         self._event = asyncio.Event()
-        self._connection: Any = None
+        self._listening = False
         self._task: asyncio.Task[None] | None = None
+        if config is not None:
+            config.trusted = lambda: self._listening
 
     def token(self) -> asyncio.Event:
         return self._event
@@ -61,6 +71,10 @@ class EventSignal:
                 await self._task
             self._task = None
 
+    def _config_changed(self, _connection: Any, _pid: int, _channel: str, property_id: str) -> None:
+        if self._config is not None:
+            self._config.invalidate(property_id)
+
     def _dsn(self) -> str:
         url = make_url(self._settings.database_url).set(drivername="postgresql")
         return url.render_as_string(hide_password=False)
@@ -73,7 +87,12 @@ class EventSignal:
                 lost = asyncio.Event()
                 connection.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await connection.add_listener(CHANNEL, lambda *_args: self.wake())
-                # Anything committed while we were not listening is found by the next read.
+                await connection.add_listener(configuration.CHANNEL, self._config_changed)
+                # Anything committed while we were not listening is found by the next read, and
+                # configuration changed meanwhile by the next verification.
+                if self._config is not None:
+                    self._config.invalidate()
+                self._listening = True
                 self.wake()
                 await lost.wait()
             except asyncio.CancelledError:
@@ -81,6 +100,7 @@ class EventSignal:
             except Exception:
                 log.warning("feed listener lost its connection; retrying", exc_info=True)
             finally:
+                self._listening = False
                 if connection is not None and not connection.is_closed():
                     with contextlib.suppress(Exception):
                         await connection.close()

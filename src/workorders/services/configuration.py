@@ -1,0 +1,158 @@
+"""Each property's configuration, held in memory per process and invalidated by one revision.
+
+Configuration — the property itself, its routing rules and model, deadline policies and settings, queue
+dispatch, the directory behind tokens — is read on every request and changes rarely. Every write of it
+calls `touch`, which raises `properties.config_revision` in the writer's own transaction and, on
+PostgreSQL, sends NOTIFY `workorders_config` (delivered when that transaction commits). A process keeps
+one `Snapshot` per property; what is derived from the configuration is loaded once per revision, when
+first asked for, through `Snapshot.load`.
+
+How fresh a caller needs it decides what it costs:
+
+- `verify=True` reads the property row (one primary-key read, which a write that depends on the
+  configuration needs anyway) and drops the snapshot when the revision moved: an edit committed on any
+  replica applies to the very next such request everywhere.
+- `verify=False` trusts the snapshot while this process hears NOTIFY (PostgreSQL with its listener
+  connected), and verifies otherwise (SQLite; a listener that lost its connection).
+
+The cache of a process is found from a session (`of(session)`), so that services, workers and the
+request path share one without passing it around.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import event, func, select, update
+
+from workorders.models import Property
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import Session
+
+CHANNEL = "workorders_config"
+_TOUCHED = "workorders.config.touched"
+_CACHE = "workorders.config.cache"
+
+T = TypeVar("T")
+
+
+@dataclass
+class Snapshot:
+    """One revision of a property's configuration; derived values are filled in as they are needed."""
+
+    property_id: str
+    revision: int
+    name: str
+    timezone: str
+    _values: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    async def load(
+        self, key: str, session: AsyncSession, loader: Callable[[AsyncSession], Awaitable[T]]
+    ) -> T:
+        """The value under `key` for this revision, loaded through `loader` the first time.
+
+        Two requests asking at once may both load it; they load the same revision, so either answer
+        is right and the second simply replaces the first.
+        """
+        if key not in self._values:
+            self._values[key] = await loader(session)
+        return self._values[key]  # type: ignore[no-any-return]
+
+
+class ConfigCache:
+    """The snapshots of one process. `trusted` tells whether invalidations arrive by NOTIFY."""
+
+    def __init__(self) -> None:
+        self._snapshots: dict[str, Snapshot] = {}
+        self.trusted: Callable[[], bool] = lambda: False
+
+    def invalidate(self, property_id: str | None = None) -> None:
+        if property_id is None:
+            self._snapshots.clear()
+        else:
+            self._snapshots.pop(property_id, None)
+
+    async def snapshot(
+        self, session: AsyncSession, property_id: str, *, verify: bool = False
+    ) -> Snapshot | None:
+        """The property's current snapshot, or None when no such property exists."""
+        held = self._snapshots.get(property_id)
+        if held is not None and not verify and self.trusted():
+            return held
+        row = (
+            await session.execute(
+                select(Property.name, Property.timezone, Property.config_revision).where(
+                    Property.id == property_id
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            self.invalidate(property_id)
+            return None
+        name, timezone, revision = row
+        if held is not None and held.revision == revision:
+            return held
+        fresh = Snapshot(property_id, revision, name, timezone)
+        self._snapshots[property_id] = fresh
+        return fresh
+
+
+_CACHES: weakref.WeakKeyDictionary[Engine, ConfigCache] = weakref.WeakKeyDictionary()
+
+
+def register(cache: ConfigCache, *engines: Engine) -> None:
+    """Make `cache` the one that sessions on these engines find (a process's Database does this)."""
+    for engine in engines:
+        _CACHES[engine] = cache
+
+
+def of(session: AsyncSession) -> ConfigCache:
+    """The cache of the process this session belongs to; a throwaway one for an unregistered engine
+    (a migration, a script), which simply loads everything."""
+    bind = session.bind
+    engine = getattr(bind, "sync_engine", None)
+    cache = _CACHES.get(engine) if engine is not None else None
+    return cache if cache is not None else ConfigCache()
+
+
+async def snapshot(session: AsyncSession, property_id: str, *, verify: bool = False) -> Snapshot:
+    """The property's snapshot; raises LookupError when the property does not exist."""
+    found = await of(session).snapshot(session, property_id, verify=verify)
+    if found is None:
+        raise LookupError(property_id)
+    return found
+
+
+async def touch(session: AsyncSession, property_id: str) -> None:
+    """Record, in the caller's transaction, that the property's configuration changed."""
+    await session.execute(
+        update(Property)
+        .where(Property.id == property_id)
+        .values(config_revision=Property.config_revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(CHANNEL, property_id)))
+    sync_session = session.sync_session
+    sync_session.info.setdefault(_TOUCHED, set()).add(property_id)
+    sync_session.info[_CACHE] = of(session)
+    if not event.contains(sync_session, "after_commit", _forget_touched):
+        event.listen(sync_session, "after_commit", _forget_touched)
+
+
+def _forget_touched(sync_session: Session) -> None:
+    """This process need not wait for its own NOTIFY to forget what it just changed."""
+    touched: set[str] = sync_session.info.pop(_TOUCHED, set())
+    cache: ConfigCache | None = sync_session.info.pop(_CACHE, None)
+    if cache is not None:
+        for property_id in touched:
+            cache.invalidate(property_id)
+
+
+__all__ = ["CHANNEL", "ConfigCache", "Snapshot", "of", "register", "snapshot", "touch"]
