@@ -17,6 +17,7 @@ from workorders import __version__
 from workorders.api import attachments as attachments_api
 from workorders.api import directory, health, return_visits, routing, schedules, sla, work_orders
 from workorders.api import events as events_api
+from workorders.api import labels as labels_api
 from workorders.api import notifications as notifications_api
 from workorders.api import webhooks as webhooks_api
 from workorders.clock import Clock, SystemClock
@@ -157,6 +158,7 @@ def create_app(
     v1.include_router(schedules.router)
     v1.include_router(return_visits.router)
     v1.include_router(attachments_api.router)
+    v1.include_router(labels_api.router)
     app.include_router(v1)
     app.include_router(health.router)
 
