@@ -78,9 +78,9 @@ async def test_labels_for_an_order(
     assert labels_for(order, "en") == {
         "status": "Accepted",
         "queue": "Engineering",
-        "priority": "Normal"
-        if order["priority"] == "normal"
-        else labels_for(order, "en")["priority"],
+        "priority": {"urgent": "Urgent", "high": "High", "normal": "Normal", "low": "Low"}[
+            order["priority"]
+        ],
         "kind": "Repair",
         "category": "Plumbing",
     }
