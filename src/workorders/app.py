@@ -18,7 +18,9 @@ from workorders.api import attachments as attachments_api
 from workorders.api import directory, health, return_visits, routing, schedules, sla, work_orders
 from workorders.api import events as events_api
 from workorders.api import labels as labels_api
+from workorders.api import me as me_api
 from workorders.api import notifications as notifications_api
+from workorders.api import properties as properties_api
 from workorders.api import webhooks as webhooks_api
 from workorders.clock import Clock, SystemClock
 from workorders.config import Settings, get_settings
@@ -159,6 +161,8 @@ def create_app(
     v1.include_router(return_visits.router)
     v1.include_router(attachments_api.router)
     v1.include_router(labels_api.router)
+    v1.include_router(me_api.router)
+    v1.include_router(properties_api.router)
     app.include_router(v1)
     app.include_router(health.router)
 
