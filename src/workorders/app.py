@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workorders import __version__
 from workorders.api import attachments as attachments_api
+from workorders.api import devices as devices_api
 from workorders.api import directory, health, return_visits, routing, schedules, sla, work_orders
 from workorders.api import events as events_api
 from workorders.api import labels as labels_api
@@ -163,6 +164,7 @@ def create_app(
     v1.include_router(labels_api.router)
     v1.include_router(me_api.router)
     v1.include_router(properties_api.router)
+    v1.include_router(devices_api.router)
     app.include_router(v1)
     app.include_router(health.router)
 
