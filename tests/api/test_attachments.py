@@ -184,6 +184,13 @@ async def test_the_type_is_judged_from_the_bytes(
     png_named_jpg = await upload(client, owner, order_id, image_bytes("PNG"), name="a.jpg")
     assert png_named_jpg.status_code == 201
     assert png_named_jpg.json()["content_type"] == "image/png"
+    mpo = BytesIO()
+    first, second = Image.new("RGB", (64, 48), "blue"), Image.new("RGB", (64, 48), "red")
+    first.save(mpo, "MPO", save_all=True, append_images=[second])
+    assert Image.open(BytesIO(mpo.getvalue())).format == "MPO"
+    phone = await upload(client, owner, order_id, mpo.getvalue())
+    assert phone.status_code == 201, phone.text
+    assert phone.json()["content_type"] == "image/jpeg"
     webp = await upload(client, owner, order_id, image_bytes("WEBP"), content_type="text/plain")
     assert webp.status_code == 201
     assert webp.json()["content_type"] == "image/webp"

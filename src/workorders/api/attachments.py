@@ -69,7 +69,7 @@ def _read(row: Attachment) -> AttachmentRead:
         size=row.size,
         width=row.width,
         height=row.height,
-        purpose=row.purpose,  # type: ignore[arg-type]
+        purpose=row.purpose,
         url=f"/v1/attachments/{row.id}",
         thumbnail_url=f"/v1/attachments/{row.id}/thumbnail",
         created_at=row.created_at,

@@ -48,7 +48,7 @@ class DevicePage(BaseModel):
 def _read(row: Device) -> DeviceRead:
     return DeviceRead(
         id=row.id,
-        platform=row.platform,  # type: ignore[arg-type]
+        platform=row.platform,
         token=row.token,
         created_at=row.created_at,
         updated_at=row.updated_at,

@@ -75,7 +75,11 @@ def process_image(data: bytes) -> Processed:
             if source.width * source.height > MAX_PIXELS:
                 raise PayloadTooLarge(f"the image has more than {MAX_PIXELS} pixels")
             source.load()
-            fmt = str(source.format)
+            # Phones write MPO (a JPEG with a second, depth or preview, image after it): the first
+            # image is the photo, and it is a JPEG.
+            fmt = "JPEG" if source.format == "MPO" else str(source.format)
+            if fmt not in CONTENT_TYPES:
+                raise UnidentifiedImageError(fmt)
             image = ImageOps.exif_transpose(source)
     except (UnidentifiedImageError, Image.DecompressionBombError):
         raise UnsupportedMediaType("the file is not a JPEG, PNG or WebP image") from None
@@ -116,7 +120,7 @@ def _hooks(session: AsyncSession) -> dict[str, list[tuple[DirectoryStorage, str]
     if not event.contains(sync_session, "after_commit", _after_commit):
         event.listen(sync_session, "after_commit", _after_commit)
         event.listen(sync_session, "after_rollback", _after_rollback)
-    return sync_session.info  # type: ignore[return-value]
+    return sync_session.info
 
 
 def _after_commit(sync_session: Session) -> None:
@@ -272,12 +276,12 @@ async def sweep_orphans(
     ]
     if not candidates:
         return 0
-    base_ids = {key.removesuffix(".thumb") for key in candidates}
-    known = set(
-        (await session.execute(select(Attachment.id).where(Attachment.id.in_(base_ids))))
-        .scalars()
-        .all()
-    )
+    base_ids = sorted({key.removesuffix(".thumb") for key in candidates})
+    known: set[str] = set()
+    for start in range(0, len(base_ids), 500):
+        chunk = base_ids[start : start + 500]
+        query = select(Attachment.id).where(Attachment.id.in_(chunk))
+        known.update((await session.execute(query)).scalars().all())
     orphans = [key for key in candidates if key.removesuffix(".thumb") not in known]
     for key in orphans:
         await storage.delete(key)

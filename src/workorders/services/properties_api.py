@@ -53,8 +53,11 @@ async def me(ctx: Context) -> Me:
         raise Unauthorized(f"the token's property {principal.property_id} does not exist")
     if principal.sub is None:
         return Me(principal.role, prop, None)
-    model: type[Owner] | type[Staff] = Owner if principal.role is Role.OWNER else Staff
-    person = await ctx.session.get(model, principal.sub)
+    person: Owner | Staff | None = (
+        await ctx.session.get(Owner, principal.sub)
+        if principal.role is Role.OWNER
+        else await ctx.session.get(Staff, principal.sub)
+    )
     if person is None or person.property_id != prop.id:
         raise Unauthorized(f"the token names no one in the directory of property {prop.id}")
     return Me(principal.role, prop, person)
