@@ -165,6 +165,33 @@ async def test_staff_who_see_the_order_see_and_add_photos(
     )
 
 
+async def test_an_upload_sent_twice_with_one_idempotency_key_is_stored_once(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    storage: DirectoryStorage,
+) -> None:
+    order_id = (await file_order(community.owner, "阳台漏雨"))["id"]
+    path = f"/v1/work-orders/{order_id}/attachments"
+    headers = community.owner.headers | {"Idempotency-Key": "photo-1"}
+    sent = [
+        await client.post(
+            path, files={"file": ("a.png", image_bytes(), "image/png")}, headers=headers
+        )
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in sent] == [201, 201]
+    assert sent[0].json() == sent[1].json()
+    assert sent[1].headers["idempotent-replayed"] == "true"
+    listed = await client.get(path, headers=community.owner.headers)
+    assert len(listed.json()["items"]) == 1
+    other_bytes = image_bytes(size=(9, 9))
+    reused = await client.post(
+        path, files={"file": ("b.png", other_bytes, "image/png")}, headers=headers
+    )
+    assert_problem(reused, 422, "idempotency-key-reused")
+
+
 async def test_the_type_is_judged_from_the_bytes(
     client: httpx.AsyncClient,
     community: Community,

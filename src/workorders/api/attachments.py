@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, Upl
 from pydantic import BaseModel
 
 from workorders.api.deps import ReadContext, VisibleOrder, VisibleOrderForUpdate, WriteContext
+from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.responses import problems
 from workorders.services import attachments
 from workorders.storage import DirectoryStorage
@@ -58,6 +60,13 @@ class AttachmentRead(BaseModel):
     uploaded_by: Uploader
 
 
+class _UploadFingerprint(BaseModel):
+    """What `Idempotency-Key` compares for an upload: the purpose and the file's digest."""
+
+    purpose: str
+    sha256: str
+
+
 class AttachmentList(BaseModel):
     items: list[AttachmentRead]
 
@@ -104,16 +113,22 @@ async def create_attachment(
     storage: Storage,
     file: Annotated[UploadFile, File(description="The image")],
     purpose: Annotated[Purpose, Form(description="`before`/`after` for technicians")] = "photo",
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     data = await file.read(ctx.settings.attachment_max_bytes + 1)
-    row = await attachments.add(ctx, order, storage, data=data, purpose=purpose)
-    body = _read(row)
-    return Response(
-        body.model_dump_json(),
-        status_code=201,
-        media_type="application/json",
-        headers={"Location": body.url, "Cache-Control": "no-store"},
+
+    async def create() -> tuple[BaseModel, str]:
+        row = await attachments.add(ctx, order, storage, data=data, purpose=purpose)
+        body = _read(row)
+        return body, body.url
+
+    # An app on a flaky network sends the same photo again: same key and bytes, same answer.
+    fingerprint = _UploadFingerprint(purpose=purpose, sha256=hashlib.sha256(data).hexdigest())
+    response = await create_once(
+        ctx, idempotency_key, operation=f"attachment:{order.id}", body=fingerprint, create=create
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get(
