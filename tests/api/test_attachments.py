@@ -137,6 +137,43 @@ async def test_an_owner_files_with_a_photo_whose_location_never_leaves_the_phone
     assert_problem(await client.get(body["url"]), 401)
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+async def test_metadata_is_stripped_from_png_and_webp_too(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    storage: DirectoryStorage,
+    fmt: str,
+) -> None:
+    order_id = (await file_order(community.owner, "外墙脱落"))["id"]
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (31.0, 14.0, 5.0)})
+    sent = image_bytes(fmt, (40, 30), exif=exif)
+    assert Image.open(BytesIO(sent)).getexif().get_ifd(GPS_IFD)
+    created = await upload(client, community.owner, order_id, sent, name=f"a.{fmt.lower()}")
+    assert created.status_code == 201, created.text
+    stored = await client.get(created.json()["url"], headers=community.owner.headers)
+    image = Image.open(BytesIO(stored.content))
+    assert image.format == fmt
+    assert not image.getexif() and "exif" not in image.info
+    assert b"PhoneMaker" not in stored.content
+
+
+async def test_an_image_of_too_many_pixels_is_refused_before_it_is_decoded(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    storage: DirectoryStorage,
+) -> None:
+    order_id = (await file_order(community.owner, "地下车库积水"))["id"]
+    bomb = BytesIO()
+    Image.new("1", (10_000, 6_000)).save(bomb, "PNG")
+    assert len(bomb.getvalue()) < 1024 * 1024  # small on the wire, 60 megapixels unpacked
+    assert_problem(await upload(client, community.owner, order_id, bomb.getvalue()), 413)
+    assert list(storage.listing()) == []
+
+
 async def test_staff_who_see_the_order_see_and_add_photos(
     client: httpx.AsyncClient,
     community: Community,

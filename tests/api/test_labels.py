@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pytest
@@ -87,6 +88,22 @@ async def test_labels_for_an_order(
     chinese = labels_for(order, "zh-CN")
     assert chinese["queue"] == "工程维修" and chinese["category"] == "给排水"
     assert chinese["status"] == order["status_label"]
+    # A row (anything with the attributes) works as well as a dict.
+    row = SimpleNamespace(
+        status=Status.CLOSED,
+        queue=Queue.SECURITY,
+        priority="urgent",
+        kind="incident",
+        category="noise",
+    )
+    assert labels_for(row, "en") == {
+        "status": "Completed",
+        "queue": "Security",
+        "priority": "Urgent",
+        "kind": "Incident",
+        "category": "Noise",
+    }
+    assert labels_for(row, "zh-CN")["category"] == "噪音扰民"
     # Unknown values show as they are, a missing category as null, an unknown language as Chinese.
     odd = {"status": "queued", "queue": "engineering", "priority": "low", "kind": "repair"}
     assert labels_for(odd | {"category": "made_up"}, "en")["category"] == "made_up"

@@ -68,7 +68,8 @@ async def get_me(ctx: ReadContext, response: Response) -> OwnerMe | StaffMe | To
             property=prop,
         )
     return StaffMe(
-        role=found.role,
+        # The directory wins over the token (API.md): its role and department are the true ones.
+        role=person.role,
         id=person.id,
         name=person.name,
         department=person.department,
