@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from tests.api.test_contract import assert_problem
 from workorders.api.attachments import get_storage
 from workorders.domain.actors import Principal, Role
+from workorders.limits import BodySizeLimit
 from workorders.models.attachments import Attachment
 from workorders.services import attachments, work_orders
 from workorders.services.context import Context
@@ -24,8 +26,6 @@ from workorders.storage import DirectoryStorage
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-    import httpx
 
     from tests.conftest import Community, FileOrder, Person
     from workorders.db import Database
@@ -416,3 +416,37 @@ async def test_storage_refuses_keys_that_are_not_plain_names(tmp_path: Path) -> 
     with pytest.raises(KeyError):
         await store.get("att_missing")
     await store.delete("att_missing")
+
+
+async def test_the_upload_allowance_holds_for_chunked_bodies_and_only_on_its_path() -> None:
+    """`BodySizeLimit` with the uploads' allowance, on bodies sent without Content-Length."""
+
+    async def echo(scope: Any, receive: Any, send: Any) -> None:
+        size = 0
+        while True:
+            message = await receive()
+            size += len(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(size).encode()})
+
+    limited = BodySizeLimit(
+        echo, max_bytes=1000, allowances=[(r"/v1/work-orders/[^/]+/attachments", 5000)]
+    )
+
+    async def chunks(total: int) -> Any:
+        for _ in range(total // 500):
+            yield b"x" * 500
+
+    transport = httpx.ASGITransport(app=limited)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        upload_path = "/v1/work-orders/wo_1/attachments"
+        assert (await http.post(upload_path, content=chunks(4000))).text == "4000"
+        assert (await http.post(upload_path, content=chunks(6000))).status_code == 413
+        assert (await http.post("/v1/work-orders", content=chunks(2000))).status_code == 413
+        assert (
+            await http.post("/v1/work-orders/wo_1/attachments/x", content=chunks(2000))
+        ).status_code == 413
+        declared = await http.post(upload_path, content=b"x" * 4000)
+        assert declared.text == "4000"
