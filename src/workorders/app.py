@@ -14,9 +14,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workorders import __version__
+from workorders.api import attachments as attachments_api
+from workorders.api import devices as devices_api
 from workorders.api import directory, health, return_visits, routing, schedules, sla, work_orders
 from workorders.api import events as events_api
+from workorders.api import labels as labels_api
+from workorders.api import me as me_api
 from workorders.api import notifications as notifications_api
+from workorders.api import properties as properties_api
 from workorders.api import webhooks as webhooks_api
 from workorders.clock import Clock, SystemClock
 from workorders.config import Settings, get_settings
@@ -155,6 +160,11 @@ def create_app(
     v1.include_router(sla.router)
     v1.include_router(schedules.router)
     v1.include_router(return_visits.router)
+    v1.include_router(attachments_api.router)
+    v1.include_router(labels_api.router)
+    v1.include_router(me_api.router)
+    v1.include_router(properties_api.router)
+    v1.include_router(devices_api.router)
     app.include_router(v1)
     app.include_router(health.router)
 
@@ -164,5 +174,9 @@ def create_app(
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(RequestMetrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        allowances=attachments_api.body_allowances(settings),
+    )
     return app

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     auto_close_after: timedelta = timedelta(hours=72)
 
     max_body_bytes: int = 64 * 1024
+    # Attachments (photos): where their files live (a volume shared by every replica), and limits.
+    data_dir: Path = Path("var") / "data"
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachments_per_order: int = 20
     idempotency_ttl: timedelta = timedelta(hours=24)
     reopen_window: timedelta = timedelta(days=7)
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -13,22 +16,34 @@ class BodySizeLimit:
     """Pure ASGI middleware. A declared `Content-Length` over the limit is refused at once; a body
     without one (chunked) is read up to the limit and refused as soon as it goes past it."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, allowances: Sequence[tuple[str, int]] = ()
+    ) -> None:
+        """`allowances`: (path pattern, limit) pairs for the few routes that take more than JSON
+        does (uploads); every other path keeps `max_bytes`."""
         self.app = app
         self.max_bytes = max_bytes
+        self.allowances = [(re.compile(pattern), limit) for pattern, limit in allowances]
+
+    def _limit_for(self, path: str) -> int:
+        for pattern, limit in self.allowances:
+            if pattern.fullmatch(path):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit_for(scope.get("path", ""))
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 await self._refuse(send, 400, "bad-request", "Content-Length is not a number")
                 return
-            if int(declared) > self.max_bytes:
-                await self._refuse_too_large(send)
+            if int(declared) > max_bytes:
+                await self._refuse_too_large(send, max_bytes)
                 return
             await self.app(scope, receive, send)
             return
@@ -43,8 +58,8 @@ class BodySizeLimit:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse_too_large(send)
+            if size > max_bytes:
+                await self._refuse_too_large(send, max_bytes)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -61,9 +76,9 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse_too_large(self, send: Send) -> None:
+    async def _refuse_too_large(self, send: Send, max_bytes: int) -> None:
         await self._refuse(
-            send, 413, "payload-too-large", f"the body is larger than {self.max_bytes} bytes"
+            send, 413, "payload-too-large", f"the body is larger than {max_bytes} bytes"
         )
 
     @staticmethod

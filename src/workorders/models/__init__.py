@@ -1,6 +1,7 @@
 """ORM tables, one module per area. Every schema change comes with a migration under
 `migrations/versions/`; importing this package registers every table on `Base.metadata`."""
 
+from workorders.models.attachments import Attachment as Attachment
 from workorders.models.core import (
     AuditEntry,
     Comment,
@@ -12,6 +13,7 @@ from workorders.models.core import (
     Staff,
     WorkOrder,
 )
+from workorders.models.devices import Device as Device
 from workorders.models.feed import FeedConsumer
 from workorders.models.routing import QueueDispatch, RoutingRule, RoutingRuleSet
 from workorders.models.sla import (
