@@ -36,27 +36,90 @@ _NOT_A_DANGER = _rx(
 )
 
 _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("fire", _rx(r"着火|起火|失火|火灾|明火|火苗|火势|大火|烧起来|烧着了", r"\bfire\b|\bon fire\b|flames?\b|\bablaze\b")),
-    ("smoke", _rx(r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|一股烟|冒黑烟", r"\bsmoke\b|\bsmoky\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger)s?\W+(?:is |are )?smoking")),
-    ("burning smell", _rx(r"烧焦|焦味|糊味|焦糊", r"burning smell|smell(?:s|ing)? (?:of |like )?burn|smells? burnt")),
-    ("gas", _rx(r"(?:燃气|煤气|天然气|液化气).{0,4}(?:味|漏|泄)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味",
-                r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,15}\bgas\b")),
-    ("sparks / live wires", _rx(r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|被电(?:到|了)|电到人|漏电",
-                                r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|electric(?:al)? shock|electrocut\w*|got shocked")),
-    ("trapped", _rx(r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢|里面).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:还|都)?(?:在里面|在里头)",
-                    r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:can't|cannot|can not) get out|locked (?:in|inside)")),
-    ("flooding", _rx(r"爆管|(?:水管|管子|管道|暖气片?|水龙头|阀门).{0,4}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌)|往外(?:喷|冒|涌|流)|淹|漫(?:出|到|进|了)|止不住|哗哗",
-                     r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|water everywhere|ankle.deep")),
-    ("violence / weapon", _rx(r"打架|打人|斗殴|殴打|动手了|持刀|拿(?:着)?刀|砍人|捅人|家暴|行凶",
-                              r"\bfight(?:ing)?\b|\battack\w*|\bbeating\b|\bpunch\w*|\bknife\b|\bweapon\b|\bgun\b|\bassault\w*")),
-    ("intruder now", _rx(r"(?:正在|在)(?:撬|翻窗|爬窗)|有人.{0,4}(?:撬|闯进|闯入|翻进)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)",
-                         r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)")),
-    ("child or elderly in danger", _rx(r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|危险|困|卡住|走丢)",
-                                       r"(?:child|kid|toddler|baby|boy|girl|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)).{0,30}(?:fell|fallen|falling|stuck|trapped|climb\w*|drown\w*|danger|ledge|missing)")),
-    ("collapsed / injured", _rx(r"晕倒|昏倒|倒地|昏迷|不省人事|起不来|流血|骨折|抽搐|没有?呼吸|心脏病|救护车|受伤",
-                                r"collaps\w* (?:on|in|at|and)|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|seizure|passed out")),
-    ("structure falling", _rx(r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|墙皮|玻璃|广告牌|雨棚|天花板|吊顶|阳台).{0,8}(?:掉下|坠落|脱落|砸|要掉|快掉|松动)",
-                              r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)")),
+    (
+        "fire",
+        _rx(
+            r"着火|起火|失火|火灾|明火|火苗|火势|大火|烧起来|烧着了",
+            r"\bfire\b|\bon fire\b|flames?\b|\bablaze\b",
+        ),
+    ),
+    (
+        "smoke",
+        _rx(
+            r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|一股烟|冒黑烟",
+            r"\bsmoke\b|\bsmoky\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger)s?\W+(?:is |are )?smoking",
+        ),
+    ),
+    (
+        "burning smell",
+        _rx(
+            r"烧焦|焦味|糊味|焦糊",
+            r"burning smell|smell(?:s|ing)? (?:of |like )?burn|smells? burnt",
+        ),
+    ),
+    (
+        "gas",
+        _rx(
+            r"(?:燃气|煤气|天然气|液化气).{0,4}(?:味|漏|泄)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味",
+            r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,15}\bgas\b",
+        ),
+    ),
+    (
+        "sparks / live wires",
+        _rx(
+            r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|被电(?:到|了)|电到人|漏电",
+            r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|electric(?:al)? shock|electrocut\w*|got shocked",
+        ),
+    ),
+    (
+        "trapped",
+        _rx(
+            r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢|里面).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:还|都)?(?:在里面|在里头)",
+            r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:can't|cannot|can not) get out|locked (?:in|inside)",
+        ),
+    ),
+    (
+        "flooding",
+        _rx(
+            r"爆管|(?:水管|管子|管道|暖气片?|水龙头|阀门).{0,4}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌)|往外(?:喷|冒|涌|流)|淹|漫(?:出|到|进|了)|止不住|哗哗",
+            r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|water everywhere|ankle.deep",
+        ),
+    ),
+    (
+        "violence / weapon",
+        _rx(
+            r"打架|打人|斗殴|殴打|动手了|持刀|拿(?:着)?刀|砍人|捅人|家暴|行凶",
+            r"\bfight(?:ing)?\b|\battack\w*|\bbeating\b|\bpunch\w*|\bknife\b|\bweapon\b|\bgun\b|\bassault\w*",
+        ),
+    ),
+    (
+        "intruder now",
+        _rx(
+            r"(?:正在|在)(?:撬|翻窗|爬窗)|有人.{0,4}(?:撬|闯进|闯入|翻进)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)",
+            r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)",
+        ),
+    ),
+    (
+        "child or elderly in danger",
+        _rx(
+            r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|危险|困|卡住|走丢)",
+            r"(?:child|kid|toddler|baby|boy|girl|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)).{0,30}(?:fell|fallen|falling|stuck|trapped|climb\w*|drown\w*|danger|ledge|missing)",
+        ),
+    ),
+    (
+        "collapsed / injured",
+        _rx(
+            r"晕倒|昏倒|倒地|昏迷|不省人事|起不来|流血|骨折|抽搐|没有?呼吸|心脏病|救护车|受伤",
+            r"collaps\w* (?:on|in|at|and)|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|seizure|passed out",
+        ),
+    ),
+    (
+        "structure falling",
+        _rx(
+            r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|墙皮|玻璃|广告牌|雨棚|天花板|吊顶|阳台).{0,8}(?:掉下|坠落|脱落|砸|要掉|快掉|松动)",
+            r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)",
+        ),
+    ),
 )
 
 # What puts a danger out of the present. Clause-level: the words must stand in the danger's clause.

@@ -54,6 +54,13 @@ def evaluate(
 ) -> Evaluation:
     """Judge every example. Without a threshold the model's best queue counts (what it knows); with
     one, requests under it go to customer service as triage would send them (what the router does)."""
+    return summarize(judged(classifier, examples, threshold), threshold)
+
+
+def judged(
+    classifier: Classifier, examples: Sequence[LabelledExample], threshold: float | None
+) -> list[Any]:
+    """Each example with what the classifier made of it, to be summarised alone or pooled."""
     rows = []
     for e in examples:
         judgement = classifier.judge(e.text)
@@ -63,6 +70,10 @@ def evaluate(
         rows.append(
             (e, Queue.CUSTOMER_SERVICE if triaged else queue, triaged, judgement.urgent, priority)
         )
+    return rows
+
+
+def summarize(rows: list[Any], threshold: float | None) -> Evaluation:
     return _figures(rows, threshold, by_language=True)
 
 
