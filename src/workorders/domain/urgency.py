@@ -74,7 +74,7 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "trapped",
         _rx(
-            r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢|里面).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:还|都)?(?:在里面|在里头)",
+            r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢|里面).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:(?:还|都)?在里(?:面|头)|里面(?:还)?有人)",
             r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:can't|cannot|can not) get out|locked (?:in|inside)",
         ),
     ),

@@ -114,3 +114,38 @@ def _figures(rows: list[Any], threshold: float | None, *, by_language: bool) -> 
 def _share(flags: Any) -> float | None:
     values = list(flags)
     return sum(values) / len(values) if values else None
+
+
+def render(evaluation: Evaluation, title: str) -> str:
+    """The figures as the `workorders routing` commands print them."""
+    lines = [f"{title}: n={evaluation.n}"]
+    lines += _summary_lines(evaluation, "  ")
+    for language, part in evaluation.per_language.items():
+        lines.append(f"  [{language}] n={part.n}")
+        lines += _summary_lines(part, "    ")
+    lines.append("  per queue            precision  recall  support")
+    for queue, figures in evaluation.per_queue.items():
+        lines.append(
+            f"    {queue:<18} {figures['precision']:>9.3f} {figures['recall']:>7.3f}"
+            f" {int(figures['support']):>8}"
+        )
+    lines.append("  confusion (rows: true, columns: predicted)")
+    lines.append("    " + " " * 18 + "".join(f"{q[:8]:>10}" for q in QUEUES))
+    for queue, row in evaluation.confusion.items():
+        lines.append(f"    {queue:<18}" + "".join(f"{row[q]:>10}" for q in QUEUES))
+    return "\n".join(lines)
+
+
+def _summary_lines(e: Evaluation, indent: str) -> list[str]:
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1%}"
+
+    lines = [
+        f"{indent}queue accuracy      {pct(e.accuracy)}",
+        f"{indent}urgent recall       {pct(e.urgent_recall)} of {e.urgent_n}",
+        f"{indent}false alarms        {pct(e.false_alarm_share)} of {e.n - e.urgent_n} not urgent",
+        f"{indent}priority accuracy   {pct(e.priority_accuracy)}",
+    ]
+    if e.triage_share is not None:
+        lines.append(f"{indent}triage share        {pct(e.triage_share)}")
+    return lines
