@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from workorders.routing_model import evaluation
 from workorders.routing_model.classifier import TextClassifier, loads, train
 from workorders.routing_model.corpus import (
     LabelledExample,
@@ -23,6 +24,7 @@ __all__ = [
     "TextClassifier",
     "default_classifier",
     "evaluate",
+    "evaluation",
     "load_corpus",
     "loads",
     "read_examples",
