@@ -85,7 +85,7 @@ def _features() -> FeatureUnion:
 def _head(seed: int) -> LogisticRegression:
     # saga fits this sparse problem in well under a second where lbfgs takes several; the loose
     # tolerance changes no prediction on held-out folds and keeps training the default quick.
-    return LogisticRegression(C=C, solver="saga", tol=1e-3, max_iter=200, random_state=seed)
+    return LogisticRegression(C=C, solver="saga", tol=1e-3, max_iter=500, random_state=seed)
 
 
 class TextClassifier:
@@ -109,6 +109,11 @@ class TextClassifier:
         self._queues = [Queue(q) for q in queue_head.classes_]
         self._priorities = [Priority(p) for p in priority_head.classes_]
         self._names = features.get_feature_names_out()
+        coef = queue_head.coef_
+        # Per queue, how much each n-gram favours it over the mean of the others: the evidence.
+        self._margins = np.stack(
+            [coef[i] - np.delete(coef, i, axis=0).mean(axis=0) for i in range(len(coef))]
+        )
         self._prepare()
 
     def _prepare(self) -> None:
@@ -189,9 +194,7 @@ class TextClassifier:
 
     def _evidence(self, columns: np.ndarray, values: np.ndarray, best: int) -> tuple[str, ...]:
         """The n-grams of this request that most favour the best queue over the others."""
-        coef = self._queue_head.coef_
-        margin = coef[best] - np.delete(coef, best, axis=0).mean(axis=0)
-        weights = values * margin[columns]
+        weights = values * self._margins[best, columns]
         chosen: list[str] = []
         for i in np.argsort(-weights, kind="stable"):
             if weights[i] <= 0 or len(chosen) == EVIDENCE_SIZE:
