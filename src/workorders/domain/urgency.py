@@ -159,6 +159,11 @@ class Danger:
         return bool(self.found)
 
 
+def concepts(text: str) -> list[str]:
+    """The names of the danger concepts present now, as tokens a model can weigh (e.g. "trapped")."""
+    return [found.split(":", 1)[0].replace(" ", "_") for found in assess(text).found]
+
+
 def normalize(text: str) -> str:
     """Full-width to half-width and lower case, so "ＦＩＲＥ" and "fire" are one word."""
     return unicodedata.normalize("NFKC", text).lower()

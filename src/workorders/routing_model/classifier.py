@@ -38,7 +38,9 @@ if TYPE_CHECKING:
     from workorders.routing_model.corpus import LabelledExample
 
 FORMAT = 1
-C = 10.0
+# Chosen under group cross-validation by source (5 folds over the corpus): C=30 with balanced
+# class weights 92.3%, C=10 91.4%, C=3 90.4%; calibrated linear SVM 89.1% (on an earlier corpus).
+C = 30.0
 EVIDENCE_SIZE = 4
 # The urgent probability above which the model alone flags a request, when held-out folds cannot
 # choose one (too few urgent examples to fold).
@@ -78,6 +80,14 @@ def _features() -> FeatureUnion:
                     dtype=np.float32,
                 ),
             ),
+            (
+                # The danger concepts as features of their own: the corpus teaches what each
+                # means for the queue and the priority (someone trapped: a lift, engineering's;
+                # a fire now: the guards'). Without them "电梯里有人被困住了" went to cleaning,
+                # whose lines say "电梯里有人吐了"; overall group-CV accuracy moved within noise.
+                "dangers",
+                TfidfVectorizer(analyzer=urgency.concepts, sublinear_tf=True, dtype=np.float32),
+            ),
         ]
     )
 
@@ -85,7 +95,9 @@ def _features() -> FeatureUnion:
 def _head(seed: int) -> LogisticRegression:
     # saga fits this sparse problem in well under a second where lbfgs takes several; the loose
     # tolerance changes no prediction on held-out folds and keeps training the default quick.
-    return LogisticRegression(C=C, solver="saga", tol=1e-3, max_iter=500, random_state=seed)
+    return LogisticRegression(
+        C=C, class_weight="balanced", solver="saga", tol=1e-3, max_iter=500, random_state=seed
+    )
 
 
 class TextClassifier:
@@ -211,10 +223,11 @@ class TextClassifier:
 
 def _readable(part: str, name: str) -> bool:
     """Whether an n-gram explains anything to a reader: not one character, not punctuation, not a
-    fragment of an English word (the word features speak for English), not only stop words."""
+    fragment of an English word (the word features speak for English), not only stop words, not a
+    danger concept's name (the reason names those already, with the words that matched)."""
     if len(name) < 2 or not _WORDLIKE.fullmatch(name):
         return False
-    if part == "chars" and name.isascii():
+    if part == "dangers" or (part == "chars" and name.isascii()):
         return False
     return not set(name.split()) <= ENGLISH_STOP_WORDS
 
