@@ -168,13 +168,13 @@ def routing_train(examples: Sequence[Any], *, seed: int, output: Path | None) ->
     print(render(grouped, "group cross-validation by source (5 folds)"))
     chosen, triage = choose_threshold(signed)
     print(f"routing threshold for 97% right among routed orders: {chosen:.2f}, triage {triage:.1%}")
-    routed = [s for s in signed if abs(s) >= ROUTE_THRESHOLD]
-    share = 1 - len(routed) / len(signed)
-    right = sum(s > 0 for s in routed) / len(routed) if routed else 0.0
-    print(
-        f"shipped threshold {ROUTE_THRESHOLD:.2f}: {share:.1%} to triage, "
-        f"{right:.1%} right among the routed"
-    )
+    print("threshold  triage  right among routed")
+    for threshold in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, ROUTE_THRESHOLD):
+        routed = [s for s in signed if abs(s) >= threshold]
+        share = 1 - len(routed) / len(signed)
+        right = sum(s > 0 for s in routed) / len(routed) if routed else 0.0
+        shipped = "  <- shipped" if threshold == ROUTE_THRESHOLD else ""
+        print(f"  {threshold:.2f}    {share:6.1%}  {right:6.1%}{shipped}")
     randomly, _ = cross_validate(examples, seed=seed, grouped=False)
     print(
         f"random 5-fold cross-validation (not a result, paraphrases leak): {randomly.accuracy:.1%}"
