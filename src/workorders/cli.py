@@ -167,7 +167,7 @@ def routing_train(examples: Sequence[Any], *, seed: int, output: Path | None) ->
     grouped, signed = cross_validate(examples, seed=seed, grouped=True)
     print(render(grouped, "group cross-validation by source (5 folds)"))
     chosen, triage = choose_threshold(signed)
-    print(f"routing threshold for 97% right among routed orders: {chosen:.2f}, triage {triage:.1%}")
+    print(f"lowest threshold for 95% right among routed orders: {chosen:.2f}, triage {triage:.1%}")
     print("threshold  triage  right among routed")
     for threshold in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, ROUTE_THRESHOLD):
         routed = [s for s in signed if abs(s) >= threshold]

@@ -49,7 +49,7 @@ def cross_validate(
     return summarize(rows, threshold), confidences
 
 
-def choose_threshold(signed: Sequence[float], target: float = 0.97) -> tuple[float, float]:
+def choose_threshold(signed: Sequence[float], target: float = 0.95) -> tuple[float, float]:
     """The lowest confidence at which the orders routed automatically are right `target` of the
     time, and the share it sends to triage. Lower thresholds misroute more; higher ones make
     customer service place by hand what the model had right."""
