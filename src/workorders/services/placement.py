@@ -7,7 +7,6 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from workorders import routing_model
 from workorders.domain import routing, sla
 from workorders.services import routing_rules
 from workorders.services import sla as sla_policies
@@ -29,8 +28,11 @@ async def route(ctx: Context, draft: routing.Draft) -> routing.Decision:
 
 
 async def _classifier() -> routing.Classifier | None:
-    # An order must be filed even when the model cannot be built: rules and triage still work.
+    # An order must be filed even when the model cannot be built (or scikit-learn is missing, hence
+    # the late import): rules and triage still work.
     try:
+        from workorders import routing_model
+
         if routing_model.default_loaded():
             return routing_model.default_classifier()
         # The first build trains for seconds: off the event loop, so other requests go on.
