@@ -39,7 +39,8 @@ def cross_validate(
     groups = [e.source for e in examples]
     rows: list[Any] = []
     confidences: list[float] = []
-    for fit_idx, held_idx in splitter.split(np.zeros(len(examples)), groups=groups):
+    split = splitter.split(np.zeros(len(examples)), groups=groups if grouped else None)
+    for fit_idx, held_idx in split:
         model = train([examples[i] for i in fit_idx], seed=seed)
         held = [examples[i] for i in held_idx]
         rows += judged(model, held, threshold)
