@@ -153,3 +153,16 @@ def test_the_shipped_threshold_sends_a_small_share_to_triage(model: TextClassifi
     triaged = sum(model.judge(t).best[1] < ROUTE_THRESHOLD for t in texts) / len(texts)
 
     assert triaged < 0.15
+
+
+def test_an_evaluation_reports_the_figures_the_issue_is_stated_in(model: TextClassifier) -> None:
+    examples = routing_model.load_corpus()[::40]
+
+    figures = routing_model.evaluate(model, examples, threshold=ROUTE_THRESHOLD).as_dict()
+
+    assert figures["n"] == len(examples)
+    assert set(figures["per_queue"]) == {str(q) for q in Queue}
+    assert {"precision", "recall"} <= set(figures["per_queue"]["engineering"])
+    assert {"urgent_recall", "false_alarm_share", "confusion", "triage_share"} <= set(figures)
+    assert set(figures["per_language"]) == {"zh", "en"}
+    assert sum(sum(row.values()) for row in figures["confusion"].values()) == len(examples)
