@@ -1,4 +1,4 @@
-"""The `workorders` command: serve, worker, migrate, seed-demo, token, openapi."""
+"""The `workorders` command: serve, worker, migrate, seed-demo, token, openapi, routing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workorders.config import Settings, get_settings
 
@@ -154,6 +154,59 @@ def cmd_openapi(args: argparse.Namespace, _settings: Settings) -> int:
     return 0
 
 
+def routing_train(examples: Sequence[Any], *, seed: int, output: Path | None) -> int:
+    """Cross-validate (grouped by source, and at random for contrast), then fit on everything."""
+    import time
+
+    from workorders import routing_model
+    from workorders.domain.routing import ROUTE_THRESHOLD
+    from workorders.routing_model.evaluation import render
+    from workorders.routing_model.validation import choose_threshold, cross_validate
+
+    print(f"{len(examples)} examples, seed {seed}")
+    grouped, signed = cross_validate(examples, seed=seed, grouped=True)
+    print(render(grouped, "group cross-validation by source (5 folds)"))
+    chosen, triage = choose_threshold(signed)
+    print(f"lowest threshold for 95% right among routed orders: {chosen:.2f}, triage {triage:.1%}")
+    print("threshold  triage  right among routed")
+    for threshold in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, ROUTE_THRESHOLD):
+        routed = [s for s in signed if abs(s) >= threshold]
+        share = 1 - len(routed) / len(signed)
+        right = sum(s > 0 for s in routed) / len(routed) if routed else 0.0
+        shipped = "  <- shipped" if threshold == ROUTE_THRESHOLD else ""
+        print(f"  {threshold:.2f}    {share:6.1%}  {right:6.1%}{shipped}")
+    randomly, _ = cross_validate(examples, seed=seed, grouped=False)
+    print(
+        f"random 5-fold cross-validation (not a result, paraphrases leak): {randomly.accuracy:.1%}"
+    )
+    started = time.perf_counter()
+    model = routing_model.train(examples, seed=seed)
+    print(f"trained {model.version} in {time.perf_counter() - started:.1f} s")
+    if output is not None:
+        output.write_bytes(model.dumps())
+        print(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_routing_train(args: argparse.Namespace, _settings: Settings) -> int:
+    from workorders import routing_model
+
+    return routing_train(routing_model.load_corpus(), seed=args.seed, output=args.output)
+
+
+def cmd_routing_evaluate(args: argparse.Namespace, _settings: Settings) -> int:
+    from workorders import routing_model
+    from workorders.routing_model.evaluation import render
+
+    examples = routing_model.read_examples(args.file)
+    model = routing_model.default_classifier()
+    print(render(routing_model.evaluate(model, examples), f"{model.version} on {args.file}"))
+    if args.threshold is not None:
+        with_triage = routing_model.evaluate(model, examples, threshold=args.threshold)
+        print(render(with_triage, f"with triage under {args.threshold:.2f}"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workorders", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +243,19 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument("--check", action="store_true", help="fail when the file is stale")
     openapi.add_argument("--output", default=str(DEFAULT_OPENAPI_PATH))
     openapi.set_defaults(handler=cmd_openapi)
+
+    routing = commands.add_parser("routing", help="train and evaluate the routing model")
+    routing_commands = routing.add_subparsers(dest="routing_command", required=True)
+    train = routing_commands.add_parser("train", help="cross-validate and train on the corpus")
+    train.add_argument("--output", type=Path, help="write the trained model here")
+    train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(handler=cmd_routing_train)
+    evaluate = routing_commands.add_parser(
+        "evaluate", help="score the default model on a JSONL set"
+    )
+    evaluate.add_argument("file", type=Path)
+    evaluate.add_argument("--threshold", type=float, help="also count triage under this confidence")
+    evaluate.set_defaults(handler=cmd_routing_evaluate)
     return parser
 
 

@@ -223,8 +223,8 @@ async def test_list_filters_sorting_and_cursor(
 async def test_department_staff_see_their_queue_and_their_assignments(
     client: httpx.AsyncClient, community: Community, file_order: FileOrder
 ) -> None:
-    leak = await file_order(community.owner, "厨房水龙头一直滴水")
-    noise = await file_order(community.owner, "楼上装修噪音太大")
+    leak = await file_order(community.owner, "厨房水龙头一直滴水", category="plumbing")
+    noise = await file_order(community.owner, "楼上装修噪音太大", category="noise")
     assert leak["queue"] == "engineering" and noise["queue"] == "security"
     engineer_sees = (await client.get("/v1/work-orders", headers=community.engineer.headers)).json()
     assert [i["id"] for i in engineer_sees["items"]] == [leak["id"]]

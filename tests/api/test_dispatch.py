@@ -101,6 +101,10 @@ async def test_nobody_with_the_skill_leaves_it_queued_and_tells_the_supervisor(
 ) -> None:
     c = community
     await _set(client, c.eng_supervisor, "engineering", "round_robin")
+    lifts = {"name": "电梯需持证", "when": {"keywords": ["电梯"]}, "then": {"queue": "engineering", "skills": ["elevator"]}, "position": 0}  # fmt: skip
+    assert (
+        await client.post("/v1/routing-rules", json=lifts, headers=c.manager.headers)
+    ).is_success
 
     stuck = await file_order(c.owner, "3号楼电梯按钮失灵")
 

@@ -72,10 +72,25 @@ class Reporter(BaseModel):
     id: str | None
 
 
+class RoutingSuggestion(BaseModel):
+    queue: Queue
+    confidence: float = Field(ge=0, le=1)
+
+
 class RoutingInfo(BaseModel):
+    """How the order was placed. Every field has a default so that orders filed before the model
+    existed still read."""
+
+    source: Literal["rule", "model", "triage"] | None = None
     rule_id: str | None = None
     rule_name: str | None = None
+    model_version: str | None = None
+    confidence: float | None = Field(None, ge=0, le=1)
+    evidence: list[str] = Field(default_factory=list, description="Words that pushed the decision")
     reason: str = ""
+    suggestions: list[RoutingSuggestion] = Field(
+        default_factory=list, description="The model's best two queues, for triage"
+    )
 
 
 class SlaInfo(BaseModel):

@@ -20,6 +20,7 @@ from workorders.schemas.core import (
     Page,
     Reason,
     RequestBody,
+    RoutingInfo,
     ShortText,
     Skill,
     WorkOrderCreate,
@@ -195,6 +196,7 @@ class RoutingPreview(BaseModel):
     reason: str
     dispatch: Strategy | None = Field(description="How the queue would hand it out")
     skills: list[str]
+    routing: RoutingInfo = Field(description="The decision as it would be stored on the order")
 
 
 # --- queue dispatch --------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ policies of its property."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import TYPE_CHECKING
 
 from workorders.domain import routing, sla
@@ -15,11 +17,29 @@ if TYPE_CHECKING:
     from workorders.domain.taxonomy import Priority
     from workorders.services.context import Context
 
+log = logging.getLogger(__name__)
+
 
 async def route(ctx: Context, draft: routing.Draft) -> routing.Decision:
     """The routing decision for a draft under the property's rules as they stand in the database now
-    (a property whose rules were never needed before gets the defaults written first)."""
-    return routing.route(draft, await routing_rules.active_rules(ctx))
+    (a property whose rules were never needed before gets the defaults written first), then the
+    default model."""
+    return routing.route(draft, await routing_rules.active_rules(ctx), await _classifier())
+
+
+async def _classifier() -> routing.Classifier | None:
+    # An order must be filed even when the model cannot be built (or scikit-learn is missing, hence
+    # the late import): rules and triage still work.
+    try:
+        from workorders import routing_model
+
+        if routing_model.default_loaded():
+            return routing_model.default_classifier()
+        # The first build trains for seconds: off the event loop, so other requests go on.
+        return await asyncio.to_thread(routing_model.default_classifier)
+    except Exception:
+        log.exception("routing model unavailable; routing by rules and triage only")
+        return None
 
 
 async def deadlines(

@@ -10,6 +10,7 @@ from workorders.domain.actors import Role
 from workorders.domain.taxonomy import Channel
 from workorders.errors import Forbidden
 from workorders.models import Property
+from workorders.schemas.core import RoutingInfo
 from workorders.schemas.routing import RoutingPreview, RuleRef
 from workorders.services import dispatch, placement
 
@@ -55,4 +56,5 @@ async def preview(ctx: Context, body: RoutingPreviewBody) -> RoutingPreview:
         reason=decision.reason,
         dispatch=strategy,
         skills=list(decision.skills),
+        routing=RoutingInfo(**decision.routing_data()),
     )

@@ -159,11 +159,7 @@ async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
         reporter_id=principal.sub,
         channel=channel,
         escalation_level=0,
-        routing={
-            "rule_id": decision.rule_id,
-            "rule_name": decision.rule_name,
-            "reason": decision.reason,
-        },
+        routing=decision.routing_data(),
         respond_by=deadlines.respond_by,
         start_by=deadlines.start_by,
         resolve_by=deadlines.resolve_by,

@@ -1,0 +1,206 @@
+"""Danger concepts: the short, hand-kept list that makes a request urgent whatever else decides it.
+
+A learned model catches most emergencies, but a missed fire costs more than a false alarm, and the
+service must still raise an emergency when no model could load. So the duty map's list of dangers
+(fire, smoke, gas, sparks, someone trapped, flooding, violence, an intruder now, a child or an
+elderly person in danger, a person collapsed, a structure about to fall) is kept here as concepts,
+each a few patterns in Chinese and English. These are names of the danger, never fragments of one
+labelled sentence: a concept earns its place by the guide, not by a case it fixes.
+
+A concept found is ignored when the words around it say it is not happening now: negated ("没有
+燃气味", "no smell of gas"), in the past ("上周漏过水", "last week"), solved ("已经修好了",
+"fixed now"), hypothetical or about a procedure ("万一着火怎么办", "fire drill"), or a suggestion.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _rx(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+# Names of equipment and paperwork that contain a danger word but are not a danger: a blocked fire
+# exit, a smoke detector that beeps, a gas bill. They are blanked out before the concepts are looked for.
+_NOT_A_DANGER = _rx(
+    r"烟感|烟雾报警器?|燃气报警器?|火灾报警器?|消防(?:栓|通道|门|器材|设施|设备|车道|演练|检查|喷淋|水带|箱)",
+    r"灭火器|防火门|燃气费|煤气费|燃气卡|燃气表|抽烟|吸烟|烟头|烟味|烟花|防盗|漏电保护|打火机|喷泉|喷水池|洒水|防汛",
+    r"smoke (?:alarm|detector)s?|fire (?:alarm|exit|door|lane|escape|extinguisher|hydrant|safety|drill|inspection|code)s?",
+    r"gas (?:bill|fee|card|meter|payment|top.?up)s?|fireworks?|smoking (?:area|room|ban|sign)|no smoking|cigarettes?",
+    r"flood (?:prevention|season|barriers?)|pouring (?:with )?rain|lighters?",
+)
+
+_CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "fire",
+        _rx(
+            r"着火|起火|失火|火灾|明火|火苗|火势|大火|烧起来|烧着了",
+            r"\bfire\b|\bon fire\b|flames?\b|\bablaze\b",
+        ),
+    ),
+    (
+        "smoke",
+        _rx(
+            r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|一股烟|冒黑烟",
+            r"\bsmoke\b|\bsmoky\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger)s?\W+(?:is |are )?smoking",
+        ),
+    ),
+    (
+        "burning smell",
+        _rx(
+            r"烧焦|焦味|糊味|焦糊",
+            r"burning smell|smell(?:s|ing)? (?:of |like )?burn|smells? burnt",
+        ),
+    ),
+    (
+        "gas",
+        _rx(
+            r"(?:燃气|煤气|天然气|液化气).{0,4}(?:味|漏|泄)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味",
+            r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,15}\bgas\b",
+        ),
+    ),
+    (
+        "sparks / live wires",
+        _rx(
+            r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|被电(?:到|了)|电到人|漏电",
+            r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|electric(?:al)? shock|electrocut\w*|got shocked",
+        ),
+    ),
+    (
+        "trapped",
+        _rx(
+            r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢|里面).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:(?:还|都)?在里(?:面|头)|里面(?:还)?有人)",
+            r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:can't|cannot|can not) get out|locked (?:in|inside)",
+        ),
+    ),
+    (
+        "flooding",
+        _rx(
+            r"爆管|(?:水管|管子|管道|暖气片?|水龙头|阀门).{0,4}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌)|往外(?:喷|冒|涌|流)|淹|漫(?:出|到|进|了)|止不住|哗哗",
+            r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|water everywhere|ankle.deep",
+        ),
+    ),
+    (
+        "violence / weapon",
+        _rx(
+            r"打架|打人|斗殴|殴打|动手了|持刀|拿(?:着)?刀|砍人|捅人|家暴|行凶",
+            r"\bfight(?:ing)?\b|\battack\w*|\bbeating\b|\bpunch\w*|\bknife\b|\bweapon\b|\bgun\b|\bassault\w*",
+        ),
+    ),
+    (
+        "intruder now",
+        _rx(
+            r"(?:正在|在)(?:撬|翻窗|爬窗)|有人.{0,4}(?:撬|闯进|闯入|翻进)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)",
+            r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)",
+        ),
+    ),
+    (
+        "child or elderly in danger",
+        _rx(
+            r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|危险|困|卡住|走丢)",
+            r"(?:child|kid|toddler|baby|boy|girl|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)).{0,30}(?:fell|fallen|falling|stuck|trapped|climb\w*|drown\w*|danger|ledge|missing)",
+        ),
+    ),
+    (
+        "collapsed / injured",
+        _rx(
+            r"晕倒|昏倒|倒地|昏迷|不省人事|起不来|流血|骨折|抽搐|没有?呼吸|心脏病|救护车|受伤",
+            r"collaps\w* (?:on|in|at|and)|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|seizure|passed out",
+        ),
+    ),
+    (
+        "structure falling",
+        _rx(
+            r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|墙皮|玻璃|广告牌|雨棚|天花板|吊顶|阳台).{0,8}(?:掉下|坠落|脱落|砸|要掉|快掉|松动)",
+            r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)",
+        ),
+    ),
+)
+
+# What puts a danger out of the present. Clause-level: the words must stand in the danger's clause.
+_NEGATED_BEFORE = _rx(
+    r"(?:没有|没|无|未|不|并非|不再)[^\s，,]{0,2}$",
+    r"(?:\b(?:no|not|never|without|no longer)|n't)(?:\W+\w+)?$",
+)
+_PAST = _rx(
+    r"上周|上礼拜|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
+    r"last (?:week|month|year|time|night|winter|summer)|yesterday|\bago\b|previously|\bearlier\b|used to|the other day",
+)
+# Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
+_SETTLED = _rx(
+    r"已经?(?:修好|处理好|解决|灭了|好了|没事)|修好了|处理好了|现在没事|现在好了|早就好了",
+    r"fixed now|been fixed|was fixed|is fixed|(?:was |been |is )?(?:resolved|sorted)|all fine now|fine now|no longer",
+)
+_AGAIN = _rx(
+    r"又|再次|还在|正在|一直|开始|到现在|依然|仍然",
+    r"\bagain\b|\bstill\b|right now|\bnow it\b|\bsince\b|\bkeeps?\b",
+)
+_NOT_REAL = _rx(
+    r"如果|万一|假如|假设|要是|演练|演习|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
+    r"\bif (?:a|an|the|there|it|we|someone)\b|in case|\bdrill\b|training|procedure|evacuation plan|what (?:should|do|would) (?:we|i|residents|people) do|suggest|recommend|would it be possible to install",
+)
+_CLAUSE = re.compile(r"[。！？!?；;\n]|，|,(?=\s)|\.(?=\s|$)")
+
+
+@dataclass(frozen=True)
+class Danger:
+    """What the concept list saw: the dangers found now (empty when none) and why others were set aside."""
+
+    found: tuple[str, ...]  # e.g. ("gas: 燃气味",)
+    set_aside: str | None = None  # "solved", "hypothetical", ... when the request said so
+
+    @property
+    def urgent(self) -> bool:
+        return bool(self.found)
+
+
+def concepts(text: str) -> list[str]:
+    """The names of the danger concepts present now, as tokens a model can weigh (e.g. "trapped")."""
+    return [found.split(":", 1)[0].replace(" ", "_") for found in assess(text).found]
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width and lower case, so "ＦＩＲＥ" and "fire" are one word."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def not_now(text: str) -> str | None:
+    """Why the whole request is not about a danger happening now, or None."""
+    norm = normalize(text)
+    if _NOT_REAL.search(norm):
+        return "hypothetical or procedure"
+    if _SETTLED.search(norm) and not _AGAIN.search(norm):
+        return "solved"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def assess(text: str) -> Danger:
+    """The danger concepts present now in `text`."""
+    norm = _NOT_A_DANGER.sub(" ", normalize(text))
+    reason = not_now(norm)
+    # Clause bounds: a concept may span clauses ("电梯停了，我妈在里面"), but negation and the past
+    # are read in the clause where the danger word stands.
+    bounds = [0, *(m.end() for m in _CLAUSE.finditer(norm)), len(norm)]
+    found: list[str] = []
+    past = False
+    for name, pattern in _CONCEPTS:
+        for match in pattern.finditer(norm):
+            start = max(b for b in bounds if b <= match.start())
+            end = min(b for b in bounds if b > match.start())
+            clause = norm[start:end]
+            if _NEGATED_BEFORE.search(norm[start : match.start()].rstrip()[-12:]):
+                continue
+            if _PAST.search(clause) and not _AGAIN.search(clause):
+                past = True
+                continue
+            found.append(f"{name}: {match.group(0).strip()[:24]}")
+            break
+    if found and reason is not None:
+        return Danger((), reason)
+    return Danger(tuple(found), reason or ("past" if past else None))

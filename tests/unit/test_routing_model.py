@@ -1,0 +1,168 @@
+"""The learned router: training, storing, determinism and behaviour on requests it has not seen.
+
+The default model is trained once per test process (`default_classifier` caches it); tests that
+need training of their own use a small slice of the corpus to stay quick.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from workorders import routing_model
+from workorders.domain.routing import ROUTE_THRESHOLD, Draft, route
+from workorders.domain.taxonomy import Priority, Queue
+from workorders.routing_model import TextClassifier
+
+
+@pytest.fixture(scope="module")
+def model() -> TextClassifier:
+    return routing_model.default_classifier()
+
+
+@pytest.fixture(scope="module")
+def small_corpus() -> list[routing_model.LabelledExample]:
+    return routing_model.load_corpus()[::6]
+
+
+def test_the_corpus_ships_in_the_package_with_its_sources() -> None:
+    corpus = routing_model.load_corpus()
+
+    assert len(corpus) >= 3000
+    assert {e.queue for e in corpus} == set(Queue)
+    assert sum(e.language == "en" for e in corpus) >= len(corpus) / 4
+    assert len({e.source for e in corpus}) < len(corpus), "paraphrases share a source"
+
+
+def test_the_default_model_is_named_after_its_corpus(model: TextClassifier) -> None:
+    corpus_hash = routing_model.fingerprint(routing_model.load_corpus())
+
+    assert model.version == f"default-{corpus_hash[:8]}"
+    assert routing_model.default_classifier() is model
+
+
+def test_the_same_seed_gives_the_same_model(
+    small_corpus: list[routing_model.LabelledExample],
+) -> None:
+    first = routing_model.train(small_corpus, seed=3)
+    second = routing_model.train(small_corpus, seed=3)
+    texts = [e.text for e in routing_model.load_corpus()[1::50]]
+
+    assert first.version == second.version
+    assert [first.judge(t) for t in texts] == [second.judge(t) for t in texts]
+
+
+def test_a_stored_model_loads_back_and_judges_alike(model: TextClassifier) -> None:
+    again = routing_model.loads(model.dumps())
+
+    assert again.version == model.version
+    for text in ("厨房水管漏水", "The gate barrier is stuck", "物业费怎么交"):
+        assert again.judge(text) == model.judge(text)
+
+
+def test_loads_refuses_what_is_not_a_model() -> None:
+    import pickle
+
+    with pytest.raises(ValueError, match="routing model"):
+        routing_model.loads(pickle.dumps({"format": 0}))
+
+
+def test_the_fast_path_gives_the_pipelines_probabilities(model: TextClassifier) -> None:
+    texts = [e.text for e in routing_model.load_corpus()[::97]] + ["", "???", "ＡＢＣ 漏水"]
+    x = model._features.transform(texts)
+    expected = model._queue_head.predict_proba(x)
+
+    for text, row in zip(texts, expected, strict=True):
+        got = dict(model.judge(text).ranked)
+        want = dict(zip(model._queues, row, strict=True))
+        # The pipeline's features are float32, the fast path's float64.
+        assert got == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "queue"),
+    [
+        ("卫生间的地漏一直往上反水，臭得不行", Queue.ENGINEERING),
+        ("The hallway light on floor 12 has been flickering for days", Queue.ENGINEERING),
+        ("楼下有人在车库里乱停车，把我的车位占了", Queue.SECURITY),
+        ("Someone keeps parking in front of the garage exit", Queue.SECURITY),
+        ("垃圾桶满了好几天没人清理，味道很大", Queue.CLEANING),
+        ("Could you ask someone to sweep the leaves off the front steps?", Queue.CLEANING),
+        ("请问这个月的物业费账单在哪里查", Queue.CUSTOMER_SERVICE),
+        ("I'd like a receipt for last year's management fee", Queue.CUSTOMER_SERVICE),
+    ],
+)
+def test_everyday_requests_reach_their_department(
+    model: TextClassifier, text: str, queue: Queue
+) -> None:
+    decision = route(Draft(description=text), [], model)
+
+    assert decision.queue is queue, decision.reason
+    assert decision.source == "model"
+    assert decision.model_version == model.version
+    assert decision.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My dad is stuck in the lift, it stopped between the 6th and 7th floor",
+        "There's smoke pouring out of the electrical cupboard on our landing",
+        "The water heater pipe burst and the bathroom is flooding",
+        "I smell gas in the corridor, really strong",
+        "厨房的水管突然爆了，水一直往外喷",
+        "楼道里有人拿着刀在吵架",
+    ],
+)
+def test_emergencies_are_urgent_in_both_languages(model: TextClassifier, text: str) -> None:
+    assert route(Draft(description=text), [], model).priority is Priority.URGENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上周卫生间漏过水，已经修好了，谢谢师傅",
+        "It leaked last week, it's fixed now, thanks",
+        "请问小区的消防演练是哪天？",
+        "When is the next fire drill?",
+        "万一电梯困人了应该打哪个电话？",
+    ],
+)
+def test_the_past_the_solved_and_procedures_are_not_urgent(
+    model: TextClassifier, text: str
+) -> None:
+    assert route(Draft(description=text), [], model).priority is not Priority.URGENT
+
+
+def test_a_request_is_judged_well_under_a_millisecond(model: TextClassifier) -> None:
+    texts = [e.text for e in routing_model.load_corpus()[::7]]
+    timings = []
+    for text in texts:
+        started = time.perf_counter()
+        model.judge(text)
+        timings.append(time.perf_counter() - started)
+    # The bar is 1 ms at p99 on an idle machine; a shared test machine gets some slack.
+    assert np.percentile(timings, 50) < 0.002
+
+
+def test_the_shipped_threshold_sends_a_small_share_to_triage(model: TextClassifier) -> None:
+    texts = [e.text for e in routing_model.load_corpus()[::5]]
+
+    triaged = sum(model.judge(t).best[1] < ROUTE_THRESHOLD for t in texts) / len(texts)
+
+    assert triaged < 0.15
+
+
+def test_an_evaluation_reports_the_figures_the_issue_is_stated_in(model: TextClassifier) -> None:
+    examples = routing_model.load_corpus()[::40]
+
+    figures = routing_model.evaluate(model, examples, threshold=ROUTE_THRESHOLD).as_dict()
+
+    assert figures["n"] == len(examples)
+    assert set(figures["per_queue"]) == {str(q) for q in Queue}
+    assert {"precision", "recall"} <= set(figures["per_queue"]["engineering"])
+    assert {"urgent_recall", "false_alarm_share", "confusion", "triage_share"} <= set(figures)
+    assert set(figures["per_language"]) == {"zh", "en"}
+    assert sum(sum(row.values()) for row in figures["confusion"].values()) == len(examples)
