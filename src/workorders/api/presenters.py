@@ -20,7 +20,7 @@ from workorders.schemas import (
     UnitRead,
     WorkOrderRead,
 )
-from workorders.services import work_orders
+from workorders.services.access import allowed_actions
 from workorders.services.directory import mask_phone, shows_phone_of
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def work_order(ctx: Context, order: WorkOrder, lang: str = "zh") -> WorkOrderRea
         updated_at=order.updated_at,
         closed_at=order.closed_at,
         cancelled_at=order.cancelled_at,
-        allowed_actions=work_orders.allowed_actions(ctx, order),
+        allowed_actions=allowed_actions(ctx, order),
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from workorders.domain.actors import Principal, Role
 from workorders.errors import ValidationFailed
 from workorders.models import Event, FeedConsumer, WorkOrder
-from workorders.services.work_orders import visible_to
+from workorders.services.access import visible_to
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Sequence

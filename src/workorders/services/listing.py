@@ -11,8 +11,8 @@ from sqlalchemy import and_, func, or_, select
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
 from workorders.models import WorkOrder
+from workorders.services.access import visible_to
 from workorders.services.pagination import Ordering, fetch_page
-from workorders.services.work_orders import visible_to
 
 if TYPE_CHECKING:
     from datetime import datetime
