@@ -18,6 +18,7 @@ from workorders.api import directory, health, return_visits, routing, schedules,
 from workorders.api import events as events_api
 from workorders.api import notifications as notifications_api
 from workorders.api import webhooks as webhooks_api
+from workorders.api.presenters import FastJSON
 from workorders.clock import Clock, SystemClock
 from workorders.config import Settings, get_settings
 from workorders.db import Database
@@ -43,7 +44,7 @@ def problem_response(
 ) -> JSONResponse:
     body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     body |= {k: v for k, v in extensions.items() if v is not None}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return FastJSON(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
