@@ -35,7 +35,9 @@ def counting(db: Database) -> Iterator[list[str]]:
         seen.append(statement)
 
     # One listener per pool: PostgreSQL's reader shares the writer's engine (and its events).
-    engines = {id(e.sync_engine.pool): e.sync_engine for e in (db.write_engine, db.read_engine)}
+    engines: dict[int, Any] = {}
+    for engine in (db.write_engine, db.read_engine):
+        engines.setdefault(id(engine.sync_engine.pool), engine.sync_engine)
     for engine in engines.values():
         event.listen(engine, "before_cursor_execute", note)
     try:
