@@ -25,6 +25,7 @@ from workorders.db import Database
 from workorders.errors import ServiceError
 from workorders.limits import BodySizeLimit
 from workorders.metrics import RequestMetrics
+from workorders.services.fanout import Follower
 from workorders.services.live import EventSignal
 from workorders.workers.runner import Workers
 
@@ -125,6 +126,11 @@ def create_app(
         app.state.db = Database(settings)
         app.state.event_signal = EventSignal(settings, app.state.db.config)
         await app.state.event_signal.start()
+        app.state.follower = Follower(
+            app.state.db,
+            app.state.event_signal,
+            poll=settings.feed_poll_interval.total_seconds(),
+        )
         workers = Workers(app.state.db, settings, clock)
         if run_workers:
             workers.start()
@@ -132,6 +138,7 @@ def create_app(
             yield
         finally:
             await workers.stop()
+            await app.state.follower.stop()
             await app.state.event_signal.stop()
             await app.state.db.dispose()
 

@@ -60,3 +60,26 @@ def allowed_actions(ctx: Context, order: WorkOrder) -> list[Action]:
     if not claimable(order):
         allowed = [a for a in allowed if a is not Action.CLAIM]
     return allowed
+
+
+def sees(
+    principal: Principal,
+    property_id: str,
+    order: tuple[str | None, str, str | None, str | None] | None,
+) -> bool:
+    """`visible_to` in Python, for the live stream's fan-out: whether `principal` sees an order of
+    `property_id` whose (owner_id, queue, assignee_id, reporter_id) are `order` (None: no order)."""
+    if property_id != principal.property_id:
+        return False
+    if principal.sees_whole_property:
+        return True
+    if order is None:
+        return False
+    owner_id, queue, assignee_id, reporter_id = order
+    if principal.role is Role.OWNER:
+        return principal.sub is not None and owner_id == principal.sub
+    if principal.is_department_staff:
+        if queue == str(principal.dept):
+            return True
+        return principal.sub is not None and principal.sub in (assignee_id, reporter_id)
+    return False
