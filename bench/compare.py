@@ -105,8 +105,17 @@ def fresh_postgres(name: str) -> str:
 
 def reference(database_url: str, seconds: int) -> dict[str, Load]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "reference_app:app", "--port", str(REFERENCE_PORT)]
-        + ["--no-access-log", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "reference_app:app",
+            "--port",
+            str(REFERENCE_PORT),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
         env=os.environ | {"REFERENCE_DB_URL": database_url},
         cwd=HERE,
     )
