@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workorders import __version__
@@ -82,6 +83,21 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         exc.status_code, slug, title, str(exc.detail), headers=dict(exc.headers or {})
     )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A pooled connection the database dropped (a restart, a failover): the pool has discarded it and
+    every connection as old, so the client may simply retry."""
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated:
+        return problem_response(
+            503,
+            "database-unavailable",
+            "Service unavailable",
+            "the database connection was lost; retry the request",
+            headers={"Retry-After": "1"},
+        )
+    return await _unexpected_error(request, exc)
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -169,6 +185,7 @@ def create_app(
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(RequestMetrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
