@@ -251,7 +251,8 @@ async def file_occurrence(
         category=schedule.category,
         kind=Kind.TASK,
         routing={"rule_id": None, "rule_name": None, "reason": f"schedule {schedule.id}"},
-        dispatch=Strategy.MANUAL if assign else Strategy.CLAIM,
+        # The schedule decides who works it: its assignee, else whoever claims it.
+        dispatch=None if assign else Strategy.CLAIM,
         assignee_id=schedule.assignee_id if assign else None,
     )
     what = filing.Filing(
