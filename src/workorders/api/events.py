@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -12,6 +13,7 @@ from workorders.api import presenters
 from workorders.api.deps import CurrentPrincipal, ReadContext
 from workorders.api.params import Limit
 from workorders.api.responses import problems
+from workorders.models import Event
 from workorders.schemas.events import EventPage
 from workorders.services import fanout, feed
 
@@ -89,5 +91,11 @@ async def stream_events(
         yield ServerSentEvent(
             id=feed.position_of(event).encode(),
             event=event.type,
-            raw_data=presenters.event(event).model_dump_json(),
+            raw_data=_rendered(event),
         )
+
+
+@lru_cache(maxsize=4096)
+def _rendered(event: Event) -> str:
+    """An event's JSON, rendered once for all the streams the follower hands the same row to."""
+    return presenters.event(event).model_dump_json()
