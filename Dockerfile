@@ -19,6 +19,7 @@ ENV PATH="/opt/venv/bin:$PATH" \
 WORKDIR /app
 USER workorders
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+# Ready means the database answers and is migrated (compose.yaml checks the same).
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz')"
 ENTRYPOINT ["workorders"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

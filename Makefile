@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format openapi migrate seed clean
+.PHONY: run test lint format openapi migrate seed clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ openapi: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/workorders migrate
+
+# The service against bench/reference_app.py on PostgreSQL and SQLite (needs wrk; by hand, never CI).
+bench: $(STAMP)
+	$(BIN)/python bench/compare.py --backend both
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -1,12 +1,17 @@
-"""Throughput of the service against the reference app, on the same machine, database and load.
+"""Throughput and latency of the service against the reference app, same machine, database and load.
 
-Run by hand (never in CI), with wrk installed:
+Run by hand (never in CI) with wrk installed (Debian: `apt-get install wrk`): `make bench`, or
 
-    .venv/bin/python bench/compare.py --reference /path/to/reference_app.py [--postgres]
+    .venv/bin/python bench/compare.py [--backend postgresql|sqlite|both] [--seconds 10]
+                                      [--service-src /path/to/another/checkout/src]
 
-It starts each app with uvicorn (one worker, no access log), loads it with wrk (16 connections,
-`--seconds` per endpoint) and prints requests per second and the ratio service / reference. Ratios hold
-across machines; absolute figures do not.
+It runs the project's copy of the reference app (`bench/reference_app.py`) and the service as it is
+deployed (`workorders serve`, workers on) one after the other on a fresh database, loads each with
+`wrk -t1 -c16`, and prints requests per second, p50 and p99 for ping, create, read, a list page, an
+action, and create while 50 live streams are open, with the ratio to the reference (the reference has
+no list nor action: those are compared with its read and its create). `--service-src` benchmarks
+another checkout of the service (for a before/after) with this same harness. Ratios hold across
+machines; absolute figures do not.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import re
 import secrets
 import shutil
@@ -21,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,17 +38,48 @@ from workorders.config import Settings
 from workorders.domain.actors import Role
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-CREATE_BODY = {"description": "厨房水管漏水，地上都是水"}
-REFERENCE_BODY = {
-    "category": "repair",
-    "description": "厨房水管漏水，地上都是水",
-    "unit": "3-2-1502",
-}
+CREATE_BODY = {"description": "厨房水龙头漏水"}
+REFERENCE_BODY = {"category": "repair", "description": "厨房水龙头漏水", "unit": "3-2-1502"}
+STREAMS = 50
+REFERENCE_PORT = 8901
+SERVICE_PORT = 8902
 
 
-def wait_until_up(url: str) -> None:
-    for _ in range(200):
+@dataclass(frozen=True)
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int = 0
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, script: str, seconds: int, env: dict[str, str]) -> Load:
+    out = subprocess.run(
+        ["wrk", "-t1", "-c16", f"-d{seconds}s", "--latency", "-s", str(HERE / script), url],
+        capture_output=True,
+        text=True,
+        env=os.environ | env,
+        check=True,
+    ).stdout
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(failed.group(1)) if failed else 0
+    errors += sum(int(n) for n in socket.groups()) if socket else 0
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert p50 and p99 and rps, out
+    return Load(float(rps.group(1)), _ms(*p50.groups()), _ms(*p99.groups()), errors)
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if process.poll() is not None:
+            raise SystemExit(f"{url}: the server exited")
         try:
             httpx.get(url, timeout=0.5)
             return
@@ -50,124 +88,179 @@ def wait_until_up(url: str) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-def wrk(url: str, script: str, seconds: int, env: dict[str, str]) -> float:
-    out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(HERE / script), url],
-        capture_output=True,
-        text=True,
-        env=os.environ | env,
-        check=True,
-    ).stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        raise SystemExit(f"{url}: {non_2xx.group(1)} failed responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-
-def serve(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", *args, "--no-access-log", "--log-level", "warning"],
-        env=os.environ | env,
-        cwd=cwd,
-    )
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def fresh_postgres(name: str) -> str:
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f'DROP DATABASE IF EXISTS "{name}"'],
-        check=True,
-    )
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f'CREATE DATABASE "{name}"'],
-        check=True,
-    )
+    for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def reference(database_url: str, seconds: int) -> dict[str, Load]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "reference_app:app",
+            "--port",
+            str(REFERENCE_PORT),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=os.environ | {"REFERENCE_DB_URL": database_url},
+        cwd=HERE,
     )
-    parser.add_argument("--reference", required=True, type=Path, help="path to reference_app.py")
-    parser.add_argument("--postgres", action="store_true", help="both apps on PostgreSQL")
-    parser.add_argument("--seconds", type=int, default=10)
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
-    work = Path(tempfile.mkdtemp(prefix="workorders-bench-"))
-    suffix = secrets.token_hex(3)
-    if args.postgres:
-        service_db = fresh_postgres(f"bench_service_{suffix}")
-        reference_db = fresh_postgres(f"bench_reference_{suffix}")
-    else:
-        service_db = f"sqlite+aiosqlite:///{work / 'service.db'}"
-        reference_db = f"sqlite+aiosqlite:///{work / 'reference.db'}"
-
-    results: dict[str, tuple[float, float]] = {}
-    # The reference app
-    reference = serve(
-        ["reference_app:app", "--port", "8901"],
-        {"REFERENCE_DB_URL": reference_db},
-        args.reference.resolve().parent,
-    )
+    base = f"http://127.0.0.1:{REFERENCE_PORT}"
     try:
-        base = "http://127.0.0.1:8901"
-        wait_until_up(f"{base}/ping")
-        ref_create = wrk(
-            f"{base}/orders", "post.lua", args.seconds, {"BODY": json.dumps(REFERENCE_BODY)}
-        )
+        wait_until_up(f"{base}/ping", process)
+        body = {"BODY": json.dumps(REFERENCE_BODY)}
+        create = wrk(f"{base}/orders", "post.lua", seconds, body)
         order = httpx.post(f"{base}/orders", json=REFERENCE_BODY).json()
-        ref_read = wrk(f"{base}/orders/{order['id']}", "get.lua", args.seconds, {})
-        ref_ping = wrk(f"{base}/ping", "get.lua", args.seconds, {})
+        return {
+            "ping": wrk(f"{base}/ping", "get.lua", seconds, {}),
+            "create": create,
+            "read": wrk(f"{base}/orders/{order['id']}", "get.lua", seconds, {}),
+        }
     finally:
-        reference.terminate()
-        reference.wait()
+        stop(process)
 
-    # The service, migrated, with one owner to file orders as
-    env = {"WORKORDERS_DATABASE_URL": service_db}
-    subprocess.run(
-        [sys.executable, "-m", "workorders", "migrate"], env=os.environ | env, check=True, cwd=work
+
+def service(database_url: str, seconds: int, src: Path | None, work: Path) -> dict[str, Load]:
+    env = os.environ | {"WORKORDERS_DATABASE_URL": database_url}
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workorders", "serve", "--port", str(SERVICE_PORT)],
+        env=env,
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    service = serve(["workorders.app:create_app", "--factory", "--port", "8902"], env, work)
+    base = f"http://127.0.0.1:{SERVICE_PORT}"
     try:
-        base = "http://127.0.0.1:8902"
-        wait_until_up(f"{base}/healthz")
-        settings = Settings(database_url=service_db)
+        wait_until_up(f"{base}/healthz", process)
+        settings = Settings(database_url=database_url)
         now = datetime.now(UTC)
         admin = mint_token(settings, role=Role.ADMIN, now=now)
+        manager = mint_token(settings, role=Role.MANAGER, now=now, sub=None)
         owner = httpx.post(
             f"{base}/v1/owners",
             json={"name": "压测业主", "phone": "13800000000"},
             headers={"Authorization": f"Bearer {admin}"},
         ).json()
         token = mint_token(settings, role=Role.OWNER, now=now, sub=owner["id"])
-        create = wrk(
-            f"{base}/v1/work-orders",
-            "post.lua",
-            args.seconds,
-            {"BODY": json.dumps(CREATE_BODY), "TOKEN": token},
+        auth = {"Authorization": f"Bearer {token}"}
+        create_env = {"BODY": json.dumps(CREATE_BODY), "TOKEN": token}
+        results = {"create": wrk(f"{base}/v1/work-orders", "post.lua", seconds, create_env)}
+        order = httpx.post(f"{base}/v1/work-orders", json=CREATE_BODY, headers=auth).json()
+        results["read"] = wrk(
+            f"{base}/v1/work-orders/{order['id']}", "get.lua", seconds, {"TOKEN": token}
         )
-        order = httpx.post(
-            f"{base}/v1/work-orders", json=CREATE_BODY, headers={"Authorization": f"Bearer {token}"}
-        ).json()
-        read = wrk(
-            f"{base}/v1/work-orders/{order['id']}", "get.lua", args.seconds, {"TOKEN": token}
+        results["list"] = wrk(
+            f"{base}/v1/work-orders?limit=20", "get.lua", seconds, {"TOKEN": token}
         )
-        ping = wrk(f"{base}/healthz", "get.lua", args.seconds, {})
+        # More orders than connections: two escalations in flight never race for one order.
+        targets = [
+            httpx.post(f"{base}/v1/work-orders", json=CREATE_BODY, headers=auth).json()["id"]
+            for _ in range(64)
+        ]
+        results["action"] = wrk(
+            base,
+            "action.lua",
+            seconds,
+            {
+                "BODY": json.dumps({"reason": "压测"}),
+                "TOKEN": manager,
+                "PATHS": ",".join(f"/v1/work-orders/{t}/escalate" for t in targets),
+            },
+        )
+        results["ping"] = wrk(f"{base}/healthz", "get.lua", seconds, {})
+        streams = subprocess.Popen(
+            [sys.executable, str(HERE / "streams.py"), base, manager, str(STREAMS)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert streams.stdout is not None
+            if streams.stdout.readline().strip() != "open":
+                raise SystemExit("the live streams did not open")
+            results["create, 50 streams open"] = wrk(
+                f"{base}/v1/work-orders", "post.lua", seconds, create_env
+            )
+        finally:
+            stop(streams)  # type: ignore[arg-type]
+        return results
     finally:
-        service.terminate()
-        service.wait()
+        stop(process)
 
-    results = {
-        "ping (GET /healthz vs /ping)": (ping, ref_ping),
-        "create (POST /v1/work-orders vs /orders)": (create, ref_create),
-        "read (GET /v1/work-orders/{id} vs /orders/{id})": (read, ref_read),
-    }
-    backend = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"\n{backend}, wrk -t2 -c16 -d{args.seconds}s")
-    print(f"{'endpoint':50} {'service':>10} {'reference':>10} {'ratio':>7}")
-    for name, (mine, theirs) in results.items():
-        print(f"{name:50} {mine:10.0f} {theirs:10.0f} {mine / theirs:7.2f}")
+
+ROWS = [
+    ("ping", "ping", "GET /healthz vs /ping"),
+    ("create", "create", "POST /v1/work-orders vs /orders"),
+    ("read", "read", "GET /v1/work-orders/{id} vs /orders/{id}"),
+    ("list", "read", "GET /v1/work-orders?limit=20 vs read"),
+    ("action", "create", "POST …/escalate vs create"),
+    ("create, 50 streams open", "create", "create, 50 SSE streams open vs create"),
+]
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown CPU"
+    with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
+
+
+def report(backend: str, seconds: int, mine: dict[str, Load], theirs: dict[str, Load]) -> None:
+    print(f"\n{backend}, wrk -t1 -c16 -d{seconds}s, {machine()}")
+    print(f"| {'endpoint':40} | req/s | p50 ms | p99 ms | errors | reference req/s | ratio |")
+    print(f"|{'-' * 42}|------:|-------:|-------:|-------:|----------------:|------:|")
+    for name, against, label in ROWS:
+        m, t = mine[name], theirs[against]
+        print(
+            f"| {name + ' (' + label + ')':40} | {m.rps:.0f} | {m.p50_ms:.1f} | {m.p99_ms:.1f} "
+            f"| {m.errors} "
+            f"| {t.rps:.0f} | {m.rps / t.rps:.2f} |"
+        )
+    cost = 1 - mine["create, 50 streams open"].rps / mine["create"].rps
+    print(f"50 open streams cost {cost:.0%} of create throughput")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["postgresql", "sqlite", "both"], default="both")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--service-src", type=Path, help="the src/ of another checkout to measure")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        work = Path(tempfile.mkdtemp(prefix="workorders-bench-"))
+        suffix = secrets.token_hex(3)
+        if backend == "postgresql":
+            service_db = fresh_postgres(f"bench_service_{suffix}")
+            reference_db = fresh_postgres(f"bench_reference_{suffix}")
+        else:
+            service_db = f"sqlite+aiosqlite:///{work / 'service.db'}"
+            reference_db = f"sqlite+aiosqlite:///{work / 'reference.db'}"
+        theirs = reference(reference_db, args.seconds)
+        mine = service(service_db, args.seconds, args.service_src, work)
+        report(backend, args.seconds, mine, theirs)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from workorders import models  # noqa: F401 - registers every table on the metadata
 from workorders.config import get_settings
 from workorders.db import Base, Database
+from workorders.migrate import include_object
 
 target_metadata = Base.metadata
 
@@ -21,6 +22,7 @@ def run_on(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

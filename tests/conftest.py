@@ -99,6 +99,8 @@ async def db(app: Any, clock: ManualClock) -> AsyncIterator[Database]:
                 await session.execute(delete(table).where(table.c.id != "default"))
             else:
                 await session.execute(delete(table))
+    # Rows went without `configuration.touch`: what this process cached of them goes too.
+    app.state.db.config.invalidate()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workorders import __version__
@@ -23,12 +24,14 @@ from workorders.api import me as me_api
 from workorders.api import notifications as notifications_api
 from workorders.api import properties as properties_api
 from workorders.api import webhooks as webhooks_api
+from workorders.api.presenters import FastJSON
 from workorders.clock import Clock, SystemClock
 from workorders.config import Settings, get_settings
 from workorders.db import Database
 from workorders.errors import ServiceError
 from workorders.limits import BodySizeLimit
 from workorders.metrics import RequestMetrics
+from workorders.services.fanout import Follower
 from workorders.services.live import EventSignal
 from workorders.workers.runner import Workers
 
@@ -48,7 +51,7 @@ def problem_response(
 ) -> JSONResponse:
     body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     body |= {k: v for k, v in extensions.items() if v is not None}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return FastJSON(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -85,6 +88,21 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         exc.status_code, slug, title, str(exc.detail), headers=dict(exc.headers or {})
     )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A pooled connection the database dropped (a restart, a failover): the pool has discarded it and
+    every connection as old, so the client may simply retry."""
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated:
+        return problem_response(
+            503,
+            "database-unavailable",
+            "Service unavailable",
+            "the database connection was lost; retry the request",
+            headers={"Retry-After": "1"},
+        )
+    return await _unexpected_error(request, exc)
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -129,6 +147,11 @@ def create_app(
         app.state.db = Database(settings)
         app.state.event_signal = EventSignal(settings, app.state.db.config)
         await app.state.event_signal.start()
+        app.state.follower = Follower(
+            app.state.db,
+            app.state.event_signal,
+            poll=settings.feed_poll_interval.total_seconds(),
+        )
         workers = Workers(app.state.db, settings, clock)
         if run_workers:
             workers.start()
@@ -136,6 +159,7 @@ def create_app(
             yield
         finally:
             await workers.stop()
+            await app.state.follower.stop()
             await app.state.event_signal.stop()
             await app.state.db.dispose()
 
@@ -171,6 +195,7 @@ def create_app(
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(RequestMetrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -16,6 +16,8 @@ from workorders.config import Settings, get_settings
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from fastapi import FastAPI
+
 DEFAULT_OPENAPI_PATH = Path("openapi") / "openapi.json"
 
 
@@ -36,14 +38,37 @@ def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
+def app_with_workers() -> FastAPI:
+    """The app of one `serve` process, its workers inside (uvicorn's factory for `--workers N`)."""
     from workorders.app import create_app
 
+    return create_app(run_workers=True)
+
+
+def app_without_workers() -> FastAPI:
+    from workorders.app import create_app
+
+    return create_app(run_workers=False)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate (once, whichever replica or process gets there first), then serve. With `--workers N`
+    uvicorn runs N processes, each with its own pool, cache and feed follower, each built by the
+    factory; the background workers in every one of them claim their work with SKIP LOCKED or a
+    lease, so running them N times never does anything twice."""
+    import uvicorn
+
     asyncio.run(_migrate(settings))
-    app = create_app(settings, run_workers=not args.no_workers)
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True)
+    factory = "app_without_workers" if args.no_workers else "app_with_workers"
+    uvicorn.run(
+        f"workorders.cli:{factory}",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        access_log=args.access_log,
+    )
     return 0
 
 
@@ -215,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-workers", action="store_true", help="serve the API only")
+    serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    serve.add_argument(
+        "--access-log", action="store_true", help="log every request (off: /metrics counts them)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("worker", help="run the background workers alone").set_defaults(

@@ -4,6 +4,12 @@ SQLite serialises writers. A deferred transaction that reads and then writes fai
 SQLITE_BUSY when another writer committed in between, whatever the busy timeout; so on SQLite, requests
 that may write begin with `BEGIN IMMEDIATE` (they queue for the write lock up front and the busy timeout
 applies), while reads keep plain `BEGIN` and never block a writer under WAL. PostgreSQL needs none of this.
+
+PostgreSQL readers run in autocommit: a read is its statement alone, with no `BEGIN` and `COMMIT` round
+trips around it. Every statement still sees one consistent snapshot; the reads that take several (the
+feed) are written to be right across snapshots. Connections are not pinged on checkout (that is a round
+trip per request): a connection found dead raises a disconnect error, on which SQLAlchemy invalidates
+it and every pooled connection older than it, so one request fails and the next gets a fresh one.
 """
 
 from __future__ import annotations
@@ -122,9 +128,9 @@ class Database:
                 settings.database_url,
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
-                pool_pre_ping=True,
             )
-            self.read_engine = self.write_engine
+            # The same pool; only the transaction mode differs (set on the driver, no round trip).
+            self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self.writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self.reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
         # Imported here: the cache reads the models, which import this module.
@@ -139,7 +145,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if self.read_engine.sync_engine.pool is not self.write_engine.sync_engine.pool:
             await self.read_engine.dispose()
 
 

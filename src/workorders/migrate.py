@@ -3,22 +3,28 @@
 The service's engines are async; Alembic is not. Each command runs on a connection borrowed from the
 async engine (`run_sync`), handed to `env.py` through `config.attributes` (Alembic's recipe for
 sharing a connection).
+
+Several replicas starting at once each run `workorders serve`, which migrates first. On PostgreSQL the
+upgrade holds a transaction-level advisory lock, so they take turns: the first migrates, the others
+wait for its commit and then find the database at head. On SQLite the write lock (`BEGIN IMMEDIATE`)
+serializes them already.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from importlib.resources import files
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -28,13 +34,34 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def include_object(
+    _object: Any, name: str | None, type_: str, reflected: bool, _compare: Any
+) -> bool:
+    """What autogenerate compares: not the search structures of migration 0007, which live outside the
+    models (the FTS5 table and its shadow tables on SQLite, the trigram indexes on PostgreSQL)."""
+    if reflected and type_ == "table" and (name or "").startswith("work_orders_search"):
+        return False
+    return not (reflected and type_ == "index" and (name or "").endswith("_trgm"))
+
+
+# The advisory lock's key: any constant the service's database uses for nothing else.
+MIGRATION_LOCK = 0x776F726B6F7264  # "workord"
+
+
+async def _serialized(connection: AsyncConnection) -> None:
+    if connection.dialect.name == "postgresql":
+        await connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     async with engine.begin() as connection:
+        await _serialized(connection)
         await connection.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as connection:
+        await _serialized(connection)
         await connection.run_sync(lambda c: command.downgrade(alembic_config(c), revision))
 
 

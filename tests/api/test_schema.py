@@ -17,7 +17,13 @@ from tests.conftest import POSTGRES_SERVER
 from workorders.cli import render_openapi
 from workorders.config import Settings
 from workorders.db import Base, Database
-from workorders.migrate import current_revisions, downgrade, head_revisions, upgrade
+from workorders.migrate import (
+    current_revisions,
+    downgrade,
+    head_revisions,
+    include_object,
+    upgrade,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -48,7 +54,9 @@ async def scratch_database(database_url: str, tmp_path: Path) -> AsyncIterator[D
 
 
 def _diff(connection: Any) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": include_object}
+    )
     return compare_metadata(context, Base.metadata)
 
 

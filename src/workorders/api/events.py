@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -12,8 +13,9 @@ from workorders.api import presenters
 from workorders.api.deps import CurrentPrincipal, ReadContext
 from workorders.api.params import Limit
 from workorders.api.responses import problems
+from workorders.models import Event
 from workorders.schemas.events import EventPage
-from workorders.services import feed
+from workorders.services import fanout, feed
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -47,20 +49,17 @@ async def list_events(
 
 
 async def _stream_start(
-    request: Request,
-    principal: CurrentPrincipal,
     after: After = None,
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", max_length=128, include_in_schema=True)
     ] = None,
-) -> feed.Position:
+) -> feed.Position | None:
     """Where the stream starts, settled before it opens (a bad cursor is a 422, not a broken
-    stream): after `Last-Event-ID` or `after`, else at the events committed from now on."""
+    stream): after `Last-Event-ID` or `after`, else (None) at the events committed from now on."""
     cursor = last_event_id or after
     if cursor:
         return feed.Position.decode(cursor, "Last-Event-ID" if last_event_id else "after")
-    async with request.app.state.db.reader() as session, session.begin():
-        return await feed.head(session, feed.visible_events(principal))
+    return None
 
 
 @router.get(
@@ -73,19 +72,17 @@ async def _stream_start(
 async def stream_events(
     request: Request,
     principal: CurrentPrincipal,
-    start: Annotated[feed.Position, Depends(_stream_start)],
+    start: Annotated[feed.Position | None, Depends(_stream_start)],
     types: Types = None,
     work_order_id: WorkOrderId = None,
 ) -> AsyncIterable[ServerSentEvent]:
     settings = request.app.state.settings
-    events = feed.stream(
+    events = fanout.stream(
         request.app.state.db,
-        request.app.state.event_signal,
-        principal,
+        request.app.state.follower,
+        fanout.Interest(principal, types=tuple(types or ()), work_order_id=work_order_id),
         start=start,
-        where=feed.principal_filter(principal, types=types or [], work_order_id=work_order_id),
         heartbeat=settings.feed_heartbeat_interval.total_seconds(),
-        poll=settings.feed_poll_interval.total_seconds(),
     )
     async for event in events:
         if event is None:
@@ -94,5 +91,11 @@ async def stream_events(
         yield ServerSentEvent(
             id=feed.position_of(event).encode(),
             event=event.type,
-            raw_data=presenters.event(event).model_dump_json(),
+            raw_data=_rendered(event),
         )
+
+
+@lru_cache(maxsize=4096)
+def _rendered(event: Event) -> str:
+    """An event's JSON, rendered once for all the streams the follower hands the same row to."""
+    return presenters.event(event).model_dump_json()

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Header
-from fastapi.responses import JSONResponse
 
+from workorders.api.presenters import FastJSON
 from workorders.services import idempotency
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ async def create_once(
     body: BaseModel,
     create: Callable[[], Awaitable[Created]],
     extra_headers: Callable[[BaseModel], dict[str, str]] | None = None,
-) -> JSONResponse:
+) -> FastJSON:
     """Run `create` unless this caller already sent this key; then answer what was answered then."""
     reservation = None
     if key is not None:
@@ -40,7 +40,7 @@ async def create_once(
             ctx, key, operation, body.model_dump(mode="json", exclude_unset=True)
         )
         if isinstance(outcome, idempotency.StoredResponse):
-            return JSONResponse(
+            return FastJSON(
                 outcome.body,
                 status_code=outcome.status,
                 headers=outcome.headers | {"Idempotent-Replayed": "true"},
@@ -52,4 +52,4 @@ async def create_once(
     if reservation is not None:
         reservation.remember(201, payload, headers)
         await ctx.session.flush()
-    return JSONResponse(payload, status_code=201, headers=headers)
+    return FastJSON(payload, status_code=201, headers=headers)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from fastapi import Response
+from fastapi.responses import JSONResponse
 
 from workorders.domain.lifecycle import STATUS_LABELS, Status
 from workorders.schemas import (
@@ -20,12 +24,34 @@ from workorders.schemas import (
     UnitRead,
     WorkOrderRead,
 )
-from workorders.services import work_orders
+from workorders.services.access import allowed_actions
 from workorders.services.directory import mask_phone, shows_phone_of
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from workorders.models import Comment, Event, Owner, Staff, WorkOrder
     from workorders.services.context import Context
+
+
+class FastJSON(JSONResponse):
+    """JSON rendered by orjson (UTF-8 as is, no spaces): for bodies that are plain data."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def reply(
+    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A response model serialized once, by pydantic's own serializer, and not validated again: the
+    presenters build it from rows the service just wrote or read."""
+    return Response(
+        model.model_dump_json(),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 def language(accept_language: str | None) -> str:
@@ -91,7 +117,7 @@ def work_order(ctx: Context, order: WorkOrder, lang: str = "zh") -> WorkOrderRea
         updated_at=order.updated_at,
         closed_at=order.closed_at,
         cancelled_at=order.cancelled_at,
-        allowed_actions=work_orders.allowed_actions(ctx, order),
+        allowed_actions=allowed_actions(ctx, order),
     )
 
 

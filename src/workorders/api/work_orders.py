@@ -78,6 +78,7 @@ async def create_work_order(
     "",
     operation_id="listWorkOrders",
     summary="The work orders this caller may see, filtered, newest first by default",
+    response_model=WorkOrderPage,
     responses=problems(),
 )
 async def list_work_orders(
@@ -95,7 +96,7 @@ async def list_work_orders(
     limit: Limit = 50,
     cursor: Cursor = None,
     accept_language: AcceptLanguage = None,
-) -> WorkOrderPage:
+) -> Response:
     where = OrderFilter(
         statuses=status or [],
         queue=queue,
@@ -109,8 +110,10 @@ async def list_work_orders(
     )
     rows, next_cursor = await list_orders(ctx, where, sort=sort, limit=limit, cursor=cursor)
     lang = presenters.language(accept_language)
-    return WorkOrderPage(
-        items=[presenters.work_order(ctx, row, lang) for row in rows], next_cursor=next_cursor
+    return presenters.reply(
+        WorkOrderPage(
+            items=[presenters.work_order(ctx, row, lang) for row in rows], next_cursor=next_cursor
+        )
     )
 
 
@@ -118,16 +121,16 @@ async def list_work_orders(
     "/{order_id}",
     operation_id="getWorkOrder",
     summary="One work order, with the actions this caller may take on it",
+    response_model=WorkOrderRead,
     responses=problems(404),
 )
 async def get_work_order(
     order: VisibleOrder,
     ctx: ReadContext,
-    response: Response,
     accept_language: AcceptLanguage = None,
-) -> WorkOrderRead:
-    response.headers.update(_etag(order))
-    return presenters.work_order(ctx, order, presenters.language(accept_language))
+) -> Response:
+    read = presenters.work_order(ctx, order, presenters.language(accept_language))
+    return presenters.reply(read, headers=_etag(order))
 
 
 @router.get(
@@ -257,43 +260,41 @@ ACTIONS: dict[Action, tuple[type[BaseModel], str]] = {
 
 def _action_endpoint(
     action: Action, body_model: type[BaseModel]
-) -> Callable[..., Awaitable[WorkOrderRead]]:
+) -> Callable[..., Awaitable[Response]]:
     async def take(
         order: Any,
         ctx: Any,
-        response: Response,
         body: BaseModel | None,
         if_match: str | None,
         lang: str | None,
-    ) -> WorkOrderRead:
+    ) -> Response:
         params = body.model_dump() if body is not None else {}
         updated = await transitions.act(ctx, order, action, params, if_match=if_match)
-        response.headers.update(_etag(updated))
-        return presenters.work_order(ctx, updated, presenters.language(lang))
+        read = presenters.work_order(ctx, updated, presenters.language(lang))
+        # Serialized before the commit: the order's attributes are read while the session is open.
+        return presenters.reply(read, headers=_etag(updated))
 
     if body_model is NoBody:
 
         async def endpoint(
             order: VisibleOrderForUpdate,
             ctx: WriteContext,
-            response: Response,
             body: Annotated[NoBody | None, Body()] = None,
             if_match: IfMatch = None,
             accept_language: AcceptLanguage = None,
-        ) -> WorkOrderRead:
-            return await take(order, ctx, response, body, if_match, accept_language)
+        ) -> Response:
+            return await take(order, ctx, body, if_match, accept_language)
 
     else:
 
         async def endpoint(
             order: VisibleOrderForUpdate,
             ctx: WriteContext,
-            response: Response,
             body: Annotated[body_model, Body()],  # type: ignore[valid-type]
             if_match: IfMatch = None,
             accept_language: AcceptLanguage = None,
-        ) -> WorkOrderRead:
-            return await take(order, ctx, response, body, if_match, accept_language)
+        ) -> Response:
+            return await take(order, ctx, body, if_match, accept_language)
 
     endpoint.__name__ = f"{action}_work_order"
     return endpoint

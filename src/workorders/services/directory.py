@@ -10,6 +10,7 @@ from workorders.db import new_id
 from workorders.domain.actors import Principal, Role
 from workorders.errors import Forbidden, NotFound, ValidationFailed
 from workorders.models import AuditEntry, Owner, Staff
+from workorders.services import configuration
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ async def create_staff(ctx: Context, body: StaffCreate) -> Staff:
     )
     ctx.session.add(staff)
     await ctx.session.flush()
+    await configuration.touch(ctx.session, staff.property_id)  # dispatch caches the staff
     return staff
 
 
@@ -106,6 +108,7 @@ async def update_staff(ctx: Context, staff: Staff, body: StaffUpdate) -> Staff:
         setattr(staff, name, value)
     staff.updated_at = ctx.now
     await ctx.session.flush()
+    await configuration.touch(ctx.session, staff.property_id)  # dispatch caches the staff
     return staff
 
 

@@ -1,13 +1,15 @@
-"""Dispatch: handing queued orders to people, and who may claim them.
+"""Dispatch: who gets a queued order, and who may claim one.
 
-An order's strategy is fixed when it enters a queue (its rule's, else the queue's). Automatic
-strategies assign in the same transaction as the change that queued the order, through the
-lifecycle's ASSIGN transition as the system, and write their decision on the event.
+An order's strategy is fixed when it enters a queue (its rule's, else the queue's). An automatic
+strategy decides here (`decide`, returning the `Pick`); the transition code applies the decision, so
+that a new order is inserted already assigned and a declined or rerouted one takes the ASSIGN
+transition as the system. The queue strategies and each department's staff come from the property's
+cached configuration (services/configuration.py); only the open-order counts are read every time.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,11 +22,15 @@ from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Queue
 from workorders.errors import Forbidden
 from workorders.models import Event, QueueDispatch, Staff, WorkOrder
-from workorders.services import events, transitions
+from workorders.services import configuration
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from workorders.services.configuration import Snapshot
     from workorders.services.context import Context
 
 # Orders that occupy their assignee (what `max_open` counts).
@@ -35,9 +41,27 @@ NEEDS_ASSIGNMENT = "work_order.needs_assignment"
 # --- queue settings ------------------------------------------------------------------------------
 
 
+def _strategies_of(property_id: str) -> Any:
+    async def load(session: AsyncSession) -> dict[str, Strategy]:
+        rows = await session.execute(
+            select(QueueDispatch.queue, QueueDispatch.strategy).where(
+                QueueDispatch.property_id == property_id
+            )
+        )
+        return {queue: Strategy(strategy) for queue, strategy in rows.all()}
+
+    return load
+
+
+async def strategy_of(session: AsyncSession, snap: Snapshot, queue: str) -> Strategy:
+    """The queue's strategy under this revision of the property's configuration."""
+    found = await snap.load("queue_dispatch", session, _strategies_of(snap.property_id))
+    return found.get(str(queue), DEFAULT_STRATEGY)
+
+
 async def queue_strategy(ctx: Context, queue: str) -> Strategy:
-    row = await ctx.session.get(QueueDispatch, (ctx.principal.property_id, str(queue)))
-    return Strategy(row.strategy) if row is not None else DEFAULT_STRATEGY
+    snap = await configuration.snapshot(ctx.session, ctx.principal.property_id)
+    return await strategy_of(ctx.session, snap, queue)
 
 
 async def queue_settings(ctx: Context) -> list[QueueDispatch]:
@@ -64,7 +88,8 @@ async def set_queue_strategy(ctx: Context, queue: Queue, strategy: Strategy) -> 
     own_queue = principal.role is Role.SUPERVISOR and principal.dept == queue
     if principal.role not in (Role.MANAGER, Role.ADMIN) and not own_queue:
         raise Forbidden("the manager, the admin or the queue's supervisor set its dispatch")
-    row = await _lock_queue(ctx, str(queue))
+    row = await _lock_queue(ctx.session, principal.property_id, str(queue), ctx.now)
+    await configuration.touch(ctx.session, principal.property_id)
     previous = row.strategy
     row.strategy = strategy
     row.updated_at = ctx.now
@@ -84,113 +109,94 @@ async def set_queue_strategy(ctx: Context, queue: Queue, strategy: Strategy) -> 
     return row
 
 
-async def _lock_queue(ctx: Context, queue: str) -> QueueDispatch:
+async def _lock_queue(
+    session: AsyncSession, property_id: str, queue: str, now: datetime
+) -> QueueDispatch:
     """The queue's row, created if missing, locked until the transaction ends: dispatchers of one
     queue take turns, so two new orders never both see the same person as next or least loaded."""
-    dialect = ctx.session.get_bind().dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await ctx.session.execute(
+    await session.execute(
         insert(QueueDispatch)
-        .values(
-            property_id=ctx.principal.property_id,
-            queue=queue,
-            strategy=DEFAULT_STRATEGY,
-            updated_at=ctx.now,
-        )
+        .values(property_id=property_id, queue=queue, strategy=DEFAULT_STRATEGY, updated_at=now)
         .on_conflict_do_nothing(index_elements=["property_id", "queue"])
     )
     query = (
         select(QueueDispatch)
-        .where(QueueDispatch.property_id == ctx.principal.property_id, QueueDispatch.queue == queue)
+        .where(QueueDispatch.property_id == property_id, QueueDispatch.queue == queue)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return (await ctx.session.execute(query)).scalar_one()
+    return (await session.execute(query)).scalar_one()
 
 
 # --- orders entering a queue ---------------------------------------------------------------------
 
 
-async def enter_queue(
-    ctx: Context, order: WorkOrder, strategy: Strategy | None, skills: Sequence[str] = ()
-) -> None:
-    """Fix how `order` is handed out in its (new) queue; the caller flushes."""
-    order.dispatch = strategy or await queue_strategy(ctx, order.queue)
-    order.required_skills = list(skills)
-
-
-async def dispatch_queued(ctx: Context, order: WorkOrder) -> Pick | None:
-    """Hand a queued, unassigned order to someone when its strategy is automatic.
-
-    Nobody eligible: the order stays queued and its department's supervisor is told by an event.
-    """
-    if order.status != Status.QUEUED or order.assignee_id is not None:
-        return None
-    strategy = (
-        Strategy(order.dispatch) if order.dispatch else await queue_strategy(ctx, order.queue)
-    )
+async def decide(
+    session: AsyncSession,
+    snap: Snapshot,
+    *,
+    queue: str,
+    strategy: Strategy,
+    skills: Sequence[str],
+    declined: set[str],
+    now: datetime,
+) -> Pick | None:
+    """Who gets an order entering `queue` under `strategy`: None when the strategy is not automatic,
+    else the pick (whose `chosen` is None when nobody is eligible). The queue's turn row is locked
+    and moved on here; applying the pick to the order is the caller's."""
     if not strategy.automatic:
         return None
-    turn = await _lock_queue(ctx, order.queue)
+    turn = await _lock_queue(session, snap.property_id, str(queue), now)
     pick = dispatch.choose(
         strategy,
-        await _members(ctx, order.queue),
-        skills=order.required_skills,
-        declined=await _decliners(ctx, order),
+        await _members(session, snap, str(queue)),
+        skills=skills,
+        declined=declined,
         last_assignee=turn.last_assignee_id,
     )
-    if pick.chosen is None:
-        events.record(
-            ctx.session,
-            order=order,
-            type=NEEDS_ASSIGNMENT,
-            actor=None,
-            at=ctx.now,
-            previous_status=order.status,
-            extra={
-                "dispatch": pick.as_data(),
-                "notify": {"role": "supervisor", "queue": order.queue},
-            },
-        )
-        return pick
-    await _assign(ctx, order, pick)
-    turn.last_assignee_id = pick.chosen
-    turn.updated_at = ctx.now
-    await ctx.session.flush()
+    if pick.chosen is not None:
+        turn.last_assignee_id = pick.chosen
+        turn.updated_at = now
     return pick
 
 
-async def _assign(ctx: Context, order: WorkOrder, pick: Pick) -> None:
-    """The ASSIGN transition, taken by the system: the lifecycle table says whether it may."""
-    assert pick.chosen is not None
-    await transitions.act_as_system(
-        ctx.session,
-        order,
-        Action.ASSIGN,
-        now=ctx.now,
-        params={"assignee_id": pick.chosen},
-        extra={"dispatch": pick.as_data()},
+async def decliners(session: AsyncSession, order: WorkOrder) -> set[str]:
+    """Staff who gave this order back; automatic dispatch passes them over."""
+    rows = await session.execute(
+        select(Event.actor_id).where(
+            Event.work_order_id == order.id,
+            Event.type == Action.DECLINE.event_type,
+            Event.actor_type == ActorType.STAFF,
+        )
     )
+    return {actor for (actor,) in rows.all() if actor is not None}
 
 
-async def _members(ctx: Context, queue: str) -> list[Member]:
-    """The department's staff (not its supervisors: they hand work out), in directory order."""
-    staff = (
-        (
-            await ctx.session.execute(
+def _staff_of(property_id: str) -> Any:
+    async def load(session: AsyncSession) -> dict[str, tuple[Staff, ...]]:
+        rows = (
+            await session.execute(
                 select(Staff)
-                .where(
-                    Staff.property_id == ctx.principal.property_id,
-                    Staff.department == queue,
-                    Staff.role == "staff",
-                )
+                .where(Staff.property_id == property_id, Staff.role == "staff")
                 .order_by(Staff.created_at, Staff.id)
             )
-        )
-        .scalars()
-        .all()
-    )
-    load = await _open_orders(ctx, [s.id for s in staff])
+        ).scalars()
+        by_department: dict[str, list[Staff]] = {}
+        for row in rows:
+            session.expunge(row)  # kept across requests: detached, never lazily loaded
+            by_department.setdefault(str(row.department), []).append(row)
+        return {department: tuple(staff) for department, staff in by_department.items()}
+
+    return load
+
+
+async def _members(session: AsyncSession, snap: Snapshot, queue: str) -> list[Member]:
+    """The department's staff (not its supervisors: they hand work out), in directory order."""
+    by_department = await snap.load("staff", session, _staff_of(snap.property_id))
+    staff = by_department.get(queue, ())
+    load = await _open_orders(session, [s.id for s in staff])
     return [_member(s, load.get(s.id, 0)) for s in staff]
 
 
@@ -204,10 +210,10 @@ def _member(staff: Staff, open_orders: int) -> Member:
     )
 
 
-async def _open_orders(ctx: Context, staff_ids: Sequence[str]) -> dict[str, int]:
+async def _open_orders(session: AsyncSession, staff_ids: Sequence[str]) -> dict[str, int]:
     if not staff_ids:
         return {}
-    rows = await ctx.session.execute(
+    rows = await session.execute(
         select(WorkOrder.assignee_id, func.count())
         .where(
             WorkOrder.assignee_id.in_(staff_ids),
@@ -218,31 +224,15 @@ async def _open_orders(ctx: Context, staff_ids: Sequence[str]) -> dict[str, int]
     return {assignee: count for assignee, count in rows.all()}  # noqa: C416
 
 
-async def _decliners(ctx: Context, order: WorkOrder) -> set[str]:
-    rows = await ctx.session.execute(
-        select(Event.actor_id).where(
-            Event.work_order_id == order.id,
-            Event.type == Action.DECLINE.event_type,
-            Event.actor_type == ActorType.STAFF,
-        )
-    )
-    return {actor for (actor,) in rows.all() if actor is not None}
-
-
 # --- claims --------------------------------------------------------------------------------------
 
 
 async def check_claim(ctx: Context, order: WorkOrder, staff: Staff) -> None:
     """抢单 is for on-duty staff under their `max_open`, in queues that are not assigned by hand."""
-    load = await _open_orders(ctx, [staff.id])
+    load = await _open_orders(ctx.session, [staff.id])
     strategy = (
         Strategy(order.dispatch) if order.dispatch else await queue_strategy(ctx, order.queue)
     )
     refusal = dispatch.claim_refusal(_member(staff, load.get(staff.id, 0)), strategy)
     if refusal is not None:
         raise Forbidden(f"you may not claim this order: {refusal}")
-
-
-def claimable(order: WorkOrder) -> bool:
-    """Whether the order's strategy lets staff claim it (for drawing the claim button)."""
-    return order.dispatch != Strategy.MANUAL

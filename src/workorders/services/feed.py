@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,17 +22,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from workorders.domain.actors import Principal, Role
 from workorders.errors import ValidationFailed
 from workorders.models import Event, FeedConsumer, WorkOrder
-from workorders.services.work_orders import visible_to
+from workorders.services.access import visible_to
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+    from collections.abc import Awaitable, Callable, Sequence
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from workorders.db import Database
     from workorders.services.context import Context
-    from workorders.services.live import EventSignal
 
 MAX_SEQ = 2**63 - 1
 STREAM_BATCH = 200
@@ -224,36 +221,3 @@ async def list_for(
 
 def position_of(event: Event) -> Position:
     return Position(event.txid or 0, event.seq)
-
-
-async def stream(
-    db: Database,
-    signal: EventSignal,
-    principal: Principal,
-    *,
-    start: Position,
-    where: ColumnElement[bool],
-    heartbeat: float,
-    poll: float,
-) -> AsyncIterator[Event | None]:
-    """The caller's events from `start` on, as they commit; None when a heartbeat is due."""
-    position = start
-    quiet_since = time.monotonic()
-    while True:
-        token = signal.token()
-        async with db.reader() as session, session.begin():
-            page = await read(session, after=position, limit=STREAM_BATCH, where=where)
-        position = page.next
-        for event in page.events:
-            if not hidden_from(principal, event):
-                yield event
-                quiet_since = time.monotonic()
-        if len(page.events) == STREAM_BATCH:
-            continue
-        if time.monotonic() - quiet_since >= heartbeat:
-            yield None
-            quiet_since = time.monotonic()
-        beat_in = heartbeat - (time.monotonic() - quiet_since)
-        # Committed events waiting behind an older open transaction: look again very soon.
-        pause = HELD_BACK_PAUSE if page.held_back else poll
-        await signal.wait(token, min(pause, beat_in))

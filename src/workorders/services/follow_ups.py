@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from workorders.db import new_id
 from workorders.domain import lifecycle, routing
 from workorders.domain.lifecycle import Relation, Status
 from workorders.domain.taxonomy import CATEGORIES, Kind
 from workorders.errors import Conflict, Forbidden, ValidationFailed
-from workorders.models import Property, WorkOrder
-from workorders.services import dispatch, events, placement, work_orders
-from workorders.services.numbers import next_number
+from workorders.models import WorkOrder
+from workorders.services import configuration, events, filing, placement
+from workorders.services.access import facts, visible_to
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
@@ -41,17 +40,18 @@ MAY_FOLLOW_UP = frozenset(
 
 
 async def create(ctx: Context, parent: WorkOrder, body: FollowUpCreate) -> WorkOrder:
+    """A task in another department, opened by staff for themselves: it is not the owner's order (the
+    owner does not see it, hear of it or cancel it), though it keeps the parent's place and phone."""
     if body.category is not None and CATEGORIES[body.category][0] is not body.queue:
         raise ValidationFailed.on(
             "category", f"{body.category} does not belong to the {body.queue} queue"
         )
     if parent.status == Status.CANCELLED:
         raise Conflict(f"work order {parent.number} is cancelled; it needs no follow-up")
-    if not lifecycle.relations(ctx.principal, work_orders.facts(parent)) & MAY_FOLLOW_UP:
+    if not lifecycle.relations(ctx.principal, facts(parent)) & MAY_FOLLOW_UP:
         raise Forbidden("only those working on or coordinating this order may add follow-ups")
 
-    prop = await ctx.session.get(Property, parent.property_id)
-    assert prop is not None  # the parent belongs to it
+    snap = await configuration.snapshot(ctx.session, parent.property_id, verify=True)
     location = body.location.model_dump(exclude_none=True) if body.location else parent.location
     draft = routing.Draft(
         description=body.description,
@@ -60,65 +60,33 @@ async def create(ctx: Context, parent: WorkOrder, body: FollowUpCreate) -> WorkO
         channel=parent.channel,
         building=location.get("building"),
         area=location.get("area"),
-        local_hour=ctx.now.astimezone(ZoneInfo(prop.timezone)).hour,
+        local_hour=ctx.now.astimezone(ZoneInfo(snap.timezone)).hour,
     )
     decision = await placement.route(ctx, draft)
     # The caller chose the queue; the rules still read the text for urgency, and for category,
     # dispatch and skills when they agree on the queue.
     agrees = not decision.triage and decision.queue == body.queue
-    category = body.category or (decision.category if agrees else None)
-    priority = body.priority or decision.priority
-    deadlines = await placement.deadlines(ctx, priority, category, ctx.now)
-    order = WorkOrder(
-        id=new_id("wo"),
-        property_id=parent.property_id,
-        number=await next_number(ctx.session, prop.id, prop.timezone, ctx.now),
-        kind=Kind.TASK,
-        category=category,
-        title=body.title or body.description.strip()[: work_orders.TITLE_LENGTH],
-        description=body.description,
-        location=location,
-        preferred_time=None,
-        contact_phone=parent.contact_phone,
-        status=Status.QUEUED,
+    where = filing.Placement(
         queue=body.queue,
-        priority=priority,
-        priority_rank=priority.rank,
-        owner_id=parent.owner_id,
-        reporter_type=ctx.principal.actor_type,
-        reporter_id=ctx.principal.sub,
-        channel=parent.channel,
-        escalation_level=0,
-        parent_id=parent.id,
+        triage=False,
+        priority=body.priority or decision.priority,
+        category=body.category or (decision.category if agrees else None),
+        kind=Kind.TASK,
         routing=_routing(parent, decision, agrees),
-        respond_by=deadlines.respond_by,
-        start_by=deadlines.start_by,
-        resolve_by=deadlines.resolve_by,
-        breached=[],
-        created_at=ctx.now,
-        updated_at=ctx.now,
+        dispatch=decision.dispatch if agrees else None,
+        skills=tuple(decision.skills) if agrees else (),
     )
-    if agrees:
-        await dispatch.enter_queue(ctx, order, decision.dispatch, decision.skills)
-    else:
-        await dispatch.enter_queue(ctx, order, None)
-    ctx.session.add(order)
-    await ctx.session.flush()
     link: dict[str, Any] = {"note": body.note}
-    events.record(
-        ctx.session,
-        order=order,
-        type="work_order.created",
-        actor=ctx.principal,
-        at=ctx.now,
-        extra=link
-        | {
-            "channel": order.channel,
-            "routing": order.routing,
-            "parent_id": parent.id,
-            "parent_number": parent.number,
-        },
+    what = filing.Filing(
+        description=body.description,
+        title=body.title,
+        channel=parent.channel,
+        location=location,
+        contact_phone=parent.contact_phone,
+        parent_id=parent.id,
+        event_data=link | {"parent_id": parent.id, "parent_number": parent.number},
     )
+    order = await filing.file(ctx.session, snap, ctx.principal, ctx.now, what, where)
     events.record(
         ctx.session,
         order=parent,
@@ -133,7 +101,6 @@ async def create(ctx: Context, parent: WorkOrder, body: FollowUpCreate) -> WorkO
             "follow_up_queue": order.queue,
         },
     )
-    await dispatch.dispatch_queued(ctx, order)
     return order
 
 
@@ -154,7 +121,5 @@ async def list_for(
     ctx: Context, parent: WorkOrder, *, limit: int, cursor: str | None
 ) -> tuple[list[WorkOrder], str | None]:
     """The parent's follow-ups that this caller may see, oldest first."""
-    query = select(WorkOrder).where(
-        WorkOrder.parent_id == parent.id, work_orders.visible_to(ctx.principal)
-    )
+    query = select(WorkOrder).where(WorkOrder.parent_id == parent.id, visible_to(ctx.principal))
     return await fetch_page(ctx.session, query, FOLLOW_UP_ORDER, limit=limit, cursor=cursor)

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, table, text
 
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
 from workorders.models import WorkOrder
+from workorders.services.access import visible_to
 from workorders.services.pagination import Ordering, fetch_page
-from workorders.services.work_orders import visible_to
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -54,6 +54,29 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+# Trigram indexes serve substrings of at least three characters; shorter ones are scanned.
+MIN_INDEXED = 3
+
+
+def _matches(ctx: Context, q: str) -> ColumnElement[bool]:
+    """A case-insensitive substring of the title, description or number. PostgreSQL serves the
+    ILIKE from its pg_trgm GIN indexes; SQLite asks its FTS5 trigram table (migration 0007)."""
+    if len(q) >= MIN_INDEXED and ctx.session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + q.replace('"', '""') + '"'
+        found = (
+            select(literal_column("rowid"))
+            .select_from(table("work_orders_search"))
+            .where(text("work_orders_search MATCH :phrase").bindparams(phrase=phrase))
+        )
+        return literal_column("work_orders.rowid").in_(found)
+    pattern = _like_pattern(q)
+    return or_(
+        WorkOrder.title.ilike(pattern, escape="\\"),
+        WorkOrder.description.ilike(pattern, escape="\\"),
+        WorkOrder.number.ilike(pattern, escape="\\"),
+    )
+
+
 async def list_orders(
     ctx: Context, where: OrderFilter, *, sort: Sort, limit: int, cursor: str | None
 ) -> tuple[list[WorkOrder], str | None]:
@@ -74,14 +97,7 @@ async def list_orders(
     if where.created_before is not None:
         query = query.where(WorkOrder.created_at < where.created_before)
     if where.q:
-        pattern = _like_pattern(where.q)
-        query = query.where(
-            or_(
-                WorkOrder.title.ilike(pattern, escape="\\"),
-                WorkOrder.description.ilike(pattern, escape="\\"),
-                WorkOrder.number.ilike(pattern, escape="\\"),
-            )
-        )
+        query = query.where(_matches(ctx, where.q))
     return await fetch_page(ctx.session, query, ORDERINGS[sort], limit=limit, cursor=cursor)
 
 

@@ -14,7 +14,9 @@ from workorders.services import sla as sla_policies
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from workorders.domain.taxonomy import Priority
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from workorders.services.configuration import Snapshot
     from workorders.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -43,10 +45,8 @@ async def _classifier() -> routing.Classifier | None:
 
 
 async def deadlines(
-    ctx: Context, priority: Priority, category: str | None, created_at: datetime
+    session: AsyncSession, snap: Snapshot, priority: str, category: str | None, created_at: datetime
 ) -> sla.Deadlines:
-    """The deadlines of a new order under the property's policy (its category's policy wins over its
-    priority's; a property without policies gets the defaults seeded)."""
-    return await sla_policies.deadlines_for(
-        ctx.session, ctx.principal.property_id, priority, category, created_at
-    )
+    """The deadlines of a new order under the property's policies as this configuration revision
+    has them (its category's policy wins over its priority's)."""
+    return await sla_policies.deadlines_for(session, snap, priority, category, created_at)

@@ -1,9 +1,6 @@
 """Who the caller is (`/v1/me`) and the properties the admin runs (`/v1/properties`).
 
-`services/properties.py` (provisioning) is written elsewhere and is not on this branch yet, so a new
-property is provisioned by `_provision` here: its default deadline policies are seeded at once (its
-routing rules come from the package on first use, as for every property). At merge, `_provision` gives
-way to `services.properties.provision`.
+A new property is created by `services.properties.provision`, with the defaults it starts with.
 """
 
 from __future__ import annotations
@@ -20,12 +17,10 @@ from workorders.db import new_id
 from workorders.domain.actors import Role
 from workorders.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from workorders.models import Owner, Property, Staff
-from workorders.services import configuration
-from workorders.services import sla as sla_service
+from workorders.services import configuration, properties
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
 
     from workorders.services.context import Context
 
@@ -82,11 +77,6 @@ def check_timezone(name: str) -> str:
     return name
 
 
-async def _provision(session: AsyncSession, prop: Property, ctx: Context) -> None:
-    """What a new property starts with beyond its row: the default deadline policies."""
-    await sla_service.ensure_seeded(session, prop.id, ctx.now)
-
-
 async def list_properties(
     ctx: Context, *, limit: int, cursor: str | None
 ) -> tuple[list[Property], str | None]:
@@ -114,13 +104,9 @@ async def create_property(
         )
     zone = check_timezone(timezone or DEFAULT_TIMEZONE)
     chosen = property_id or new_id("prop")
-    # ON CONFLICT DO NOTHING: of two admins creating the same id at once, the second gets a 409.
-    values = {"id": chosen, "name": name, "timezone": zone, "created_at": ctx.now}
-    if not await sla_service.insert_once(ctx.session, Property, values | {"updated_at": ctx.now}):
+    prop = await properties.provision(ctx.session, chosen, name, zone, ctx.now)
+    if prop is None:
         raise Conflict(f"property {chosen} already exists")
-    prop = await ctx.session.get(Property, chosen)
-    assert prop is not None  # inserted just above
-    await _provision(ctx.session, prop, ctx)
     return prop
 
 

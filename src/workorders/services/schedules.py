@@ -15,14 +15,13 @@ from sqlalchemy import delete, select, update
 
 from workorders.db import new_id
 from workorders.domain import schedules as rules
-from workorders.domain.actors import ActorType, Role
-from workorders.domain.lifecycle import Action, Status
-from workorders.domain.taxonomy import Channel, Kind, Priority
+from workorders.domain.actors import Role
+from workorders.domain.dispatch import Strategy
+from workorders.domain.taxonomy import Channel, Kind
 from workorders.errors import Forbidden, NotFound, ValidationFailed
-from workorders.models import Property, Schedule, ScheduleRun, Staff, WorkOrder
-from workorders.services import events, transitions
+from workorders.models import Schedule, ScheduleRun, Staff, WorkOrder
+from workorders.services import configuration, filing
 from workorders.services import sla as sla_policies
-from workorders.services.numbers import next_number
 from workorders.services.pagination import Ordering, fetch_page
 from workorders.services.sla_clock import rfc3339
 
@@ -238,66 +237,34 @@ async def _run(session: AsyncSession, schedule: Schedule, now: datetime) -> int:
 async def file_occurrence(
     session: AsyncSession, schedule: Schedule, occurrence: datetime, now: datetime
 ) -> WorkOrder:
-    """The task order of one occurrence, filed by the service itself (`channel: schedule`)."""
-    prop = await session.get(Property, schedule.property_id)
-    assert prop is not None
-    deadlines = await sla_policies.deadlines_for(
-        session, prop.id, schedule.priority, schedule.category, now
-    )
+    """The task order of one occurrence, filed by the service itself (`channel: schedule`): assigned
+    at once to the schedule's assignee (when still in the queue), else left to be claimed."""
+    snap = await configuration.snapshot(session, schedule.property_id, verify=True)
     local = occurrence.astimezone(ZoneInfo(schedule.timezone))
     lines = [f"{schedule.title}（计划时间 {local:%Y-%m-%d %H:%M}）"]
     lines += [f"- {item}" for item in schedule.checklist]
-    order = WorkOrder(
-        id=new_id("wo"),
-        property_id=prop.id,
-        number=await next_number(session, prop.id, prop.timezone, now),
-        kind=Kind.TASK,
-        category=schedule.category,
-        title=schedule.title,
-        description="\n".join(lines),
-        location=dict(schedule.location),
-        status=Status.QUEUED,
+    assign = schedule.dispatch == "assign" and await _still_in_queue(session, schedule)
+    where = filing.Placement(
         queue=schedule.queue,
+        triage=False,
         priority=schedule.priority,
-        priority_rank=Priority(schedule.priority).rank,
-        reporter_type=ActorType.SYSTEM,
-        reporter_id=None,
-        channel=Channel.SCHEDULE,
-        escalation_level=0,
-        schedule_id=schedule.id,
+        category=schedule.category,
+        kind=Kind.TASK,
         routing={"rule_id": None, "rule_name": None, "reason": f"schedule {schedule.id}"},
-        respond_by=deadlines.respond_by,
-        start_by=deadlines.start_by,
-        resolve_by=deadlines.resolve_by,
-        breached=[],
+        # The schedule decides who works it: its assignee, else whoever claims it.
+        dispatch=None if assign else Strategy.CLAIM,
+        assignee_id=schedule.assignee_id if assign else None,
+    )
+    what = filing.Filing(
+        description="\n".join(lines),
+        title=schedule.title,
+        channel=Channel.SCHEDULE,
+        location=dict(schedule.location),
+        schedule_id=schedule.id,
         checklist=[{"item": item, "result": None} for item in schedule.checklist] or None,
-        created_at=now,
-        updated_at=now,
+        event_data={"schedule_id": schedule.id, "occurrence_at": rfc3339(occurrence)},
     )
-    session.add(order)
-    await session.flush()
-    events.record(
-        session,
-        order=order,
-        type="work_order.created",
-        actor=None,
-        at=now,
-        extra={
-            "channel": order.channel,
-            "routing": order.routing,
-            "schedule_id": schedule.id,
-            "occurrence_at": rfc3339(occurrence),
-        },
-    )
-    if schedule.dispatch == "assign" and await _still_in_queue(session, schedule):
-        await transitions.act_as_system(
-            session,
-            order,
-            Action.ASSIGN,
-            now=now,
-            params={"assignee_id": schedule.assignee_id},
-        )
-    return order
+    return await filing.file(session, snap, None, now, what, where)
 
 
 async def _still_in_queue(session: AsyncSession, schedule: Schedule) -> bool:

@@ -1,5 +1,9 @@
 """Deadline policies and settings per property, the deadlines of a new order, and the pause a hold
-puts on an order's clock."""
+puts on an order's clock.
+
+A property gets its default policies when it is created (services/properties.py; migration 0007 for
+those created before); the deadlines of a new order come from the policies cached per configuration
+revision, so every write of a policy or of the settings calls `configuration.touch`."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from workorders.domain.actors import Role
 from workorders.domain.taxonomy import Priority
 from workorders.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workorders.models import SlaPolicy, SlaSettings
+from workorders.services import configuration
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
     from workorders.domain.calendar import WorkingCalendar
     from workorders.models import WorkOrder
     from workorders.schemas.sla import SlaPolicyCreate, SlaPolicyUpdate, SlaSettingsUpdate
+    from workorders.services.configuration import Snapshot
     from workorders.services.context import Context
 
 POLICY_ORDER = Ordering("policy", [SlaPolicy.created_at, SlaPolicy.id])
@@ -50,14 +56,20 @@ async def ensure_seeded(session: AsyncSession, property_id: str, now: datetime) 
     settings = await session.get(SlaSettings, property_id)
     if settings is not None:
         return settings
+    await seed_defaults(session, property_id, now)
+    settings = await session.get(SlaSettings, property_id)
+    assert settings is not None  # inserted above, or by the concurrent request that won
+    return settings
+
+
+async def seed_defaults(session: AsyncSession, property_id: str, now: datetime) -> None:
+    """Give a property the default policy per priority, once (the settings row is the marker)."""
     marker = {"property_id": property_id, "return_visit_policy": "unrated", "updated_at": now}
     if await insert_once(session, SlaSettings, marker):
         for priority, targets in sla.DEFAULT_TARGETS.items():
             session.add(_policy_row(property_id, priority, None, targets, now))
         await session.flush()
-    settings = await session.get(SlaSettings, property_id)
-    assert settings is not None  # inserted above, or by the concurrent request that won
-    return settings
+        await configuration.touch(session, property_id)
 
 
 def _policy_row(
@@ -114,16 +126,40 @@ def _calendar_of(settings: SlaSettings | None) -> WorkingCalendar | None:
     return calendars.from_data(settings.calendar)
 
 
+class _Policies:
+    """A property's deadline policies and working calendar, as one configuration revision has them."""
+
+    def __init__(self, rows: list[SlaPolicy], settings: SlaSettings | None) -> None:
+        self.targets = {(row.priority, row.category): targets_of(row) for row in rows}
+        self.calendar = _calendar_of(settings)
+
+    def targets_for(self, priority: str, category: str | None) -> sla.Targets:
+        found = self.targets.get((str(priority), category)) if category is not None else None
+        found = found or self.targets.get((str(priority), None))
+        return found or sla.DEFAULT_TARGETS[Priority(priority)]
+
+
+def _policies_of(property_id: str) -> Any:
+    async def load(session: AsyncSession) -> _Policies:
+        rows = (
+            await session.execute(select(SlaPolicy).where(SlaPolicy.property_id == property_id))
+        ).scalars()
+        return _Policies(list(rows), await session.get(SlaSettings, property_id))
+
+    return load
+
+
 async def deadlines_for(
     session: AsyncSession,
-    property_id: str,
+    snap: Snapshot,
     priority: str,
     category: str | None,
     created_at: datetime,
 ) -> sla.Deadlines:
-    settings = await ensure_seeded(session, property_id, created_at)
-    targets = await targets_for(session, property_id, priority, category)
-    calendar = _calendar_of(settings) if targets.use_calendar else None
+    """The deadlines of a new order, from the property's policies under this revision."""
+    policies = await snap.load("sla_policies", session, _policies_of(snap.property_id))
+    targets = policies.targets_for(priority, category)
+    calendar = policies.calendar if targets.use_calendar else None
     return sla.deadlines(targets, created_at, calendar)
 
 
@@ -194,6 +230,7 @@ async def create_policy(ctx: Context, body: SlaPolicyCreate) -> SlaPolicy:
     if not await insert_once(ctx.session, SlaPolicy, _columns(row)):
         which = f"{body.priority} / {body.category}" if body.category else str(body.priority)
         raise Conflict(f"a policy for {which} exists already: change that one")
+    await configuration.touch(ctx.session, ctx.principal.property_id)
     return await get_policy(ctx, row.id)
 
 
@@ -219,6 +256,7 @@ async def update_policy(ctx: Context, policy: SlaPolicy, body: SlaPolicyUpdate) 
         )
     policy.updated_at = ctx.now
     await ctx.session.flush()
+    await configuration.touch(ctx.session, policy.property_id)
     return policy
 
 
@@ -226,6 +264,7 @@ async def delete_policy(ctx: Context, policy: SlaPolicy) -> None:
     _require_manager(ctx)
     await ctx.session.delete(policy)
     await ctx.session.flush()
+    await configuration.touch(ctx.session, policy.property_id)
 
 
 # --- settings ---------------------------------------------------------------------------------------
@@ -253,4 +292,5 @@ async def update_settings(ctx: Context, body: SlaSettingsUpdate) -> SlaSettings:
         settings.calendar = changes["calendar"]
     settings.updated_at = ctx.now
     await ctx.session.flush()
+    await configuration.touch(ctx.session, settings.property_id)
     return settings

@@ -1,6 +1,8 @@
 """Acting on a work order: the lifecycle table's decision, written as a compare-and-set on the
 order's version together with its event. People act through `act`, the service itself (automatic
-dispatch, auto-close, a schedule's assignee) through `act_as_system`; both write through `_write`."""
+dispatch, auto-close, a schedule's assignee) through `act_as_system`; both write through `_write`.
+Dispatch decides who gets a queued order; `apply_pick` (and, for an order not yet inserted,
+`decide_as_system`) applies that decision."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workorders.domain import lifecycle
 from workorders.domain.actors import Principal
+from workorders.domain.dispatch import Pick, Strategy
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Priority
 from workorders.errors import (
@@ -21,8 +24,9 @@ from workorders.errors import (
     ValidationFailed,
 )
 from workorders.models import Staff, WorkOrder
-from workorders.services import dispatch, events, work_orders
+from workorders.services import configuration, dispatch, events
 from workorders.services import sla as sla_clocks
+from workorders.services.access import allowed_actions, facts
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -87,12 +91,12 @@ async def act(
         transition = lifecycle.decide(
             action,
             ctx.principal,
-            work_orders.facts(order),
+            facts(order),
             now=ctx.now,
             reopen_window=ctx.settings.reopen_window,
         )
     except lifecycle.WrongStatus as refused:
-        raise InvalidTransition(refused.detail, work_orders.allowed_actions(ctx, order)) from None
+        raise InvalidTransition(refused.detail, allowed_actions(ctx, order)) from None
     except lifecycle.NotPermitted as refused:
         raise Forbidden(refused.detail) from None
     if action is Action.CLAIM:
@@ -101,7 +105,8 @@ async def act(
     change = _effects(order, action, ctx.principal, ctx.now, params)
     previous_status = _set(order, transition, change, ctx.now)
     if action is Action.ROUTE:
-        await dispatch.enter_queue(ctx, order, None)
+        order.dispatch = await dispatch.queue_strategy(ctx, order.queue)
+        order.required_skills = []
     await _move_clocks(ctx, order, action)
     await _write(
         ctx.session,
@@ -113,8 +118,68 @@ async def act(
         extra=dict(change.event_data),
     )
     if action in (Action.DECLINE, Action.ROUTE):
-        await dispatch.dispatch_queued(ctx, order)
+        await dispatch_queued(ctx.session, order, now=ctx.now)
     return order
+
+
+async def dispatch_queued(session: AsyncSession, order: WorkOrder, *, now: datetime) -> None:
+    """Hand a queued, unassigned order on when its strategy is automatic (after a decline or a
+    route); staff who declined it are passed over."""
+    if order.status != Status.QUEUED or order.assignee_id is not None:
+        return
+    snap = await configuration.snapshot(session, order.property_id)
+    strategy = (
+        Strategy(order.dispatch)
+        if order.dispatch
+        else await dispatch.strategy_of(session, snap, order.queue)
+    )
+    if not strategy.automatic:
+        return
+    pick = await dispatch.decide(
+        session,
+        snap,
+        queue=order.queue,
+        strategy=strategy,
+        skills=order.required_skills,
+        declined=await dispatch.decliners(session, order),
+        now=now,
+    )
+    await apply_pick(session, order, pick, now=now)
+
+
+async def apply_pick(
+    session: AsyncSession, order: WorkOrder, pick: Pick | None, *, now: datetime
+) -> None:
+    """Apply dispatch's decision to an order already written: the ASSIGN transition as the system,
+    or, when nobody was eligible, an event that tells the department's supervisor."""
+    if pick is None:
+        return
+    if pick.chosen is None:
+        events.record(session, **needs_assignment(order, pick, now))
+        return
+    await act_as_system(
+        session,
+        order,
+        Action.ASSIGN,
+        now=now,
+        params={"assignee_id": pick.chosen},
+        extra={"dispatch": pick.as_data()},
+    )
+
+
+def needs_assignment(order: WorkOrder, pick: Pick, now: datetime) -> dict[str, Any]:
+    """The event (arguments of `events.record`) saying an order found nobody to take it."""
+    return {
+        "order": order,
+        "type": dispatch.NEEDS_ASSIGNMENT,
+        "actor": None,
+        "at": now,
+        "previous_status": order.status,
+        "extra": {
+            "dispatch": pick.as_data(),
+            "notify": {"role": "supervisor", "queue": order.queue},
+        },
+    }
 
 
 def _effects(
@@ -202,16 +267,7 @@ async def act_as_system(
     """A change the service makes by itself (automatic dispatch, auto-close, a schedule's assignee),
     recorded with a system actor. The lifecycle table decides it like any other: the system is one
     more relation in it (`Relation.SYSTEM`)."""
-    try:
-        # The system never reopens, so the reopen window plays no part here.
-        transition = lifecycle.decide(
-            action, None, work_orders.facts(order), now=now, reopen_window=timedelta(0)
-        )
-    except lifecycle.TransitionRefused as refused:
-        raise InvalidTransition(refused.detail, []) from None
-    change = _effects(order, action, None, now, params)
-    previous_status = _set(order, transition, change, now)
-    order.sla_check_at = now
+    previous_status, data = decide_as_system(order, action, now=now, params=params)
     await _write(
         session,
         order,
@@ -219,6 +275,24 @@ async def act_as_system(
         type=event_type or action.event_type,
         actor=None,
         at=now,
-        extra=dict(change.event_data) | (extra or {}),
+        extra=data | (extra or {}),
     )
     return order
+
+
+def decide_as_system(
+    order: WorkOrder, action: Action, *, now: datetime, params: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """Put the system's `action` on the order in memory (nothing written): the status it had and the
+    event's data. A new order takes its automatic assignment this way before it is inserted."""
+    try:
+        # The system never reopens, so the reopen window plays no part here.
+        transition = lifecycle.decide(
+            action, None, facts(order), now=now, reopen_window=timedelta(0)
+        )
+    except lifecycle.TransitionRefused as refused:
+        raise InvalidTransition(refused.detail, []) from None
+    change = _effects(order, action, None, now, params)
+    previous_status = _set(order, transition, change, now)
+    order.sla_check_at = now
+    return previous_status, dict(change.event_data)

@@ -5,22 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import select
 
-from workorders.db import new_id
-from workorders.domain import lifecycle, routing
+from workorders.domain import routing
 from workorders.domain.actors import Principal, Role
-from workorders.domain.lifecycle import Action, OrderFacts, Status
-from workorders.domain.taxonomy import Channel, Queue
-from workorders.errors import (
-    FieldError,
-    Forbidden,
-    NotFound,
-    ValidationFailed,
-)
-from workorders.models import Event, Owner, Property, WorkOrder
-from workorders.services import dispatch, events, placement
-from workorders.services.numbers import next_number
+from workorders.domain.taxonomy import Channel, Kind
+from workorders.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from workorders.models import Event, Owner, WorkOrder
+from workorders.services import configuration, filing, placement
+from workorders.services.access import allowed_actions, facts, visible_to
 
 if TYPE_CHECKING:
     from workorders.schemas import WorkOrderCreate
@@ -28,41 +21,6 @@ if TYPE_CHECKING:
 
 # Fields an owner may not choose: where an order goes and how it stands is the service's decision.
 OWNER_FORBIDDEN_FIELDS = ("priority", "owner_id", "channel")
-TITLE_LENGTH = 30
-
-
-def visible_to(principal: Principal) -> ColumnElement[bool]:
-    """The SQL condition for the orders `principal` may see (the Roles table of API.md)."""
-    in_property = WorkOrder.property_id == principal.property_id
-    if principal.sees_whole_property:
-        return in_property
-    if principal.role is Role.OWNER:
-        return and_(in_property, WorkOrder.owner_id == principal.sub)
-    if principal.is_department_staff:
-        mine = [WorkOrder.queue == str(principal.dept)]
-        if principal.sub is not None:
-            mine.append(WorkOrder.assignee_id == principal.sub)
-        return and_(in_property, or_(*mine))
-    return false()
-
-
-def facts(order: WorkOrder) -> OrderFacts:
-    return OrderFacts(
-        status=Status(order.status),
-        queue=Queue(order.queue),
-        owner_id=order.owner_id,
-        assignee_id=order.assignee_id,
-        closed_at=order.closed_at,
-    )
-
-
-def allowed_actions(ctx: Context, order: WorkOrder) -> list[Action]:
-    allowed = lifecycle.allowed_actions(
-        ctx.principal, facts(order), now=ctx.now, reopen_window=ctx.settings.reopen_window
-    )
-    if not dispatch.claimable(order):
-        allowed = [a for a in allowed if a is not Action.CLAIM]
-    return allowed
 
 
 async def get_visible(ctx: Context, order_id: str) -> WorkOrder:
@@ -79,29 +37,33 @@ async def get_visible(ctx: Context, order_id: str) -> WorkOrder:
 # --- filing ---------------------------------------------------------------------------------------
 
 
-async def _load_property(ctx: Context) -> Property:
-    prop = await ctx.session.get(Property, ctx.principal.property_id)
-    if prop is None:
-        raise Forbidden(f"property {ctx.principal.property_id} does not exist")
-    return prop
-
-
-async def _require_owner(ctx: Context, owner_id: str, field: str) -> Owner:
-    owner = await ctx.session.get(Owner, owner_id)
-    if owner is None or owner.property_id != ctx.principal.property_id:
+async def _require_owner(ctx: Context, owner_id: str, field: str) -> str:
+    found = await ctx.session.scalar(
+        select(Owner.id).where(Owner.id == owner_id, Owner.property_id == ctx.principal.property_id)
+    )
+    if found is None:
         if field == "sub":
             raise Forbidden("your token's owner is not in this property's owner directory")
         raise ValidationFailed.on(field, f"no owner {owner_id} in this property")
-    return owner
+    return found
 
 
 def _check_who_may_file(principal: Principal, body: WorkOrderCreate) -> None:
+    if principal.role is Role.ADMIN:
+        raise Forbidden("the admin configures the service and does not file work orders")
     if principal.role is Role.OWNER:
         sent = [name for name in OWNER_FORBIDDEN_FIELDS if getattr(body, name) is not None]
+        if body.kind == Kind.TASK:
+            sent.append("kind")
         if sent:
             raise ValidationFailed(
                 f"owners may not set {', '.join(sent)}",
-                [FieldError(name, "owners may not set this field") for name in sent],
+                [
+                    FieldError(name, "owners may not file tasks")
+                    if name == "kind"
+                    else FieldError(name, "owners may not set this field")
+                    for name in sent
+                ],
             )
 
 
@@ -120,72 +82,44 @@ def _draft(body: WorkOrderCreate, local_hour: int) -> routing.Draft:
 
 
 async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
+    """An order filed by an owner in the app, or by staff (on an owner's behalf, or for themselves)."""
     principal = ctx.principal
     _check_who_may_file(principal, body)
-    if principal.role is Role.ADMIN:
-        raise Forbidden("the admin configures the service and does not file work orders")
-    prop = await _load_property(ctx)
+    try:
+        # Filing depends on the configuration, so it verifies the revision (the read it needs anyway).
+        snap = await configuration.snapshot(ctx.session, principal.property_id, verify=True)
+    except LookupError:
+        raise Forbidden(f"property {principal.property_id} does not exist") from None
     if principal.role is Role.OWNER:
         assert principal.sub is not None  # guaranteed by the token rules
-        owner_id: str | None = (await _require_owner(ctx, principal.sub, "sub")).id
+        owner_id: str | None = await _require_owner(ctx, principal.sub, "sub")
         channel = Channel.APP
     else:
-        owner_id = (
-            (await _require_owner(ctx, body.owner_id, "owner_id")).id if body.owner_id else None
-        )
+        owner_id = await _require_owner(ctx, body.owner_id, "owner_id") if body.owner_id else None
         channel = body.channel or Channel.PHONE
 
-    local_hour = ctx.now.astimezone(ZoneInfo(prop.timezone)).hour
+    local_hour = ctx.now.astimezone(ZoneInfo(snap.timezone)).hour
     decision = await placement.route(ctx, _draft(body, local_hour))
-    priority = body.priority or decision.priority
-    deadlines = await placement.deadlines(ctx, priority, decision.category, ctx.now)
-    order = WorkOrder(
-        id=new_id("wo"),
-        property_id=prop.id,
-        number=await next_number(ctx.session, prop.id, prop.timezone, ctx.now),
-        kind=decision.kind,
-        category=decision.category,
-        title=body.title or _title_from(body.description),
-        description=body.description,
-        location=body.location.model_dump(exclude_none=True) if body.location else {},
-        preferred_time=body.preferred_time.model_dump(mode="json") if body.preferred_time else None,
-        contact_phone=body.contact_phone,
-        status=Status.TRIAGE if decision.triage else Status.QUEUED,
+    where = filing.Placement(
         queue=decision.queue,
-        priority=priority,
-        priority_rank=priority.rank,
-        owner_id=owner_id,
-        reporter_type=principal.actor_type,
-        reporter_id=principal.sub,
-        channel=channel,
-        escalation_level=0,
+        triage=decision.triage,
+        priority=body.priority or decision.priority,
+        category=decision.category,
+        kind=decision.kind,
         routing=decision.routing_data(),
-        respond_by=deadlines.respond_by,
-        start_by=deadlines.start_by,
-        resolve_by=deadlines.resolve_by,
-        breached=[],
-        created_at=ctx.now,
-        updated_at=ctx.now,
+        dispatch=decision.dispatch,
+        skills=tuple(decision.skills),
     )
-    if not decision.triage:
-        await dispatch.enter_queue(ctx, order, decision.dispatch, decision.skills)
-    ctx.session.add(order)
-    await ctx.session.flush()
-    events.record(
-        ctx.session,
-        order=order,
-        type="work_order.created",
-        actor=principal,
-        at=ctx.now,
-        extra={"channel": channel, "routing": order.routing},
+    what = filing.Filing(
+        description=body.description,
+        title=body.title,
+        channel=channel,
+        location=body.location.model_dump(exclude_none=True) if body.location else {},
+        owner_id=owner_id,
+        contact_phone=body.contact_phone,
+        preferred_time=body.preferred_time.model_dump(mode="json") if body.preferred_time else None,
     )
-    await dispatch.dispatch_queued(ctx, order)
-    return order
-
-
-def _title_from(description: str) -> str:
-    first_line = description.strip().splitlines()[0] if description.strip() else description
-    return first_line[:TITLE_LENGTH]
+    return await filing.file(ctx.session, snap, principal, ctx.now, what, where)
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -197,3 +131,6 @@ async def timeline(ctx: Context, order: WorkOrder) -> list[Event]:
     if ctx.principal.role is Role.OWNER:
         return [e for e in rows if e.data.get("visibility") != "internal"]
     return list(rows)
+
+
+__all__ = ["allowed_actions", "create", "facts", "get_visible", "timeline", "visible_to"]

@@ -1,0 +1,85 @@
+"""What an order looks like to the lifecycle and who may see it: shared by filing, dispatch and the
+transition code, so that none of them imports another for it (the three used to import in a circle).
+It imports only the domain and the models."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, and_, false, or_
+
+from workorders.domain import lifecycle
+from workorders.domain.actors import Principal, Role
+from workorders.domain.dispatch import Strategy
+from workorders.domain.lifecycle import Action, OrderFacts, Status
+from workorders.domain.taxonomy import Queue
+from workorders.models import WorkOrder
+
+if TYPE_CHECKING:
+    from workorders.services.context import Context
+
+
+def visible_to(principal: Principal) -> ColumnElement[bool]:
+    """The SQL condition for the orders `principal` may see (the Roles table of API.md).
+
+    An owner sees the orders filed as theirs; staff their queue's, their own, and those they opened
+    themselves (a follow-up sent to another department)."""
+    in_property = WorkOrder.property_id == principal.property_id
+    if principal.sees_whole_property:
+        return in_property
+    if principal.role is Role.OWNER:
+        return and_(in_property, WorkOrder.owner_id == principal.sub)
+    if principal.is_department_staff:
+        mine = [WorkOrder.queue == str(principal.dept)]
+        if principal.sub is not None:
+            mine.append(WorkOrder.assignee_id == principal.sub)
+            mine.append(WorkOrder.reporter_id == principal.sub)
+        return and_(in_property, or_(*mine))
+    return false()
+
+
+def facts(order: WorkOrder) -> OrderFacts:
+    return OrderFacts(
+        status=Status(order.status),
+        queue=Queue(order.queue),
+        owner_id=order.owner_id,
+        assignee_id=order.assignee_id,
+        closed_at=order.closed_at,
+    )
+
+
+def claimable(order: WorkOrder) -> bool:
+    """Whether the order's strategy lets staff claim it (for drawing the claim button)."""
+    return order.dispatch != Strategy.MANUAL
+
+
+def allowed_actions(ctx: Context, order: WorkOrder) -> list[Action]:
+    allowed = lifecycle.allowed_actions(
+        ctx.principal, facts(order), now=ctx.now, reopen_window=ctx.settings.reopen_window
+    )
+    if not claimable(order):
+        allowed = [a for a in allowed if a is not Action.CLAIM]
+    return allowed
+
+
+def sees(
+    principal: Principal,
+    property_id: str,
+    order: tuple[str | None, str, str | None, str | None] | None,
+) -> bool:
+    """`visible_to` in Python, for the live stream's fan-out: whether `principal` sees an order of
+    `property_id` whose (owner_id, queue, assignee_id, reporter_id) are `order` (None: no order)."""
+    if property_id != principal.property_id:
+        return False
+    if principal.sees_whole_property:
+        return True
+    if order is None:
+        return False
+    owner_id, queue, assignee_id, reporter_id = order
+    if principal.role is Role.OWNER:
+        return principal.sub is not None and owner_id == principal.sub
+    if principal.is_department_staff:
+        if queue == str(principal.dept):
+            return True
+        return principal.sub is not None and principal.sub in (assignee_id, reporter_id)
+    return False

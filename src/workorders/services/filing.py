@@ -1,0 +1,264 @@
+"""Filing a work order: the one path every new order takes — an owner's, staff's on someone's behalf, a
+follow-up, a scheduled task. Callers decide what differs (who files, where it goes, whose it is) and
+pass it in; everything else is done here once.
+
+The order is written in as few round trips as the database allows: its deadlines and its queue's
+dispatch come from the property's cached configuration, its assignee is decided before the insert
+(never insert then update), and the number counter — whose row lock every filer of the property
+queues on — is taken last, in the very statement that inserts the order on PostgreSQL
+(`WITH n AS (INSERT … ON CONFLICT DO UPDATE … RETURNING) INSERT INTO work_orders … SELECT … FROM n`),
+so the lock is held only for the events' insert and the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, Column, String, bindparam, cast, func, insert, literal, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import make_transient_to_detached
+
+from workorders.db import new_id
+from workorders.domain.dispatch import Strategy
+from workorders.domain.lifecycle import Action, Status
+from workorders.domain.taxonomy import Priority
+from workorders.models import NumberCounter, WorkOrder
+from workorders.services import dispatch, events, placement, transitions
+from workorders.services.numbers import next_number
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.sql.base import Executable
+
+    from workorders.domain.actors import Principal
+    from workorders.models import Event
+    from workorders.services.configuration import Snapshot
+
+TITLE_LENGTH = 30
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the new order goes, decided by the caller (routing rules, a follow-up's queue, a
+    schedule)."""
+
+    queue: str
+    triage: bool
+    priority: str
+    category: str | None
+    kind: str
+    routing: dict[str, Any]
+    dispatch: Strategy | None = None  # None: the queue's strategy
+    skills: tuple[str, ...] = ()
+    # An assignee fixed by the caller (a schedule's), already checked to work in the queue.
+    assignee_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Filing:
+    """What the order says and whose it is."""
+
+    description: str
+    title: str | None
+    channel: str
+    location: dict[str, Any] = field(default_factory=dict)
+    owner_id: str | None = None
+    contact_phone: str | None = None
+    preferred_time: dict[str, Any] | None = None
+    parent_id: str | None = None
+    schedule_id: str | None = None
+    checklist: list[dict[str, Any]] | None = None
+    # Facts for the `work_order.created` event beyond the order's own.
+    event_data: dict[str, Any] = field(default_factory=dict)
+
+
+def title_from(description: str, limit: int = TITLE_LENGTH) -> str:
+    """The first line of the description, shortened to `limit` characters without cutting a word:
+    text written with spaces is cut at the last space that fits, text without (Chinese) at a
+    character; either way an ellipsis says something was left out."""
+    stripped = description.strip()
+    line = stripped.splitlines()[0].strip() if stripped else description
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - len(ELLIPSIS)]
+    if " " in line:
+        boundary = cut.rfind(" ") if line[len(cut)] != " " else len(cut)
+        if boundary > 0:
+            cut = cut[:boundary]
+    return cut.rstrip() + ELLIPSIS
+
+
+async def file(
+    session: AsyncSession,
+    snap: Snapshot,
+    actor: Principal | None,
+    now: datetime,
+    filing: Filing,
+    where: Placement,
+) -> WorkOrder:
+    """Write the new order with its `work_order.created` event (and its automatic assignment, when its
+    queue hands work out by itself) in the caller's transaction."""
+    deadlines = await placement.deadlines(session, snap, where.priority, where.category, now)
+    order = WorkOrder(
+        id=new_id("wo"),
+        property_id=snap.property_id,
+        number=None,
+        kind=str(where.kind),
+        category=where.category,
+        title=filing.title or title_from(filing.description),
+        description=filing.description,
+        location=filing.location,
+        preferred_time=filing.preferred_time,
+        contact_phone=filing.contact_phone,
+        status=Status.TRIAGE if where.triage else Status.QUEUED,
+        queue=str(where.queue),
+        priority=str(where.priority),
+        priority_rank=Priority(where.priority).rank,
+        assignee_id=None,
+        owner_id=filing.owner_id,
+        reporter_type=actor.actor_type if actor else "system",
+        reporter_id=actor.sub if actor else None,
+        channel=str(filing.channel),
+        escalation_level=0,
+        parent_id=filing.parent_id,
+        schedule_id=filing.schedule_id,
+        routing=where.routing,
+        dispatch=None,
+        required_skills=[],
+        respond_by=deadlines.respond_by,
+        start_by=deadlines.start_by,
+        resolve_by=deadlines.resolve_by,
+        breached=[],
+        paused_seconds=0,
+        sla_check_at=now,
+        checklist=filing.checklist,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    pick = None
+    if not where.triage:
+        strategy = where.dispatch or await dispatch.strategy_of(session, snap, order.queue)
+        order.dispatch = str(strategy)
+        order.required_skills = list(where.skills)
+        if where.assignee_id is None:
+            pick = await dispatch.decide(
+                session,
+                snap,
+                queue=order.queue,
+                strategy=strategy,
+                skills=where.skills,
+                declined=set(),
+                now=now,
+            )
+    # The events are added before the order row exists: no flush may run until it does.
+    with session.no_autoflush:
+        written = [
+            events.record(
+                session,
+                order=order,
+                type="work_order.created",
+                actor=actor,
+                at=now,
+                extra={"channel": order.channel, "routing": order.routing} | filing.event_data,
+            )
+        ]
+        assignee = where.assignee_id or (pick.chosen if pick is not None else None)
+        if assignee is not None:
+            previous, data = transitions.decide_as_system(
+                order, Action.ASSIGN, now=now, params={"assignee_id": assignee}
+            )
+            order.version += 1
+            if pick is not None:
+                data["dispatch"] = pick.as_data()
+            written.append(
+                events.record(
+                    session,
+                    order=order,
+                    type=Action.ASSIGN.event_type,
+                    actor=None,
+                    at=now,
+                    previous_status=previous,
+                    extra=data,
+                )
+            )
+        elif pick is not None:
+            written.append(events.record(session, **transitions.needs_assignment(order, pick, now)))
+        order.number = await _insert(session, order, snap.timezone, now)
+    _numbered(written, order.number)
+    make_transient_to_detached(order)
+    session.add(order)
+    return order
+
+
+def _numbered(written: list[Event], number: str) -> None:
+    for event in written:
+        event.data = event.data | {"number": number}
+
+
+async def _insert(session: AsyncSession, order: WorkOrder, timezone: str, now: datetime) -> str:
+    """Insert the order row, numbered; returns its number. The statement is built once per dialect
+    (bound parameters only): building it per request cost more CPU than running it."""
+    table = WorkOrder.__table__
+    for column in table.columns:
+        if column.key not in order.__dict__:
+            # Set, so that the row attached after the insert has every column loaded.
+            setattr(order, column.key, None)
+    values = {column.key: getattr(order, column.key) for column in table.columns}
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql":
+        # SQLite: the transaction holds the database's one write lock already (BEGIN IMMEDIATE).
+        values["number"] = await next_number(session, order.property_id, timezone, now)
+        await session.execute(_statement(dialect), values)
+        return str(values["number"])
+    values["day"] = now.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
+    return str((await session.execute(_statement(dialect), values)).scalar_one())
+
+
+def _bind_type(column: Column[Any]) -> Any:
+    # None is SQL NULL in every column; a JSON column would otherwise store the JSON `null`.
+    if isinstance(column.type, JSON):
+        return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+    return column.type
+
+
+@cache
+def _statement(dialect: str) -> Executable:
+    table = WorkOrder.__table__
+    binds = {c.key: bindparam(c.key, type_=_bind_type(c)) for c in table.columns}
+    if dialect != "postgresql":
+        return insert(table).values(binds)
+    counters = NumberCounter.__table__
+    counter = (
+        postgresql.insert(counters)
+        .values(property_id=binds["property_id"], day=bindparam("day"), last_value=1)
+        .on_conflict_do_update(
+            index_elements=[counters.c.property_id, counters.c.day],
+            set_={"last_value": counters.c.last_value + 1},
+        )
+        .returning(counters.c.last_value)
+        .cte("counter")
+    )
+    digits = cast(counter.c.last_value, String)
+    number = (
+        literal("WO-")
+        + bindparam("day", type_=String)
+        + literal("-")
+        + func.lpad(digits, func.greatest(4, func.length(digits)), "0")
+    )
+    names = [name for name in binds if name != "number"]
+    return (
+        insert(table)
+        .from_select(
+            [*names, "number"],
+            select(*(binds[name] for name in names), number).select_from(counter),
+        )
+        .returning(table.c.number)
+    )
