@@ -60,7 +60,7 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "gas",
         _rx(
-            r"(?:燃气|煤气|天然气|液化气).{0,10}(?:味|漏|泄|嘶嘶)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味",
+            r"(?:燃气|煤气|天然气|液化气).{0,10}(?:味|漏|泄|嘶嘶)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|嘶嘶.{0,15}(?:味|气)",
             r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,15}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)",
         ),
     ),
@@ -100,10 +100,10 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "intruder now",
         _rx(
-            r"(?:正在|在)(?:撬|翻窗|爬窗|偷)|有人.{0,4}(?:撬|闯进|闯入|翻进)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)"
-            r"|砸(?:车)?窗|跟踪我|一直跟着我",
+            r"(?:正在|在)(?:撬|翻窗|爬窗|偷)|有人.{0,4}(?:撬|闯进|闯入|翻进)|翻(?:过|越)?(?:围墙|墙|栅栏|护栏|围栏|铁栏杆?)进(?:来|了|入)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)"
+            r"|砸(?:车)?窗|跟踪我|尾随我|一直跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)",
             r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)"
-            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:is|keeps?) following me",
+            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
         ),
     ),
     (
