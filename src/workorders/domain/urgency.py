@@ -3,7 +3,8 @@
 A learned model catches most emergencies, but a missed fire costs more than a false alarm, and the
 service must still raise an emergency when no model could load. So the duty map's list of dangers
 (fire, smoke, gas, sparks, someone trapped, flooding, violence, an intruder now, a child or an
-elderly person in danger, a person collapsed, a structure about to fall) is kept here as concepts,
+elderly person in danger or missing, a person collapsed or hit, someone about to jump, a structure about
+to fall) is kept here as concepts,
 each a few patterns in Chinese and English. These are names of the danger, never fragments of one
 labelled sentence: a concept earns its place by the guide, not by a case it fixes.
 
@@ -146,7 +147,7 @@ _NEGATED_BEFORE = _rx(
 )
 _PAST = _rx(
     r"上周|上礼拜|昨晚|前晚|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
-    r"last (?:week|month|year|time|night|winter|summer)|yesterday|\bago\b|previously|\bearlier\b|used to|the other day",
+    r"last (?:week|month|year|time|night|winter|summer)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(
