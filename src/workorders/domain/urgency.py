@@ -3,9 +3,8 @@
 A learned model catches most emergencies, but a missed fire costs more than a false alarm, and the
 service must still raise an emergency when no model could load. So the duty map's list of dangers
 (fire, smoke, gas, sparks, someone trapped, flooding, violence, an intruder now, a child or an
-elderly person in danger or missing, a person collapsed or hit, someone about to jump, a structure about
-to fall) is kept here as concepts,
-each a few patterns in Chinese and English. These are names of the danger, never fragments of one
+elderly person in danger or missing, a person collapsed or hit, someone about to jump, a structure
+about to fall) is kept here as concepts, each a few patterns in Chinese and English. These are names of the danger, never fragments of one
 labelled sentence: a concept earns its place by the guide, not by a case it fixes.
 
 A concept found is ignored when the words around it say it is not happening now: negated ("没有
@@ -102,7 +101,7 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "intruder now",
         _rx(
             r"(?:正在|在)(?:撬|翻窗|爬窗|偷)|有人.{0,4}(?:撬|闯进|闯入|翻进)|翻(?:过|越)?(?:围墙|墙|栅栏|护栏|围栏|铁栏杆?)进(?:来|了|入)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)"
-            r"|砸(?:车)?窗|跟踪我|尾随我|一直跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)",
+            r"|砸(?:车)?窗|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)",
             r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)"
             r"|(?:breaking|smashing) (?:car |the )?windows?|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
         ),
