@@ -3,8 +3,8 @@
 A learned model catches most emergencies, but a missed fire costs more than a false alarm, and the
 service must still raise an emergency when no model could load. So the duty map's list of dangers
 (fire, smoke, gas, sparks, someone trapped, flooding, violence, an intruder now, a child or an
-elderly person in danger, a person collapsed, a structure about to fall) is kept here as concepts,
-each a few patterns in Chinese and English. These are names of the danger, never fragments of one
+elderly person in danger or missing, a person collapsed or hit, someone about to jump, a structure
+about to fall) is kept here as concepts, each a few patterns in Chinese and English. These are names of the danger, never fragments of one
 labelled sentence: a concept earns its place by the guide, not by a case it fixes.
 
 A concept found is ignored when the words around it say it is not happening now: negated ("没有
@@ -39,36 +39,39 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "fire",
         _rx(
-            r"着火|起火|失火|火灾|明火|火苗|火势|大火|烧起来|烧着了",
-            r"\bfire\b|\bon fire\b|flames?\b|\bablaze\b",
+            r"着火|起火|失火|火灾|明火|火苗|火势|大火|烧起来|烧着了|烧到|在烧|燃烧|点着了|引燃",
+            r"\bfire\b|\bon fire\b|flames?\b|\bablaze\b|(?<!no )\bburning\b(?! smell)|caught fire",
         ),
     ),
     (
         "smoke",
         _rx(
-            r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|一股烟|冒黑烟",
-            r"\bsmoke\b|\bsmoky\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger)s?\W+(?:is |are )?smoking",
+            r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|一股烟|冒黑烟|(?:有|一层|一些|薄薄的|好多|很多|有点|大量)烟(?![花头草酒感味])",
+            r"\bsmoke\b|\bsmoky\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger|fan|appliance)s?\b.{0,30}\bsmoking|smoking from",
         ),
     ),
     (
         "burning smell",
         _rx(
-            r"烧焦|焦味|糊味|焦糊",
+            r"烧焦|焦味|糊味|焦糊|烧(?:电线|塑料|胶皮|橡胶)|电线.{0,4}烧",
             r"burning smell|smell(?:s|ing)? (?:of |like )?burn|smells? burnt",
         ),
     ),
     (
         "gas",
         _rx(
-            r"(?:燃气|煤气|天然气|液化气).{0,4}(?:味|漏|泄)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味",
-            r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,15}\bgas\b",
+            r"(?:燃气|煤气|天然气|液化气).{0,10}(?:味|漏|泄|嘶嘶)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|嘶嘶.{0,15}(?:味|气)",
+            r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,15}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)",
         ),
     ),
     (
         "sparks / live wires",
         _rx(
-            r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|被电(?:到|了)|电到人|漏电",
-            r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|electric(?:al)? shock|electrocut\w*|got shocked",
+            r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一)?麻"
+            r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井).{0,6}(?:进水|积水|滴水|渗水|流水|有水)"
+            r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井)",
+            r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|electric(?:al)? shock|electrocut\w*|got shocked|\bshocked me|\btingle"
+            r"|water.{0,30}(?:light fittings?|sockets?|fuse ?box|outlets?|consumer unit)|(?:light fittings?|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
         ),
     ),
     (
@@ -81,8 +84,10 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "flooding",
         _rx(
-            r"爆管|(?:水管|管子|管道|暖气片?|水龙头|阀门).{0,4}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌)|往外(?:喷|冒|涌|流)|淹|漫(?:出|到|进|了)|止不住|哗哗",
-            r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|water everywhere|ankle.deep",
+            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌)|喷水|往外(?:喷|冒|涌|流)|淹|漫(?:出|到|进|了)|止不住|哗哗"
+            r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
+            r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|water everywhere|ankle.deep|waterfall|cascading"
+            r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|\bsteam\b",
         ),
     ),
     (
@@ -95,22 +100,34 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "intruder now",
         _rx(
-            r"(?:正在|在)(?:撬|翻窗|爬窗)|有人.{0,4}(?:撬|闯进|闯入|翻进)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)",
-            r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)",
+            r"(?:正在|在)(?:撬|翻窗|爬窗|偷)|有人.{0,4}(?:撬|闯进|闯入|翻进)|翻(?:过|越)?(?:围墙|墙|栅栏|护栏|围栏|铁栏杆?)进(?:来|了|入)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)"
+            r"|砸(?:车)?窗|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)",
+            r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)"
+            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
         ),
     ),
     (
         "child or elderly in danger",
         _rx(
-            r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|危险|困|卡住|走丢)",
-            r"(?:child|kid|toddler|baby|boy|girl|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)).{0,30}(?:fell|fallen|falling|stuck|trapped|climb\w*|drown\w*|danger|ledge|missing)",
+            r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|儿子|女儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|危险|困|卡住|走丢|走失|不见了|找不到)"
+            r"|(?:老年痴呆|阿尔茨海默|痴呆|失智).{0,20}(?:不见|走失|走丢|找不到|走出|出去)",
+            r"(?:child|kid|toddler|baby|boy|girl|son|daughter|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)).{0,30}(?:fell|fallen|falling|stuck|trapped|climb\w*|drown\w*|danger|ledge|missing|lost|wander\w*)"
+            r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out)",
         ),
     ),
     (
         "collapsed / injured",
         _rx(
-            r"晕倒|昏倒|倒地|昏迷|不省人事|起不来|流血|骨折|抽搐|没有?呼吸|心脏病|救护车|受伤",
-            r"collaps\w* (?:on|in|at|and)|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|seizure|passed out",
+            r"晕倒|昏倒|倒地|倒在地|躺在地上|昏迷|不省人事|起不来|站不起来|流血|骨折|抽搐|没有?呼吸|心脏病|救护车|受伤|(?:人|老人|孩子|小孩|他|她)被.{0,4}(?:车|电动车|摩托车?)撞",
+            r"collaps\w* (?:on|in|at|and)|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|seizure|passed out"
+            r"|on the (?:ground|floor) (?:and )?(?:can'?t|cannot|not moving|holding)|can'?t (?:stand|get up)|(?:hit|knocked down|run over) by (?:a |the )?(?:car|scooter|bike|van|truck|vehicle)",
+        ),
+    ),
+    (
+        "self-harm",
+        _rx(
+            r"跳楼|要跳|想跳|轻生|自杀|站在(?:楼顶|天台|顶楼|窗台|阳台).{0,4}边",
+            r"\bjump(?:ing)? off|going to jump|about to jump|suicid\w*|kill (?:him|her|my)sel(?:f|ves)|standing on the (?:roof )?(?:edge|ledge)",
         ),
     ),
     (
@@ -128,8 +145,8 @@ _NEGATED_BEFORE = _rx(
     r"(?:\b(?:no|not|never|without|no longer)|n't)(?:\W+\w+)?$",
 )
 _PAST = _rx(
-    r"上周|上礼拜|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
-    r"last (?:week|month|year|time|night|winter|summer)|yesterday|\bago\b|previously|\bearlier\b|used to|the other day",
+    r"上周|上礼拜|昨晚|前晚|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
+    r"last (?:week|month|year|time|night|winter|summer)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(

@@ -49,8 +49,10 @@ FALLBACK_URGENT_THRESHOLD = 0.2
 # Even the model does not call a request urgent below this when the request says it is solved,
 # hypothetical or about a procedure; above it the model has seen such wording and still insists.
 SETTLED_OVERRIDE = 0.9
-# The share of ordinary requests urgency may flag; the bar is 10%, this leaves room.
-MAX_FALSE_ALARMS = 0.08
+# The share of ordinary requests urgency may flag, chosen on held-out folds: the bar is 10%;
+# on group-CV 8% caught 474/480 urgent at 7.4% false alarms, 9.5% one more at 8.7%; 9% (with the
+# concepts as they now stand) catches 478/480 at 8.2%, keeping a margin under the bar.
+MAX_FALSE_ALARMS = 0.09
 _WORDLIKE = re.compile(r"[^\W_]+(?: [^\W_]+)*")
 _NOT_URGENT = (Priority.HIGH, Priority.NORMAL, Priority.LOW)
 
