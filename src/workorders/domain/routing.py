@@ -16,7 +16,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workorders.domain.default_rules import (
     DEFAULT_RULES,
@@ -67,6 +67,31 @@ class Decision:
     reason: str  # human-readable, e.g. "keyword 漏水 matched" or "no rule matched"
     dispatch: Strategy | None = None  # the rule's dispatch strategy; None: the queue's
     skills: tuple[str, ...] = ()
+    source: str = "rule"  # PLACEHOLDER fields of the model core's interface (replaced at merge)
+    model_version: str | None = None
+    confidence: float | None = None
+    evidence: tuple[str, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+
+    def routing_data(self) -> dict:
+        return {
+            "source": self.source,
+            "rule_id": self.rule_id,
+            "rule_name": self.rule_name,
+            "model_version": self.model_version,
+            "confidence": self.confidence,
+            "evidence": list(self.evidence),
+            "reason": self.reason,
+            "suggestions": [
+                {"queue": str(s.queue), "confidence": s.confidence} for s in self.suggestions
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    queue: Queue
+    confidence: float
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -94,8 +119,14 @@ _DEFAULT_PRIORITY: dict[Kind, Priority] = {
 }
 
 
-def route(draft: Draft, rules: Sequence[Rule] = DEFAULT_RULES) -> Decision:
-    """Place a draft: the first rule that holds decides, else customer service triages it."""
+def route(
+    draft: Draft,
+    rules: Sequence[Rule] = DEFAULT_RULES,
+    classifier: Any = None,
+    *,
+    threshold: float = 0.7,
+) -> Decision:
+    """Place a draft: the first rule that holds decides, else the model, else customer service."""
     text = _text_of(draft)
     stated = draft.kind or _cue_kind(text)
     sign = _urgent_sign(text)
@@ -126,6 +157,38 @@ def route(draft: Draft, rules: Sequence[Rule] = DEFAULT_RULES) -> Decision:
     priority, reason = _escalate(
         _DEFAULT_PRIORITY.get(kind, Priority.NORMAL), "no rule matched", sign
     )
+    if classifier is not None:
+        judgement = classifier.judge(((draft.title or "") + " " + draft.description).strip())
+        queue, confidence = judgement.ranked[0]
+        if confidence >= threshold:
+            return Decision(
+                queue=queue,
+                triage=False,
+                priority=priority,
+                category=category,
+                kind=stated or _kind_of_queue(queue),
+                rule_id=None,
+                rule_name=None,
+                reason=f"model {classifier.version}: {queue} {confidence:.2f}",
+                source="model",
+                model_version=classifier.version,
+                confidence=confidence,
+                evidence=judgement.evidence,
+            )
+        return Decision(
+            queue=Queue.CUSTOMER_SERVICE,
+            triage=True,
+            priority=priority,
+            category=category,
+            kind=kind,
+            rule_id=None,
+            rule_name=None,
+            reason=reason,
+            source="triage",
+            model_version=classifier.version,
+            confidence=confidence,
+            suggestions=tuple(Suggestion(q, c) for q, c in judgement.ranked[:2]),
+        )
     return Decision(
         queue=Queue.CUSTOMER_SERVICE,
         triage=True,
@@ -135,6 +198,7 @@ def route(draft: Draft, rules: Sequence[Rule] = DEFAULT_RULES) -> Decision:
         rule_id=None,
         rule_name=None,
         reason=reason,
+        source="triage",
     )
 
 
