@@ -214,12 +214,20 @@ async def test_preview_explains_without_storing(
     assert body["rule"]["name"] == "夜间噪音扰民"
     assert body["reason"].endswith("at night (22:00-06:00)")
     assert body["dispatch"] == "claim"
+    assert (body["routing"]["source"], body["routing"]["rule_name"]) == ("rule", "夜间噪音扰民")
     day = await client.post(
         "/v1/routing/preview",
         json={"description": "你好，在吗", "at": DAY.isoformat()},
         headers=community.manager.headers,
     )
-    assert day.json() | {"kind": None} == {"queue": "customer_service", "priority": "normal", "category": None, "kind": None, "status": "triage", "rule": None, "reason": "no rule matched", "dispatch": None, "skills": []}  # fmt: skip
+    answer = day.json()
+    decision = answer.pop("routing")
+    assert set(decision) == {"source", "rule_id", "rule_name", "model_version", "confidence", "evidence", "reason", "suggestions"}  # fmt: skip
+    assert decision["reason"] == answer["reason"]
+    if answer["status"] == "triage":
+        assert decision["source"] == "triage"
+        assert len(decision["suggestions"]) == 2
+    assert answer | {"kind": None} == {"queue": "customer_service", "priority": "normal", "category": None, "kind": None, "status": "triage", "rule": None, "reason": "no rule matched", "dispatch": None, "skills": []}  # fmt: skip
     assert_problem(
         await client.post("/v1/routing/preview", json=draft, headers=community.owner.headers), 403
     )

@@ -13,7 +13,13 @@ from workorders.models.core import (
     WorkOrder,
 )
 from workorders.models.feed import FeedConsumer
-from workorders.models.routing import QueueDispatch, RoutingRule, RoutingRuleSet
+from workorders.models.routing import (
+    QueueDispatch,
+    RoutingExample,
+    RoutingModel,
+    RoutingRule,
+    RoutingRuleOverride,
+)
 from workorders.models.sla import (
     ReturnVisit,
     Schedule,
@@ -41,8 +47,10 @@ __all__ = [
     "Property",
     "QueueDispatch",
     "ReturnVisit",
+    "RoutingExample",
+    "RoutingModel",
     "RoutingRule",
-    "RoutingRuleSet",
+    "RoutingRuleOverride",
     "Schedule",
     "ScheduleRun",
     "SlaFiring",

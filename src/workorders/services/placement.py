@@ -6,20 +6,44 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from workorders.domain import routing, sla
-from workorders.services import routing_rules
+from workorders.errors import Forbidden
+from workorders.services import configuration, routing_models, routing_rules
 from workorders.services import sla as sla_policies
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from workorders.domain.taxonomy import Priority
+    from workorders.routing_model import TextClassifier as Classifier
     from workorders.services.context import Context
 
 
-async def route(ctx: Context, draft: routing.Draft) -> routing.Decision:
-    """The routing decision for a draft under the property's rules as they stand in the database now
-    (a property whose rules were never needed before gets the defaults written first)."""
-    return routing.route(draft, await routing_rules.active_rules(ctx))
+async def route(ctx: Context, draft: routing.Draft, *, verify: bool = True) -> routing.Decision:
+    """The routing decision for a draft under the property's rules and its active model.
+
+    Both come from the configuration cache, loaded once per revision. Filing verifies the revision
+    (an edit committed on any replica applies to the next order); a preview may trust it.
+    """
+    rules, classifier = await routing_configuration(ctx, verify=verify)
+    return routing.route(draft, rules, classifier)
+
+
+async def routing_configuration(
+    ctx: Context, *, verify: bool
+) -> tuple[tuple[routing.Rule, ...], Classifier]:
+    """The property's enabled rules and its active model, as of its configuration revision."""
+    session, property_id = ctx.session, ctx.principal.property_id
+    try:
+        snapshot = await configuration.snapshot(session, property_id, verify=verify)
+    except LookupError:
+        raise Forbidden(f"property {property_id} does not exist") from None
+    rules = await snapshot.load(
+        routing_rules.RULES_KEY, session, lambda s: routing_rules.load_rules(s, property_id)
+    )
+    classifier = await snapshot.load(
+        routing_models.MODEL_KEY, session, lambda s: routing_models.load_active(s, property_id)
+    )
+    return rules, classifier
 
 
 async def deadlines(

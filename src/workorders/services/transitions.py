@@ -21,7 +21,7 @@ from workorders.errors import (
     ValidationFailed,
 )
 from workorders.models import Staff, WorkOrder
-from workorders.services import dispatch, events, work_orders
+from workorders.services import dispatch, events, routing_examples, work_orders
 from workorders.services import sla as sla_clocks
 
 if TYPE_CHECKING:
@@ -112,6 +112,7 @@ async def act(
         at=ctx.now,
         extra=dict(change.event_data),
     )
+    await routing_examples.learn_from(ctx, order, action)
     if action in (Action.DECLINE, Action.ROUTE):
         await dispatch.dispatch_queued(ctx, order)
     return order
