@@ -90,7 +90,8 @@ async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def db(app: Any, clock: ManualClock) -> AsyncIterator[Database]:
-    """The app's database, emptied (all but the `default` property) after the test."""
+    """The app's database, emptied (all but the `default` property) after the test, and the
+    configuration this process cached from it forgotten."""
     clock.set(datetime.now(UTC))
     yield app.state.db
     async with app.state.db.writer() as session, session.begin():
@@ -99,6 +100,8 @@ async def db(app: Any, clock: ManualClock) -> AsyncIterator[Database]:
                 await session.execute(delete(table).where(table.c.id != "default"))
             else:
                 await session.execute(delete(table))
+    # The rows behind every cached configuration are gone without a revision having moved.
+    app.state.db.config.invalidate()
 
 
 @pytest.fixture

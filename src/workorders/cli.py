@@ -129,6 +129,29 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_routing_train(args: argparse.Namespace, settings: Settings) -> int:
+    """Retrain one property's model from the corpus and what customer service taught it."""
+    if not args.property:
+        print("workorders routing train: --property is required", file=sys.stderr)
+        return 2
+    from workorders.clock import SystemClock
+    from workorders.db import Database
+    from workorders.services import routing_models
+
+    async def run() -> routing_models.Outcome:
+        database = Database(settings)
+        try:
+            return await routing_models.retrain(
+                database, args.property, now=SystemClock().now(), seed=args.seed
+            )
+        finally:
+            await database.dispose()
+
+    outcome = asyncio.run(run())
+    print(json.dumps(outcome.__dict__, indent=2, ensure_ascii=False, default=str))
+    return 0 if outcome.version is not None else 1
+
+
 def render_openapi() -> str:
     from workorders.app import create_app
 
@@ -185,6 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--prop", help="the property id (default: default)")
     token.add_argument("--ttl", type=int, help="lifetime in seconds")
     token.set_defaults(handler=cmd_token)
+
+    routing = commands.add_parser("routing", help="the routing model").add_subparsers(
+        dest="routing_command", required=True
+    )
+    train = routing.add_parser("train", help="retrain a property's model (fixed seed)")
+    train.add_argument("--property", help="the property whose examples to learn from")
+    train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(handler=cmd_routing_train)
 
     openapi = commands.add_parser("openapi", help="write (or --check) the OpenAPI document")
     openapi.add_argument("--check", action="store_true", help="fail when the file is stale")

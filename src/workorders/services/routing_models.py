@@ -1,7 +1,7 @@
 """A property's routing models: the package's default, and versions retrained with what customer
 service taught the property, each kept with the figures it was judged by.
 
-Retraining (`retrain`, run by `workorders routing train --property P` and by the worker) learns from the
+Retraining (`retrain`: `plan`, `build`, `store`; run by `workorders routing train --property P` and by the worker) learns from the
 shipped corpus plus the property's examples — each example counted `COPIES` times, so that a few dozen
 corrections can outweigh thousands of corpus lines written to another convention — and judges the
 result on a held-out share of the examples the active model has never seen (stratified by queue, fixed
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from workorders.db import Database
     from workorders.models import RoutingExample
     from workorders.routing_model import LabelledExample, TextClassifier
     from workorders.services.context import Context
@@ -56,6 +57,11 @@ _LOADED: OrderedDict[str, TextClassifier] = OrderedDict()
 _LOADED_MAX = 16
 
 
+async def _default() -> TextClassifier:
+    """The package's default model (built once per process, the first time: not on the loop)."""
+    return await asyncio.to_thread(routing_model.default_classifier)
+
+
 # --- routing with it -----------------------------------------------------------------------------
 
 
@@ -69,7 +75,7 @@ async def load_active(session: AsyncSession, property_id: str) -> TextClassifier
         )
     ).scalar_one_or_none()
     if row is None:
-        return await asyncio.to_thread(routing_model.default_classifier)
+        return await _default()
     return await _classifier(session, row)
 
 
@@ -88,7 +94,7 @@ async def _classifier(session: AsyncSession, model_id: str) -> TextClassifier:
 
 async def classifier_of(session: AsyncSession, property_id: str, version: str) -> TextClassifier:
     """A named version of the property's (or the package's) model; LookupError when unknown."""
-    default = await asyncio.to_thread(routing_model.default_classifier)
+    default = await _default()
     if version == default.version:
         return default
     model_id = await session.scalar(
@@ -138,7 +144,7 @@ async def list_models(
     )
     entries = [_entry(r) for r in rows]
     if cursor is None:
-        default = await asyncio.to_thread(routing_model.default_classifier)
+        default = await _default()
         active = not await _any_active(ctx.session, property_id)
         entries.insert(0, ModelEntry(default.version, "package", active, None, None, None))
     return entries, next_cursor
@@ -150,7 +156,7 @@ async def activate(ctx: Context, version: str) -> ModelEntry:
         raise Forbidden("the manager chooses the routing model")
     property_id = ctx.principal.property_id
     await configuration.touch(ctx.session, property_id)
-    default = await asyncio.to_thread(routing_model.default_classifier)
+    default = await _default()
     row = (
         await ctx.session.execute(
             select(RoutingModel).where(
@@ -256,19 +262,36 @@ def not_worse(candidate: dict[str, Any], baseline: dict[str, Any]) -> bool:
 
 
 def _training_set(
-    corpus: Sequence[LabelledExample], examples: Sequence[RoutingExample]
+    corpus: Sequence[LabelledExample], examples: Sequence[LabelledExample]
 ) -> list[LabelledExample]:
-    return [*corpus, *(_labelled(e) for e in examples for _ in range(COPIES))]
+    return [*corpus, *(e for e in examples for _ in range(COPIES))]
 
 
-async def retrain(
-    session: AsyncSession, property_id: str, *, now: datetime, seed: int = 0
-) -> Outcome:
-    """Train a new version of the property's model, judge it, store it, activate it if not worse.
+@dataclass
+class Plan:
+    """What a retraining needs, read in one short transaction."""
 
-    Training runs in a thread; the caller's transaction stays open meanwhile (the CLI's and the
-    worker's own, never a request's).
-    """
+    property_id: str
+    seed: int
+    examples_seen: int  # how many examples the property had: the next version's `examples_seen`
+    active_version: str
+    active: TextClassifier
+    latest: list[LabelledExample]  # one per order, its last lesson, oldest first
+    held_out: list[LabelledExample]  # a share of those the active model never saw
+
+
+@dataclass
+class Trained:
+    plan: Plan
+    model: TextClassifier
+    activate: bool
+    reason: str
+    figures: dict[str, Any]
+    trained_on: dict[str, Any]
+
+
+async def plan(session: AsyncSession, property_id: str, *, seed: int = 0) -> Plan | None:
+    """The examples to learn from and to judge on; None when too few are new to judge anything."""
     examples = await routing_examples.all_of(session, property_id)
     active_row = (
         await session.execute(
@@ -281,62 +304,101 @@ async def retrain(
     unseen = [e for index, e in latest if index >= seen_by_active]
     _, held_out = held_out_split(unseen, seed)
     if not held_out:
-        return Outcome(None, False, "too few new examples to judge a new model on", {})
-    kept = [e for _, e in latest if e not in held_out]
+        return None
+    return Plan(
+        property_id=property_id,
+        seed=seed,
+        examples_seen=len(examples),
+        active_version=active.version,
+        active=active,
+        latest=[_labelled(e) for _, e in latest],
+        held_out=[_labelled(e) for e in held_out],
+    )
 
-    corpus = await asyncio.to_thread(routing_model.load_corpus)
-    candidate = await asyncio.to_thread(routing_model.train, _training_set(corpus, kept), seed=seed)
-    judged_on = [_labelled(e) for e in held_out]
-    ours = routing_model.evaluate(candidate, judged_on).as_dict()
-    theirs = routing_model.evaluate(active, judged_on).as_dict()
-    activated = not_worse(ours, theirs)
-    if activated:
-        reason = "not worse than the active model on the held-out examples"
-        final = await asyncio.to_thread(
-            routing_model.train, _training_set(corpus, [e for _, e in latest]), seed=seed
-        )
-        trained_on = {"corpus": len(corpus), "examples": len(latest), "copies": COPIES}
-    else:
+
+def build(plan: Plan) -> Trained:
+    """Train, judge against the active model, and (when not worse) train again on everything.
+    CPU only, no database: run it in a thread, outside any transaction."""
+    corpus = routing_model.load_corpus()
+    kept = [e for e in plan.latest if e not in plan.held_out]
+    candidate = routing_model.train(_training_set(corpus, kept), seed=plan.seed)
+    ours = routing_model.evaluate(candidate, plan.held_out).as_dict()
+    theirs = routing_model.evaluate(plan.active, plan.held_out).as_dict()
+    figures = {
+        "held_out": ours,
+        "baseline": {"version": plan.active_version, **theirs},
+        "seed": plan.seed,
+    }
+    if not not_worse(ours, theirs):
         reason = "worse than the active model on the held-out examples"
-        final = candidate
         trained_on = {"corpus": len(corpus), "examples": len(kept), "copies": COPIES}
+        return Trained(plan, candidate, False, reason, figures, trained_on)
+    final = routing_model.train(_training_set(corpus, plan.latest), seed=plan.seed)
+    reason = "not worse than the active model on the held-out examples"
+    trained_on = {"corpus": len(corpus), "examples": len(plan.latest), "copies": COPIES}
+    return Trained(plan, final, True, reason, figures, trained_on)
 
+
+async def store(session: AsyncSession, trained: Trained, *, now: datetime) -> Outcome:
+    """Keep the new version with its figures; activate it when it was judged not worse against the
+    model that is still active (another activation meanwhile voids the comparison)."""
+    plan = trained.plan
+    property_id = plan.property_id
+    activate, reason = trained.activate, trained.reason
+    if activate:
+        await configuration.touch(session, property_id)
+        current = await session.scalar(
+            select(RoutingModel.version).where(
+                RoutingModel.property_id == property_id, RoutingModel.active
+            )
+        )
+        if (current or (await _default()).version) != plan.active_version:
+            activate, reason = False, "the active model changed while this one was trained"
     versions = await session.scalar(
         select(func.count()).where(RoutingModel.property_id == property_id)
     )
-    final.version = f"{property_id}-v{(versions or 0) + 1}"
-    figures = {
-        "held_out": ours,
-        "baseline": {"version": active.version, **theirs},
-        "activated": activated,
-        "reason": reason,
-        "seed": seed,
-    }
+    version = f"{property_id}-v{(versions or 0) + 1}"
+    trained.model.version = version
+    figures = trained.figures | {"activated": activate, "reason": reason}
     row = RoutingModel(
         id=new_id("rmod"),
         property_id=property_id,
-        version=final.version,
+        version=version,
         active=False,
         figures=figures,
-        trained_on=trained_on,
-        examples_seen=len(examples),
-        blob=final.dumps(),
+        trained_on=trained.trained_on,
+        examples_seen=plan.examples_seen,
+        blob=trained.model.dumps(),
         created_at=now,
     )
     session.add(row)
     await session.flush()
-    if activated:
-        await configuration.touch(session, property_id)
+    if activate:
         await _switch(session, property_id, row)
     _record(
         session,
         property_id,
         "routing_model.trained",
-        {"version": final.version, "activated": activated, "reason": reason},
+        {"version": version, "activated": activate, "reason": reason},
         now=now,
     )
     await session.flush()
-    return Outcome(final.version, activated, reason, figures)
+    return Outcome(version, activate, reason, figures)
+
+
+async def retrain(db: Database, property_id: str, *, now: datetime, seed: int = 0) -> Outcome:
+    """Retrain the property's model (the CLI's and the worker's job; never a request's).
+
+    Three steps, so that no transaction stays open (and, on SQLite, no write lock is held) while
+    the model trains: read the examples, train in a thread, write the new version.
+    """
+    async with db.reader() as session, session.begin():
+        found = await plan(session, property_id, seed=seed)
+    if found is None:
+        return Outcome(None, False, "too few new examples to judge a new model on", {})
+    trained = await asyncio.to_thread(build, found)
+    async with db.writer() as session, session.begin():
+        return await store(session, trained, now=now)
 
 
 async def retrain_due(session: AsyncSession, property_id: str, after: int) -> bool:
