@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from workorders.db import Base, JSONType, UTCDateTime, utcnow
 from workorders.models.core import Timestamps
@@ -91,7 +91,7 @@ class RoutingModel(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(JSONType)
     trained_on: Mapped[dict[str, Any]] = mapped_column(JSONType)
     examples_seen: Mapped[int] = mapped_column(Integer)
-    blob: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    blob: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
