@@ -75,11 +75,11 @@ async def test_a_new_rule_routes_the_next_order_and_explains_itself(
     order = await file_order(community.owner, "厨房水龙头滴水")
 
     assert (order["queue"], order["priority"]) == ("cleaning", "low")
-    assert order["routing"] == {
-        "rule_id": rule["id"],
-        "rule_name": "水一律给保洁",
-        "reason": "keyword 水 matched",
-    }
+    routing = order["routing"]
+    assert set(routing) == {"source", "rule_id", "rule_name", "model_version", "confidence", "evidence", "reason", "suggestions"}  # fmt: skip
+    assert (routing["source"], routing["rule_id"], routing["rule_name"]) == ("rule", rule["id"], "水一律给保洁")  # fmt: skip
+    assert routing["reason"].startswith("keyword 水 matched")
+    assert routing["suggestions"] == []
     rules = await _rules(client, community)
     assert [r["position"] for r in rules] == list(range(len(DEFAULT_RULES) + 1))
 

@@ -72,10 +72,37 @@ class Reporter(BaseModel):
     id: str | None
 
 
-class RoutingInfo(BaseModel):
+class Suggestion(BaseModel):
+    queue: Queue
+    confidence: float = Field(ge=0, le=1)
+
+
+class RoutingDecision(BaseModel):
+    """Why an order went where it went: a rule, the model, or neither (triage, with suggestions).
+    The order's `routing` and the preview's; `schemas.routing` is where the routing API names it."""
+
+    source: Literal["rule", "model", "triage"] | None = None
     rule_id: str | None = None
     rule_name: str | None = None
+    model_version: str | None = None
+    confidence: float | None = Field(None, ge=0, le=1)
+    evidence: list[str] = Field(
+        default_factory=list, description="The words of the request that decided it"
+    )
     reason: str = ""
+    suggestions: list[Suggestion] = Field(
+        default_factory=list, description="For triage: the best two queues, best first"
+    )
+
+    @model_validator(mode="after")
+    def _source_of_older_orders(self) -> Self:
+        # Orders routed before decisions named their source had a rule, or none (triage).
+        if self.source is None:
+            self.source = "rule" if self.rule_id is not None else "triage"
+        return self
+
+
+RoutingInfo = RoutingDecision
 
 
 class SlaInfo(BaseModel):

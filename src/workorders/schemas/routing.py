@@ -20,7 +20,7 @@ from workorders.schemas.core import (
     Page,
     Reason,
     RequestBody,
-    RoutingInfo,
+    RoutingDecision,
     ShortText,
     Skill,
     WorkOrderCreate,
@@ -192,25 +192,6 @@ class RoutingPreviewBody(WorkOrderCreate):
 class RuleRef(BaseModel):
     id: str
     name: str
-
-
-class Suggestion(BaseModel):
-    queue: Queue
-    confidence: float = Field(ge=0, le=1)
-
-
-class RoutingDecision(RoutingInfo):
-    """Why an order went where it went: a rule, the model, or neither (triage, with suggestions)."""
-
-    source: Literal["rule", "model", "triage"] | None = None
-    model_version: str | None = None
-    confidence: float | None = Field(None, ge=0, le=1)
-    evidence: list[str] = Field(
-        default_factory=list, description="The words of the request that decided it"
-    )
-    suggestions: list[Suggestion] = Field(
-        default_factory=list, description="For triage: the best two queues, best first"
-    )
 
 
 class RoutingPreview(BaseModel):
