@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests.api.test_contract import assert_problem
 from workorders.domain.default_rules import DEFAULT_RULES
 from workorders.models import Property, RoutingRule, RoutingRuleOverride
-from workorders.services import routing_rules
+from workorders.services import effective_rules
 
 if TYPE_CHECKING:
     import httpx
@@ -174,15 +174,15 @@ async def test_an_upgrade_of_the_defaults_reaches_a_property_that_did_not_edit_t
         *(dataclasses.replace(r, when=when) if r is ENTRAPMENT else r for r in DEFAULT_RULES),
         dataclasses.replace(DEFAULT_RULES[1], id="default-new-in-this-version", name="新规则"),
     )
-    monkeypatch.setattr(routing_rules, "DEFAULT_RULES", upgraded)
-    routing_rules.defaults.cache_clear()
-    routing_rules._defaults_by_id.cache_clear()
+    monkeypatch.setattr(effective_rules, "DEFAULT_RULES", upgraded)
+    effective_rules.defaults.cache_clear()
+    effective_rules.defaults_by_id.cache_clear()
     try:
         rules = await _rules(client, community)
     finally:
         monkeypatch.undo()
-        routing_rules.defaults.cache_clear()
-        routing_rules._defaults_by_id.cache_clear()
+        effective_rules.defaults.cache_clear()
+        effective_rules.defaults_by_id.cache_clear()
 
     entrapment = next(r for r in rules if r["id"] == ENTRAPMENT.id)
     assert "卡住出不来" in entrapment["when"]["keywords"]  # the upgrade reached it

@@ -17,7 +17,7 @@ from workorders.db import JSONType, UTCDateTime
 from workorders.domain import default_rules
 from workorders.migrate import downgrade, upgrade
 from workorders.schemas.routing import domain_rule
-from workorders.services import routing_rules
+from workorders.services import effective_rules
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -89,12 +89,12 @@ def package_as_copied(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     what the migration keeps can be compared with what the property had."""
     shipped = tuple(domain_rule(d["id"], d["name"], d["when"], d["then"]) for d in COPIED)
     monkeypatch.setattr(default_rules, "DEFAULT_RULES", shipped)
-    monkeypatch.setattr(routing_rules, "DEFAULT_RULES", shipped)
-    routing_rules.defaults.cache_clear()
-    routing_rules._defaults_by_id.cache_clear()
+    monkeypatch.setattr(effective_rules, "DEFAULT_RULES", shipped)
+    effective_rules.defaults.cache_clear()
+    effective_rules.defaults_by_id.cache_clear()
     yield
-    routing_rules.defaults.cache_clear()
-    routing_rules._defaults_by_id.cache_clear()
+    effective_rules.defaults.cache_clear()
+    effective_rules.defaults_by_id.cache_clear()
 
 
 def _row(property_id: str, n: int, rule: dict[str, Any], enabled: bool = True) -> dict[str, Any]:
@@ -143,7 +143,7 @@ async def _effective(engine: Any, property_id: str) -> list[Any]:
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
     async with async_sessionmaker(engine)() as session:
-        return routing_rules.effective(await routing_rules._edits(session, property_id))
+        return effective_rules.effective(await effective_rules.load_edits(session, property_id))
 
 
 async def test_copies_become_edits_and_the_order_is_kept(

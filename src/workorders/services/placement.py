@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from workorders.domain import routing, sla
 from workorders.errors import Forbidden
-from workorders.services import configuration, routing_models, routing_rules
+from workorders.services import configuration, effective_rules, routing_models
 from workorders.services import sla as sla_policies
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ async def routing_configuration(
     except LookupError:
         raise Forbidden(f"property {property_id} does not exist") from None
     rules = await snapshot.load(
-        routing_rules.RULES_KEY, session, lambda s: routing_rules.load_rules(s, property_id)
+        effective_rules.RULES_KEY, session, lambda s: effective_rules.load_rules(s, property_id)
     )
     classifier = await snapshot.load(
         routing_models.MODEL_KEY, session, lambda s: routing_models.load_active(s, property_id)
