@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.api.test_contract import assert_problem
 from workorders import routing_model
 from workorders.models import RoutingModel
-from workorders.services import routing_models
+from workorders.services import model_training, routing_models
 from workorders.workers import routing_training
 
 if TYPE_CHECKING:
@@ -200,10 +200,10 @@ async def test_the_not_worse_guard_refuses_a_model_that_evaluates_worse(
 
 def test_not_worse_compares_accuracy_then_urgent_recall() -> None:
     base = {"accuracy": 0.8, "urgent_recall": 1.0}
-    assert routing_models.not_worse({"accuracy": 0.8, "urgent_recall": 1.0}, base)
-    assert routing_models.not_worse({"accuracy": 0.9, "urgent_recall": None}, base)
-    assert not routing_models.not_worse({"accuracy": 0.79, "urgent_recall": 1.0}, base)
-    assert not routing_models.not_worse({"accuracy": 0.95, "urgent_recall": 0.5}, base)
+    assert model_training.not_worse({"accuracy": 0.8, "urgent_recall": 1.0}, base)
+    assert model_training.not_worse({"accuracy": 0.9, "urgent_recall": None}, base)
+    assert not model_training.not_worse({"accuracy": 0.79, "urgent_recall": 1.0}, base)
+    assert not model_training.not_worse({"accuracy": 0.95, "urgent_recall": 0.5}, base)
 
 
 def test_the_held_out_split_is_stratified_fixed_and_keeps_an_order_on_one_side() -> None:
@@ -213,8 +213,8 @@ def test_the_held_out_split_is_stratified_fixed_and_keeps_an_order_on_one_side()
     examples = [example(n, "security") for n in range(8)]
     examples += [example(10 + n, "cleaning") for n in range(3)]
     examples += [example(20, "engineering")]
-    kept, held = routing_models.held_out_split(examples, seed=0)
-    assert (kept, held) == routing_models.held_out_split(examples, seed=0)
+    kept, held = model_training.held_out_split(examples, seed=0)
+    assert (kept, held) == model_training.held_out_split(examples, seed=0)
     assert sorted(e.queue for e in held) == ["cleaning", "security", "security"]
     assert {e.id for e in kept} | {e.id for e in held} == {e.id for e in examples}
     assert not {e.id for e in kept} & {e.id for e in held}
@@ -222,7 +222,7 @@ def test_the_held_out_split_is_stratified_fixed_and_keeps_an_order_on_one_side()
     # An order corrected twice teaches its last lesson only, once.
     twice = [example(1, "security", "wo_a"), example(2, "cleaning", "wo_b")]
     twice.append(example(3, "engineering", "wo_a"))
-    latest = routing_models._latest_per_order(twice)
+    latest = model_training.latest_per_order(twice)
     assert [(i, e.queue) for i, e in latest] == [(1, "cleaning"), (2, "engineering")]
 
 

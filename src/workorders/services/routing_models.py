@@ -1,13 +1,11 @@
 """A property's routing models: the package's default, and versions retrained with what customer
 service taught the property, each kept with the figures it was judged by.
 
-Retraining (`retrain`: `plan`, `build`, `store`; run by `workorders routing train --property P` and by the worker) learns from the
-shipped corpus plus the property's examples — each example counted `COPIES` times, so that a few dozen
-corrections can outweigh thousands of corpus lines written to another convention — and judges the
-result on a held-out share of the examples the active model has never seen (stratified by queue, fixed
-seed, an order's examples and their copies on one side only), against the active model on the same
-examples. It activates the new version only when it is not worse; a refused version is kept with its
-figures so that the manager can read why (and still activate it by hand).
+Retraining (`retrain`, run by `workorders routing train --property P` and by the worker) reads the
+examples (`plan`), trains and judges outside any transaction (`model_training.build`), and stores the
+new version (`store`), activating it only when it is not worse than the active model on held-out
+examples; a refused version is kept with its figures so that the manager can read why (and still
+activate it by hand).
 
 The active model is what routing uses, loaded once per configuration revision per process (the
 configuration cache), and a stored version is unpickled once per process however often the revision
@@ -17,7 +15,6 @@ moves.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,27 +24,21 @@ from sqlalchemy import func, select, update
 from workorders import routing_model
 from workorders.db import new_id
 from workorders.domain.actors import ActorType, Role
-from workorders.domain.taxonomy import Priority, Queue
 from workorders.errors import Forbidden, NotFound
 from workorders.models import Event, RoutingModel
-from workorders.services import configuration, routing_examples
+from workorders.services import configuration, model_training, routing_examples
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from workorders.db import Database
-    from workorders.models import RoutingExample
-    from workorders.routing_model import LabelledExample, TextClassifier
+    from workorders.routing_model import TextClassifier
     from workorders.services.context import Context
 
 MODEL_KEY = "routing.model"
-# One correction of the property's weighs as much as this many corpus lines.
-COPIES = 5
-HELD_OUT_SHARE = 0.25
 NEWEST_FIRST = Ordering(
     "models-newest", (RoutingModel.created_at, RoutingModel.id), descending=True
 )
@@ -212,85 +203,9 @@ class Outcome:
     figures: dict[str, Any]
 
 
-def _language(text: str) -> str:
-    return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"
-
-
-def _labelled(example: RoutingExample) -> LabelledExample:
-    return routing_model.LabelledExample(
-        text=example.description,
-        queue=Queue(example.queue),
-        priority=Priority(example.priority),
-        language=_language(example.description),
-        source=f"work_order:{example.work_order_id}",
-    )
-
-
-def _latest_per_order(examples: Sequence[RoutingExample]) -> list[tuple[int, RoutingExample]]:
-    """Each order's last lesson (a later correction of the same order supersedes an earlier one),
-    with its index in the property's examples, oldest first."""
-    latest: dict[str, tuple[int, RoutingExample]] = {}
-    for index, example in enumerate(examples):
-        latest[example.work_order_id] = (index, example)
-    return sorted(latest.values(), key=lambda pair: pair[0])
-
-
-def held_out_split(
-    candidates: Sequence[RoutingExample], seed: int
-) -> tuple[list[RoutingExample], list[RoutingExample]]:
-    """(kept for training, held out) — per queue a `HELD_OUT_SHARE` (at least one when the queue has
-    two or more), chosen with a fixed seed. One example per order, so an order is on one side only."""
-    by_queue: dict[str, list[RoutingExample]] = {}
-    for example in candidates:
-        by_queue.setdefault(example.queue, []).append(example)
-    held: set[str] = set()
-    chooser = random.Random(seed)
-    for queue in sorted(by_queue):
-        group = sorted(by_queue[queue], key=lambda e: e.id)
-        chooser.shuffle(group)
-        take = max(1, round(len(group) * HELD_OUT_SHARE)) if len(group) >= 2 else 0
-        held.update(e.id for e in group[:take])
-    return [e for e in candidates if e.id not in held], [e for e in candidates if e.id in held]
-
-
-def not_worse(candidate: dict[str, Any], baseline: dict[str, Any]) -> bool:
-    """No lower queue accuracy, and no lower urgent recall where both could be measured."""
-    if candidate["accuracy"] < baseline["accuracy"]:
-        return False
-    ours, theirs = candidate.get("urgent_recall"), baseline.get("urgent_recall")
-    return ours is None or theirs is None or ours >= theirs
-
-
-def _training_set(
-    corpus: Sequence[LabelledExample], examples: Sequence[LabelledExample]
-) -> list[LabelledExample]:
-    return [*corpus, *(e for e in examples for _ in range(COPIES))]
-
-
-@dataclass
-class Plan:
-    """What a retraining needs, read in one short transaction."""
-
-    property_id: str
-    seed: int
-    examples_seen: int  # how many examples the property had: the next version's `examples_seen`
-    active_version: str
-    active: TextClassifier
-    latest: list[LabelledExample]  # one per order, its last lesson, oldest first
-    held_out: list[LabelledExample]  # a share of those the active model never saw
-
-
-@dataclass
-class Trained:
-    plan: Plan
-    model: TextClassifier
-    activate: bool
-    reason: str
-    figures: dict[str, Any]
-    trained_on: dict[str, Any]
-
-
-async def plan(session: AsyncSession, property_id: str, *, seed: int = 0) -> Plan | None:
+async def plan(
+    session: AsyncSession, property_id: str, *, seed: int = 0
+) -> model_training.Plan | None:
     """The examples to learn from and to judge on; None when too few are new to judge anything."""
     examples = await routing_examples.all_of(session, property_id)
     active_row = (
@@ -300,46 +215,25 @@ async def plan(session: AsyncSession, property_id: str, *, seed: int = 0) -> Pla
     ).scalar_one_or_none()
     active = await load_active(session, property_id)
     seen_by_active = active_row.examples_seen if active_row is not None else 0
-    latest = _latest_per_order(examples)
+    latest = model_training.latest_per_order(examples)
     unseen = [e for index, e in latest if index >= seen_by_active]
-    _, held_out = held_out_split(unseen, seed)
+    _, held_out = model_training.held_out_split(unseen, seed)
     if not held_out:
         return None
-    return Plan(
+    return model_training.Plan(
         property_id=property_id,
         seed=seed,
         examples_seen=len(examples),
         active_version=active.version,
         active=active,
-        latest=[_labelled(e) for _, e in latest],
-        held_out=[_labelled(e) for e in held_out],
+        latest=[model_training.labelled(e) for _, e in latest],
+        held_out=[model_training.labelled(e) for e in held_out],
     )
 
 
-def build(plan: Plan) -> Trained:
-    """Train, judge against the active model, and (when not worse) train again on everything.
-    CPU only, no database: run it in a thread, outside any transaction."""
-    corpus = routing_model.load_corpus()
-    kept = [e for e in plan.latest if e not in plan.held_out]
-    candidate = routing_model.train(_training_set(corpus, kept), seed=plan.seed)
-    ours = routing_model.evaluate(candidate, plan.held_out).as_dict()
-    theirs = routing_model.evaluate(plan.active, plan.held_out).as_dict()
-    figures = {
-        "held_out": ours,
-        "baseline": {"version": plan.active_version, **theirs},
-        "seed": plan.seed,
-    }
-    if not not_worse(ours, theirs):
-        reason = "worse than the active model on the held-out examples"
-        trained_on = {"corpus": len(corpus), "examples": len(kept), "copies": COPIES}
-        return Trained(plan, candidate, False, reason, figures, trained_on)
-    final = routing_model.train(_training_set(corpus, plan.latest), seed=plan.seed)
-    reason = "not worse than the active model on the held-out examples"
-    trained_on = {"corpus": len(corpus), "examples": len(plan.latest), "copies": COPIES}
-    return Trained(plan, final, True, reason, figures, trained_on)
-
-
-async def store(session: AsyncSession, trained: Trained, *, now: datetime) -> Outcome:
+async def store(
+    session: AsyncSession, trained: model_training.Trained, *, now: datetime
+) -> Outcome:
     """Keep the new version with its figures; activate it when it was judged not worse against the
     model that is still active (another activation meanwhile voids the comparison)."""
     plan = trained.plan
@@ -396,7 +290,7 @@ async def retrain(db: Database, property_id: str, *, now: datetime, seed: int = 
         found = await plan(session, property_id, seed=seed)
     if found is None:
         return Outcome(None, False, "too few new examples to judge a new model on", {})
-    trained = await asyncio.to_thread(build, found)
+    trained = await asyncio.to_thread(model_training.build, found)
     async with db.writer() as session, session.begin():
         return await store(session, trained, now=now)
 
