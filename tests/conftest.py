@@ -90,7 +90,8 @@ async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def db(app: Any, clock: ManualClock) -> AsyncIterator[Database]:
-    """The app's database, emptied (all but the `default` property) after the test."""
+    """The app's database, emptied (all but the `default` property) after the test, and the
+    configuration this process cached from it forgotten."""
     clock.set(datetime.now(UTC))
     yield app.state.db
     async with app.state.db.writer() as session, session.begin():

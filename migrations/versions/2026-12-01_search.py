@@ -13,7 +13,7 @@ A property now gets its default deadline policies when it is created (services/p
 longer lazily on the request path; properties that exist without any get them here.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 11:00:00.000000
 """
 
@@ -27,7 +27,7 @@ from alembic import op
 from workorders.db import UTCDateTime
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

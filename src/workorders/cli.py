@@ -154,6 +154,26 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _retrain_property(args: argparse.Namespace, settings: Settings) -> int:
+    """Retrain one property's model from the corpus and what customer service taught it."""
+    from workorders.clock import SystemClock
+    from workorders.db import Database
+    from workorders.services import routing_models
+
+    async def run() -> routing_models.Outcome:
+        database = Database(settings)
+        try:
+            return await routing_models.retrain(
+                database, args.property, now=SystemClock().now(), seed=args.seed
+            )
+        finally:
+            await database.dispose()
+
+    outcome = asyncio.run(run())
+    print(json.dumps(outcome.__dict__, indent=2, ensure_ascii=False, default=str))
+    return 0 if outcome.version is not None else 1
+
+
 def render_openapi() -> str:
     from workorders.app import create_app
 
@@ -213,7 +233,10 @@ def routing_train(examples: Sequence[Any], *, seed: int, output: Path | None) ->
     return 0
 
 
-def cmd_routing_train(args: argparse.Namespace, _settings: Settings) -> int:
+def cmd_routing_train(args: argparse.Namespace, settings: Settings) -> int:
+    """The default model from the packaged corpus, or with `--property` a property's own."""
+    if args.property:
+        return _retrain_property(args, settings)
     from workorders import routing_model
 
     return routing_train(routing_model.load_corpus(), seed=args.seed, output=args.output)
@@ -275,8 +298,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     routing = commands.add_parser("routing", help="train and evaluate the routing model")
     routing_commands = routing.add_subparsers(dest="routing_command", required=True)
-    train = routing_commands.add_parser("train", help="cross-validate and train on the corpus")
-    train.add_argument("--output", type=Path, help="write the trained model here")
+    train = routing_commands.add_parser(
+        "train", help="cross-validate and train on the corpus (fixed seed)"
+    )
+    train.add_argument("--output", type=Path, help="write the trained default model here")
+    train.add_argument(
+        "--property",
+        help="retrain this property's model with its examples; activated only if not worse",
+    )
     train.add_argument("--seed", type=int, default=0)
     train.set_defaults(handler=cmd_routing_train)
     evaluate = routing_commands.add_parser(

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     clock_interval: timedelta = timedelta(seconds=30)
     # A resolved order its owner neither confirms nor reopens closes by itself after this long.
     auto_close_after: timedelta = timedelta(hours=72)
+    # A property's routing model is retrained once this many new examples arrived; looked at this often.
+    routing_retrain_after: int = Field(default=50, ge=1)
+    routing_retrain_interval: timedelta = timedelta(minutes=10)
 
     max_body_bytes: int = 64 * 1024
     # Attachments (photos): where their files live (a volume shared by every replica), and limits.

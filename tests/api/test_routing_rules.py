@@ -230,7 +230,7 @@ async def test_preview_explains_without_storing(
     assert body["rule"]["name"] == "夜间噪音扰民"
     assert body["reason"].endswith("at night (22:00-06:00)")
     assert body["dispatch"] == "claim"
-    assert body["routing"]["source"] == "rule"
+    assert (body["routing"]["source"], body["routing"]["rule_name"]) == ("rule", "夜间噪音扰民")
     day = await client.post(
         "/v1/routing/preview",
         json={"description": "你好，在吗", "at": DAY.isoformat()},

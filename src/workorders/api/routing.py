@@ -1,7 +1,8 @@
-"""`/v1/routing-rules`, `/v1/routing/preview`, and each queue's dispatch and working list.
+"""`/v1/routing-rules`, `/v1/routing/…` (preview, examples, models, backtest), and each queue's
+dispatch and working list.
 
-The rule reads take a writing transaction: a property's default rules are written the first time
-anyone needs them, and listing them may be that first time.
+Reads (the rules, the preview, the examples, the models, the backtest) run in read transactions:
+nothing of routing is written on their behalf.
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ from workorders.domain.taxonomy import Queue
 from workorders.models import QueueDispatch, RoutingRule
 from workorders.schemas import WorkOrderPage
 from workorders.schemas.routing import (
+    BacktestBody,
+    BacktestResult,
     QueueDispatchList,
     QueueDispatchRead,
     QueueDispatchUpdate,
+    RoutingExamplePage,
+    RoutingExampleRead,
+    RoutingModelPage,
+    RoutingModelRead,
     RoutingPreview,
     RoutingPreviewBody,
     RoutingRuleCreate,
@@ -30,16 +37,30 @@ from workorders.schemas.routing import (
     RoutingRuleRead,
     RoutingRuleUpdate,
 )
-from workorders.services import dispatch, routing_preview, routing_rules
+from workorders.services import (
+    dispatch,
+    routing_backtest,
+    routing_examples,
+    routing_models,
+    routing_preview,
+    routing_rules,
+)
 from workorders.services.listing import OrderFilter, Sort, list_orders
+from workorders.services.pagination import Ordering
+from workorders.services.pagination import _decode as decode_cursor
+from workorders.services.pagination import _encode as encode_cursor
 
 router = APIRouter()
 
 RuleId = Annotated[str, Path(max_length=64)]
 
 
-def _rule(row: RoutingRule) -> RoutingRuleRead:
-    return RoutingRuleRead.model_validate(row, from_attributes=True)
+RULE_POSITION = Ordering("rule-position", (RoutingRule.position,))
+ModelVersion = Annotated[str, Path(max_length=100)]
+
+
+def _rule(rule: routing_rules.EffectiveRule) -> RoutingRuleRead:
+    return RoutingRuleRead.model_validate(rule, from_attributes=True)
 
 
 def _etag(rule: RoutingRuleRead) -> dict[str, str]:
@@ -50,14 +71,19 @@ def _etag(rule: RoutingRuleRead) -> dict[str, str]:
     "/routing-rules",
     tags=["routing"],
     operation_id="listRoutingRules",
-    summary="The property's routing rules in the order they are tried (first match wins)",
+    summary="The property's rules in the order they are tried (first match wins): the defaults "
+    "(with the property's edits) and the property's own",
     responses=problems(403),
 )
 async def list_routing_rules(
-    ctx: WriteContext, limit: Limit = 50, cursor: Cursor = None
+    ctx: ReadContext, limit: Limit = 50, cursor: Cursor = None
 ) -> RoutingRulePage:
-    rows, next_cursor = await routing_rules.list_rules(ctx, limit=limit, cursor=cursor)
-    return RoutingRulePage(items=[_rule(r) for r in rows], next_cursor=next_cursor)
+    rules = await routing_rules.list_rules(ctx)
+    start = decode_cursor(RULE_POSITION, cursor)[0] + 1 if cursor is not None else 0
+    page = rules[start : start + limit]
+    more = start + limit < len(rules)
+    next_cursor = encode_cursor(RULE_POSITION, [page[-1].position]) if more and page else None
+    return RoutingRulePage(items=[_rule(r) for r in page], next_cursor=next_cursor)
 
 
 @router.post(
@@ -93,7 +119,7 @@ async def create_routing_rule(
     responses=problems(403, 404),
 )
 async def get_routing_rule(
-    rule_id: RuleId, ctx: WriteContext, response: Response
+    rule_id: RuleId, ctx: ReadContext, response: Response
 ) -> RoutingRuleRead:
     rule = _rule(await routing_rules.get_rule(ctx, rule_id))
     response.headers.update(_etag(rule))
@@ -104,7 +130,8 @@ async def get_routing_rule(
     "/routing-rules/{rule_id}",
     tags=["routing"],
     operation_id="updateRoutingRule",
-    summary="Change, enable, disable or move a rule; every change is an event",
+    summary="Change, enable, disable or move a rule (a default is overridden, never moved); every "
+    "change is an event",
     responses=problems(403, 404, 412),
 )
 async def update_routing_rule(
@@ -114,8 +141,7 @@ async def update_routing_rule(
     response: Response,
     if_match: IfMatch = None,
 ) -> RoutingRuleRead:
-    rule = await routing_rules.get_rule(ctx, rule_id)
-    updated = _rule(await routing_rules.update_rule(ctx, rule, body, if_match=if_match))
+    updated = _rule(await routing_rules.update_rule(ctx, rule_id, body, if_match=if_match))
     response.headers.update(_etag(updated))
     return updated
 
@@ -125,13 +151,14 @@ async def update_routing_rule(
     tags=["routing"],
     status_code=204,
     operation_id="deleteRoutingRule",
+    summary="Delete an own rule; for a default, remove the property's edit (restoring the default) "
+    "or, when it has none, disable it",
     responses=problems(403, 404, 412),
 )
 async def delete_routing_rule(
     rule_id: RuleId, ctx: WriteContext, if_match: IfMatch = None
 ) -> Response:
-    rule = await routing_rules.get_rule(ctx, rule_id)
-    await routing_rules.delete_rule(ctx, rule, if_match=if_match)
+    await routing_rules.delete_rule(ctx, rule_id, if_match=if_match)
     return Response(status_code=204)
 
 
@@ -139,11 +166,73 @@ async def delete_routing_rule(
     "/routing/preview",
     tags=["routing"],
     operation_id="previewRouting",
-    summary="Where the property's rules would send a draft order, and why; nothing is stored",
+    summary="Where the property's rules and model would send a draft order, and why; nothing is "
+    "stored",
     responses=problems(403),
 )
-async def preview_routing(body: RoutingPreviewBody, ctx: WriteContext) -> RoutingPreview:
+async def preview_routing(body: RoutingPreviewBody, ctx: ReadContext) -> RoutingPreview:
     return await routing_preview.preview(ctx, body)
+
+
+@router.get(
+    "/routing/examples",
+    tags=["routing"],
+    operation_id="listRoutingExamples",
+    summary="What customer service taught the router (routing from triage, transfers), newest first",
+    responses=problems(403),
+)
+async def list_routing_examples(
+    ctx: ReadContext, limit: Limit = 50, cursor: Cursor = None
+) -> RoutingExamplePage:
+    rows, next_cursor = await routing_examples.list_examples(ctx, limit=limit, cursor=cursor)
+    return RoutingExamplePage(
+        items=[RoutingExampleRead.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=next_cursor,
+    )
+
+
+@router.get(
+    "/routing/models",
+    tags=["routing"],
+    operation_id="listRoutingModels",
+    summary="The property's model versions with their evaluation figures (the package's default "
+    "first)",
+    responses=problems(403),
+)
+async def list_routing_models(
+    ctx: ReadContext, limit: Limit = 50, cursor: Cursor = None
+) -> RoutingModelPage:
+    entries, next_cursor = await routing_models.list_models(ctx, limit=limit, cursor=cursor)
+    return RoutingModelPage(
+        items=[RoutingModelRead.model_validate(e, from_attributes=True) for e in entries],
+        next_cursor=next_cursor,
+    )
+
+
+@router.post(
+    "/routing/models/{version}/activate",
+    tags=["routing"],
+    operation_id="activateRoutingModel",
+    summary="Route with this model version from the next order on (also rolls back; the "
+    "package's version returns to the default)",
+    responses=problems(403, 404),
+)
+async def activate_routing_model(version: ModelVersion, ctx: WriteContext) -> RoutingModelRead:
+    entry = await routing_models.activate(ctx, version)
+    return RoutingModelRead.model_validate(entry, from_attributes=True)
+
+
+@router.post(
+    "/routing/backtest",
+    tags=["routing"],
+    operation_id="backtestRouting",
+    summary="Replay the property's recent orders (at most 5,000) through proposed rules or a model "
+    "version: how many would move and where; nothing is stored",
+    responses=problems(403),
+)
+async def backtest_routing(body: BacktestBody, ctx: ReadContext) -> BacktestResult:
+    result = await routing_backtest.backtest(ctx, body)
+    return BacktestResult.model_validate(result, from_attributes=True)
 
 
 # --- queues --------------------------------------------------------------------------------------

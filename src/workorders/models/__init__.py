@@ -15,7 +15,13 @@ from workorders.models.core import (
 )
 from workorders.models.devices import Device as Device
 from workorders.models.feed import FeedConsumer
-from workorders.models.routing import QueueDispatch, RoutingRule, RoutingRuleSet
+from workorders.models.routing import (
+    QueueDispatch,
+    RoutingExample,
+    RoutingModel,
+    RoutingRule,
+    RoutingRuleOverride,
+)
 from workorders.models.sla import (
     ReturnVisit,
     Schedule,
@@ -43,8 +49,10 @@ __all__ = [
     "Property",
     "QueueDispatch",
     "ReturnVisit",
+    "RoutingExample",
+    "RoutingModel",
     "RoutingRule",
-    "RoutingRuleSet",
+    "RoutingRuleOverride",
     "Schedule",
     "ScheduleRun",
     "SlaFiring",

@@ -72,25 +72,37 @@ class Reporter(BaseModel):
     id: str | None
 
 
-class RoutingSuggestion(BaseModel):
+class Suggestion(BaseModel):
     queue: Queue
     confidence: float = Field(ge=0, le=1)
 
 
-class RoutingInfo(BaseModel):
-    """How the order was placed. Every field has a default so that orders filed before the model
-    existed still read."""
+class RoutingDecision(BaseModel):
+    """Why an order went where it went: a rule, the model, or neither (triage, with suggestions).
+    The order's `routing` and the preview's; `schemas.routing` is where the routing API names it."""
 
     source: Literal["rule", "model", "triage"] | None = None
     rule_id: str | None = None
     rule_name: str | None = None
     model_version: str | None = None
     confidence: float | None = Field(None, ge=0, le=1)
-    evidence: list[str] = Field(default_factory=list, description="Words that pushed the decision")
-    reason: str = ""
-    suggestions: list[RoutingSuggestion] = Field(
-        default_factory=list, description="The model's best two queues, for triage"
+    evidence: list[str] = Field(
+        default_factory=list, description="The words of the request that decided it"
     )
+    reason: str = ""
+    suggestions: list[Suggestion] = Field(
+        default_factory=list, description="For triage: the best two queues, best first"
+    )
+
+    @model_validator(mode="after")
+    def _source_of_older_orders(self) -> Self:
+        # Orders routed before decisions named their source had a rule, or none (triage).
+        if self.source is None:
+            self.source = "rule" if self.rule_id is not None else "triage"
+        return self
+
+
+RoutingInfo = RoutingDecision
 
 
 class SlaInfo(BaseModel):

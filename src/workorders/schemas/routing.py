@@ -7,7 +7,7 @@ read back through the same validation as a posted one and turned into the domain
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
@@ -20,7 +20,7 @@ from workorders.schemas.core import (
     Page,
     Reason,
     RequestBody,
-    RoutingInfo,
+    RoutingDecision,
     ShortText,
     Skill,
     WorkOrderCreate,
@@ -157,13 +157,21 @@ class RoutingRuleUpdate(RequestBody):
 
 
 class RoutingRuleRead(BaseModel):
-    id: str
+    id: str = Field(description="A default rule's id is stable across upgrades (`default…`)")
     name: str
     position: int
     version: int
     enabled: bool
     when: RuleWhen
     then: RuleThen
+    origin: Literal["default", "property"] = Field(
+        description="`default`: shipped with the service (upgrades reach it unless edited); "
+        "`property`: the property's own rule"
+    )
+    edited: bool = Field(
+        description="The property changed or disabled this default (DELETE restores it); "
+        "always true for the property's own rules"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -196,7 +204,82 @@ class RoutingPreview(BaseModel):
     reason: str
     dispatch: Strategy | None = Field(description="How the queue would hand it out")
     skills: list[str]
-    routing: RoutingInfo = Field(description="The decision as it would be stored on the order")
+    routing: RoutingDecision = Field(description="The decision as it would be stored on the order")
+
+
+# --- learning ----------------------------------------------------------------------------------------
+
+
+class RoutingExampleRead(BaseModel):
+    work_order_id: str
+    description: str
+    queue: Queue
+    priority: Priority
+    source: Literal["route"]
+    created_at: datetime
+
+
+class RoutingExamplePage(Page[RoutingExampleRead]):
+    pass
+
+
+class RoutingModelRead(BaseModel):
+    version: str
+    origin: Literal["package", "property"] = Field(
+        description="`package`: the default model shipped with the service"
+    )
+    active: bool
+    created_at: datetime | None
+    figures: dict[str, Any] | None = Field(
+        description="Evaluation on held-out examples: `held_out` (this model), `baseline` (the "
+        "model active when it was trained), `activated`, `reason`"
+    )
+    trained_on: dict[str, Any] | None = Field(
+        description="How many corpus lines and property examples it learned from"
+    )
+
+
+class RoutingModelPage(Page[RoutingModelRead]):
+    pass
+
+
+class ProposedRule(RequestBody):
+    id: str | None = Field(None, max_length=64, description="Kept in the answer's examples")
+    name: ShortText
+    when: RuleWhen = Field(default_factory=RuleWhen)
+    then: RuleThen
+    enabled: bool = True
+
+
+class BacktestBody(RequestBody):
+    rules: list[ProposedRule] | None = Field(
+        None, max_length=500, description="The whole rule list to try, in order; omitted: as now"
+    )
+    model_version: str | None = Field(
+        None, max_length=100, description="A model version to try; omitted: the active one"
+    )
+    since: AwareDatetime | None = Field(None, description="Default: 90 days ago")
+
+
+class MovedOrder(BaseModel):
+    work_order_id: str
+    from_: Queue = Field(alias="from")
+    to: Queue
+
+    model_config = {"populate_by_name": True}
+
+
+class BacktestResult(BaseModel):
+    orders: int = Field(description="Orders replayed (the most recent ones, at most `limit`)")
+    moved: int
+    matrix: dict[str, dict[str, int]] = Field(
+        description="From the queue the current configuration gives to the proposed one, for moved "
+        "orders"
+    )
+    examples: list[MovedOrder]
+    since: datetime
+    limit: int
+    truncated: bool = Field(description="More orders than `limit` were filed since `since`")
 
 
 # --- queue dispatch --------------------------------------------------------------------------------

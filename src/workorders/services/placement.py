@@ -3,12 +3,12 @@ policies of its property."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 from workorders.domain import routing, sla
-from workorders.services import routing_rules
+from workorders.errors import Forbidden
+from workorders.services import configuration, effective_rules, routing_models
 from workorders.services import sla as sla_policies
 
 if TYPE_CHECKING:
@@ -22,26 +22,41 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def route(ctx: Context, draft: routing.Draft) -> routing.Decision:
-    """The routing decision for a draft under the property's rules as they stand in the database now
-    (a property whose rules were never needed before gets the defaults written first), then the
-    default model."""
-    return routing.route(draft, await routing_rules.active_rules(ctx), await _classifier())
+async def route(ctx: Context, draft: routing.Draft, *, verify: bool = True) -> routing.Decision:
+    """The routing decision for a draft under the property's rules and its active model.
+
+    Both come from the configuration cache, loaded once per revision. Filing verifies the revision
+    (an edit committed on any replica applies to the next order); a preview may trust it.
+    """
+    rules, classifier = await routing_configuration(ctx, verify=verify)
+    return routing.route(draft, rules, classifier)
 
 
-async def _classifier() -> routing.Classifier | None:
-    # An order must be filed even when the model cannot be built (or scikit-learn is missing, hence
-    # the late import): rules and triage still work.
+async def routing_configuration(
+    ctx: Context, *, verify: bool
+) -> tuple[tuple[routing.Rule, ...], routing.Classifier | None]:
+    """The property's enabled rules and its active model, as of its configuration revision.
+
+    An order must be filed even when no model can be loaded (a broken blob, scikit-learn missing):
+    the rules and triage still place it, and urgency still comes from the danger concepts. A failed
+    load is not cached, so the next order tries again.
+    """
+    session, property_id = ctx.session, ctx.principal.property_id
     try:
-        from workorders import routing_model
-
-        if routing_model.default_loaded():
-            return routing_model.default_classifier()
-        # The first build trains for seconds: off the event loop, so other requests go on.
-        return await asyncio.to_thread(routing_model.default_classifier)
+        snapshot = await configuration.snapshot(session, property_id, verify=verify)
+    except LookupError:
+        raise Forbidden(f"property {property_id} does not exist") from None
+    rules = await snapshot.load(
+        effective_rules.RULES_KEY, session, lambda s: effective_rules.load_rules(s, property_id)
+    )
+    try:
+        classifier = await snapshot.load(
+            routing_models.MODEL_KEY, session, lambda s: routing_models.load_active(s, property_id)
+        )
     except Exception:
         log.exception("routing model unavailable; routing by rules and triage only")
-        return None
+        return rules, None
+    return rules, classifier
 
 
 async def deadlines(

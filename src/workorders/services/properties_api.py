@@ -21,7 +21,6 @@ from workorders.services import configuration, properties
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
-
     from workorders.services.context import Context
 
 PROPERTY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -1,4 +1,4 @@
-"""The routing preview: what the property's rules would do with a draft, stored nowhere."""
+"""The routing preview: what the property's rules and model would do with a draft, stored nowhere."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from workorders.domain import routing
 from workorders.domain.actors import Role
 from workorders.domain.taxonomy import Channel
 from workorders.errors import Forbidden
-from workorders.models import Property
-from workorders.schemas.core import RoutingInfo
-from workorders.schemas.routing import RoutingPreview, RuleRef
-from workorders.services import dispatch, placement
+from workorders.schemas.routing import RoutingDecision, RoutingPreview, RuleRef
+from workorders.services import configuration, dispatch, placement
 
 if TYPE_CHECKING:
     from workorders.schemas.routing import RoutingPreviewBody
@@ -22,9 +20,10 @@ if TYPE_CHECKING:
 async def preview(ctx: Context, body: RoutingPreviewBody) -> RoutingPreview:
     if ctx.principal.role is Role.OWNER:
         raise Forbidden("the routing preview is for staff, the manager and the admin")
-    prop = await ctx.session.get(Property, ctx.principal.property_id)
-    if prop is None:
-        raise Forbidden(f"property {ctx.principal.property_id} does not exist")
+    try:
+        prop = await configuration.snapshot(ctx.session, ctx.principal.property_id)
+    except LookupError:
+        raise Forbidden(f"property {ctx.principal.property_id} does not exist") from None
     at = body.at or ctx.now
     location = body.location
     draft = routing.Draft(
@@ -37,7 +36,7 @@ async def preview(ctx: Context, body: RoutingPreviewBody) -> RoutingPreview:
         area=location.area if location else None,
         local_hour=at.astimezone(ZoneInfo(prop.timezone)).hour,
     )
-    decision = await placement.route(ctx, draft)
+    decision = await placement.route(ctx, draft, verify=False)
     strategy = None
     if not decision.triage:
         strategy = decision.dispatch or await dispatch.queue_strategy(ctx, decision.queue)
@@ -56,5 +55,5 @@ async def preview(ctx: Context, body: RoutingPreviewBody) -> RoutingPreview:
         reason=decision.reason,
         dispatch=strategy,
         skills=list(decision.skills),
-        routing=RoutingInfo(**decision.routing_data()),
+        routing=RoutingDecision.model_validate(decision.routing_data()),
     )

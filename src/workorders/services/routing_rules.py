@@ -1,43 +1,33 @@
-"""A property's routing rules: seeded with the defaults on first use, edited by the manager or the
-admin, read fresh for every routing decision.
+"""Editing a property's routing rules (the manager's and the admin's): own rules are added, changed,
+moved and deleted; a default is overridden (only the changed parts are stored), disabled, or restored
+by deleting the property's edit. What the property routes with is `effective_rules`.
 
-Freshness without a query per rule: every change replaces the rule set's `revision`, and a process
-keeps the rules it parsed under (property, revision). Routing reads the revision (one primary-key
-read) each time, so an edit committed on one replica is used by every replica's next order.
+Every edit `touch`es the property's configuration, which is also what serialises concurrent editors
+(the touch updates the property's row first); routing reads the parsed rules once per configuration
+revision through the configuration cache.
 """
 
 from __future__ import annotations
 
-import logging
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-
 from workorders.db import new_id
-from workorders.domain.actors import ActorType, Principal, Role
-from workorders.domain.default_rules import DEFAULT_RULES
+from workorders.domain.actors import Principal, Role
 from workorders.domain.taxonomy import CATEGORIES
 from workorders.errors import FieldError, Forbidden, NotFound, PreconditionFailed, ValidationFailed
-from workorders.models import Event, Property, RoutingRule, RoutingRuleSet
-from workorders.schemas.routing import RuleThen, RuleWhen, domain_rule, stored
-from workorders.services.pagination import Ordering, fetch_page
+from workorders.models import Event, RoutingRule, RoutingRuleOverride
+from workorders.schemas.routing import RuleThen, RuleWhen, stored
+from workorders.services import configuration, effective_rules
+from workorders.services.effective_rules import EffectiveRule
 
 if TYPE_CHECKING:
-    from workorders.domain.routing import Rule
+    from collections.abc import Sequence
+
     from workorders.schemas.routing import RoutingRuleCreate, RoutingRuleUpdate
     from workorders.services.context import Context
 
-log = logging.getLogger(__name__)
 
-RULE_ORDER = Ordering("position", (RoutingRule.position, RoutingRule.created_at, RoutingRule.id))
-
-# (property, revision) -> its enabled rules in order. Revisions are never reused, so an entry can
-# only ever be right or unreachable; the bound keeps a long-lived process from collecting them.
-_PARSED: OrderedDict[tuple[str, str], tuple[Rule, ...]] = OrderedDict()
-_PARSED_MAX = 64
+# --- reading -------------------------------------------------------------------------------------
 
 
 def _require_editor(principal: Principal) -> None:
@@ -45,164 +35,73 @@ def _require_editor(principal: Principal) -> None:
         raise Forbidden("routing rules belong to the manager and the admin")
 
 
-def _insert_for(ctx: Context) -> Any:
-    dialect = ctx.session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
-async def _rule_set(ctx: Context, *, lock: bool = False) -> RoutingRuleSet:
-    """The property's rule set, writing the default rules the first time anyone needs them."""
-    property_id = ctx.principal.property_id
-    query = select(RoutingRuleSet).where(RoutingRuleSet.property_id == property_id)
-    if lock:
-        query = query.with_for_update()
-    found = (await ctx.session.execute(query)).scalar_one_or_none()
-    if found is not None:
-        return found
-    if await ctx.session.get(Property, property_id) is None:
-        raise Forbidden(f"property {property_id} does not exist")
-    # Concurrent first users: one insert wins, the others wait for it and find its rules.
-    claimed = await ctx.session.execute(
-        _insert_for(ctx)(RoutingRuleSet)
-        .values(property_id=property_id, revision=new_id("rev"), updated_at=ctx.now)
-        .on_conflict_do_nothing(index_elements=["property_id"])
+async def list_rules(ctx: Context) -> list[EffectiveRule]:
+    _require_editor(ctx.principal)
+    return effective_rules.effective(
+        await effective_rules.load_edits(ctx.session, ctx.principal.property_id)
     )
-    if claimed.rowcount == 1:
-        _seed_defaults(ctx)
-        await ctx.session.flush()
-    return (await ctx.session.execute(query)).scalar_one()
 
 
-def _seed_defaults(ctx: Context) -> None:
-    for position, rule in enumerate(DEFAULT_RULES):
-        ctx.session.add(
-            RoutingRule(
-                id=new_id("rule"),
-                property_id=ctx.principal.property_id,
-                position=position,
-                version=1,
-                enabled=True,
-                name=rule.name,
-                when=stored(RuleWhen.from_domain(rule.when)),
-                then=stored(RuleThen.from_domain(rule.then)),
-                created_at=ctx.now,
-                updated_at=ctx.now,
-            )
-        )
-    _record(ctx, "routing_rules.seeded", {"count": len(DEFAULT_RULES)}, system=True)
-
-
-async def active_rules(ctx: Context) -> tuple[Rule, ...]:
-    """The property's enabled rules, first to try first, as they stand in the database now."""
-    rule_set = await _rule_set(ctx)
-    key = (rule_set.property_id, rule_set.revision)
-    if key in _PARSED:
-        _PARSED.move_to_end(key)
-        return _PARSED[key]
-    rows = (
-        await ctx.session.execute(
-            select(RoutingRule)
-            .where(RoutingRule.property_id == rule_set.property_id, RoutingRule.enabled)
-            .order_by(*RULE_ORDER.columns)
-        )
-    ).scalars()
-    rules: list[Rule] = []
-    for row in rows:
-        try:
-            rules.append(domain_rule(row.id, row.name, row.when, row.then))
-        except (ValidationError, ValueError):
-            # Written through the same validation; only a vocabulary change could get here, and
-            # one stale rule must not stop every new order from being filed.
-            log.exception("routing rule %s no longer validates; skipped", row.id)
-    _PARSED[key] = tuple(rules)
-    while len(_PARSED) > _PARSED_MAX:
-        _PARSED.popitem(last=False)
-    return _PARSED[key]
-
-
-# --- reading -------------------------------------------------------------------------------------
-
-
-async def list_rules(
-    ctx: Context, *, limit: int, cursor: str | None
-) -> tuple[list[RoutingRule], str | None]:
+async def get_rule(ctx: Context, rule_id: str) -> EffectiveRule:
     _require_editor(ctx.principal)
-    await _rule_set(ctx)
-    query = select(RoutingRule).where(RoutingRule.property_id == ctx.principal.property_id)
-    return await fetch_page(ctx.session, query, RULE_ORDER, limit=limit, cursor=cursor)
+    return _find(
+        effective_rules.effective(
+            await effective_rules.load_edits(ctx.session, ctx.principal.property_id)
+        ),
+        rule_id,
+    )
 
 
-async def get_rule(ctx: Context, rule_id: str) -> RoutingRule:
-    _require_editor(ctx.principal)
-    rule = await ctx.session.get(RoutingRule, rule_id)
-    if rule is None or rule.property_id != ctx.principal.property_id:
+def _find(rules: Sequence[EffectiveRule], rule_id: str) -> EffectiveRule:
+    found = next((r for r in rules if r.id == rule_id), None)
+    if found is None:
         raise NotFound(f"routing rule {rule_id} does not exist")
-    return rule
+    return found
 
 
 # --- changing ------------------------------------------------------------------------------------
 
 
-def _check(when: RuleWhen, then: RuleThen) -> None:
-    """What the body's types cannot say, each named by its field."""
+def check(when: RuleWhen, then: RuleThen, *, prefix: str = "") -> None:
+    """What the body's types cannot say, each named by its field (under `prefix`)."""
     errors: list[FieldError] = []
     if then.category is not None:
         owner = CATEGORIES[then.category][0]
         if owner is not then.queue:
             errors.append(
                 FieldError(
-                    "then.category",
+                    f"{prefix}then.category",
                     f"{then.category} belongs to the {owner} queue, not to {then.queue}",
                 )
             )
     try:
         when.to_domain()
     except ValueError as refused:
-        errors.append(FieldError("when", str(refused)))
+        errors.append(FieldError(f"{prefix}when", str(refused)))
     if errors:
         raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
 
 
-async def _count(ctx: Context) -> int:
-    return (
-        await ctx.session.scalar(
-            select(func.count())
-            .select_from(RoutingRule)
-            .where(RoutingRule.property_id == ctx.principal.property_id)
-        )
-        or 0
+async def _editing(ctx: Context) -> list[EffectiveRule]:
+    """The rules as they stand, read after this transaction has claimed the right to change them."""
+    await configuration.touch(ctx.session, ctx.principal.property_id)
+    return effective_rules.effective(
+        await effective_rules.load_edits(ctx.session, ctx.principal.property_id)
     )
 
 
-async def _shift(ctx: Context, start: int, end: int | None, by: int) -> None:
-    """Move the rules at positions [start, end) by `by` places (end None: to the last)."""
-    condition = [
-        RoutingRule.property_id == ctx.principal.property_id,
-        RoutingRule.position >= start,
-    ]
-    if end is not None:
-        condition.append(RoutingRule.position < end)
-    await ctx.session.execute(
-        update(RoutingRule)
-        .where(*condition)
-        .values(position=RoutingRule.position + by)
-        .execution_options(synchronize_session="fetch")
-    )
-
-
-async def create_rule(ctx: Context, body: RoutingRuleCreate) -> RoutingRule:
+async def create_rule(ctx: Context, body: RoutingRuleCreate) -> EffectiveRule:
     _require_editor(ctx.principal)
-    _check(body.when, body.then)
-    rule_set = await _rule_set(ctx, lock=True)
-    count = await _count(ctx)
-    position = count if body.position is None else body.position
-    if position > count:
-        raise ValidationFailed.on("position", f"at most {count} (after the last rule)")
-    await _shift(ctx, position, None, 1)
-    rule = RoutingRule(
+    check(body.when, body.then)
+    rules = await _editing(ctx)
+    position = len(rules) if body.position is None else body.position
+    if position > len(rules):
+        raise ValidationFailed.on("position", f"at most {len(rules)} (after the last rule)")
+    row = RoutingRule(
         id=new_id("rule"),
         property_id=ctx.principal.property_id,
-        position=position,
+        position=0,
+        anchor=None,
         version=1,
         enabled=body.enabled,
         name=body.name,
@@ -211,36 +110,42 @@ async def create_rule(ctx: Context, body: RoutingRuleCreate) -> RoutingRule:
         created_at=ctx.now,
         updated_at=ctx.now,
     )
-    ctx.session.add(rule)
-    _changed(ctx, rule_set)
+    ctx.session.add(row)
+    rule = effective_rules.own(row)
+    rules.insert(position, rule)
+    effective_rules.renumber(rules)
     await ctx.session.flush()
     _record(ctx, "routing_rule.created", _facts(rule))
     return rule
 
 
 async def update_rule(
-    ctx: Context, rule: RoutingRule, body: RoutingRuleUpdate, *, if_match: str | None
-) -> RoutingRule:
+    ctx: Context, rule_id: str, body: RoutingRuleUpdate, *, if_match: str | None
+) -> EffectiveRule:
     _require_editor(ctx.principal)
     changes = body.model_dump(exclude_unset=True)
     for name in ("name", "when", "then", "enabled"):
         if name in changes and changes[name] is None:
             raise ValidationFailed.on(name, "cannot be cleared")
+    rules = await _editing(ctx)
+    rule = _find(rules, rule_id)
     when = body.when if body.when is not None else RuleWhen.model_validate(rule.when)
     then = body.then if body.then is not None else RuleThen.model_validate(rule.then)
-    _check(when, then)
+    check(when, then)
     _check_version(rule, if_match)
-    rule_set = await _rule_set(ctx, lock=True)
     before = _facts(rule)
     if body.position is not None and body.position != rule.position:
-        count = await _count(ctx)
-        if body.position >= count:
-            raise ValidationFailed.on("position", f"at most {count - 1} (the last place)")
-        if body.position < rule.position:
-            await _shift(ctx, body.position, rule.position, 1)
-        else:
-            await _shift(ctx, rule.position + 1, body.position + 1, -1)
-        rule.position = body.position
+        if rule.origin == "default":
+            raise ValidationFailed.on(
+                "position",
+                "a default rule keeps its place; disable it and add a rule of your own where "
+                "you need one",
+            )
+        if body.position >= len(rules):
+            raise ValidationFailed.on("position", f"at most {len(rules) - 1} (the last place)")
+        rules.remove(rule)
+        rules.insert(body.position, rule)
+        effective_rules.renumber(rules)
     if body.name is not None:
         rule.name = body.name
     if body.enabled is not None:
@@ -248,29 +153,93 @@ async def update_rule(
     rule.when, rule.then = stored(when), stored(then)
     after = _facts(rule)
     changed = sorted(k for k in after if k != "version" and after[k] != before[k])
-    if changed:
-        rule.version += 1
-        rule.updated_at = ctx.now
-        _changed(ctx, rule_set)
-        await ctx.session.flush()
-        _record(ctx, "routing_rule.updated", _facts(rule) | {"changed": changed, "before": before})
+    if not changed:
+        return rule
+    if rule.origin == "default":
+        rule = await _store_override(ctx, rule)
+    else:
+        row = rule.row
+        assert isinstance(row, RoutingRule)
+        row.name, row.enabled, row.when, row.then = rule.name, rule.enabled, rule.when, rule.then
+        row.version = rule.version = rule.version + 1
+        row.updated_at = rule.updated_at = ctx.now
+    await ctx.session.flush()
+    _record(ctx, "routing_rule.updated", _facts(rule) | {"changed": changed, "before": before})
     return rule
 
 
-async def delete_rule(ctx: Context, rule: RoutingRule, *, if_match: str | None) -> None:
+async def _store_override(ctx: Context, rule: EffectiveRule) -> EffectiveRule:
+    """Keep only what differs from the package's default; nothing at all when nothing does."""
+    default = effective_rules.defaults_by_id()[rule.id]
+    edit = {
+        "name": rule.name if rule.name != default.name else None,
+        "when": rule.when if rule.when != default.when else None,
+        "then": rule.then if rule.then != default.then else None,
+        "enabled": False if not rule.enabled else None,
+    }
+    row = rule.row
+    assert row is None or isinstance(row, RoutingRuleOverride)
+    if all(v is None for v in edit.values()):
+        # Back to the default as shipped: nothing of the property's is left to store.
+        if row is not None:
+            await ctx.session.delete(row)
+        restored = effective_rules.merged(default, None, rule.created_at)
+        restored.position = rule.position
+        return restored
+    if row is None:
+        row = RoutingRuleOverride(
+            property_id=ctx.principal.property_id, default_id=default.id, created_at=ctx.now
+        )
+        ctx.session.add(row)
+    row.name, row.when, row.then, row.enabled = (
+        edit["name"],
+        edit["when"],
+        edit["then"],
+        edit["enabled"],
+    )
+    row.version = rule.version + 1
+    row.updated_at = ctx.now
+    merged = effective_rules.merged(default, row, rule.created_at)
+    merged.position = rule.position
+    return merged
+
+
+async def delete_rule(ctx: Context, rule_id: str, *, if_match: str | None) -> None:
+    """An own rule is removed; a default's edit is removed (the default applies again as shipped);
+    a default without an edit is disabled."""
     _require_editor(ctx.principal)
+    rules = await _editing(ctx)
+    rule = _find(rules, rule_id)
     _check_version(rule, if_match)
-    rule_set = await _rule_set(ctx, lock=True)
     facts = _facts(rule)
-    await ctx.session.delete(rule)
+    if rule.origin == "property":
+        assert rule.row is not None
+        await ctx.session.delete(rule.row)
+        rules.remove(rule)
+        effective_rules.renumber(rules)
+        await ctx.session.flush()
+        _record(ctx, "routing_rule.deleted", facts)
+        return
+    if rule.row is not None:
+        await ctx.session.delete(rule.row)
+        await ctx.session.flush()
+        _record(ctx, "routing_rule.restored", facts)
+        return
+    ctx.session.add(
+        RoutingRuleOverride(
+            property_id=ctx.principal.property_id,
+            default_id=rule.id,
+            enabled=False,
+            version=rule.version + 1,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+        )
+    )
     await ctx.session.flush()
-    await _shift(ctx, facts["position"] + 1, None, -1)
-    _changed(ctx, rule_set)
-    _record(ctx, "routing_rule.deleted", facts)
-    await ctx.session.flush()
+    _record(ctx, "routing_rule.disabled", facts)
 
 
-def _check_version(rule: RoutingRule, if_match: str | None) -> None:
+def _check_version(rule: EffectiveRule, if_match: str | None) -> None:
     if if_match is None:
         return
     tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
@@ -280,14 +249,10 @@ def _check_version(rule: RoutingRule, if_match: str | None) -> None:
         )
 
 
-def _changed(ctx: Context, rule_set: RoutingRuleSet) -> None:
-    rule_set.revision = new_id("rev")
-    rule_set.updated_at = ctx.now
-
-
-def _facts(rule: RoutingRule) -> dict[str, Any]:
+def _facts(rule: EffectiveRule) -> dict[str, Any]:
     return {
         "rule_id": rule.id,
+        "origin": rule.origin,
         "name": rule.name,
         "version": rule.version,
         "position": rule.position,
@@ -297,7 +262,7 @@ def _facts(rule: RoutingRule) -> dict[str, Any]:
     }
 
 
-def _record(ctx: Context, type: str, data: dict[str, Any], *, system: bool = False) -> None:
+def _record(ctx: Context, type: str, data: dict[str, Any]) -> None:
     """A rule change is a property's event, with no work order: who changed what, and when."""
     principal = ctx.principal
     ctx.session.add(
@@ -306,9 +271,20 @@ def _record(ctx: Context, type: str, data: dict[str, Any], *, system: bool = Fal
             property_id=principal.property_id,
             work_order_id=None,
             type=type,
-            actor_type=ActorType.SYSTEM if system else principal.actor_type,
-            actor_id=None if system else principal.sub,
-            data=data | {"actor_role": None if system else str(principal.role)},
+            actor_type=principal.actor_type,
+            actor_id=principal.sub,
+            data=data | {"actor_role": str(principal.role)},
             occurred_at=ctx.now,
         )
     )
+
+
+__all__ = [
+    "EffectiveRule",
+    "check",
+    "create_rule",
+    "delete_rule",
+    "get_rule",
+    "list_rules",
+    "update_rule",
+]

@@ -24,7 +24,7 @@ from workorders.errors import (
     ValidationFailed,
 )
 from workorders.models import Staff, WorkOrder
-from workorders.services import configuration, dispatch, events
+from workorders.services import configuration, dispatch, events, routing_examples
 from workorders.services import sla as sla_clocks
 from workorders.services.access import allowed_actions, facts
 
@@ -117,6 +117,7 @@ async def act(
         at=ctx.now,
         extra=dict(change.event_data),
     )
+    await routing_examples.learn_from(ctx, order, action)
     if action in (Action.DECLINE, Action.ROUTE):
         await dispatch_queued(ctx.session, order, now=ctx.now)
     return order

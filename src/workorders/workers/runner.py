@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from workorders.services import idempotency
 from workorders.workers import clock as clock_jobs
 from workorders.workers.deliveries import DeliveryWorker
+from workorders.workers.routing_training import RoutingTrainer
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -81,6 +82,7 @@ class Workers:
         # Webhook fan-out and delivery, and notifications: a loop of its own, woken by NOTIFY.
         deliveries = DeliveryWorker(self.db, self.settings, self.clock)
         self._tasks.append(asyncio.create_task(deliveries.run(), name="deliveries"))
+        self._tasks.append(asyncio.create_task(RoutingTrainer(self.db, self.settings, self.clock).run(), name="routing-training"))  # fmt: skip
 
     async def stop(self) -> None:
         for task in self._tasks:
