@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
     from tests.conftest import Community, FileOrder
 
-ENTRAPMENT = next(r for r in DEFAULT_RULES if r.name == "电梯困人")
+# The shipped default that sends an engineering category to engineering.
+ENTRAPMENT = next(r for r in DEFAULT_RULES if r.id == "default:category-engineering")
 
 
 async def _rules(client: httpx.AsyncClient, c: Community) -> list[dict[str, Any]]:
@@ -112,14 +113,15 @@ async def test_editing_a_default_stores_only_the_change_and_delete_restores_it(
 async def test_a_disabled_default_no_longer_routes(
     client: httpx.AsyncClient, community: Community, file_order: FileOrder
 ) -> None:
-    before = await file_order(community.owner, "电梯困人了，快来")
+    before = await file_order(community.owner, "电梯困人了，快来", category="elevator")
     assert before["routing"]["rule_id"] == ENTRAPMENT.id
     response = await client.delete(
         f"/v1/routing-rules/{ENTRAPMENT.id}", headers=community.manager.headers
     )
     assert response.status_code == 204
-    after = await file_order(community.owner, "电梯困人了，快来")
+    after = await file_order(community.owner, "电梯困人了，快来", category="elevator")
     assert after["routing"]["rule_id"] != ENTRAPMENT.id
+    assert after["queue"] == "engineering"  # the model places it now
     assert after["priority"] == "urgent"  # urgency does not depend on a rule
 
 
@@ -141,16 +143,16 @@ async def test_own_rules_keep_their_place_among_the_defaults(
 ) -> None:
     headers = community.manager.headers
     body = {"name": "车库道闸归秩序", "when": {"keywords": ["道闸"]}, "then": {"queue": "security"}}
-    first = (await client.post("/v1/routing-rules", json=body | {"position": 5}, headers=headers)).json()  # fmt: skip
+    first = (await client.post("/v1/routing-rules", json=body | {"position": 2}, headers=headers)).json()  # fmt: skip
     last = (await client.post("/v1/routing-rules", json=body | {"name": "最后"}, headers=headers)).json()  # fmt: skip
     rules = await _rules(client, community)
 
-    assert (first["position"], first["origin"]) == (5, "property")
-    assert [r["id"] for r in rules][4:7] == [DEFAULT_RULES[4].id, first["id"], DEFAULT_RULES[5].id]
+    assert (first["position"], first["origin"]) == (2, "property")
+    assert [r["id"] for r in rules][1:4] == [DEFAULT_RULES[1].id, first["id"], DEFAULT_RULES[2].id]
     assert rules[-1]["id"] == last["id"] and last["position"] == len(DEFAULT_RULES) + 1
     own, _ = await _stored(app)
     anchors = {r.id: r.anchor for r in own}
-    assert anchors == {first["id"]: DEFAULT_RULES[4].id, last["id"]: DEFAULT_RULES[-1].id}
+    assert anchors == {first["id"]: DEFAULT_RULES[1].id, last["id"]: DEFAULT_RULES[-1].id}
 
     moved = await client.patch(
         f"/v1/routing-rules/{first['id']}", json={"position": 0}, headers=headers

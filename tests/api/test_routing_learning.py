@@ -242,13 +242,15 @@ async def test_the_worker_retrains_once_enough_new_examples_arrived(
     if taught < 3:
         pytest.skip("the packaged model already follows part of this convention")
     assert await routing_training.retrain_due(db, eager, clock) == 0
-    await _teach(client, community, file_order, BARRIER_REQUESTS[3:5], "security")
+    taught += await _teach(client, community, file_order, BARRIER_REQUESTS[3:6], "security")
+    if taught < 4:
+        pytest.skip("the packaged model already follows most of this convention")
 
     assert await routing_training.retrain_due(db, eager, clock) == 1
 
     async with db.reader() as session:
         rows = (await session.execute(select(RoutingModel))).scalars().all()
-        assert [(r.version, r.examples_seen) for r in rows] == [("default-v1", 5)]
+        assert [(r.version, r.examples_seen) for r in rows] == [("default-v1", taught)]
     assert await routing_training.retrain_due(db, eager, clock) == 0
 
 
