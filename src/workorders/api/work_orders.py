@@ -7,13 +7,13 @@ is a runtime value, and FastAPI reads endpoint annotations as objects.
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel
 
 from workorders.api import presenters
 from workorders.api.deps import ReadContext, VisibleOrder, VisibleOrderForUpdate, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
-from workorders.api.params import Cursor, IfMatch, Limit
+from workorders.api.params import AcceptLanguage, Cursor, IfMatch, Limit
 from workorders.api.responses import problems
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Priority, Queue
@@ -37,8 +37,6 @@ from workorders.services import comments, follow_ups, transitions, work_orders
 from workorders.services.listing import OrderFilter, Sort, list_orders
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
-
-AcceptLanguage = Annotated[str | None, Header(description="Language of `status_label` (zh, en)")]
 
 
 def _etag(order: Any) -> dict[str, str]:
@@ -272,12 +270,13 @@ def _action_endpoint(
         return presenters.work_order(ctx, updated, presenters.language(lang))
 
     if body_model is NoBody:
-
+        # An optional body whose schema is the plain object `NoBody` (not `NoBody | null`): both
+        # generators then let the call leave it out, and `{}` still works; unknown fields are 422.
         async def endpoint(
             order: VisibleOrderForUpdate,
             ctx: WriteContext,
             response: Response,
-            body: Annotated[NoBody | None, Body()] = None,
+            body: Annotated[NoBody, Body()] = None,  # type: ignore[assignment]
             if_match: IfMatch = None,
             accept_language: AcceptLanguage = None,
         ) -> WorkOrderRead:
