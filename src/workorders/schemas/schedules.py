@@ -57,14 +57,14 @@ class ScheduleUpdate(RequestBody):
     """Only the fields sent change; null clears `category`, `location`, `dispatch` (back to the
     default) and `assignee_id`, and nothing else."""
 
-    title: Unclearable[str] = absent(min_length=1, max_length=200)
+    title: Unclearable[Annotated[str, Field(min_length=1, max_length=200)]] = absent()
     category: Category | None = None
     priority: Unclearable[Priority] = absent()
     location: Location | None = None
     checklist: Unclearable[Annotated[list[ChecklistItem], Field(max_length=50)]] = absent()
     rrule: Unclearable[RRule] = absent()
     dtstart: Unclearable[StrictDatetime] = absent()
-    timezone: Unclearable[str] = absent(max_length=64)
+    timezone: Unclearable[Annotated[str, Field(max_length=64)]] = absent()
     dispatch: Dispatch | None = None
     assignee_id: Id | None = None
     active: Unclearable[StrictBool] = absent()

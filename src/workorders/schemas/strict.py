@@ -23,7 +23,9 @@ def _drop_default(schema: dict[str, Any]) -> None:
 
 
 def absent(**kwargs: Any) -> Any:
-    """`Field(None, ...)` for an optional, non-nullable field: no `default: null` in the schema."""
+    """`Field(None, ...)` for an optional, non-nullable field: no `default: null` in the schema.
+    Constraints belong on the inner type (`Unclearable[Annotated[str, Field(max_length=…)]]`):
+    here they would be applied to an explicit null too."""
     return Field(None, json_schema_extra=_drop_default, **kwargs)
 
 
