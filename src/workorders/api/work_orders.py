@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from workorders.api import presenters
 from workorders.api.deps import ReadContext, VisibleOrder, VisibleOrderForUpdate, WriteContext
@@ -33,6 +33,7 @@ from workorders.schemas import (
     WorkOrderRead,
 )
 from workorders.schemas.routing import FollowUpCreate
+from workorders.schemas.strict import StrictDatetime
 from workorders.services import comments, follow_ups, transitions, work_orders
 from workorders.services.listing import OrderFilter, Sort, list_orders
 
@@ -86,8 +87,8 @@ async def list_work_orders(
     category: Annotated[str | None, Query(max_length=40)] = None,
     assignee_id: Annotated[str | None, Query(max_length=64)] = None,
     owner_id: Annotated[str | None, Query(max_length=64)] = None,
-    created_after: AwareDatetime | None = None,
-    created_before: AwareDatetime | None = None,
+    created_after: StrictDatetime | None = None,
+    created_before: StrictDatetime | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Text search")] = None,
     sort: Sort = Sort.NEWEST,
     limit: Limit = 50,

@@ -6,13 +6,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator, with_config
+from pydantic import BaseModel, ConfigDict, Field, model_validator, with_config
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypedDict
 
 from workorders.domain.actors import ActorType
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import CATEGORIES, Channel, Department, Kind, Priority, Queue
+from workorders.schemas.strict import StrictDatetime
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,18}[0-9]$"
 
@@ -45,8 +46,8 @@ class Location(RequestBody):
 
 
 class TimeWindow(RequestBody):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: StrictDatetime
+    end: StrictDatetime
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

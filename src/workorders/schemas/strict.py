@@ -9,6 +9,8 @@ server accepts and nothing else.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AwareDatetime, BeforeValidator, Field, StrictBool
@@ -32,9 +34,15 @@ def absent(**kwargs: Any) -> Any:
 Unclearable = Annotated[T | SkipJsonSchema[None], "unclearable"]
 
 
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
 def _text_only(value: Any) -> Any:
-    if not isinstance(value, str) and not hasattr(value, "tzinfo"):
-        raise ValueError("must be an RFC 3339 date-time string")
+    # Pydantic would read `0`, `0.5` or `"1700000000"` as a Unix time: not a date-time here.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 date-time, e.g. 2026-12-01T08:00:00Z")
     return value
 
 
