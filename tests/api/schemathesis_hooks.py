@@ -11,13 +11,9 @@ from typing import Any
 
 import schemathesis
 
-DESCRIPTIONS = (
-    "厨房水管漏水",
-    "楼道灯不亮了",
-    "垃圾桶满了没人清理",
-    "The lift is stuck",
-    "楼下噪音很大",
-)
+# Each routes to engineering: an engineer may file an order for another department, which is then
+# not theirs to see (404 on the links from it), a visibility rule no schema can say.
+DESCRIPTIONS = ("厨房水管漏水", "楼道灯不亮了", "电梯困人了", "暖气不热", "卫生间下水道堵了")
 
 
 def _positive(case: Any) -> bool:
@@ -32,10 +28,7 @@ def _pick(value: Any) -> str:
 
 def _work_order(body: dict[str, Any]) -> dict[str, Any]:
     # Fields any caller may send, values that pass the cross-field rules.
-    order: dict[str, Any] = {"description": _pick(body.get("description"))}
-    if body.get("category") is not None:
-        order["category"] = body["category"]
-    return order
+    return {"description": _pick(body.get("description"))}
 
 
 def _schedule(body: dict[str, Any]) -> dict[str, Any]:
