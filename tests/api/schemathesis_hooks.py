@@ -6,6 +6,7 @@ Only positive cases are touched; negative ones stay as generated.
 
 from __future__ import annotations
 
+import uuid
 import zlib
 from typing import Any
 
@@ -72,4 +73,9 @@ def map_case(context: Any, case: Any) -> Any:
     fix = FIXES.get(operation_id)
     if fix is not None and _positive(case) and isinstance(case.body, dict):
         case.body = fix(case.body)
+        # The same key with the same body is answered with the stored response, by contract, even
+        # when what it created has been deleted since: a rule across requests that stateful testing
+        # reads as "created resource not found". Each create gets a key of its own.
+        if case.headers and "Idempotency-Key" in case.headers:
+            case.headers["Idempotency-Key"] = uuid.uuid4().hex
     return case

@@ -92,7 +92,10 @@ def _serve(folder: Path, **environment: str) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, generation_folder: Path
+) -> Iterator[LiveServer]:
+    _start_generation(generation_folder)  # in parallel with the server's start
     yield from _serve(tmp_path_factory.mktemp("sdk-server"))
 
 
@@ -104,27 +107,45 @@ def rate_limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
     )
 
 
+_generation: tuple[Path, subprocess.Popen[str]] | None = None
+
+
+def _start_generation(folder: Path) -> tuple[Path, subprocess.Popen[str]]:
+    """Start generating the Python client (once), so that it runs while the server starts."""
+    global _generation
+    if _generation is None:
+        output = folder / "workorders-client"
+        process = subprocess.Popen(
+            [
+                str(BIN / "openapi-python-client"),
+                "generate",
+                "--path",
+                str(DOCUMENT),
+                "--config",
+                str(GENERATOR_CONFIG),
+                "--output-path",
+                str(output),
+                "--fail-on-warning",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        _generation = (output, process)
+    return _generation
+
+
 @pytest.fixture(scope="session")
-def generated_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def generation_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sdk-python")
+
+
+@pytest.fixture(scope="session")
+def generated_client(generation_folder: Path) -> Path:
     """The Python client generated from the committed document; importable as `workorders_client`."""
-    output = tmp_path_factory.mktemp("sdk-python") / "workorders-client"
-    result = subprocess.run(
-        [
-            str(BIN / "openapi-python-client"),
-            "generate",
-            "--path",
-            str(DOCUMENT),
-            "--config",
-            str(GENERATOR_CONFIG),
-            "--output-path",
-            str(output),
-            "--fail-on-warning",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    output, process = _start_generation(generation_folder)
+    log, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, log
     assert (output / "workorders_client" / "__init__.py").exists()
     sys.path.insert(0, str(output))
     for name in [m for m in sys.modules if m.startswith("workorders_client")]:

@@ -63,7 +63,7 @@ def _people(sdk: Any, server: LiveServer) -> tuple[Any, Any, Any]:
     )
 
 
-def test_owner_and_engineer_stories(sdk: Any, live_server: LiveServer) -> None:
+def test_owner_and_engineer_stories(live_server: LiveServer, sdk: Any) -> None:
     from workorders_client.api.work_orders import (
         claim_work_order,
         confirm_work_order,
