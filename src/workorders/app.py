@@ -18,12 +18,15 @@ from workorders import __version__
 from workorders.api import attachments as attachments_api
 from workorders.api import devices as devices_api
 from workorders.api import directory, health, return_visits, routing, schedules, sla, work_orders
+from workorders.api import docs as docs_api
 from workorders.api import events as events_api
 from workorders.api import labels as labels_api
 from workorders.api import me as me_api
 from workorders.api import notifications as notifications_api
 from workorders.api import properties as properties_api
 from workorders.api import webhooks as webhooks_api
+from workorders.api.document import finish as finish_document
+from workorders.api.methods import AllowedMethods
 from workorders.api.presenters import FastJSON
 from workorders.clock import Clock, SystemClock
 from workorders.config import Settings, get_settings
@@ -111,11 +114,18 @@ async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, with every error declared as problem+json and its 422 shape replaced."""
+    """FastAPI's document, with its 422 shape replaced by `Problem` and what it leaves out added
+    (`api/document.py`: problem+json everywhere, 429 and 503, response headers, links, examples)."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+        servers=app.servers,
     )
     from workorders.schemas import Problem
 
@@ -125,15 +135,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(problem.pop("$defs", {}))
     components["Problem"] = problem
-    for path in schema.get("paths", {}).values():
-        for operation in path.values():
-            for status, response in operation.get("responses", {}).items():
-                if status.isdigit() and int(status) >= 400:
-                    response["content"] = {
-                        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
-                    }
-    app.openapi_schema = schema
-    return schema
+    app.openapi_schema = finish_document(schema)
+    return app.openapi_schema
 
 
 def create_app(
@@ -171,6 +174,8 @@ def create_app(
             "customer service; staff work them through a state machine; every change is an event."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock
@@ -191,6 +196,7 @@ def create_app(
     v1.include_router(devices_api.router)
     app.include_router(v1)
     app.include_router(health.router)
+    app.include_router(docs_api.router)
 
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -198,6 +204,7 @@ def create_app(
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(RequestMetrics)
+    app.add_middleware(AllowedMethods)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(
         BodySizeLimit,

@@ -7,13 +7,13 @@ is a runtime value, and FastAPI reads endpoint annotations as objects.
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response
-from pydantic import AwareDatetime, BaseModel
+from fastapi import APIRouter, Body, Path, Query, Response
+from pydantic import BaseModel
 
 from workorders.api import presenters
 from workorders.api.deps import ReadContext, VisibleOrder, VisibleOrderForUpdate, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
-from workorders.api.params import Cursor, IfMatch, Limit
+from workorders.api.params import AcceptLanguage, Cursor, IfMatch, Limit
 from workorders.api.responses import problems
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Priority, Queue
@@ -33,12 +33,11 @@ from workorders.schemas import (
     WorkOrderRead,
 )
 from workorders.schemas.routing import FollowUpCreate
+from workorders.schemas.strict import StrictDatetime
 from workorders.services import comments, follow_ups, transitions, work_orders
 from workorders.services.listing import OrderFilter, Sort, list_orders
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
-
-AcceptLanguage = Annotated[str | None, Header(description="Language of `status_label` (zh, en)")]
 
 
 def _etag(order: Any) -> dict[str, str]:
@@ -89,8 +88,8 @@ async def list_work_orders(
     category: Annotated[str | None, Query(max_length=40)] = None,
     assignee_id: Annotated[str | None, Query(max_length=64)] = None,
     owner_id: Annotated[str | None, Query(max_length=64)] = None,
-    created_after: AwareDatetime | None = None,
-    created_before: AwareDatetime | None = None,
+    created_after: StrictDatetime | None = None,
+    created_before: StrictDatetime | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Text search")] = None,
     sort: Sort = Sort.NEWEST,
     limit: Limit = 50,
@@ -275,11 +274,12 @@ def _action_endpoint(
         return presenters.reply(read, headers=_etag(updated))
 
     if body_model is NoBody:
-
+        # An optional body whose schema is the plain object `NoBody` (not `NoBody | null`): both
+        # generators then let the call leave it out, and `{}` still works; unknown fields are 422.
         async def endpoint(
             order: VisibleOrderForUpdate,
             ctx: WriteContext,
-            body: Annotated[NoBody | None, Body()] = None,
+            body: Annotated[NoBody, Body()] = None,  # type: ignore[assignment]
             if_match: IfMatch = None,
             accept_language: AcceptLanguage = None,
         ) -> Response:

@@ -6,11 +6,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator, with_config
+from pydantic.json_schema import SkipJsonSchema
+from typing_extensions import TypedDict
 
 from workorders.domain.actors import ActorType
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import CATEGORIES, Channel, Department, Kind, Priority, Queue
+from workorders.schemas.strict import StrictDatetime
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,18}[0-9]$"
 
@@ -43,8 +46,8 @@ class Location(RequestBody):
 
 
 class TimeWindow(RequestBody):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: StrictDatetime
+    end: StrictDatetime
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -142,16 +145,21 @@ class LocationRead(BaseModel):
     area: str | None = None
 
 
+class TimeWindowRead(BaseModel):
+    start: datetime
+    end: datetime
+
+
 class WorkOrderRead(BaseModel):
     id: str
     number: str
     property_id: str
     kind: Kind
-    category: str | None
+    category: Category | None
     title: str
     description: str
     location: LocationRead
-    preferred_time: dict[str, Any] | None
+    preferred_time: TimeWindowRead | None
     contact_phone: str | None = Field(
         description="Whole for the owner and the assignee, masked (138****5678) for others"
     )
@@ -162,7 +170,7 @@ class WorkOrderRead(BaseModel):
     assignee_id: str | None
     owner_id: str | None
     reporter: Reporter
-    channel: str
+    channel: Channel
     escalation_level: int
     parent_id: str | None
     routing: RoutingInfo
@@ -199,6 +207,8 @@ class WorkOrderPage(Page[WorkOrderRead]):
 
 class NoBody(RequestBody):
     """Actions that need no parameters take `{}` (or no body at all)."""
+
+    model_config = ConfigDict(title="NoBody", json_schema_extra={"examples": [{}]})
 
 
 class RouteBody(RequestBody):
@@ -250,13 +260,30 @@ class EventActor(BaseModel):
     id: str | None
 
 
+@with_config(ConfigDict(extra="allow"))
+class EventData(TypedDict, total=False):
+    """The thin facts of the order after the change (no owner name or phone); some types add more
+    (`deadline` on SLA events, `reason` on staff-visible ones, `recipient` on notifications)."""
+
+    number: str
+    status: str
+    previous_status: str | None
+    queue: str
+    priority: str
+    category: str | None
+    kind: str
+    assignee_id: str | None
+    escalation_level: int
+    version: int
+
+
 class EventRead(BaseModel):
     id: str
     type: str
     occurred_at: datetime
     work_order_id: str | None
     actor: EventActor
-    data: dict[str, Any]
+    data: EventData
 
 
 class EventList(BaseModel):
@@ -328,10 +355,15 @@ class StaffPage(Page[StaffRead]):
 # --- owners --------------------------------------------------------------------------------------
 
 
-class Unit(RequestBody):
+class OwnerUnit(RequestBody):
     building: str = Field(min_length=1, max_length=40)
     unit: str | None = Field(None, max_length=40)
     room: str = Field(min_length=1, max_length=40)
+
+
+# The name the code has always used; the schema is `OwnerUnit`, since a schema with a field named
+# like itself (`Unit.unit`) breaks `mypy --strict` in the generated clients.
+Unit = OwnerUnit
 
 
 class OwnerCreate(RequestBody):
@@ -375,6 +407,10 @@ class ProblemFieldError(BaseModel):
     message: str
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
@@ -382,6 +418,13 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    instance: str | None = None
-    errors: list[ProblemFieldError] | None = None
-    allowed_actions: list[Action] | None = None
+    # Absent on the wire when they do not apply: optional, never null.
+    instance: str | SkipJsonSchema[None] = Field(None, json_schema_extra=_no_default)
+    errors: list[ProblemFieldError] | SkipJsonSchema[None] = Field(
+        None, description="Validation errors, one per field", json_schema_extra=_no_default
+    )
+    allowed_actions: list[Action] | SkipJsonSchema[None] = Field(
+        None,
+        description="On an invalid transition: what this caller may do now",
+        json_schema_extra=_no_default,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from workorders.schemas.core import EventRead, Id, Page, RequestBody
 
@@ -39,7 +39,7 @@ class NotificationPage(Page[NotificationRead]):
 
 class MarkNotificationsRead(RequestBody):
     ids: list[Id] | None = Field(None, min_length=1, max_length=200)
-    all: bool = Field(False, description="Mark every notification of yours as read")
+    all: StrictBool = Field(False, description="Mark every notification of yours as read")
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:

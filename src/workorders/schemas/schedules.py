@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from workorders.domain.taxonomy import Priority, Queue
 from workorders.schemas.core import (
@@ -17,6 +17,7 @@ from workorders.schemas.core import (
     Page,
     RequestBody,
 )
+from workorders.schemas.strict import StrictBool, StrictDatetime, Unclearable, absent
 
 ChecklistItem = Annotated[str, Field(min_length=1, max_length=200)]
 RRule = Annotated[
@@ -43,27 +44,30 @@ class ScheduleCreate(RequestBody):
     location: Location | None = None
     checklist: list[ChecklistItem] = Field(default_factory=list, max_length=50)
     rrule: RRule
-    dtstart: AwareDatetime
+    dtstart: StrictDatetime
     timezone: str = Field("Asia/Shanghai", max_length=64)
     dispatch: Dispatch | None = Field(
         None, description=DISPATCH_DESCRIPTION + "; by default `assign` when an assignee is given"
     )
     assignee_id: Id | None = None
-    active: bool = True
+    active: StrictBool = True
 
 
 class ScheduleUpdate(RequestBody):
-    title: str | None = Field(None, min_length=1, max_length=200)
+    """Only the fields sent change; null clears `category`, `location`, `dispatch` (back to the
+    default) and `assignee_id`, and nothing else."""
+
+    title: Unclearable[Annotated[str, Field(min_length=1, max_length=200)]] = absent()
     category: Category | None = None
-    priority: Priority | None = None
+    priority: Unclearable[Priority] = absent()
     location: Location | None = None
-    checklist: list[ChecklistItem] | None = Field(None, max_length=50)
-    rrule: RRule | None = None
-    dtstart: AwareDatetime | None = None
-    timezone: str | None = Field(None, max_length=64)
+    checklist: Unclearable[Annotated[list[ChecklistItem], Field(max_length=50)]] = absent()
+    rrule: Unclearable[RRule] = absent()
+    dtstart: Unclearable[StrictDatetime] = absent()
+    timezone: Unclearable[Annotated[str, Field(max_length=64)]] = absent()
     dispatch: Dispatch | None = None
     assignee_id: Id | None = None
-    active: bool | None = None
+    active: Unclearable[StrictBool] = absent()
 
 
 class ScheduleRead(BaseModel):

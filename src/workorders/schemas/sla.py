@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from workorders.domain.taxonomy import Priority
 from workorders.schemas.core import Category, Page, RequestBody
+from workorders.schemas.strict import StrictBool, Unclearable, absent
 
 Duration = Annotated[
     timedelta,
@@ -34,7 +35,7 @@ class SlaPolicyCreate(RequestBody):
     respond_within: Duration = Field(description="Until first assigned or claimed")
     start_within: Duration
     resolve_within: Duration
-    use_calendar: bool = Field(
+    use_calendar: StrictBool = Field(
         False, description="Count only the property's working hours (when it has a calendar)"
     )
 
@@ -45,10 +46,12 @@ class SlaPolicyCreate(RequestBody):
 
 
 class SlaPolicyUpdate(RequestBody):
-    respond_within: Duration | None = None
-    start_within: Duration | None = None
-    resolve_within: Duration | None = None
-    use_calendar: bool | None = None
+    """Only the fields sent change; none can be cleared."""
+
+    respond_within: Unclearable[Duration] = absent()
+    start_within: Unclearable[Duration] = absent()
+    resolve_within: Unclearable[Duration] = absent()
+    use_calendar: Unclearable[StrictBool] = absent()
 
 
 class SlaPolicyRead(BaseModel):
@@ -89,7 +92,7 @@ class SlaSettingsRead(BaseModel):
 
 
 class SlaSettingsUpdate(RequestBody):
-    return_visit_policy: ReturnVisitPolicy | None = None
+    return_visit_policy: Unclearable[ReturnVisitPolicy] = absent()
     calendar: WorkingCalendarBody | None = Field(
         None, description="null: deadlines run around the clock"
     )

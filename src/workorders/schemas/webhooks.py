@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from workorders.schemas.core import Page, RequestBody
+from workorders.schemas.strict import StrictBool, StrictDatetime, Unclearable, absent
 
 EventTypeName = Annotated[
     str,
@@ -30,10 +31,13 @@ class WebhookEndpointCreate(RequestBody):
 
 
 class WebhookEndpointUpdate(RequestBody):
-    url: Url | None = None
+    """Only the fields sent change; null sets `event_types` back to every type and clears
+    `description`."""
+
+    url: Unclearable[Url] = absent()
     event_types: list[EventTypeName] | None = Field(None, max_length=50)
     description: str | None = Field(None, max_length=500)
-    disabled: bool | None = Field(None, description="false re-enables a disabled endpoint")
+    disabled: Unclearable[StrictBool] = absent(description="false re-enables a disabled endpoint")
 
 
 class WebhookEndpointRead(BaseModel):
@@ -93,7 +97,7 @@ class WebhookDeliveryPage(Page[WebhookDeliveryRead]):
 
 
 class RecoverBody(RequestBody):
-    since: AwareDatetime = Field(description="Re-send the failed deliveries created since then")
+    since: StrictDatetime = Field(description="Re-send the failed deliveries created since then")
 
 
 class Recovered(BaseModel):
