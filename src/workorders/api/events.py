@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from workorders.api import presenters
-from workorders.api.deps import CurrentPrincipal, ReadContext
+from workorders.api.deps import ReadContext
 from workorders.api.params import Limit
 from workorders.api.responses import problems
+from workorders.api.stream_tickets import StreamPrincipal
 from workorders.schemas.events import EventPage
 from workorders.services import feed
 
@@ -48,7 +49,7 @@ async def list_events(
 
 async def _stream_start(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: StreamPrincipal,
     after: After = None,
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", max_length=128, include_in_schema=True)
@@ -72,7 +73,7 @@ async def _stream_start(
 )
 async def stream_events(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: StreamPrincipal,
     start: Annotated[feed.Position, Depends(_stream_start)],
     types: Types = None,
     work_order_id: WorkOrderId = None,
