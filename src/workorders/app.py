@@ -14,9 +14,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workorders import __version__
+from workorders.api import desk as desk_pages
 from workorders.api import directory, health, return_visits, routing, schedules, sla, work_orders
 from workorders.api import events as events_api
 from workorders.api import notifications as notifications_api
+from workorders.api import reports as reports_api
+from workorders.api import stream_tickets as stream_tickets_api
 from workorders.api import webhooks as webhooks_api
 from workorders.clock import Clock, SystemClock
 from workorders.config import Settings, get_settings
@@ -155,8 +158,11 @@ def create_app(
     v1.include_router(sla.router)
     v1.include_router(schedules.router)
     v1.include_router(return_visits.router)
+    v1.include_router(reports_api.router)
+    v1.include_router(stream_tickets_api.router)
     app.include_router(v1)
     app.include_router(health.router)
+    app.include_router(desk_pages.router)
 
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

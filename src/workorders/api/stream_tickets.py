@@ -54,7 +54,9 @@ async def ticket_or_bearer(
         async with state.db.writer() as session, session.begin():
             return await stream_tickets.redeem(session, ticket, state.clock.now())
     if credentials is None:
-        raise Unauthorized("send Authorization: Bearer <token>, or ?ticket= from /v1/stream-tickets")
+        raise Unauthorized(
+            "send Authorization: Bearer <token>, or ?ticket= from /v1/stream-tickets"
+        )
     return decode_token(credentials.credentials, state.settings)
 
 

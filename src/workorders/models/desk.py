@@ -41,9 +41,7 @@ REPORT_INDEXES = (
     Index("ix_work_orders_property_id_respond_by", _orders.c.property_id, _orders.c.respond_by),
     Index("ix_work_orders_property_id_start_by", _orders.c.property_id, _orders.c.start_by),
     Index("ix_work_orders_property_id_resolve_by", _orders.c.property_id, _orders.c.resolve_by),
-    Index(
-        "ix_work_orders_property_id_resolved_at", _orders.c.property_id, _orders.c.resolved_at
-    ),
+    Index("ix_work_orders_property_id_resolved_at", _orders.c.property_id, _orders.c.resolved_at),
     # The reopen rate looks up the orders that ever had a `work_order.reopened` event.
     Index(
         "ix_events_property_id_type_work_order_id",

@@ -60,9 +60,7 @@ async def redeem(session: AsyncSession, ticket: str, now: datetime) -> Principal
     result = await session.execute(
         delete(StreamTicket)
         .where(StreamTicket.id == _digest(ticket), StreamTicket.expires_at > now)
-        .returning(
-            StreamTicket.property_id, StreamTicket.role, StreamTicket.sub, StreamTicket.dept
-        )
+        .returning(StreamTicket.property_id, StreamTicket.role, StreamTicket.sub, StreamTicket.dept)
     )
     row = result.first()
     if row is None:

@@ -1,0 +1,403 @@
+"""The manager's figures: `GET /v1/reports/summary`, computed in SQL on SQLite and PostgreSQL alike.
+
+Definitions, for a period `[from, to)` and one group (queue, current assignee, category, building, or the
+local day an order was filed, in the property's timezone):
+
+- **filed**: orders created in the period.
+- **backlog**: orders created before `to` and neither resolved nor cancelled by `to` (an order reopened
+  later counts by its latest resolution). With `group_by=day` an order belongs to its filing day, so the
+  day's backlog is "filed that day and still open at `to`".
+- **compliance** per clock (respond, start, resolve): among orders whose deadline fell in the period (and
+  before now: a deadline still ahead is not yet met or missed), the share met; an order cancelled before
+  its deadline is left out. Deadlines are the stored ones, already moved by time spent on hold.
+- **time_to_respond**: `responded_at - created_at` (first assignment or claim); **time_to_resolve**:
+  `resolved_at - created_at`; both over orders filed in the period, as p50 and p90 by the nearest-rank
+  method (window functions, so the same SQL runs on both databases). These are wall-clock times: the
+  working-time calendars of the deadline policies are not applied here.
+- **rating_avg**, **low_rating_share** (share of 1–2 ratings): over rated orders filed in the period.
+- **reopen_rate**: among orders filed in the period and ever resolved, the share with a
+  `work_order.reopened` event.
+- **repeat_repair_rate**: among repairs filed in the period with a category and a room, the share whose
+  building, unit, room and category match an order filed within the 30 days before.
+- `group_by=assignee` groups by the current assignee or, for an order without one (a reopened order
+  goes back to the queue), whoever resolved it last. It also carries **load** (the member's open orders now) and **first_time_fix_rate**
+  (among their orders filed in the period and resolved, the share never reopened).
+
+Shares are 0 to 1; a figure with nothing to measure is `None`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+
+from workorders.domain.actors import Role
+from workorders.domain.lifecycle import OPEN_STATUSES
+from workorders.domain.taxonomy import QUEUE_LABELS, Kind, Queue
+from workorders.errors import Forbidden, ValidationFailed
+from workorders.models import Event, Property, Staff, WorkOrder
+
+if TYPE_CHECKING:
+    from workorders.services.context import Context
+
+REPEAT_WINDOW = timedelta(days=30)
+MAX_PERIOD = timedelta(days=400)
+CLOCKS = ("respond", "start", "resolve")
+
+
+class GroupBy(StrEnum):
+    QUEUE = "queue"
+    ASSIGNEE = "assignee"
+    CATEGORY = "category"
+    BUILDING = "building"
+    DAY = "day"
+
+
+@dataclass
+class Row:
+    group: str | None
+    label: str | None = None
+    filed: int = 0
+    backlog: int = 0
+    compliance: dict[str, float | None] = field(default_factory=lambda: dict.fromkeys(CLOCKS))
+    time_to_respond: dict[str, float | None] = field(
+        default_factory=lambda: {"p50": None, "p90": None}
+    )
+    time_to_resolve: dict[str, float | None] = field(
+        default_factory=lambda: {"p50": None, "p90": None}
+    )
+    rating_avg: float | None = None
+    low_rating_share: float | None = None
+    reopen_rate: float | None = None
+    repeat_repair_rate: float | None = None
+    load: int | None = None
+    first_time_fix_rate: float | None = None
+
+
+def _scope(ctx: Context) -> ColumnElement[bool]:
+    """Which orders the caller may count: the whole property (manager) or their queue (supervisor)."""
+    principal = ctx.principal
+    in_property = WorkOrder.property_id == principal.property_id
+    if principal.role is Role.MANAGER:
+        return in_property
+    if principal.role is Role.SUPERVISOR and principal.dept is not None:
+        return and_(in_property, WorkOrder.queue == str(principal.dept))
+    raise Forbidden("the figures are for the manager, and for supervisors of their own queue")
+
+
+def _seconds(ctx: Context, start: Any, end: Any) -> ColumnElement[float]:
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def _local_day(ctx: Context, column: Any, tz: ZoneInfo, at: datetime) -> ColumnElement[str]:
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(tz.key, column), "YYYY-MM-DD")
+    # SQLite has no timezone database: the property's offset at the period's start (the properties
+    # this serves are in China, where the offset never changes).
+    offset = tz.utcoffset(at.replace(tzinfo=None))
+    seconds = int(offset.total_seconds()) if offset else 0
+    return func.strftime("%Y-%m-%d", column, f"{seconds:+d} seconds")
+
+
+def _group_key(ctx: Context, group_by: GroupBy, tz: ZoneInfo, at: datetime) -> ColumnElement[Any]:
+    match group_by:
+        case GroupBy.QUEUE:
+            return WorkOrder.queue
+        case GroupBy.ASSIGNEE:
+            # A reopened order goes back to the queue without an assignee; it still counts against
+            # whoever resolved it last, or a failed first fix would vanish from that person's figures.
+            last_resolver = (
+                select(Event.actor_id)
+                .where(Event.work_order_id == WorkOrder.id, Event.type == "work_order.resolved")
+                .order_by(Event.seq.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+            return func.coalesce(WorkOrder.assignee_id, last_resolver)
+        case GroupBy.CATEGORY:
+            return WorkOrder.category
+        case GroupBy.BUILDING:
+            return WorkOrder.location["building"].as_string()
+        case GroupBy.DAY:
+            return _local_day(ctx, WorkOrder.created_at, tz, at)
+
+
+def _share(part: Any, whole: Any) -> float | None:
+    return round(float(part) / whole, 4) if whole else None
+
+
+def _ratio(n: Any) -> float | None:
+    return None if n is None else round(float(n), 4)
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+async def summary(
+    ctx: Context, *, start: datetime | None, end: datetime | None, group_by: GroupBy
+) -> list[Row]:
+    scope = _scope(ctx)
+    end = end or ctx.now
+    start = start or end - timedelta(days=30)
+    if start >= end:
+        raise ValidationFailed.on("from", "must be before `to`")
+    if end - start > MAX_PERIOD:
+        raise ValidationFailed.on("from", "the period is at most 400 days")
+    prop = await ctx.session.get(Property, ctx.principal.property_id)
+    tz = ZoneInfo(prop.timezone if prop else "Asia/Shanghai")
+    key = _group_key(ctx, group_by, tz, start)
+    rows: dict[Any, Row] = {}
+
+    def row(group: Any) -> Row:
+        return rows.setdefault(group, Row(group=None if group is None else str(group)))
+
+    for group, *figures in (
+        await ctx.session.execute(_filed_query(ctx, scope, key, start, end))
+    ).all():
+        (
+            filed,
+            r50,
+            r90,
+            s50,
+            s90,
+            rating,
+            low,
+            rated,
+            reopened,
+            resolved,
+            repeats,
+            repairs,
+            ftf,
+        ) = figures
+        r = row(group)
+        r.filed = filed
+        r.time_to_respond = {"p50": _num(r50), "p90": _num(r90)}
+        r.time_to_resolve = {"p50": _num(s50), "p90": _num(s90)}
+        r.rating_avg = None if rating is None else round(float(rating), 2)
+        r.low_rating_share = _share(low, rated)
+        r.reopen_rate = _share(reopened, resolved)
+        r.repeat_repair_rate = _share(repeats, repairs)
+        if group_by is GroupBy.ASSIGNEE:
+            r.first_time_fix_rate = _share(ftf, resolved)
+
+    backlog = (
+        select(key, func.count())
+        .where(
+            scope,
+            WorkOrder.created_at < end,
+            or_(WorkOrder.resolved_at.is_(None), WorkOrder.resolved_at >= end),
+            or_(WorkOrder.cancelled_at.is_(None), WorkOrder.cancelled_at >= end),
+        )
+        .group_by(key)
+    )
+    for group, count in (await ctx.session.execute(backlog)).all():
+        row(group).backlog = count
+
+    for group, clock, due, met in (
+        await ctx.session.execute(_compliance_query(ctx, scope, key, start, min(end, ctx.now)))
+    ).all():
+        row(group).compliance[clock] = _share(met, due)
+
+    if group_by is GroupBy.ASSIGNEE:
+        load = (
+            select(WorkOrder.assignee_id, func.count())
+            .where(scope, WorkOrder.status.in_([str(s) for s in OPEN_STATUSES]))
+            .where(WorkOrder.assignee_id.is_not(None))
+            .group_by(WorkOrder.assignee_id)
+        )
+        for group, count in (await ctx.session.execute(load)).all():
+            row(group).load = count
+        for r in rows.values():
+            r.load = r.load or 0 if r.group is not None else None
+        names = dict(
+            (
+                await ctx.session.execute(
+                    select(Staff.id, Staff.name).where(
+                        Staff.id.in_([g for g in rows if g is not None])
+                    )
+                )
+            ).all()
+        )
+        for r in rows.values():
+            r.label = names.get(r.group) if r.group else None
+    elif group_by is GroupBy.QUEUE:
+        for r in rows.values():
+            r.label = QUEUE_LABELS.get(Queue(r.group)) if r.group in set(Queue) else None
+    return sorted(rows.values(), key=lambda r: (r.group is None, r.group or ""))
+
+
+def _filed_query(
+    ctx: Context, scope: ColumnElement[bool], key: Any, start: datetime, end: datetime
+) -> Any:
+    """Everything measured over the orders filed in the period, in one pass (two window stages)."""
+    reopened_ids = select(Event.work_order_id).where(
+        Event.property_id == ctx.principal.property_id, Event.type == "work_order.reopened"
+    )
+    building = WorkOrder.location["building"].as_string()
+    unit = WorkOrder.location["unit"].as_string()
+    room = WorkOrder.location["room"].as_string()
+    previous = func.lag(WorkOrder.created_at).over(
+        partition_by=(WorkOrder.category, building, unit, room),
+        order_by=(WorkOrder.created_at, WorkOrder.id),
+    )
+    is_repair_here = and_(
+        WorkOrder.kind == str(Kind.REPAIR), WorkOrder.category.is_not(None), room.is_not(None)
+    )
+    # The 30 days before the period are read too, so that the first repairs of the period can find
+    # the repair they repeat; only the repeat flag looks at them.
+    recent = (
+        select(
+            key.label("g"),
+            WorkOrder.created_at.label("created_at"),
+            _seconds(ctx, WorkOrder.created_at, WorkOrder.responded_at).label("respond_s"),
+            _seconds(ctx, WorkOrder.created_at, WorkOrder.resolved_at).label("resolve_s"),
+            WorkOrder.rating_score.label("rating"),
+            case((WorkOrder.id.in_(reopened_ids), 1), else_=0).label("reopened"),
+            case((WorkOrder.resolved_at.is_not(None), 1), else_=0).label("resolved"),
+            case((is_repair_here, 1), else_=0).label("repair"),
+            case(
+                (
+                    and_(
+                        is_repair_here,
+                        _seconds(ctx, previous, WorkOrder.created_at)
+                        <= REPEAT_WINDOW.total_seconds(),
+                    ),
+                    1,
+                ),
+                else_=0,
+            ).label("repeat"),
+        )
+        .where(scope, WorkOrder.created_at >= start - REPEAT_WINDOW, WorkOrder.created_at < end)
+        .cte("recent")
+    )
+
+    def ranked(column: Any) -> tuple[Any, Any]:
+        partition = (recent.c.g, case((column.is_(None), 1), else_=0))
+        rank = func.row_number().over(partition_by=partition, order_by=column)
+        return rank, func.count(column).over(partition_by=partition)
+
+    respond_rank, respond_n = ranked(recent.c.respond_s)
+    resolve_rank, resolve_n = ranked(recent.c.resolve_s)
+    filed = (
+        select(
+            recent,
+            respond_rank.label("respond_rank"),
+            respond_n.label("respond_n"),
+            resolve_rank.label("resolve_rank"),
+            resolve_n.label("resolve_n"),
+        )
+        .where(recent.c.created_at >= start)
+        .cte("filed")
+    )
+    c = filed.c
+
+    def percentile(value: Any, rank: Any, n: Any, tenths: int) -> Any:
+        # Nearest rank: the smallest value whose rank r satisfies r >= p * n.
+        return func.min(case((rank * 10 >= n * tenths, value)))
+
+    reopened_resolved = or_(c.resolved == 1, c.reopened == 1)
+    return select(
+        c.g,
+        func.count(),
+        percentile(c.respond_s, c.respond_rank, c.respond_n, 5),
+        percentile(c.respond_s, c.respond_rank, c.respond_n, 9),
+        percentile(c.resolve_s, c.resolve_rank, c.resolve_n, 5),
+        percentile(c.resolve_s, c.resolve_rank, c.resolve_n, 9),
+        func.avg(c.rating),
+        func.count().filter(c.rating <= 2),
+        func.count(c.rating),
+        func.count().filter(c.reopened == 1),
+        func.count().filter(reopened_resolved),
+        func.sum(c.repeat),
+        func.sum(c.repair),
+        func.count().filter(and_(reopened_resolved, c.reopened == 0)),
+    ).group_by(c.g)
+
+
+def _compliance_query(
+    ctx: Context, scope: ColumnElement[bool], key: Any, start: datetime, end: datetime
+) -> Any:
+    """Per clock, the orders whose deadline fell in `[start, end)` and how many met it."""
+    parts = []
+    for clock, deadline, done in (
+        ("respond", WorkOrder.respond_by, WorkOrder.responded_at),
+        ("start", WorkOrder.start_by, WorkOrder.started_at),
+        ("resolve", WorkOrder.resolve_by, WorkOrder.resolved_at),
+    ):
+        parts.append(
+            select(
+                key.label("g"),
+                literal(clock).label("clock"),
+                cast(case((and_(done.is_not(None), done <= deadline), 1), else_=0), Integer).label(
+                    "met"
+                ),
+            ).where(
+                scope,
+                deadline >= start,
+                deadline < end,
+                or_(WorkOrder.cancelled_at.is_(None), WorkOrder.cancelled_at > deadline),
+            )
+        )
+    due = union_all(*parts).subquery("due")
+    return select(due.c.g, due.c.clock, func.count(), func.sum(due.c.met)).group_by(
+        due.c.g, due.c.clock
+    )
+
+
+def iso_duration(seconds: float | None) -> str | None:
+    """ISO 8601 duration, whole seconds: 90061 -> `P1DT1H1M1S`."""
+    if seconds is None:
+        return None
+    total = max(round(seconds), 0)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    out = "P" + (f"{days}D" if days else "")
+    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    clock += f"{secs}S" if secs or not (days or hours or minutes) else ""
+    return out + ("T" + clock if clock else "")
+
+
+CSV_COLUMNS = (
+    "group", "label", "filed", "backlog", "compliance_respond", "compliance_start",
+    "compliance_resolve", "time_to_respond_p50", "time_to_respond_p90", "time_to_resolve_p50",
+    "time_to_resolve_p90", "rating_avg", "low_rating_share", "reopen_rate", "repeat_repair_rate",
+    "load", "first_time_fix_rate",
+)  # fmt: skip
+
+
+def to_csv(items: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        flat = dict(item)
+        for nested in ("compliance", "time_to_respond", "time_to_resolve"):
+            for name, value in (item.get(nested) or {}).items():
+                flat[f"{nested}_{name}"] = value
+        writer.writerow(["" if flat.get(col) is None else flat[col] for col in CSV_COLUMNS])
+    return out.getvalue()
+
+
+__all__ = ["GroupBy", "Row", "iso_duration", "summary", "to_csv"]
