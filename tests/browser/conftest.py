@@ -8,18 +8,25 @@ Screenshots of every page land in `build/screenshots/` for a person to look at.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import io
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from workorders.cli import cmd_seed_demo
+from workorders.config import Settings
 
 CHROMIUM = os.environ.get("WORKORDERS_TEST_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("WORKORDERS_TEST_REQUIRE_BROWSER", "") not in ("", "0")
@@ -85,9 +92,12 @@ def service(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> I
         "WORKORDERS_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "WORKORDERS_ENV": "development",
     }
+    # Seeded in this process (it migrates first; a thread of its own, as the test session's event
+    # loop is running), served by a real `workorders serve`.
+    seed_settings = Settings(database_url=env["WORKORDERS_DATABASE_URL"])
+    with contextlib.redirect_stdout(io.StringIO()), ThreadPoolExecutor(1) as pool:
+        pool.submit(cmd_seed_demo, argparse.Namespace(), seed_settings).result()
     command = [sys.executable, "-m", "workorders"]
-    subprocess.run([*command, "migrate"], env=env, cwd=workdir, check=True, capture_output=True)
-    subprocess.run([*command, "seed-demo"], env=env, cwd=workdir, check=True, capture_output=True)
     port = _free_port()
     log = (workdir / "serve.log").open("w")
     server = subprocess.Popen(
