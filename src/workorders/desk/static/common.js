@@ -66,6 +66,32 @@ const TEXT = {
   },
 };
 
+const EVENT_NAMES = {
+  zh: { created: "新工单", routed: "已分派", assigned: "已派单", claimed: "已接单", declined: "被退单",
+    started: "已开工", held: "暂停", resumed: "恢复处理", resolved: "已完成待确认", confirmed: "业主已确认",
+    reopened: "重新处理", cancelled: "已取消", escalated: "已升级", commented: "新留言", closed: "已关闭",
+    sla_warning: "即将超时", sla_breached: "已超时" },
+  en: { created: "Filed", routed: "Routed", assigned: "Assigned", claimed: "Claimed", declined: "Declined",
+    started: "Started", held: "On hold", resumed: "Resumed", resolved: "Resolved", confirmed: "Confirmed",
+    reopened: "Reopened", cancelled: "Cancelled", escalated: "Escalated", commented: "Comment",
+    closed: "Closed", sla_warning: "Deadline near", sla_breached: "Deadline missed" },
+};
+const STATUS_NAMES = {
+  zh: { triage: "待分派", queued: "已受理", assigned: "已派单", in_progress: "处理中", on_hold: "暂停处理",
+    resolved: "待确认", closed: "已完成", cancelled: "已取消" },
+  en: { triage: "Awaiting routing", queued: "Queued", assigned: "Assigned", in_progress: "In progress",
+    on_hold: "On hold", resolved: "Resolved", closed: "Closed", cancelled: "Cancelled" },
+};
+
+function eventName(type) {
+  const short = type.replace("work_order.", "");
+  return (EVENT_NAMES[lang()] || EVENT_NAMES.zh)[short] || type;
+}
+
+function statusName(status) {
+  return (STATUS_NAMES[lang()] || STATUS_NAMES.zh)[status] || status || "";
+}
+
 const QUEUES = ["engineering", "security", "cleaning", "customer_service"];
 const QUEUE_NAMES = {
   zh: { engineering: "工程维修", security: "秩序维护", cleaning: "环境保洁", customer_service: "客户服务" },

@@ -63,15 +63,13 @@ function showEvent(message) {
   if (board.seen.has(event.id)) return;
   board.seen.add(event.id);
   const d = event.data || {};
-  const type = event.type.replace("work_order.", "");
-  const label = t(`a_${type.replace(/ed$|d$/, "")}`);
   const li = h("li", { class: "fresh", dataset: { workOrder: event.work_order_id || "", type: event.type } },
     h("time", { datetime: event.occurred_at }, new Date(event.occurred_at).toLocaleTimeString(lang() === "en" ? "en-GB" : "zh-CN", { hour12: false })),
     h("div", {},
+      h("strong", {}, eventName(event.type)), " ",
       event.work_order_id ? orderLink(event.work_order_id, d.number || event.work_order_id) : "",
-      " ", h("span", { class: `badge st-${d.status}` }, d.status || ""),
-      " ", h("strong", {}, label.startsWith("a_") ? event.type : `${label}`),
-      " ", h("span", { class: "muted" }, `${event.type} · ${queueName(d.queue)}${d.priority ? " · " + d.priority : ""}`)));
+      " ", d.status ? h("span", { class: `badge st-${d.status}` }, statusName(d.status)) : "",
+      " ", h("span", { class: "muted" }, [d.queue && queueName(d.queue), d.priority, d.deadline].filter(Boolean).join(" · "))));
   const list = document.getElementById("board");
   list.prepend(li);
   while (list.children.length > 200) list.lastChild.remove();
@@ -165,7 +163,7 @@ async function showOrder(id) {
     ] : "",
     h("h2", {}, t("timeline")),
     h("ol", { class: "timeline", id: "timeline" }, events.items.map((e) => h("li", { dataset: { type: e.type } },
-      h("span", { class: "muted" }, fmtTime(e.occurred_at)), " ", h("strong", {}, e.type.replace("work_order.", "")),
+      h("span", { class: "muted" }, fmtTime(e.occurred_at)), " ", h("strong", {}, eventName(e.type)),
       e.data && e.data.queue ? ` · ${queueName(e.data.queue)}` : "",
       e.data && e.data.reason ? ` · ${e.data.reason}` : ""))),
     h("h2", {}, t("comments")),
