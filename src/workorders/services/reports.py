@@ -161,7 +161,7 @@ async def summary(
         raise ValidationFailed.on("from", "must be before `to`")
     if end - start > MAX_PERIOD:
         raise ValidationFailed.on("from", "the period is at most 400 days")
-    if ctx.session.get_bind().dialect.name == "postgresql":
+    if _is_postgresql(ctx):
         # The percentiles and the repeat-repair window sort a year of orders: in memory, not on disk.
         await ctx.session.execute(text("SET LOCAL work_mem = '128MB'"))
     prop = await ctx.session.get(Property, ctx.principal.property_id)
@@ -172,24 +172,10 @@ async def summary(
     def row(group: Any) -> Row:
         return rows.setdefault(group, Row(group=None if group is None else str(group)))
 
-    for group, *figures in (
-        await ctx.session.execute(_filed_query(ctx, scope, key, start, end))
+    query = _filed_query(ctx, scope, key, start, end)
+    for group, filed, r50, r90, s50, s90, rating, low, rated, reopened, resolved, ftf in (
+        await ctx.session.execute(query)
     ).all():
-        (
-            filed,
-            r50,
-            r90,
-            s50,
-            s90,
-            rating,
-            low,
-            rated,
-            reopened,
-            resolved,
-            repeats,
-            repairs,
-            ftf,
-        ) = figures
         r = row(group)
         r.filed = filed
         r.time_to_respond = {"p50": _num(r50), "p90": _num(r90)}
@@ -197,9 +183,12 @@ async def summary(
         r.rating_avg = None if rating is None else round(float(rating), 2)
         r.low_rating_share = _share(low, rated)
         r.reopen_rate = _share(reopened, resolved)
-        r.repeat_repair_rate = _share(repeats, repairs)
         if group_by is GroupBy.ASSIGNEE:
             r.first_time_fix_rate = _share(ftf, resolved)
+
+    query = _repeat_query(ctx, scope, key, start, end)
+    for group, repairs, repeats in (await ctx.session.execute(query)).all():
+        row(group).repeat_repair_rate = _share(repeats, repairs)
 
     query = _standing_query(scope, key, start, end, min(end, ctx.now))
     for group, backlog, *clocks in (await ctx.session.execute(query)).all():
@@ -236,13 +225,88 @@ async def summary(
     return sorted(rows.values(), key=lambda r: (r.group is None, r.group or ""))
 
 
+def _is_postgresql(ctx: Context) -> bool:
+    return ctx.session.get_bind().dialect.name == "postgresql"
+
+
 def _filed_query(
     ctx: Context, scope: ColumnElement[bool], key: Any, start: datetime, end: datetime
 ) -> Any:
-    """Everything measured over the orders filed in the period, in one pass (two window stages)."""
+    """Everything measured over the orders filed in the period but repeat repairs, in one pass.
+
+    Percentiles are the nearest rank: on PostgreSQL the ordered-set aggregate `percentile_disc`
+    (which sorts one number per order), on SQLite, which has none, the same rank from window
+    functions."""
     reopened_ids = select(Event.work_order_id).where(
         Event.property_id == ctx.principal.property_id, Event.type == "work_order.reopened"
     )
+    filed = (
+        select(
+            key.label("g"),
+            _seconds(ctx, WorkOrder.created_at, WorkOrder.responded_at).label("respond_s"),
+            _seconds(ctx, WorkOrder.created_at, WorkOrder.resolved_at).label("resolve_s"),
+            WorkOrder.rating_score.label("rating"),
+            case((WorkOrder.id.in_(reopened_ids), 1), else_=0).label("reopened"),
+            case((WorkOrder.resolved_at.is_not(None), 1), else_=0).label("resolved"),
+        )
+        .where(scope, WorkOrder.created_at >= start, WorkOrder.created_at < end)
+        .cte("filed")
+    )
+    if _is_postgresql(ctx):
+        c = filed.c
+        percentiles = [
+            func.percentile_disc(p).within_group(column)
+            for column in (c.respond_s, c.resolve_s)
+            for p in (0.5, 0.9)
+        ]
+    else:
+
+        def ranked(column: Any) -> tuple[Any, Any]:
+            partition = (filed.c.g, case((column.is_(None), 1), else_=0))
+            rank = func.row_number().over(partition_by=partition, order_by=column)
+            return rank, func.count(column).over(partition_by=partition)
+
+        respond_rank, respond_n = ranked(filed.c.respond_s)
+        resolve_rank, resolve_n = ranked(filed.c.resolve_s)
+        ranks = select(
+            filed,
+            respond_rank.label("respond_rank"),
+            respond_n.label("respond_n"),
+            resolve_rank.label("resolve_rank"),
+            resolve_n.label("resolve_n"),
+        ).subquery("ranked")
+        c = ranks.c
+
+        def percentile(value: Any, rank: Any, n: Any, tenths: int) -> Any:
+            # Nearest rank: the smallest value whose rank r satisfies r >= p * n.
+            return func.min(case((rank * 10 >= n * tenths, value)))
+
+        percentiles = [
+            percentile(c.respond_s, c.respond_rank, c.respond_n, 5),
+            percentile(c.respond_s, c.respond_rank, c.respond_n, 9),
+            percentile(c.resolve_s, c.resolve_rank, c.resolve_n, 5),
+            percentile(c.resolve_s, c.resolve_rank, c.resolve_n, 9),
+        ]
+    ever_resolved = or_(c.resolved == 1, c.reopened == 1)
+    return select(
+        c.g,
+        func.count(),
+        *percentiles,
+        func.avg(c.rating),
+        func.count().filter(c.rating <= 2),
+        func.count(c.rating),
+        func.count().filter(c.reopened == 1),
+        func.count().filter(ever_resolved),
+        func.count().filter(and_(ever_resolved, c.reopened == 0)),
+    ).group_by(c.g)
+
+
+def _repeat_query(
+    ctx: Context, scope: ColumnElement[bool], key: Any, start: datetime, end: datetime
+) -> Any:
+    """Per group, the repairs filed in the period with a category and a room, and how many repeat
+    one filed in the same room for the same category within the 30 days before (`lag` over narrow
+    rows; the 30 days before the period are read so its first repairs find what they repeat)."""
     building = WorkOrder.location["building"].as_string()
     unit = WorkOrder.location["unit"].as_string()
     room = WorkOrder.location["room"].as_string()
@@ -250,78 +314,31 @@ def _filed_query(
         partition_by=(WorkOrder.category, building, unit, room),
         order_by=(WorkOrder.created_at, WorkOrder.id),
     )
-    is_repair_here = and_(
-        WorkOrder.kind == str(Kind.REPAIR), WorkOrder.category.is_not(None), room.is_not(None)
-    )
-    # The 30 days before the period are read too, so that the first repairs of the period can find
-    # the repair they repeat; only the repeat flag looks at them.
-    recent = (
+    repairs = (
         select(
             key.label("g"),
             WorkOrder.created_at.label("created_at"),
-            _seconds(ctx, WorkOrder.created_at, WorkOrder.responded_at).label("respond_s"),
-            _seconds(ctx, WorkOrder.created_at, WorkOrder.resolved_at).label("resolve_s"),
-            WorkOrder.rating_score.label("rating"),
-            case((WorkOrder.id.in_(reopened_ids), 1), else_=0).label("reopened"),
-            case((WorkOrder.resolved_at.is_not(None), 1), else_=0).label("resolved"),
-            case((is_repair_here, 1), else_=0).label("repair"),
-            case(
-                (
-                    and_(
-                        is_repair_here,
-                        _seconds(ctx, previous, WorkOrder.created_at)
-                        <= REPEAT_WINDOW.total_seconds(),
-                    ),
-                    1,
-                ),
-                else_=0,
-            ).label("repeat"),
+            _seconds(ctx, previous, WorkOrder.created_at).label("gap"),
         )
-        .where(scope, WorkOrder.created_at >= start - REPEAT_WINDOW, WorkOrder.created_at < end)
-        .cte("recent")
+        .where(
+            scope,
+            WorkOrder.kind == str(Kind.REPAIR),
+            WorkOrder.category.is_not(None),
+            room.is_not(None),
+            WorkOrder.created_at >= start - REPEAT_WINDOW,
+            WorkOrder.created_at < end,
+        )
+        .subquery("repairs")
     )
-
-    def ranked(column: Any) -> tuple[Any, Any]:
-        partition = (recent.c.g, case((column.is_(None), 1), else_=0))
-        rank = func.row_number().over(partition_by=partition, order_by=column)
-        return rank, func.count(column).over(partition_by=partition)
-
-    respond_rank, respond_n = ranked(recent.c.respond_s)
-    resolve_rank, resolve_n = ranked(recent.c.resolve_s)
-    filed = (
+    return (
         select(
-            recent,
-            respond_rank.label("respond_rank"),
-            respond_n.label("respond_n"),
-            resolve_rank.label("resolve_rank"),
-            resolve_n.label("resolve_n"),
+            repairs.c.g,
+            func.count(),
+            func.count().filter(repairs.c.gap <= REPEAT_WINDOW.total_seconds()),
         )
-        .where(recent.c.created_at >= start)
-        .cte("filed")
+        .where(repairs.c.created_at >= start)
+        .group_by(repairs.c.g)
     )
-    c = filed.c
-
-    def percentile(value: Any, rank: Any, n: Any, tenths: int) -> Any:
-        # Nearest rank: the smallest value whose rank r satisfies r >= p * n.
-        return func.min(case((rank * 10 >= n * tenths, value)))
-
-    reopened_resolved = or_(c.resolved == 1, c.reopened == 1)
-    return select(
-        c.g,
-        func.count(),
-        percentile(c.respond_s, c.respond_rank, c.respond_n, 5),
-        percentile(c.respond_s, c.respond_rank, c.respond_n, 9),
-        percentile(c.resolve_s, c.resolve_rank, c.resolve_n, 5),
-        percentile(c.resolve_s, c.resolve_rank, c.resolve_n, 9),
-        func.avg(c.rating),
-        func.count().filter(c.rating <= 2),
-        func.count(c.rating),
-        func.count().filter(c.reopened == 1),
-        func.count().filter(reopened_resolved),
-        func.sum(c.repeat),
-        func.sum(c.repair),
-        func.count().filter(and_(reopened_resolved, c.reopened == 0)),
-    ).group_by(c.g)
 
 
 def _standing_query(
