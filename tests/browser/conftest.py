@@ -9,6 +9,7 @@ Screenshots of every page land in `build/screenshots/` for a person to look at.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import io
 import os
@@ -25,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.browser.history import add_history
 from workorders.cli import cmd_seed_demo
 from workorders.config import Settings
 
@@ -97,6 +99,7 @@ def service(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> I
     seed_settings = Settings(database_url=env["WORKORDERS_DATABASE_URL"])
     with contextlib.redirect_stdout(io.StringIO()), ThreadPoolExecutor(1) as pool:
         pool.submit(cmd_seed_demo, argparse.Namespace(), seed_settings).result()
+        pool.submit(asyncio.run, add_history(seed_settings)).result()
     command = [sys.executable, "-m", "workorders"]
     port = _free_port()
     log = (workdir / "serve.log").open("w")

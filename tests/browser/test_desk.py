@@ -168,6 +168,12 @@ def test_the_figures_page_draws_its_charts_from_seeded_data(
         "Chart.getChart(document.getElementById('chart-volume')).data.datasets[0].data"
     )
     assert sum(filed) >= 6  # the demo community's orders
+    compliance = page.evaluate(
+        "Chart.getChart(document.getElementById('chart-compliance')).data.datasets"
+        ".flatMap(d => d.data).filter(v => v !== null)"
+    )
+    assert compliance, "two weeks of history met or missed some deadlines"
+    assert all(0 <= v <= 100 for v in compliance)
     assert page.locator("#summary tbody tr").count() >= 3
     shoot(page, "figures")
     page.select_option("#group-by", "assignee")
