@@ -12,16 +12,18 @@ local day an order was filed, in the property's timezone):
   its deadline is left out. Deadlines are the stored ones, already moved by time spent on hold.
 - **time_to_respond**: `responded_at - created_at` (first assignment or claim); **time_to_resolve**:
   `resolved_at - created_at`; both over orders filed in the period, as p50 and p90 by the nearest-rank
-  method (window functions, so the same SQL runs on both databases). These are wall-clock times: the
-  working-time calendars of the deadline policies are not applied here.
+  method to the whole minute (per-minute counts and a running sum with window functions, so the same
+  SQL runs on both databases). These are wall-clock times: the working-time calendars of the deadline
+  policies are not applied here.
 - **rating_avg**, **low_rating_share** (share of 1–2 ratings): over rated orders filed in the period.
 - **reopen_rate**: among orders filed in the period and ever resolved, the share with a
   `work_order.reopened` event.
 - **repeat_repair_rate**: among repairs filed in the period with a category and a room, the share whose
   building, unit, room and category match an order filed within the 30 days before.
 - `group_by=assignee` groups by the current assignee or, for an order without one (a reopened order
-  goes back to the queue), whoever resolved it last. It also carries **load** (the member's open orders now) and **first_time_fix_rate**
-  (among their orders filed in the period and resolved, the share never reopened).
+  goes back to the queue), whoever resolved it last. It also carries **load** (the member's open orders
+  now) and **first_time_fix_rate** (among their orders filed in the period and ever resolved, the share
+  never reopened).
 
 Shares are 0 to 1; a figure with nothing to measure is `None`.
 """
@@ -120,7 +122,7 @@ def _local_day(ctx: Context, column: Any, tz: ZoneInfo, at: datetime) -> ColumnE
     return func.strftime("%Y-%m-%d", column, f"{seconds:+d} seconds")
 
 
-def _group_key(ctx: Context, group_by: GroupBy, tz: ZoneInfo, at: datetime) -> ColumnElement[Any]:
+def _group_key(ctx: Context, group_by: GroupBy, tz: ZoneInfo, at: datetime) -> Any:
     match group_by:
         case GroupBy.QUEUE:
             return WorkOrder.queue
@@ -149,10 +151,6 @@ def _share(part: Any, whole: Any) -> float | None:
 
 def _ratio(n: Any) -> float | None:
     return None if n is None else round(float(n), 4)
-
-
-def _num(value: Any) -> float | None:
-    return None if value is None else round(float(value), 1)
 
 
 async def summary(
