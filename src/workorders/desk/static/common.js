@@ -83,6 +83,15 @@ const STATUS_NAMES = {
     on_hold: "On hold", resolved: "Resolved", closed: "Closed", cancelled: "Cancelled" },
 };
 
+const PRIORITY_NAMES = {
+  zh: { urgent: "紧急", high: "高", normal: "普通", low: "低" },
+  en: { urgent: "urgent", high: "high", normal: "normal", low: "low" },
+};
+
+function priorityName(p) {
+  return (PRIORITY_NAMES[lang()] || PRIORITY_NAMES.zh)[p] || p || "";
+}
+
 function eventName(type) {
   const short = type.replace("work_order.", "");
   return (EVENT_NAMES[lang()] || EVENT_NAMES.zh)[short] || type;

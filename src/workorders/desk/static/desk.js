@@ -69,7 +69,7 @@ function showEvent(message) {
       h("strong", {}, eventName(event.type)), " ",
       event.work_order_id ? orderLink(event.work_order_id, d.number || event.work_order_id) : "",
       " ", d.status ? h("span", { class: `badge st-${d.status}` }, statusName(d.status)) : "",
-      " ", h("span", { class: "muted" }, [d.queue && queueName(d.queue), d.priority, d.deadline].filter(Boolean).join(" · "))));
+      " ", h("span", { class: "muted" }, [d.queue && queueName(d.queue), d.priority && priorityName(d.priority), d.deadline].filter(Boolean).join(" · "))));
   const list = document.getElementById("board");
   list.prepend(li);
   while (list.children.length > 200) list.lastChild.remove();
@@ -122,7 +122,7 @@ async function showQueues() {
     h("td", {}, queueName(q.queue)), h("td", { class: "num" }, q.open),
     h("td", { class: "num" }, q.unassigned), h("td", { class: "num" }, q.overdue))));
   document.getElementById("queue-orders").replaceChildren(...open.items.map((o) => h("li", {},
-    orderLink(o.id, o.number), " ", statusBadge(o), " ", h("span", { class: "muted" }, `${queueName(o.queue)} · ${o.priority}`),
+    orderLink(o.id, o.number), " ", statusBadge(o), " ", h("span", { class: "muted" }, `${queueName(o.queue)} · ${priorityName(o.priority)}`),
     h("div", {}, o.title || o.description))));
 }
 
@@ -150,7 +150,7 @@ async function showOrder(id) {
     h("p", {}, order.title ? h("strong", {}, order.title) : "", " ", order.description),
     h("dl", { class: "dl" },
       h("dt", {}, t("queue")), h("dd", {}, queueName(order.queue)),
-      h("dt", {}, t("priority")), h("dd", {}, order.priority),
+      h("dt", {}, t("priority")), h("dd", {}, priorityName(order.priority)),
       h("dt", {}, t("assignee")), h("dd", {}, order.assignee ? order.assignee.name : (order.assignee_id || "—")),
       h("dt", {}, t("location")), h("dd", {}, where || "—"),
       h("dt", {}, t("created")), h("dd", {}, fmtTime(order.created_at)),
