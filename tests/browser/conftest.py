@@ -85,7 +85,9 @@ class Service:
         return httpx.Client(base_url=self.url, headers=self.headers(name), timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop of its own in this thread while
+# it runs, and the async tests that come after this module need the thread to themselves again.
+@pytest.fixture(scope="module")
 def service(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     workdir = tmp_path_factory.mktemp("desk")
     database = workdir / "desk.db"
@@ -139,7 +141,7 @@ def service(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> I
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_ready: None) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
