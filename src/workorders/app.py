@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workorders import __version__
 from workorders.api import attachments as attachments_api
+from workorders.api import desk as desk_pages
 from workorders.api import devices as devices_api
 from workorders.api import directory, health, return_visits, routing, schedules, sla, work_orders
 from workorders.api import docs as docs_api
@@ -24,6 +25,8 @@ from workorders.api import labels as labels_api
 from workorders.api import me as me_api
 from workorders.api import notifications as notifications_api
 from workorders.api import properties as properties_api
+from workorders.api import reports as reports_api
+from workorders.api import stream_tickets as stream_tickets_api
 from workorders.api import webhooks as webhooks_api
 from workorders.api.document import finish as finish_document
 from workorders.api.methods import AllowedMethods
@@ -194,9 +197,12 @@ def create_app(
     v1.include_router(me_api.router)
     v1.include_router(properties_api.router)
     v1.include_router(devices_api.router)
+    v1.include_router(reports_api.router)
+    v1.include_router(stream_tickets_api.router)
     app.include_router(v1)
     app.include_router(health.router)
     app.include_router(docs_api.router)
+    app.include_router(desk_pages.router)
 
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

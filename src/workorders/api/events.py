@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from workorders.api import presenters
-from workorders.api.deps import CurrentPrincipal, ReadContext
+from workorders.api.deps import ReadContext
 from workorders.api.params import Limit
 from workorders.api.responses import problems
+from workorders.api.stream_tickets import StreamPrincipal
 from workorders.models import Event
 from workorders.schemas.events import EventPage
 from workorders.services import fanout, feed
@@ -71,7 +72,7 @@ async def _stream_start(
 )
 async def stream_events(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: StreamPrincipal,
     start: Annotated[feed.Position | None, Depends(_stream_start)],
     types: Types = None,
     work_order_id: WorkOrderId = None,
