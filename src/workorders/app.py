@@ -7,23 +7,30 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+import asyncpg
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 from workorders import __version__
 from workorders.api import directory, health, return_visits, routing, schedules, sla, work_orders
 from workorders.api import events as events_api
 from workorders.api import notifications as notifications_api
 from workorders.api import webhooks as webhooks_api
+from workorders.auth import TokenVerifier
 from workorders.clock import Clock, SystemClock
 from workorders.config import Settings, get_settings
 from workorders.db import Database
 from workorders.errors import ServiceError
+from workorders.headers import SecurityHeaders
 from workorders.limits import BodySizeLimit
 from workorders.metrics import RequestMetrics
+from workorders.rate_limits import RateLimiter
+from workorders.refusals import CONTROL_ERROR, refuse_control_characters
 from workorders.services.live import EventSignal
 from workorders.workers.runner import Workers
 
@@ -53,9 +60,13 @@ async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _field_name(location: tuple[Any, ...]) -> str:
-    # ("body", "location", "room") -> "location.room"; ("query", "limit") -> "limit"
+def _field_name(error: dict[str, Any]) -> str:
+    # ("body", "location", "room") -> "location.room"; ("query", "limit") -> "limit"; a control
+    # character found deeper than the field names the rest of its path too.
+    location = tuple(error.get("loc", ()))
     parts = [str(p) for p in location[1:]] if location and location[0] == "body" else location[1:]
+    if error.get("type") == CONTROL_ERROR and (error.get("ctx") or {}).get("path"):
+        parts = [*parts, error["ctx"]["path"]]
     return ".".join(str(p) for p in parts) or str(location[0] if location else "body")
 
 
@@ -66,7 +77,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         return problem_response(
             400, "malformed-json", "Malformed request", "the body is not valid JSON"
         )
-    fields = [{"field": _field_name(tuple(e.get("loc", ()))), "message": e["msg"]} for e in errors]
+    fields = [{"field": _field_name(e), "message": e["msg"]} for e in errors]
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
     return problem_response(
         422, "validation-error", "The request is not valid", detail, errors=fields
@@ -79,6 +90,35 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     return problem_response(
         exc.status_code, slug, title, str(exc.detail), headers=dict(exc.headers or {})
+    )
+
+
+# What a database that cannot be reached raises, through each driver and the pool: a 503 the client
+# may retry, never a 500. (SQLAlchemy wraps the drivers' errors; a refused connection may also
+# surface raw, as an OSError, from asyncpg's connect.)
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    sa_exc.DisconnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    ConnectionError,
+    OSError,
+)
+RETRY_AFTER_SECONDS = 5
+
+
+async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return problem_response(
+        503,
+        "unavailable",
+        "Service unavailable",
+        "the database cannot be reached; try again shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
@@ -122,6 +162,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings)
+        app.state.rate_limiter = RateLimiter(settings)
         app.state.event_signal = EventSignal(settings, app.state.db.config)
         await app.state.event_signal.start()
         workers = Workers(app.state.db, settings, clock)
@@ -133,6 +174,7 @@ def create_app(
             await workers.stop()
             await app.state.event_signal.stop()
             await app.state.db.dispose()
+            await app.state.rate_limiter.close()
 
     app = FastAPI(
         title="Work-order routing service",
@@ -145,7 +187,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
-    v1 = APIRouter(prefix="/v1")
+    app.state.token_verifier = TokenVerifier(settings)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(refuse_control_characters)])
     v1.include_router(work_orders.router)
     v1.include_router(directory.router)
     v1.include_router(events_api.router)
@@ -161,8 +204,35 @@ def create_app(
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for error in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, _unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(RequestMetrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    # Outermost, so that a preflight is answered before anything asks for a token.
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-Match",
+                "Last-Event-ID",
+                "Accept-Language",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
+            max_age=600,
+        )
     return app

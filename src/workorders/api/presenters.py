@@ -138,4 +138,5 @@ def owner(ctx: Context, row: Owner, *, revealed: bool = False) -> OwnerRead:
         name=row.name,
         phone=row.phone if whole else mask_phone(row.phone),
         units=[UnitRead(**unit) for unit in row.units],
+        active=row.active,
     )

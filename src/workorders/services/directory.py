@@ -10,6 +10,7 @@ from workorders.db import new_id
 from workorders.domain.actors import Principal, Role
 from workorders.errors import Forbidden, NotFound, ValidationFailed
 from workorders.models import AuditEntry, Owner, Staff
+from workorders.services import configuration
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ async def create_staff(ctx: Context, body: StaffCreate) -> Staff:
     )
     ctx.session.add(staff)
     await ctx.session.flush()
+    await configuration.touch(ctx.session, ctx.principal.property_id)
     return staff
 
 
@@ -93,6 +95,8 @@ async def update_staff(ctx: Context, staff: Staff, body: StaffUpdate) -> Staff:
         changes["department"] = str(changes["department"])
     principal = ctx.principal
     own_duty_only = principal.sub == staff.id and set(changes) <= {"on_duty"}
+    if principal.sub == staff.id and changes.get("active") is False:
+        raise Forbidden("you may not deactivate yourself")
     target_department = changes.get("department", staff.department)
     target_role = changes.get("role", staff.role)
     if not own_duty_only and not (
@@ -106,6 +110,9 @@ async def update_staff(ctx: Context, staff: Staff, body: StaffUpdate) -> Staff:
         setattr(staff, name, value)
     staff.updated_at = ctx.now
     await ctx.session.flush()
+    if changes.keys() & {"role", "department", "active"}:
+        # Tokens are judged by the directory (services/principals.py): it must be read afresh.
+        await configuration.touch(ctx.session, staff.property_id)
     return staff
 
 
@@ -165,6 +172,7 @@ async def create_owner(ctx: Context, body: OwnerCreate) -> Owner:
     )
     ctx.session.add(owner)
     await ctx.session.flush()
+    await configuration.touch(ctx.session, ctx.principal.property_id)
     return owner
 
 
@@ -172,11 +180,11 @@ async def update_owner(ctx: Context, owner: Owner, body: OwnerUpdate) -> Owner:
     _require_owner_keeper(ctx.principal)
     changes = body.model_dump(exclude_unset=True)
     for name, value in changes.items():
-        if value is None:
-            raise ValidationFailed.on(name, "cannot be cleared")
         setattr(owner, name, value)
     owner.updated_at = ctx.now
     await ctx.session.flush()
+    if "active" in changes:
+        await configuration.touch(ctx.session, owner.property_id)
     return owner
 
 

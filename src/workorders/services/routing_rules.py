@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workorders.db import new_id
+from workorders.domain import etags
 from workorders.domain.actors import ActorType, Principal, Role
 from workorders.domain.default_rules import DEFAULT_RULES
 from workorders.domain.taxonomy import CATEGORIES
@@ -273,8 +274,7 @@ async def delete_rule(ctx: Context, rule: RoutingRule, *, if_match: str | None) 
 def _check_version(rule: RoutingRule, if_match: str | None) -> None:
     if if_match is None:
         return
-    tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
-    if "*" not in tags and str(rule.version) not in tags:
+    if not etags.if_match_matches(if_match, rule.version):
         raise PreconditionFailed(
             f"If-Match {if_match} does not match the rule's current version {rule.version}"
         )

@@ -19,7 +19,7 @@ from workorders.errors import (
     ValidationFailed,
 )
 from workorders.models import Event, Owner, Property, WorkOrder
-from workorders.services import dispatch, events, placement
+from workorders.services import dispatch, events, owner_view, placement
 from workorders.services.numbers import next_number
 
 if TYPE_CHECKING:
@@ -198,6 +198,4 @@ def _title_from(description: str) -> str:
 async def timeline(ctx: Context, order: WorkOrder) -> list[Event]:
     query = select(Event).where(Event.work_order_id == order.id).order_by(Event.seq)
     rows = (await ctx.session.execute(query)).scalars().all()
-    if ctx.principal.role is Role.OWNER:
-        return [e for e in rows if e.data.get("visibility") != "internal"]
-    return list(rows)
+    return owner_view.shown(ctx.principal, rows)

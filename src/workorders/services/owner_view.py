@@ -1,0 +1,45 @@
+"""The owner's view (domain/owner_view.py) applied to rows: the timeline, the feed and the stream."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workorders.domain import owner_view
+from workorders.domain.actors import Role
+from workorders.models import Event
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from workorders.domain.actors import Principal
+
+
+def hidden_from(principal: Principal, event: Event) -> bool:
+    return principal.role is Role.OWNER and not owner_view.shows_event(event.type, event.data)
+
+
+def shown(principal: Principal, events: Iterable[Event]) -> list[Event]:
+    """`events` as `principal` may see them: all of them for staff; for an owner, those shown to owners,
+    each a detached copy whose `data` holds only the owner's fields (the rows themselves are left
+    untouched, so nothing is written back)."""
+    if principal.role is not Role.OWNER:
+        return list(events)
+    out = []
+    for event in events:
+        data = owner_view.event_data(event.type, event.data)
+        if data is not None:
+            out.append(
+                Event(
+                    seq=event.seq,
+                    txid=event.txid,
+                    id=event.id,
+                    property_id=event.property_id,
+                    work_order_id=event.work_order_id,
+                    type=event.type,
+                    actor_type=event.actor_type,
+                    actor_id=event.actor_id,
+                    data=data,
+                    occurred_at=event.occurred_at,
+                )
+            )
+    return out
