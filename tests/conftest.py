@@ -68,9 +68,20 @@ async def database_url(
         await admin.close()
 
 
+# The suite's own traffic must not trip the production defaults; the limit tests set low ones.
+GENEROUS_LIMITS = (
+    "create_order=100000/hour;request=100000/minute;auth_failure=100000/minute;comment=100000/hour"
+)
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, db_pool_size=30, db_max_overflow=10)
+    return Settings(
+        database_url=database_url,
+        db_pool_size=30,
+        db_max_overflow=10,
+        rate_limits=GENEROUS_LIMITS,
+    )
 
 
 @pytest.fixture(scope="session")

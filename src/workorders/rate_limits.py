@@ -8,7 +8,7 @@ The limits are named; `WORKORDERS_RATE_LIMITS` sets any of them (`create_order=2
 - `create_order`: orders an owner files;
 - `comment`: comments per order and caller.
 
-The per-route limits are declared in one table (`ROUTE_LIMITS`) and applied where the caller becomes
+The per-operation limits are declared in one table (`ROUTE_LIMITS`) and applied where the caller becomes
 known (api/deps.py), so an endpoint needs no code of its own to be limited.
 """
 
@@ -82,10 +82,10 @@ def _commenter(principal: Principal, params: Mapping[str, str]) -> str | None:
     return f"{principal.property_id}:{params.get('order_id')}:{who}"
 
 
-# (method, route path) -> the limit a request on it counts against, beyond `request`.
-ROUTE_LIMITS: dict[tuple[str, str], RouteLimit] = {
-    ("POST", "/v1/work-orders"): RouteLimit("create_order", _owner_filing),
-    ("POST", "/v1/work-orders/{order_id}/comments"): RouteLimit("comment", _commenter),
+# operationId -> the limit a request on it counts against, beyond `request`.
+ROUTE_LIMITS: dict[str, RouteLimit] = {
+    "createWorkOrder": RouteLimit("create_order", _owner_filing),
+    "createWorkOrderComment": RouteLimit("comment", _commenter),
 }
 
 
@@ -135,9 +135,8 @@ class RateLimiter:
     async def on_request(self, request: Request, principal: Principal, token: str) -> None:
         """The limits of an authenticated request: per token, and the route's own."""
         await self.hit("request", hashlib.sha256(token.encode()).hexdigest()[:32])
-        route = request.scope.get("route")
-        path = getattr(route, "path", None)
-        rule = ROUTE_LIMITS.get((request.method, path)) if path else None
+        operation = getattr(request.scope.get("route"), "operation_id", None)
+        rule = ROUTE_LIMITS.get(operation) if operation else None
         if rule is not None:
             key = rule.key(principal, request.path_params)
             if key is not None:
