@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"
@@ -98,6 +98,14 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_limits(cls, value: str) -> str:
+        from workorders.rate_limits import parse_limits
+
+        parse_limits(value)
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

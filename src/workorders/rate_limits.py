@@ -58,12 +58,12 @@ def parse_limits(spec: str) -> dict[str, RateLimitItem]:
         name, _, value = part.partition("=")
         name = name.strip()
         if name not in DEFAULTS or not value.strip():
-            raise ValueError(f"WORKORDERS_RATE_LIMITS: unknown or empty limit {name!r}")
+            raise ValueError(f"unknown or empty limit (known: {', '.join(DEFAULTS)})")
         chosen[name] = value.strip()
     try:
         return {name: parse(value) for name, value in chosen.items()}
     except ValueError:
-        raise ValueError("WORKORDERS_RATE_LIMITS: a limit is not of the form N/period") from None
+        raise ValueError("a limit is not of the form N/period, e.g. 20/hour") from None
 
 
 @dataclass(frozen=True)
