@@ -83,6 +83,9 @@ async def test_the_owner_reads_no_staff_only_words(
     await act(community.engineer, "claim", {})
     await act(community.engineer, "start", {})
     await act(community.engineer, "hold", {"reason": "等配件"})
+    on_hold = (await client.get(path, headers=community.owner.headers)).json()
+    assert on_hold["status"] == "on_hold" and on_hold["hold_reason"] is None
+    assert (await client.get(path, headers=community.cs.headers)).json()["hold_reason"] == "等配件"
     await act(community.engineer, "resume", {})
     await act(community.cs, "escalate", {"reason": "业主脾气差要升级"})
     comment = await client.post(

@@ -20,7 +20,7 @@ from workorders.schemas import (
     UnitRead,
     WorkOrderRead,
 )
-from workorders.services import work_orders
+from workorders.services import owner_view, work_orders
 from workorders.services.directory import mask_phone, shows_phone_of
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def work_order(ctx: Context, order: WorkOrder, lang: str = "zh") -> WorkOrderRea
         ),
         rating=rating,
         resolution=order.resolution,
-        hold_reason=order.hold_reason,
+        hold_reason=owner_view.order_field(ctx.principal, "hold_reason", order.hold_reason),
         schedule_id=order.schedule_id,
         checklist=(
             [ChecklistItemRead(**item) for item in order.checklist]

@@ -63,6 +63,10 @@ OWNER_FIELDS: Mapping[str, frozenset[str] | None] = {
 }
 
 
+# Fields of the order itself that are staff-only words (the owner sees that it is on hold, not why).
+ORDER_STAFF_ONLY = frozenset({"hold_reason"})
+
+
 def event_data(event_type: str, data: Mapping[str, Any]) -> dict[str, Any] | None:
     """The part of an event's `data` an owner may read, or None when the event is not for owners."""
     fields = OWNER_FIELDS.get(event_type)

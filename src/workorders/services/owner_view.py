@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from workorders.domain import owner_view
 from workorders.domain.actors import Role
 from workorders.models import Event
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from workorders.domain.actors import Principal
+
+
+def order_field(principal: Principal, name: str, value: T) -> T | None:
+    """An order's field as `principal` may read it: None for an owner when it is staff-only."""
+    if principal.role is Role.OWNER and name in owner_view.ORDER_STAFF_ONLY:
+        return None
+    return value
 
 
 def hidden_from(principal: Principal, event: Event) -> bool:
