@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -222,3 +223,32 @@ async def test_tokens_verified_with_the_identity_providers_jwks() -> None:
     finally:
         server.shutdown()
         await asyncio.to_thread(thread.join)
+
+
+async def test_a_warm_directory_costs_no_query(
+    app: Any, client: httpx.AsyncClient, community: Community, file_order: Any
+) -> None:
+    from sqlalchemy import event
+
+    order = await file_order(community.owner, "厨房水管漏水")
+    path = f"/v1/work-orders/{order['id']}"
+    assert (await client.get(path, headers=community.owner.headers)).status_code == 200
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engines = {app.state.db.read_engine.sync_engine, app.state.db.write_engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(3):
+            assert (await client.get(path, headers=community.owner.headers)).status_code == 200
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", seen)
+    directory_reads = [s for s in statements if re.search(r"FROM (staff|owners)\b", s)]
+    assert directory_reads == [], directory_reads
+    if app.state.db.dialect == "postgresql":
+        # NOTIFY keeps the cache trusted: not even the property's revision is read.
+        assert not [s for s in statements if "config_revision" in s]
