@@ -15,6 +15,7 @@ known (api/deps.py), so an endpoint needs no code of its own to be limited.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from workorders.domain.actors import Principal, Role
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from workorders.config import Settings
+
+log = logging.getLogger(__name__)
 
 DEFAULTS = {
     "create_order": "20/hour",
@@ -96,7 +100,9 @@ class RateLimiter:
             url = settings.redis_url
             if not url.startswith("async+"):
                 url = "async+" + url
-            storage = storage_from_string(url, implementation="redispy", key_prefix=key_prefix)
+            storage = storage_from_string(
+                url, implementation="redispy", key_prefix=key_prefix, wrap_exceptions=True
+            )
         else:
             storage = storage_from_string("async+memory://")
         self.storage = storage
@@ -105,20 +111,36 @@ class RateLimiter:
     async def hit(self, name: str, key: str) -> None:
         """Count one against `name` for `key`; 429 when the window is full."""
         item = self.limits[name]
-        allowed = await self.strategy.hit(item, name, key)
+        try:
+            allowed = await self.strategy.hit(item, name, key)
+        except StorageError:
+            # Redis down: serve unlimited rather than refuse everyone; say so loudly.
+            log.warning("rate-limit storage unavailable; %s not counted", name)
+            return
         if not allowed:
             await self._refuse(name, key)
 
     async def refuse_if_exhausted(self, name: str, key: str) -> None:
         """429 when `name` is exhausted for `key`, without counting."""
         item = self.limits[name]
-        if not await self.strategy.test(item, name, key):
+        try:
+            exhausted = not await self.strategy.test(item, name, key)
+        except StorageError:
+            log.warning("rate-limit storage unavailable; %s not checked", name)
+            return
+        if exhausted:
             await self._refuse(name, key)
 
     async def _refuse(self, name: str, key: str) -> None:
         item = self.limits[name]
-        stats = await self.strategy.get_window_stats(item, name, key)
-        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        try:
+            stats = await self.strategy.get_window_stats(item, name, key)
+            retry_after, remaining = (
+                max(1, math.ceil(stats.reset_time - time.time())),
+                stats.remaining,
+            )
+        except StorageError:
+            retry_after, remaining = int(item.get_expiry()), 0
         error = RateLimited(
             f"the {name.replace('_', ' ')} limit ({item}) is reached; try again in {retry_after} s"
         )
@@ -126,7 +148,7 @@ class RateLimiter:
             {
                 "Retry-After": str(retry_after),
                 "RateLimit-Limit": str(item.amount),
-                "RateLimit-Remaining": str(max(0, stats.remaining)),
+                "RateLimit-Remaining": str(max(0, remaining)),
                 "RateLimit-Reset": str(retry_after),
             }
         )

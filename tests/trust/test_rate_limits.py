@@ -178,3 +178,15 @@ async def test_redis_counters_are_shared_between_replicas(
         for c in clients:
             await c.aclose()
     assert statuses == [201, 201, 201, 429]
+
+
+async def test_a_redis_outage_serves_without_limits_rather_than_failing(
+    settings: Settings, clock: Any, db: Any, community: Community
+) -> None:
+    down = settings.model_copy(update={"rate_limits": LOW, "redis_url": "redis://127.0.0.1:9/0"})
+    app = create_app(down, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            response = await http.get("/v1/queues", headers=community.cs.headers)
+            assert response.status_code == 200, response.text
