@@ -142,8 +142,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(problem.pop("$defs", {}))
     components["Problem"] = problem
-    for path in schema.get("paths", {}).values():
+    for name, path in schema.get("paths", {}).items():
         for operation in path.values():
+            if name.startswith("/v1"):
+                # Any call may be rate limited or meet an unreachable database (API.md).
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("429", {"description": "Too many requests"})
+                responses.setdefault("503", {"description": "The database cannot be reached"})
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {

@@ -23,6 +23,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from tests.conftest import GENEROUS_LIMITS
 from workorders.app import create_app
 from workorders.auth import mint_token
 from workorders.config import Settings
@@ -44,7 +45,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
     database: Path = tmp_path_factory.mktemp("schemathesis") / "api.db"
-    app_settings = Settings(database_url=f"sqlite+aiosqlite:///{database}")
+    app_settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{database}", rate_limits=GENEROUS_LIMITS
+    )
     port = _free_port()
 
     async def prepare() -> None:
