@@ -21,6 +21,7 @@ from workorders.api import directory, health, return_visits, routing, schedules,
 from workorders.api import events as events_api
 from workorders.api import notifications as notifications_api
 from workorders.api import webhooks as webhooks_api
+from workorders.api.deps import checked_request
 from workorders.auth import TokenVerifier
 from workorders.clock import Clock, SystemClock
 from workorders.config import Settings, get_settings
@@ -30,7 +31,7 @@ from workorders.headers import SecurityHeaders
 from workorders.limits import BodySizeLimit
 from workorders.metrics import RequestMetrics
 from workorders.rate_limits import RateLimiter
-from workorders.refusals import CONTROL_ERROR, refuse_control_characters
+from workorders.refusals import CONTROL_ERROR
 from workorders.services.live import EventSignal
 from workorders.workers.runner import Workers
 
@@ -193,7 +194,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.token_verifier = TokenVerifier(settings)
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(refuse_control_characters)])
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(checked_request)])
     v1.include_router(work_orders.router)
     v1.include_router(directory.router)
     v1.include_router(events_api.router)

@@ -175,3 +175,9 @@ async def test_an_unreachable_database_answers_503(
                 problem = assert_problem(response, 503, "unavailable")
                 assert response.headers["Retry-After"].isdigit(), problem
             assert (await http.get("/readyz")).status_code == 503
+
+
+async def test_without_a_token_a_control_character_is_still_a_401(
+    client: httpx.AsyncClient,
+) -> None:
+    assert_problem(await client.get("/v1/work-orders/wo_%00x"), 401)

@@ -15,6 +15,7 @@ from workorders.domain.actors import Principal
 from workorders.errors import Unauthorized
 from workorders.models import WorkOrder
 from workorders.rate_limits import client_address
+from workorders.refusals import refuse_control_characters
 from workorders.services import principals, work_orders
 from workorders.services.context import Context
 
@@ -55,6 +56,12 @@ async def get_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+async def checked_request(request: Request, _principal: CurrentPrincipal) -> None:
+    """Every `/v1` call: who is asking first (401 comes before 422, API.md), then no control
+    character in its path, query or the headers the service reads."""
+    await refuse_control_characters(request)
 
 
 async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
