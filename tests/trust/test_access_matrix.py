@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from tests.api.test_sla import run
 from workorders.api.access import ACCESS, Rule
 from workorders.domain.taxonomy import CATEGORIES
+from workorders.workers import clock as clock_jobs
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -159,13 +161,34 @@ async def test_every_id_route_as_every_identity(
         }
 
     async def directory() -> dict[str, str]:
-        return {"owner_id": c.owner.id or "", "staff_id": c.engineer.id or "", "queue": "engineering",
-                "visit_id": "rv_not_there"}  # fmt: skip
+        return {
+            "owner_id": c.owner.id or "",
+            "staff_id": c.engineer.id or "",
+            "queue": "engineering",
+        }
+
+    async def visit() -> dict[str, str]:
+        """A resolved order left unconfirmed: it closes by itself and gets a return visit."""
+        filed = await file_order(c.owner, "卫生间下水道堵了")
+        for action, body in (("claim", {}), ("start", {}), ("resolve", {"resolution": "疏通完毕"})):
+            response = await client.post(
+                f"/v1/work-orders/{filed['id']}/{action}", json=body, headers=c.engineer.headers
+            )
+            assert response.status_code == 200, response.text
+        clock = app.state.clock
+        clock.advance(app.state.settings.auto_close_after + timedelta(minutes=1))
+        await run(app, clock_jobs.close_unconfirmed)
+        await run(app, clock_jobs.open_return_visits)
+        pending = await client.get(
+            "/v1/return-visits", params={"status": "pending"}, headers=c.cs.headers
+        )
+        [found] = [v for v in pending.json()["items"] if v["work_order_id"] == filed["id"]]
+        return {"visit_id": found["id"]}
 
     makers = {
         "order_id": order, "rule_id": rule, "schedule_id": schedule, "policy_id": policy,
         "endpoint_id": endpoint, "owner_id": directory, "staff_id": directory,
-        "queue": directory, "visit_id": directory, "comment_id": order, "index": order,
+        "queue": directory, "visit_id": visit, "comment_id": order, "index": order,
         "delivery_id": endpoint,
     }  # fmt: skip
     shared: dict[str, dict[str, str]] = {}
@@ -227,9 +250,8 @@ async def test_every_id_route_as_every_identity(
             {"since": (datetime.now(UTC) - timedelta(days=1)).isoformat()},
         ),
         Row("rotateWebhookEndpointSecret", "FFFFFFF2", fresh=True),
-        # No return visit exists here: the cells show only that nobody gets past 404 to one.
-        Row("getReturnVisit", "NNNNNNNN"),
-        Row("completeReturnVisit", "NNNNNNNN", {"outcome": "satisfied"}),
+        Row("getReturnVisit", "FFFFF22F"),
+        Row("completeReturnVisit", "FFFFF22F", {"outcome": "satisfied"}, fresh=True),
         Row("setQueueDispatch", "FFFF2F22", {"strategy": "claim"}, fresh=True),
         Row("listQueueWorkOrders", "22222222"),  # each sees only the orders they may see
     ]
