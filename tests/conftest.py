@@ -231,6 +231,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             for backend in BACKENDS:
                 if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid:
                     outcomes[backend][outcome] += 1
+    from tests.trust import SUMMARY
+
+    if SUMMARY:
+        terminalreporter.section("authorization matrix")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)
     terminalreporter.section("database backends")
     for backend, counts in outcomes.items():
         summary = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "no tests"

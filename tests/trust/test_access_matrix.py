@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tests.api.test_sla import run
+from tests.trust import SUMMARY
 from workorders.api.access import ACCESS, Rule
 from workorders.domain.taxonomy import CATEGORIES
 from workorders.workers import clock as clock_jobs
@@ -292,7 +293,10 @@ async def test_every_id_route_as_every_identity(
                 failures.append(
                     f"{row.operation} as {who}: expected {expected}, got {response.status_code} {response.text[:120]}"
                 )
-    print(
-        f"\naccess matrix: {len(rows)} id routes x {len(IDENTITIES) + 1} identities = {checked} cells"
+    line = (
+        f"access matrix [{app.state.db.dialect}]: {len(rows)} id routes x "
+        f"{len(IDENTITIES) + 1} identities = {checked} cells, {len(failures)} wrong"
     )
+    SUMMARY.append(line)
+    print(line)
     assert not failures, "\n".join(failures)
