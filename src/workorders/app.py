@@ -125,7 +125,18 @@ async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return problem_response(500, "internal-error", "Internal server error", "an unexpected error")
+    # Rendered outside every middleware (Starlette's error layer): the safe headers are added here.
+    return problem_response(
+        500,
+        "internal-error",
+        "Internal server error",
+        "an unexpected error",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
