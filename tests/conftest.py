@@ -68,9 +68,20 @@ async def database_url(
         await admin.close()
 
 
+# The suite's own traffic must not trip the production defaults; the limit tests set low ones.
+GENEROUS_LIMITS = (
+    "create_order=100000/hour;request=100000/minute;auth_failure=100000/minute;comment=100000/hour"
+)
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, db_pool_size=30, db_max_overflow=10)
+    return Settings(
+        database_url=database_url,
+        db_pool_size=30,
+        db_max_overflow=10,
+        rate_limits=GENEROUS_LIMITS,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -223,6 +234,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             for backend in BACKENDS:
                 if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid:
                     outcomes[backend][outcome] += 1
+    from tests.trust import SUMMARY
+
+    if SUMMARY:
+        terminalreporter.section("authorization matrix")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)
     terminalreporter.section("database backends")
     for backend, counts in outcomes.items():
         summary = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "no tests"

@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+import asyncpg
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 from workorders import __version__
 from workorders.api import attachments as attachments_api
@@ -28,15 +30,20 @@ from workorders.api import properties as properties_api
 from workorders.api import reports as reports_api
 from workorders.api import stream_tickets as stream_tickets_api
 from workorders.api import webhooks as webhooks_api
+from workorders.api.deps import checked_request
 from workorders.api.document import finish as finish_document
 from workorders.api.methods import AllowedMethods
 from workorders.api.presenters import FastJSON
+from workorders.auth import TokenVerifier
 from workorders.clock import Clock, SystemClock
 from workorders.config import Settings, get_settings
 from workorders.db import Database
 from workorders.errors import ServiceError
+from workorders.headers import SecurityHeaders
 from workorders.limits import BodySizeLimit
 from workorders.metrics import RequestMetrics
+from workorders.rate_limits import RateLimiter
+from workorders.refusals import CONTROL_ERROR
 from workorders.services.fanout import Follower
 from workorders.services.live import EventSignal
 from workorders.workers.runner import Workers
@@ -67,9 +74,13 @@ async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _field_name(location: tuple[Any, ...]) -> str:
-    # ("body", "location", "room") -> "location.room"; ("query", "limit") -> "limit"
+def _field_name(error: dict[str, Any]) -> str:
+    # ("body", "location", "room") -> "location.room"; ("query", "limit") -> "limit"; a control
+    # character found deeper than the field names the rest of its path too.
+    location = tuple(error.get("loc", ()))
     parts = [str(p) for p in location[1:]] if location and location[0] == "body" else location[1:]
+    if error.get("type") == CONTROL_ERROR and (error.get("ctx") or {}).get("path"):
+        parts = [*parts, error["ctx"]["path"]]
     return ".".join(str(p) for p in parts) or str(location[0] if location else "body")
 
 
@@ -80,7 +91,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         return problem_response(
             400, "malformed-json", "Malformed request", "the body is not valid JSON"
         )
-    fields = [{"field": _field_name(tuple(e.get("loc", ()))), "message": e["msg"]} for e in errors]
+    fields = [{"field": _field_name(e), "message": e["msg"]} for e in errors]
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
     return problem_response(
         422, "validation-error", "The request is not valid", detail, errors=fields
@@ -96,24 +107,54 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    """A pooled connection the database dropped (a restart, a failover): the pool has discarded it and
-    every connection as old, so the client may simply retry."""
-    assert isinstance(exc, DBAPIError)
-    if exc.connection_invalidated:
-        return problem_response(
-            503,
-            "database-unavailable",
-            "Service unavailable",
-            "the database connection was lost; retry the request",
-            headers={"Retry-After": "1"},
-        )
-    return await _unexpected_error(request, exc)
+# What a database that cannot be reached raises, through each driver and the pool: a 503 the client
+# may retry, never a 500. (SQLAlchemy wraps the drivers' errors; a refused connection may also
+# surface raw, as an OSError, from asyncpg's connect.)
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    sa_exc.DisconnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    ConnectionError,
+    OSError,
+)
+RETRY_AFTER_SECONDS = 5
+
+
+async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    # A pooled connection the database dropped (a restart, a failover) has been discarded with every
+    # connection as old: the very next try gets a fresh one.
+    lost = isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+    return problem_response(
+        503,
+        "unavailable",
+        "Service unavailable",
+        "the database connection was lost; retry the request"
+        if lost
+        else "the database cannot be reached; try again shortly",
+        headers={"Retry-After": "1" if lost else str(RETRY_AFTER_SECONDS)},
+    )
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return problem_response(500, "internal-error", "Internal server error", "an unexpected error")
+    # Rendered outside every middleware (Starlette's error layer): the safe headers are added here.
+    return problem_response(
+        500,
+        "internal-error",
+        "Internal server error",
+        "an unexpected error",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -151,6 +192,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings)
+        app.state.rate_limiter = RateLimiter(settings)
         app.state.event_signal = EventSignal(settings, app.state.db.config)
         await app.state.event_signal.start()
         app.state.follower = Follower(
@@ -168,6 +210,7 @@ def create_app(
             await app.state.follower.stop()
             await app.state.event_signal.stop()
             await app.state.db.dispose()
+            await app.state.rate_limiter.close()
 
     app = FastAPI(
         title="Work-order routing service",
@@ -182,7 +225,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
-    v1 = APIRouter(prefix="/v1")
+    app.state.token_verifier = TokenVerifier(settings)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(checked_request)])
     v1.include_router(work_orders.router)
     v1.include_router(directory.router)
     v1.include_router(events_api.router)
@@ -207,7 +251,8 @@ def create_app(
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DBAPIError, _database_error)
+    for error in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, _unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(RequestMetrics)
     app.add_middleware(AllowedMethods)
@@ -217,4 +262,29 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         allowances=attachments_api.body_allowances(settings),
     )
+    app.add_middleware(SecurityHeaders)
+    # Outermost, so that a preflight is answered before anything asks for a token.
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-Match",
+                "Last-Event-ID",
+                "Accept-Language",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
+            max_age=600,
+        )
     return app

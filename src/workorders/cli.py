@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from workorders.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         proxy_headers=True,
         access_log=args.access_log,
+        server_header=False,
     )
     return 0
 
@@ -97,6 +100,13 @@ def cmd_seed_demo(_args: argparse.Namespace, settings: Settings) -> int:
     from workorders.domain.taxonomy import Department
     from workorders.services import demo
 
+    if settings.is_production:
+        # Before anything is written: demo people with known tokens have no place in production.
+        print(
+            "workorders seed-demo: refusing to load demo data when WORKORDERS_ENV=production",
+            file=sys.stderr,
+        )
+        return 2
     now = SystemClock().now()
 
     async def run() -> demo.DemoPeople:
@@ -317,12 +327,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def settings_refusal(error: ValidationError) -> str:
+    """Which settings are wrong and why, naming each variable and never its value (a secret's tail
+    must not end up in a terminal or a log)."""
+    reasons = []
+    for item in error.errors(include_input=False, include_url=False, include_context=False):
+        names = [str(part) for part in item.get("loc", ()) if part != "__root__"]
+        message = str(item.get("msg", "")).removeprefix("Value error, ")
+        if names:
+            reasons.append(f"WORKORDERS_{'_'.join(names).upper()}: {message}")
+        else:
+            reasons.append(message)
+    return "; ".join(reasons) or "the settings are not valid"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-    except ValueError as exc:
-        print(f"workorders: {exc}", file=sys.stderr)
+    except ValidationError as exc:
+        print(f"workorders: {settings_refusal(exc)}", file=sys.stderr)
+        return 2
+    except ValueError:
+        print("workorders: the settings are not valid", file=sys.stderr)
         return 2
     return int(args.handler(args, settings))
 

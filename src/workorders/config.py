@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-secret-change-me-dev-secret-change-me"
@@ -26,11 +26,16 @@ def _default_database_url() -> str:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="WORKORDERS_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="WORKORDERS_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        # A refused value is never echoed back (it may be a secret).
+        hide_input_in_errors=True,
     )
 
     env: Environment = Environment.DEVELOPMENT
-    database_url: str = Field(default_factory=_default_database_url)
+    database_url: str = Field(default_factory=_default_database_url, repr=False)
     # PostgreSQL connection pool per process; SQLite serialises writers itself.
     db_pool_size: int = 10
     db_max_overflow: int = 10
@@ -38,8 +43,14 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 10_000
     allow_sqlite_in_production: bool = False
 
-    jwt_secret: str = DEV_JWT_SECRET
-    jwt_algorithms: tuple[str, ...] = ("HS256",)
+    # Secrets are kept out of the settings' repr; no message of the service ever shows a value.
+    jwt_secret: str = Field(DEV_JWT_SECRET, repr=False)
+    # HS256 is checked with the secret; RS256/ES256 with the identity provider's key: a PEM public key,
+    # or the keys its JWKS URL publishes (fetched when a token names an unknown `kid`, cached).
+    jwt_algorithms: tuple[str, ...] = ("HS256", "RS256", "ES256")
+    jwt_public_key: str | None = Field(None, repr=False)
+    jwt_jwks_url: str | None = Field(None, repr=False)
+    jwt_jwks_cache: timedelta = timedelta(minutes=10)
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     # Tokens minted by `workorders token` live this long unless --ttl says otherwise.
@@ -65,6 +76,16 @@ class Settings(BaseSettings):
     routing_retrain_after: int = Field(default=50, ge=1)
     routing_retrain_interval: timedelta = timedelta(minutes=10)
 
+    # Moving-window limits, `name=N/period;…` (services/rate_limits.py names them); counters live in
+    # memory unless a Redis URL is given, which replicas then share.
+    rate_limits: str = ""
+    redis_url: str | None = Field(None, repr=False)
+    # Browser origins allowed to call the API (the H5 pages, mini-program web views); none by default.
+    # Comma-separated, e.g. `https://h5.example.com,https://servicewechat.com`.
+    cors_origins: str = ""
+    # Owners' contact numbers on orders closed this long ago are erased (PIPL: keep no longer than needed).
+    contact_retention: timedelta = timedelta(days=3 * 365)
+
     max_body_bytes: int = 64 * 1024
     # Attachments (photos): where their files live (a volume shared by every replica), and limits.
     data_dir: Path = Path("var") / "data"
@@ -78,15 +99,29 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_limits(cls, value: str) -> str:
+        from workorders.rate_limits import parse_limits
+
+        parse_limits(value)
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
         if not self.is_production:
             return self
         problems = []
-        if self.jwt_secret == DEV_JWT_SECRET:
+        if "HS256" not in self.jwt_algorithms:
+            pass
+        elif self.jwt_secret == DEV_JWT_SECRET:
             problems.append("WORKORDERS_JWT_SECRET is the development secret")
         elif len(self.jwt_secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
             problems.append(

@@ -93,7 +93,7 @@ async def test_staff_directory_permissions(client: httpx.AsyncClient, community:
     member = by_supervisor.json()
     assert member | {"id": "x"} == {
         "id": "x", "name": "新师傅", "department": "engineering", "role": "staff",
-        "skills": ["plumbing"], "on_duty": True, "max_open": 5, "phone": None,
+        "skills": ["plumbing"], "on_duty": True, "max_open": 5, "phone": None, "active": True,
     }  # fmt: skip
     other_department = body | {"department": "security"}
     assert_problem(

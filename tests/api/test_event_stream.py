@@ -173,3 +173,40 @@ async def test_a_bad_last_event_id_is_refused_before_the_stream_opens(
         )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_owners_stream_carries_no_staff_only_words(
+    two_servers: tuple[str, str], community: Community
+) -> None:
+    """The follower renders each event once per audience: the owner's copy has no decline reason."""
+    watched, other = two_servers
+    reason = "这家业主太难缠，不想去"
+    async with httpx.AsyncClient(timeout=WAIT) as http:
+
+        async def act(person: Any, order_id: str, action: str, body: dict[str, Any]) -> None:
+            response = await http.post(
+                f"{other}/v1/work-orders/{order_id}/{action}", json=body, headers=person.headers
+            )
+            assert response.status_code == 200, response.text
+
+        filed = await http.post(
+            f"{other}/v1/work-orders",
+            json={"description": "厨房水龙头一直滴水", "category": "plumbing"},
+            headers=community.owner.headers,
+        )
+        assert filed.status_code == 201, filed.text
+        order_id = filed.json()["id"]
+        url = f"{watched}/v1/events/stream"
+        params = {"type": "work_order.declined"}
+        async with (
+            http.stream("GET", url, params=params, headers=community.owner.headers) as mine,
+            http.stream("GET", url, params=params, headers=community.cs.headers) as desk,
+        ):
+            await act(community.engineer, order_id, "claim", {})
+            await act(community.engineer, order_id, "decline", {"reason": reason})
+            owners = await next_event(messages(mine))
+            staff = await next_event(messages(desk))
+
+    assert owners.event == staff.event == "work_order.declined"
+    assert staff.data is not None and reason in json.dumps(staff.data, ensure_ascii=False)
+    assert owners.data is not None and reason not in json.dumps(owners.data, ensure_ascii=False)

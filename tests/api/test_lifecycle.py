@@ -308,7 +308,10 @@ async def test_customer_service_routes_triage_and_hold_resume(
         assert (await act(client, person, oid, action, body)).status_code == 200
     held = (await client.get(f"/v1/work-orders/{oid}", headers=community.owner.headers)).json()
     assert held["status"] == "on_hold"
-    assert held["hold_reason"] == "等配件"
+    # The reason is staff's words (API.md, "What owners see"): the owner sees that, not why.
+    assert held["hold_reason"] is None
+    by_staff = await client.get(f"/v1/work-orders/{oid}", headers=community.cs.headers)
+    assert by_staff.json()["hold_reason"] == "等配件"
     resumed = await act(client, community.engineer, oid, "resume")
     assert resumed.json()["status"] == "in_progress"
     assert resumed.json()["hold_reason"] is None

@@ -9,13 +9,14 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workorders.auth import decode_token
 from workorders.config import Settings
 from workorders.db import Database
 from workorders.domain.actors import Principal
 from workorders.errors import Unauthorized
 from workorders.models import WorkOrder
-from workorders.services import work_orders
+from workorders.rate_limits import client_address
+from workorders.refusals import refuse_control_characters
+from workorders.services import principals, work_orders
 from workorders.services.context import Context
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT: `workorders token --help`")
@@ -33,12 +34,34 @@ async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None:
-        raise Unauthorized("send Authorization: Bearer <token>")
-    return decode_token(credentials.credentials, request.app.state.settings)
+    """The token's principal, borne out by the directory; refusals count against the caller's address.
+
+    The directory is read in a session of its own, from the configuration cache: when the cache is
+    warm (PostgreSQL hearing NOTIFY) this touches no connection at all."""
+    state = request.app.state
+    limiter = state.rate_limiter
+    address = client_address(request)
+    await limiter.refuse_if_exhausted("auth_failure", address)
+    try:
+        if credentials is None:
+            raise Unauthorized("send Authorization: Bearer <token>")
+        claimed = await state.token_verifier.verify(credentials.credentials)
+        async with state.db.reader() as session, session.begin():
+            principal = await principals.resolve(session, claimed)
+    except Unauthorized:
+        await limiter.hit("auth_failure", address)
+        raise
+    await limiter.on_request(request, principal, credentials.credentials)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+async def checked_request(request: Request, _principal: CurrentPrincipal) -> None:
+    """Every `/v1` call: who is asking first (401 comes before 422, API.md), then no control
+    character in its path, query or the headers the service reads."""
+    await refuse_control_characters(request)
 
 
 async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:

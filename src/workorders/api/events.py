@@ -14,9 +14,10 @@ from workorders.api.deps import ReadContext
 from workorders.api.params import Limit
 from workorders.api.responses import problems
 from workorders.api.stream_tickets import StreamPrincipal
+from workorders.domain.actors import Role
 from workorders.models import Event
 from workorders.schemas.events import EventPage
-from workorders.services import fanout, feed
+from workorders.services import fanout, feed, owner_view
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -92,11 +93,15 @@ async def stream_events(
         yield ServerSentEvent(
             id=feed.position_of(event).encode(),
             event=event.type,
-            raw_data=_rendered(event),
+            raw_data=_rendered(event, for_owner=principal.role is Role.OWNER),
         )
 
 
 @lru_cache(maxsize=4096)
-def _rendered(event: Event) -> str:
-    """An event's JSON, rendered once for all the streams the follower hands the same row to."""
+def _rendered(event: Event, *, for_owner: bool) -> str:
+    """An event's JSON, rendered once per audience for all the streams the follower hands the same
+    row to: owners get the owner's copy (the follower already left out what owners never see)."""
+    if for_owner:
+        copy = owner_view.owner_copy(event)
+        return presenters.event(copy).model_dump_json() if copy is not None else "{}"
     return presenters.event(event).model_dump_json()

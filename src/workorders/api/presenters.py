@@ -24,6 +24,7 @@ from workorders.schemas import (
     UnitRead,
     WorkOrderRead,
 )
+from workorders.services import owner_view
 from workorders.services.access import allowed_actions
 from workorders.services.directory import mask_phone, shows_phone_of
 
@@ -105,7 +106,7 @@ def work_order(ctx: Context, order: WorkOrder, lang: str = "zh") -> WorkOrderRea
         ),
         rating=rating,
         resolution=order.resolution,
-        hold_reason=order.hold_reason,
+        hold_reason=owner_view.order_field(ctx.principal, "hold_reason", order.hold_reason),
         schedule_id=order.schedule_id,
         checklist=(
             [ChecklistItemRead(**item) for item in order.checklist]
@@ -164,4 +165,5 @@ def owner(ctx: Context, row: Owner, *, revealed: bool = False) -> OwnerRead:
         name=row.name,
         phone=row.phone if whole else mask_phone(row.phone),
         units=[UnitRead(**unit) for unit in row.units],
+        active=row.active,
     )

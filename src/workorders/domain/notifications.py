@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from workorders.domain import owner_view
 from workorders.domain.lifecycle import STATUS_LABELS, Status
 from workorders.domain.taxonomy import QUEUE_LABELS
 
@@ -134,9 +135,10 @@ def _label(data: Mapping[str, Any]) -> str:
 def owner_notice(event: EventFacts) -> tuple[str, str] | None:
     """The owner's title and text for `event`, or None when it is not theirs to hear."""
     data = event.data
-    if event.type == "work_order.commented" and (
-        data.get("visibility") != "public" or event.actor_type == "owner"
-    ):
+    # What the owner's view hides, the owner is not told of either.
+    if not owner_view.shows_event(event.type, data):
+        return None
+    if event.type == "work_order.commented" and event.actor_type == "owner":
         return None
     if event.type == "work_order.routed" and data.get("previous_status") != Status.TRIAGE:
         return None

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -53,6 +54,8 @@ class Staff(Timestamps, Base):
     on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
     max_open: Mapped[int] = mapped_column(Integer, default=5)
     phone: Mapped[str | None] = mapped_column(String(32))
+    # An inactive member keeps their history but no token of theirs is accepted (services/principals.py).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Owner(Timestamps, Base):
@@ -65,6 +68,7 @@ class Owner(Timestamps, Base):
     # Stored whole; served masked (see services/owners.py).
     phone: Mapped[str] = mapped_column(String(32))
     units: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class WorkOrder(Timestamps, Base):

@@ -6,13 +6,22 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator, with_config
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+    with_config,
+)
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from workorders.domain.actors import ActorType
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import CATEGORIES, Channel, Department, Kind, Priority, Queue
+from workorders.refusals import CONTROL_ERROR, CONTROL_MESSAGE, first_control_path
 from workorders.schemas.strict import StrictDatetime
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,18}[0-9]$"
@@ -28,7 +37,19 @@ Category = StrEnum("Category", {name: name for name in CATEGORIES})  # type: ign
 
 
 class RequestBody(BaseModel):
+    """Every request body: unknown fields refused, and no control character in any string, however
+    deep (a refusal names the JSON path, e.g. `location.room` or `checklist.2`)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        found = first_control_path(value)
+        if found is not None:
+            # The handler (app.py) appends `path` to the field's location.
+            raise PydanticCustomError(CONTROL_ERROR, CONTROL_MESSAGE, {"path": ".".join(found)})
+        return value
 
 
 class ResponseBody(BaseModel):
@@ -328,13 +349,20 @@ class StaffCreate(RequestBody):
 
 
 class StaffUpdate(RequestBody):
-    name: ShortText | None = None
+    """Only what can be cleared is nullable (`phone`; `department`, for a manager): a null anywhere
+    else is a 422, not a column set to NULL."""
+
+    name: ShortText = None  # type: ignore[assignment]
     department: Department | None = None
-    role: StaffRole | None = None
-    skills: list[Skill] | None = Field(None, max_length=30)
-    on_duty: bool | None = None
-    max_open: int | None = Field(None, ge=0, le=100)
+    role: StaffRole = None  # type: ignore[assignment]
+    skills: list[Skill] = Field(None, max_length=30)  # type: ignore[assignment]
+    on_duty: bool = None  # type: ignore[assignment]
+    max_open: int = Field(None, ge=0, le=100)  # type: ignore[assignment]
     phone: Phone | None = None
+    active: bool = Field(
+        None,  # type: ignore[arg-type]
+        description="false: the person's tokens are refused from the next request on",
+    )
 
 
 class StaffRead(ResponseBody):
@@ -346,6 +374,7 @@ class StaffRead(ResponseBody):
     on_duty: bool
     max_open: int
     phone: str | None
+    active: bool = True
 
 
 class StaffPage(Page[StaffRead]):
@@ -373,9 +402,15 @@ class OwnerCreate(RequestBody):
 
 
 class OwnerUpdate(RequestBody):
-    name: ShortText | None = None
-    phone: Phone | None = None
-    units: list[Unit] | None = Field(None, max_length=20)
+    """Nothing of an owner's record can be cleared: a null is a 422."""
+
+    name: ShortText = None  # type: ignore[assignment]
+    phone: Phone = None  # type: ignore[assignment]
+    units: list[Unit] = Field(None, max_length=20)  # type: ignore[assignment]
+    active: bool = Field(
+        None,  # type: ignore[arg-type]
+        description="false: the owner's tokens are refused from the next request on",
+    )
 
 
 class UnitRead(BaseModel):
@@ -389,6 +424,7 @@ class OwnerRead(BaseModel):
     name: str
     phone: str = Field(description="Masked (138****5678) unless read by the owner or revealed")
     units: list[UnitRead]
+    active: bool = True
 
 
 class OwnerPage(Page[OwnerRead]):

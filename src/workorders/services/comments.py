@@ -7,10 +7,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from workorders.db import new_id
+from workorders.domain import owner_view
 from workorders.domain.actors import Role
 from workorders.errors import Forbidden, NotFound, ValidationFailed
 from workorders.models import Comment
 from workorders.services import events
+
+# The owner's view (domain/owner_view.py) decides which comments owners read.
+OWNER_VISIBILITIES = [v for v in ("public", "internal") if owner_view.shows_comment(v)]
 
 if TYPE_CHECKING:
     from workorders.models import WorkOrder
@@ -51,7 +55,7 @@ async def add(ctx: Context, order: WorkOrder, body: CommentCreate) -> Comment:
 async def get(ctx: Context, order: WorkOrder, comment_id: str) -> Comment:
     query = select(Comment).where(Comment.work_order_id == order.id, Comment.id == comment_id)
     if ctx.principal.role is Role.OWNER:
-        query = query.where(Comment.visibility == "public")
+        query = query.where(Comment.visibility.in_(OWNER_VISIBILITIES))
     comment = (await ctx.session.execute(query)).scalar_one_or_none()
     if comment is None:
         raise NotFound(f"comment {comment_id} does not exist on work order {order.id}")
@@ -61,5 +65,5 @@ async def get(ctx: Context, order: WorkOrder, comment_id: str) -> Comment:
 async def list_for(ctx: Context, order: WorkOrder) -> list[Comment]:
     query = select(Comment).where(Comment.work_order_id == order.id)
     if ctx.principal.role is Role.OWNER:
-        query = query.where(Comment.visibility == "public")
+        query = query.where(Comment.visibility.in_(OWNER_VISIBILITIES))
     return list((await ctx.session.execute(query.order_by(Comment.seq))).scalars())

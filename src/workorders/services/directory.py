@@ -85,7 +85,9 @@ async def create_staff(ctx: Context, body: StaffCreate) -> Staff:
     )
     ctx.session.add(staff)
     await ctx.session.flush()
-    await configuration.touch(ctx.session, staff.property_id)  # dispatch caches the staff
+    await configuration.touch(
+        ctx.session, staff.property_id
+    )  # dispatch and tokens read the cached directory
     return staff
 
 
@@ -95,6 +97,8 @@ async def update_staff(ctx: Context, staff: Staff, body: StaffUpdate) -> Staff:
         changes["department"] = str(changes["department"])
     principal = ctx.principal
     own_duty_only = principal.sub == staff.id and set(changes) <= {"on_duty"}
+    if principal.sub == staff.id and changes.get("active") is False:
+        raise Forbidden("you may not deactivate yourself")
     target_department = changes.get("department", staff.department)
     target_role = changes.get("role", staff.role)
     if not own_duty_only and not (
@@ -108,7 +112,9 @@ async def update_staff(ctx: Context, staff: Staff, body: StaffUpdate) -> Staff:
         setattr(staff, name, value)
     staff.updated_at = ctx.now
     await ctx.session.flush()
-    await configuration.touch(ctx.session, staff.property_id)  # dispatch caches the staff
+    await configuration.touch(
+        ctx.session, staff.property_id
+    )  # dispatch and tokens read the cached directory
     return staff
 
 
@@ -168,6 +174,7 @@ async def create_owner(ctx: Context, body: OwnerCreate) -> Owner:
     )
     ctx.session.add(owner)
     await ctx.session.flush()
+    await configuration.touch(ctx.session, ctx.principal.property_id)
     return owner
 
 
@@ -175,11 +182,11 @@ async def update_owner(ctx: Context, owner: Owner, body: OwnerUpdate) -> Owner:
     _require_owner_keeper(ctx.principal)
     changes = body.model_dump(exclude_unset=True)
     for name, value in changes.items():
-        if value is None:
-            raise ValidationFailed.on(name, "cannot be cleared")
         setattr(owner, name, value)
     owner.updated_at = ctx.now
     await ctx.session.flush()
+    if "active" in changes:
+        await configuration.touch(ctx.session, owner.property_id)
     return owner
 
 

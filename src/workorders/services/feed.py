@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,9 +20,10 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, text, true, tuple
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from workorders.domain.actors import Principal, Role
+from workorders.domain.actors import Principal
 from workorders.errors import ValidationFailed
 from workorders.models import Event, FeedConsumer, WorkOrder
+from workorders.services import owner_view
 from workorders.services.access import visible_to
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from workorders.services.context import Context
 
 MAX_SEQ = 2**63 - 1
+_POSITION = re.compile(r"(-?[0-9]{1,19})\.(-?[0-9]{1,19})")
 STREAM_BATCH = 200
 HELD_BACK_PAUSE = 0.05
 
@@ -49,12 +52,16 @@ class Position:
 
     @classmethod
     def decode(cls, cursor: str, field: str = "after") -> Position:
+        """A position this feed handed out; anything else (including numbers beyond the 64-bit
+        columns, which the database would refuse mid-stream) is a 422 on `field`."""
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            txid, seq = raw.split(".")
-            return cls(int(txid), int(seq))
         except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise ValidationFailed.on(field, "not a cursor the event feed handed out") from None
+            raw = ""
+        match = _POSITION.fullmatch(raw)
+        if match is None or not all(-1 <= int(n) <= MAX_SEQ for n in match.groups()):
+            raise ValidationFailed.on(field, "not a cursor the event feed handed out")
+        return cls(int(match[1]), int(match[2]))
 
 
 START = Position(-1, -1)
@@ -92,8 +99,8 @@ def type_filter(types: Sequence[str]) -> ColumnElement[bool]:
 
 
 def hidden_from(principal: Principal, event: Event) -> bool:
-    """Owners never see that an internal comment was made (as on the timeline)."""
-    return principal.role is Role.OWNER and event.data.get("visibility") == "internal"
+    """Owners see only what the owner's view shows them (services/owner_view.py)."""
+    return owner_view.hidden_from(principal, event)
 
 
 async def _horizon(session: AsyncSession) -> int:
@@ -215,7 +222,7 @@ async def list_for(
     start = Position.decode(after) if after else START
     where = principal_filter(ctx.principal, types=types, work_order_id=work_order_id)
     page = await read(ctx.session, after=start, limit=limit, where=where)
-    shown = [e for e in page.events if not hidden_from(ctx.principal, e)]
+    shown = owner_view.shown(ctx.principal, page.events)
     return shown, page.next.encode()
 
 

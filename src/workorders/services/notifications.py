@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
@@ -96,9 +96,64 @@ async def derive(session: AsyncSession, events: list[Event], now: datetime) -> i
             }
             for notice in notices(facts, audience)
         )
+    rows = await _coalesce(session, rows)
     if rows:
         await session.execute(insert(Notification), rows)
     return len(rows)
+
+
+# Comments come in bursts: a person hears of them as one unread line per order, with a count,
+# rather than one line per comment (300 comments must not be 300 notifications).
+COALESCED = frozenset({"work_order.commented"})
+
+
+def _counted(title: str, count: int) -> str:
+    return f"{title}（{count} 条）" if count > 1 else title
+
+
+async def _coalesce(session: AsyncSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows still to insert, once those that join an unread line of the same recipient, order
+    and type have been counted into it (a line already stored, or one earlier in this batch)."""
+    joining = [r for r in rows if r["event_type"] in COALESCED]
+    if not joining:
+        return rows
+    stored = await session.execute(
+        select(Notification).where(
+            Notification.event_type.in_(COALESCED),
+            Notification.read_at.is_(None),
+            Notification.work_order_id.in_({r["work_order_id"] for r in joining}),
+            Notification.recipient_id.in_({r["recipient_id"] for r in joining}),
+        )
+    )
+    lines: dict[tuple[str, str, str, str], Any] = {}
+    for line in stored.scalars():
+        lines[(line.recipient_type, line.recipient_id, line.work_order_id, line.event_type)] = line
+    out = []
+    for row in rows:
+        key = (row["recipient_type"], row["recipient_id"], row["work_order_id"], row["event_type"])
+        if row["event_type"] not in COALESCED:
+            out.append(row)
+            continue
+        line = lines.get(key)
+        if line is None:
+            row["data"] = row["data"] | {"count": 1, "first_title": row["title"]}
+            lines[key] = row
+            out.append(row)
+            continue
+        if isinstance(line, dict):
+            data = line["data"]
+            count = data.get("count", 1) + 1
+            line["data"] = data | {"count": count}
+            line["title"] = _counted(data.get("first_title", line["title"]), count)
+            line["event_id"] = row["event_id"]
+        else:
+            data = dict(line.data or {})
+            count = data.get("count", 1) + 1
+            line.data = data | {"count": count}
+            line.title = _counted(data.get("first_title", line.title), count)
+            line.event_id = row["event_id"]
+            line.created_at = row["created_at"]
+    return out
 
 
 def _recipient(principal: Principal) -> tuple[str, str] | None:

@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import bindparam, tuple_
+from sqlalchemy import Integer, bindparam, tuple_
 
 from workorders.db import UTCDateTime
 from workorders.errors import ValidationFailed
+from workorders.refusals import has_control
+
+_INT64 = (-(2**63), 2**63 - 1)
+MAX_TEXT = 200
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,16 +48,37 @@ def _decode(ordering: Ordering, cursor: str) -> list[Any]:
         values = payload["v"]
         if payload["o"] != ordering.name or len(values) != len(ordering.columns):
             raise ValueError("cursor of another ordering")
-        decoded = []
-        for column, value in zip(ordering.columns, values, strict=True):
-            if isinstance(column.type, UTCDateTime):
-                value = datetime.fromisoformat(value)
-            decoded.append(value)
+        decoded = [
+            _checked(column, value) for column, value in zip(ordering.columns, values, strict=True)
+        ]
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed.on(
             "cursor", "not a cursor this list handed out (or for another sort order)"
         ) from None
     return decoded
+
+
+def _checked(column: InstrumentedAttribute[Any], value: Any) -> Any:
+    """A cursor value of the column's kind and within its range, or ValueError: a forged cursor
+    must be a 422 here, not a driver error (a NUL, an integer past 64 bits) in the database."""
+    if isinstance(column.type, UTCDateTime):
+        if not isinstance(value, str):
+            raise ValueError("not a timestamp")
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("a timestamp without its offset")
+        return parsed
+    if isinstance(column.type, Integer):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not _INT64[0] <= value <= _INT64[1]
+        ):
+            raise ValueError("not a 64-bit integer")
+        return value
+    if not isinstance(value, str) or has_control(value) or len(value) > MAX_TEXT:
+        raise ValueError("not an id")
+    return value
 
 
 Row = TypeVar("Row")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from workorders.db import new_id
+from workorders.domain import etags
 from workorders.domain.actors import Principal, Role
 from workorders.domain.taxonomy import CATEGORIES
 from workorders.errors import FieldError, Forbidden, NotFound, PreconditionFailed, ValidationFailed
@@ -242,8 +243,7 @@ async def delete_rule(ctx: Context, rule_id: str, *, if_match: str | None) -> No
 def _check_version(rule: EffectiveRule, if_match: str | None) -> None:
     if if_match is None:
         return
-    tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
-    if "*" not in tags and str(rule.version) not in tags:
+    if not etags.if_match_matches(if_match, rule.version):
         raise PreconditionFailed(
             f"If-Match {if_match} does not match the rule's current version {rule.version}"
         )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from workorders.domain import lifecycle
+from workorders.domain import etags, lifecycle
 from workorders.domain.actors import Principal
 from workorders.domain.dispatch import Pick, Strategy
 from workorders.domain.lifecycle import Action, Status
@@ -37,12 +37,8 @@ if TYPE_CHECKING:
 
 
 def etag_matches(if_match: str, version: int) -> bool:
-    """RFC 9110 `If-Match`: `*` or a list of entity tags, weak ones compared weakly."""
-    for tag in if_match.split(","):
-        tag = tag.strip().removeprefix("W/").strip('"')
-        if tag == "*" or tag == str(version):
-            return True
-    return False
+    """RFC 9110 `If-Match`, compared strongly (domain/etags.py)."""
+    return etags.if_match_matches(if_match, version)
 
 
 async def _validate_params(ctx: Context, order: WorkOrder, action: Action, params: dict) -> None:

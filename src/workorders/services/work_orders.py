@@ -12,7 +12,7 @@ from workorders.domain.actors import Principal, Role
 from workorders.domain.taxonomy import Channel, Kind
 from workorders.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from workorders.models import Event, Owner, WorkOrder
-from workorders.services import configuration, filing, placement
+from workorders.services import configuration, filing, owner_view, placement
 from workorders.services.access import allowed_actions, facts, visible_to
 
 if TYPE_CHECKING:
@@ -128,9 +128,7 @@ async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
 async def timeline(ctx: Context, order: WorkOrder) -> list[Event]:
     query = select(Event).where(Event.work_order_id == order.id).order_by(Event.seq)
     rows = (await ctx.session.execute(query)).scalars().all()
-    if ctx.principal.role is Role.OWNER:
-        return [e for e in rows if e.data.get("visibility") != "internal"]
-    return list(rows)
+    return owner_view.shown(ctx.principal, rows)
 
 
 __all__ = ["allowed_actions", "create", "facts", "get_visible", "timeline", "visible_to"]

@@ -127,9 +127,13 @@ class DeliveryWorker:
             async with asyncio.timeout(self.settings.webhook_timeout.total_seconds()):
                 # Again at every send: a name may resolve elsewhere than when it was accepted.
                 allow_private = self.settings.webhook_allow_private_urls
-                await egress.check(sent.url, allow_private=allow_private)
+                pinned = await egress.pin(sent.url, allow_private=allow_private)
                 request = self.http.build_request(
-                    "POST", sent.url, content=sent.body.encode(), headers=headers
+                    "POST",
+                    pinned.url,
+                    content=sent.body.encode(),
+                    headers=headers | {"host": pinned.host},
+                    extensions=pinned.extensions,
                 )
                 response = await self.http.send(request, stream=True, follow_redirects=False)
                 try:

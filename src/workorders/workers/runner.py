@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from workorders.services import idempotency
+from workorders.services import idempotency, retention
 from workorders.workers import clock as clock_jobs
 from workorders.workers.deliveries import DeliveryWorker
 from workorders.workers.routing_training import RoutingTrainer
@@ -49,9 +49,19 @@ JOBS: tuple[Job, ...] = (
 
 def jobs(settings: Settings) -> tuple[Job, ...]:
     """Every periodic job; the clock's (deadlines, auto-close, schedules) on the clock interval."""
-    return JOBS + tuple(
-        Job(name, settings.clock_interval, functools.partial(run, settings=settings))
-        for name, run in clock_jobs.CLOCK_JOBS
+    return (
+        JOBS
+        + tuple(
+            Job(name, settings.clock_interval, functools.partial(run, settings=settings))
+            for name, run in clock_jobs.CLOCK_JOBS
+        )
+        + (
+            Job(
+                "contact-retention",
+                timedelta(hours=1),
+                functools.partial(retention.erase_contacts, settings=settings),
+            ),
+        )
     )
 
 

@@ -1,0 +1,66 @@
+"""Clean refusals of what the service will not take in: control characters, unreachable databases.
+
+Control characters (NUL and the other C0 characters but tab, line feed and carriage return, and DEL)
+have no business in any text of this service; PostgreSQL refuses NUL outright, which used to surface
+as a 500. Bodies are checked by the `RequestBody` base (schemas/core.py); paths, queries and the
+headers the service reads by `refuse_control_characters`, a dependency of every `/v1` route.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import Request
+
+from workorders.errors import FieldError, ValidationFailed
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_ERROR = "control_character"
+CONTROL_MESSAGE = "contains a control character (NUL and other C0 characters are refused)"
+# The request headers the service reads (beyond Authorization, which the token check parses).
+READ_HEADERS = ("idempotency-key", "if-match", "last-event-id", "accept-language", "authorization")
+
+
+def has_control(text: str) -> bool:
+    return CONTROL.search(text) is not None
+
+
+def first_control_path(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """The path (keys and indexes) of the first string under `value` holding a control character."""
+    if isinstance(value, str):
+        return path if has_control(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and has_control(key):
+                return (*path, key)
+            found = first_control_path(item, (*path, str(key)))
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = first_control_path(item, (*path, str(index)))
+            if found is not None:
+                return found
+    return None
+
+
+async def refuse_control_characters(request: Request) -> None:
+    """422 naming the path parameter, query parameter or header that holds a control character."""
+    errors = [
+        FieldError(name, CONTROL_MESSAGE)
+        for name, value in request.path_params.items()
+        if isinstance(value, str) and has_control(value)
+    ]
+    errors += [
+        FieldError(name, CONTROL_MESSAGE)
+        for name, value in request.query_params.multi_items()
+        if has_control(name) or has_control(value)
+    ]
+    errors += [
+        FieldError(name, CONTROL_MESSAGE)
+        for name in READ_HEADERS
+        if has_control(request.headers.get(name, ""))
+    ]
+    if errors:
+        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors)

@@ -1,0 +1,91 @@
+"""Who a request runs as: the token says who it claims to be, the property's directory decides.
+
+A token's `sub` must name an active person of the property the token names, whose role and department
+agree with the token's (API.md, "Who I am"): unknown or inactive is 401, a contradiction 403. The
+directory is read through the configuration cache (services/configuration.py), once per revision of the
+property's configuration, so a warm request pays no extra round trip; every change of the directory
+raises that revision (services/directory.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from workorders.domain.actors import Principal, Role
+from workorders.errors import Forbidden, Unauthorized
+from workorders.models import Owner, Staff
+from workorders.services import configuration
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+DIRECTORY_KEY = "directory"
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the directory says about one id: an owner, or a staff member with role and department."""
+
+    kind: str  # "owner" or "staff"
+    role: str | None
+    department: str | None
+    active: bool
+
+
+async def _load(session: AsyncSession, property_id: str) -> dict[str, Person]:
+    people: dict[str, Person] = {}
+    staff = await session.execute(
+        select(Staff.id, Staff.role, Staff.department, Staff.active).where(
+            Staff.property_id == property_id
+        )
+    )
+    for member_id, role, department, active in staff:
+        people[member_id] = Person("staff", role, department, active)
+    owners = await session.execute(
+        select(Owner.id, Owner.active).where(Owner.property_id == property_id)
+    )
+    for owner_id, active in owners:
+        people[owner_id] = Person("owner", None, None, active)
+    return people
+
+
+def check(claimed: Principal, person: Person | None) -> None:
+    """Raise unless `person` (the directory's entry for the token's sub) bears the token out."""
+    if person is None or not person.active:
+        raise Unauthorized("the token names no active person of this property")
+    if claimed.role is Role.OWNER:
+        if person.kind != "owner":
+            raise Forbidden("the directory lists this person as staff, not as an owner")
+        return
+    if person.kind != "staff":
+        raise Forbidden("the directory lists this person as an owner, not as staff")
+    if claimed.role is Role.ADMIN:
+        # Admins live in the identity provider; a named one must at least be staff of the property.
+        return
+    if person.role != str(claimed.role):
+        raise Forbidden(f"the directory lists this person as {person.role}, not {claimed.role}")
+    if claimed.role is not Role.MANAGER and person.department != str(claimed.dept):
+        raise Forbidden(
+            f"the directory lists this person in {person.department}, not {claimed.dept}"
+        )
+
+
+async def resolve(session: AsyncSession, claimed: Principal) -> Principal:
+    """The principal to act as, once the directory has borne the token out."""
+    try:
+        snapshot = await configuration.snapshot(session, claimed.property_id)
+    except LookupError:
+        raise Unauthorized("the token names no property of this service") from None
+    if claimed.sub is None:
+        return claimed  # manager and admin tokens may omit it (auth.py refuses it for the others)
+    property_id = claimed.property_id
+
+    async def load(s: AsyncSession) -> dict[str, Person]:
+        return await _load(s, property_id)
+
+    people = await snapshot.load(DIRECTORY_KEY, session, load)
+    check(claimed, people.get(claimed.sub))
+    return claimed
