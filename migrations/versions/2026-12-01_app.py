@@ -1,7 +1,7 @@
 """What the owners' app needs: attachments (photos on work orders) and push devices.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-01 11:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from workorders.db import UTCDateTime
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

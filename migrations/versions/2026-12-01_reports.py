@@ -5,7 +5,7 @@ pages"). The indexes serve `GET /v1/reports/summary`: one range per deadline clo
 resolution time for the backlog, and the event type for the reopen rate.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01 10:40:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from workorders.db import UTCDateTime
 
 revision: str = "0009"
-down_revision: str | None = "0005"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
