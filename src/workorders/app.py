@@ -244,6 +244,7 @@ def create_app(
     v1.include_router(reports_api.router)
     v1.include_router(stream_tickets_api.router)
     app.include_router(v1)
+    app.include_router(events_api.stream_router, prefix="/v1")
     app.include_router(health.router)
     app.include_router(docs_api.router)
     app.include_router(desk_pages.router)

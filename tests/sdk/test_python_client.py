@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.sdk.conftest import BIN, REPO
-from workorders.config import Settings
 from workorders.domain.actors import Role
 from workorders.domain.taxonomy import Department
 
@@ -194,11 +193,6 @@ def test_admin_adds_a_webhook_endpoint(sdk: Any, live_server: LiveServer) -> Non
 
 
 def test_too_many_orders_is_a_typed_429(sdk: Any, request: pytest.FixtureRequest) -> None:
-    if "rate_limits" not in Settings.model_fields:
-        pytest.skip(
-            "the rate limiter (WORKORDERS_RATE_LIMITS) is not on this branch yet; this test "
-            "runs once it is merged"
-        )
     rate_limited_server: LiveServer = request.getfixturevalue("rate_limited_server")
     from workorders_client.api.work_orders import create_work_order
     from workorders_client.models import Problem, WorkOrderCreate, WorkOrderRead

@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from typing import TYPE_CHECKING, Any
+
+from PIL import Image
 
 from tests.api.test_sla import run
 from tests.trust import SUMMARY
@@ -85,6 +88,7 @@ class Row:
     cells: str  # one code per identity, in IDENTITIES order
     body: dict[str, Any] | None = None
     fresh: bool = False  # the call changes the resource: a new one for each identity
+    upload: bool = False  # a multipart photo instead of a JSON body
 
 
 @dataclass
@@ -117,7 +121,9 @@ async def test_every_id_route_as_every_identity(
         return response.json()["id"]
 
     async def order() -> dict[str, str]:
-        filed = await file_order(c.owner, "厨房水管漏水", contact_phone="13812345678")
+        filed = await file_order(
+            c.owner, "厨房水管漏水", category="plumbing", contact_phone="13812345678"
+        )
         if "order" in shared:  # the shared order has the comment the comment routes read
             return {"order_id": filed["id"], "comment_id": "cmt_none", "index": "0"}
         comment = await created(
@@ -170,7 +176,7 @@ async def test_every_id_route_as_every_identity(
 
     async def visit() -> dict[str, str]:
         """A resolved order left unconfirmed: it closes by itself and gets a return visit."""
-        filed = await file_order(c.owner, "卫生间下水道堵了")
+        filed = await file_order(c.owner, "卫生间下水道堵了", category="plumbing")
         for action, body in (("claim", {}), ("start", {}), ("resolve", {"resolution": "疏通完毕"})):
             response = await client.post(
                 f"/v1/work-orders/{filed['id']}/{action}", json=body, headers=c.engineer.headers
@@ -186,7 +192,35 @@ async def test_every_id_route_as_every_identity(
         [found] = [v for v in pending.json()["items"] if v["work_order_id"] == filed["id"]]
         return {"visit_id": found["id"]}
 
+    def photo() -> bytes:
+        buffer = BytesIO()
+        Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
+        return buffer.getvalue()
+
+    async def attachment() -> dict[str, str]:
+        order_id = shared["order"]["order_id"]
+        response = await client.post(
+            f"/v1/work-orders/{order_id}/attachments",
+            files={"file": ("leak.png", photo(), "image/png")},
+            headers=c.owner.headers,
+        )
+        assert response.status_code == 201, response.text
+        return {"attachment_id": response.json()["id"]}
+
+    async def device() -> dict[str, str]:
+        body = {"platform": "ios", "token": f"apns-{next(counter)}"}
+        return {"device_id": await created("/v1/devices", body, c.owner.headers)}
+
+    async def models() -> dict[str, str]:
+        listed = await client.get("/v1/routing/models", headers=manager)
+        assert listed.status_code == 200, listed.text
+        return {"version": listed.json()["items"][0]["version"]}
+
+    async def prop() -> dict[str, str]:
+        return {"property_id": "default"}
+
     makers = {
+        "attachment_id": attachment, "device_id": device, "version": models, "property_id": prop,
         "order_id": order, "rule_id": rule, "schedule_id": schedule, "policy_id": policy,
         "endpoint_id": endpoint, "owner_id": directory, "staff_id": directory,
         "queue": directory, "visit_id": visit, "comment_id": order, "index": order,
@@ -255,6 +289,15 @@ async def test_every_id_route_as_every_identity(
         Row("completeReturnVisit", "FFFFF22F", {"outcome": "satisfied"}, fresh=True),
         Row("setQueueDispatch", "FFFF2F22", {"strategy": "claim"}, fresh=True),
         Row("listQueueWorkOrders", "22222222"),  # each sees only the orders they may see
+        Row("listWorkOrderAttachments", visible),
+        Row("createWorkOrderAttachment", "2NN2222F", upload=True),
+        Row("getAttachment", visible),
+        Row("getAttachmentThumbnail", visible),
+        Row("getProperty", "FFFFFFF2"),
+        Row("updateProperty", "FFFFFFF2", {"name": "默认小区"}),
+        # The owner's own device; nobody else's device exists for them, and the admin has no sub.
+        Row("deleteDevice", "2NNNNNNF", fresh=True),
+        Row("activateRoutingModel", "FFFFFF2F"),
     ]
     operations = _operations(app)
     id_routes = {op for op, (_m, path, _s) in operations.items() if "{" in path}
@@ -281,7 +324,11 @@ async def test_every_id_route_as_every_identity(
                     )
             path = template.format(**{n: params[n] for n in names})
             headers = ghost if who == "ghost" else people[who]
-            response = await client.request(method, path, json=row.body, headers=headers)
+            if row.upload:
+                files = {"file": ("leak.png", photo(), "image/png")}
+                response = await client.request(method, path, files=files, headers=headers)
+            else:
+                response = await client.request(method, path, json=row.body, headers=headers)
             checked += 1
             expected = "1" if who == "ghost" else row.cells[IDENTITIES.index(who)]
             ok = (

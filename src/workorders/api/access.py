@@ -23,6 +23,8 @@ class Rule(StrEnum):
     QUEUE_SUPERVISOR = "the manager, the admin and the queue's supervisor"
     RETURN_VISITS = "customer service and the manager"
     ORDER_WORKERS = "staff of the order's queue, its supervisor, customer service, the manager"
+    OWN_DEVICES = "owners and staff, for their own devices only (404 for anyone else's)"
+    REPORTS = "the manager and the admin; a department's supervisor for its own queue"
 
 
 ACCESS: dict[str, Rule] = {
@@ -98,4 +100,23 @@ ACCESS: dict[str, Rule] = {
     "resumeWorkOrder": Rule.ORDER,
     "routeWorkOrder": Rule.ORDER,
     "startWorkOrder": Rule.ORDER,
+    "createWorkOrderAttachment": Rule.ORDER,
+    "listWorkOrderAttachments": Rule.ORDER,
+    "getAttachment": Rule.ORDER,
+    "getAttachmentThumbnail": Rule.ORDER,
+    "getMe": Rule.ANYONE,
+    "listLabels": Rule.ANYONE,
+    "createStreamTicket": Rule.ANYONE,
+    "listProperties": Rule.ADMIN,
+    "createProperty": Rule.ADMIN,
+    "getProperty": Rule.ADMIN,
+    "updateProperty": Rule.ADMIN,
+    "registerDevice": Rule.OWN_DEVICES,
+    "listDevices": Rule.OWN_DEVICES,
+    "deleteDevice": Rule.OWN_DEVICES,
+    "getReportSummary": Rule.REPORTS,
+    "listRoutingExamples": Rule.MANAGER,
+    "listRoutingModels": Rule.MANAGER,
+    "activateRoutingModel": Rule.MANAGER,
+    "backtestRouting": Rule.MANAGER,
 }

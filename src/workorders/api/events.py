@@ -16,10 +16,23 @@ from workorders.api.responses import problems
 from workorders.api.stream_tickets import StreamPrincipal
 from workorders.domain.actors import Role
 from workorders.models import Event
+from workorders.refusals import refuse_control_characters
 from workorders.schemas.events import EventPage
 from workorders.services import fanout, feed, owner_view
 
 router = APIRouter(prefix="/events", tags=["events"])
+# The live stream also opens with a single-use ticket (pages' EventSource cannot send a header), so
+# it is mounted beside the `/v1` router whose every route requires a bearer token; its own
+# dependencies do the same checks: who is asking (ticket or bearer), then no control characters.
+async def _checked_stream_request(request: Request, _principal: StreamPrincipal) -> None:
+    # As `deps.checked_request`: 401 before 422. FastAPI runs StreamPrincipal once per request, so
+    # the endpoint's own use of it does not redeem the ticket a second time.
+    await refuse_control_characters(request)
+
+
+stream_router = APIRouter(
+    prefix="/events", tags=["events"], dependencies=[Depends(_checked_stream_request)]
+)
 
 After = Annotated[
     str | None, Query(max_length=128, description="`next_cursor` of the last page (or an SSE id)")
@@ -64,7 +77,7 @@ async def _stream_start(
     return None
 
 
-@router.get(
+@stream_router.get(
     "/stream",
     operation_id="streamEvents",
     summary="The same events as Server-Sent Events, as they commit (heartbeat `: keep-alive`)",

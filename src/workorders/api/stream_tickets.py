@@ -9,12 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 
-from workorders.api.deps import WriteContext, _bearer
+from workorders.api.deps import WriteContext, _bearer, get_principal
 from workorders.api.responses import problems
-from workorders.auth import decode_token
 from workorders.domain.actors import Principal
-from workorders.errors import Unauthorized
-from workorders.services import stream_tickets
+from workorders.services import principals, stream_tickets
 
 router = APIRouter(tags=["events"])
 
@@ -48,16 +46,15 @@ async def ticket_or_bearer(
     ] = None,
 ) -> Principal:
     """The stream's caller: from a ticket (used up here, in its own committed transaction, so a
-    second use fails even while the first stream is still open) or else from the bearer header."""
+    second use fails even while the first stream is still open) or else from the bearer header.
+    Either way the directory bears the person out: one deactivated since the ticket was issued is
+    refused like a token would be."""
     state = request.app.state
-    if ticket is not None:
-        async with state.db.writer() as session, session.begin():
-            return await stream_tickets.redeem(session, ticket, state.clock.now())
-    if credentials is None:
-        raise Unauthorized(
-            "send Authorization: Bearer <token>, or ?ticket= from /v1/stream-tickets"
-        )
-    return decode_token(credentials.credentials, state.settings)
+    if ticket is None:
+        return await get_principal(request, credentials)
+    async with state.db.writer() as session, session.begin():
+        claimed = await stream_tickets.redeem(session, ticket, state.clock.now())
+        return await principals.resolve(session, claimed)
 
 
 StreamPrincipal = Annotated[Principal, Depends(ticket_or_bearer)]

@@ -44,6 +44,8 @@ OWNER_FIELDS: Mapping[str, frozenset[str] | None] = {
     "work_order.cancelled": ORDER_FIELDS,
     "work_order.closed": ORDER_FIELDS,
     "work_order.commented": ORDER_FIELDS | {"comment_id", "visibility"},
+    # Photos are the order's: whoever sees the order sees them (API.md "Photos").
+    "work_order.attachment_added": ORDER_FIELDS | {"attachment_id", "purpose", "content_type"},
     # Internal steps: escalations, deadlines, dispatch, inspections, return visits, follow-ups.
     "work_order.escalated": None,
     "work_order.sla_warning": None,
@@ -57,7 +59,11 @@ OWNER_FIELDS: Mapping[str, frozenset[str] | None] = {
     "routing_rule.created": None,
     "routing_rule.updated": None,
     "routing_rule.deleted": None,
+    "routing_rule.disabled": None,
+    "routing_rule.restored": None,
     "routing_rules.seeded": None,
+    "routing_model.trained": None,
+    "routing_model.activated": None,
     "queue.dispatch_changed": None,
     "webhook_endpoint.disabled": None,
 }

@@ -62,7 +62,7 @@ async def create(ctx: Context, parent: WorkOrder, body: FollowUpCreate) -> WorkO
         area=location.get("area"),
         local_hour=ctx.now.astimezone(ZoneInfo(snap.timezone)).hour,
     )
-    decision = await placement.route(ctx, draft)
+    decision = await placement.route(ctx, draft, snap)
     # The caller chose the queue; the rules still read the text for urgency, and for category,
     # dispatch and skills when they agree on the queue.
     agrees = not decision.triage and decision.queue == body.queue

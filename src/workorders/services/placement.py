@@ -7,8 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from workorders.domain import routing, sla
-from workorders.errors import Forbidden
-from workorders.services import configuration, effective_rules, routing_models
+from workorders.services import effective_rules, routing_models
 from workorders.services import sla as sla_policies
 
 if TYPE_CHECKING:
@@ -22,18 +21,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def route(ctx: Context, draft: routing.Draft, *, verify: bool = True) -> routing.Decision:
-    """The routing decision for a draft under the property's rules and its active model.
-
-    Both come from the configuration cache, loaded once per revision. Filing verifies the revision
-    (an edit committed on any replica applies to the next order); a preview may trust it.
-    """
-    rules, classifier = await routing_configuration(ctx, verify=verify)
+async def route(ctx: Context, draft: routing.Draft, snapshot: Snapshot) -> routing.Decision:
+    """The routing decision for a draft under the property's rules and its active model, as of the
+    caller's snapshot of its configuration: filing verified it (an edit committed on any replica
+    applies to the next order), a preview may trust it."""
+    rules, classifier = await routing_configuration(ctx, snapshot)
     return routing.route(draft, rules, classifier)
 
 
 async def routing_configuration(
-    ctx: Context, *, verify: bool
+    ctx: Context, snapshot: Snapshot
 ) -> tuple[tuple[routing.Rule, ...], routing.Classifier | None]:
     """The property's enabled rules and its active model, as of its configuration revision.
 
@@ -41,11 +38,7 @@ async def routing_configuration(
     the rules and triage still place it, and urgency still comes from the danger concepts. A failed
     load is not cached, so the next order tries again.
     """
-    session, property_id = ctx.session, ctx.principal.property_id
-    try:
-        snapshot = await configuration.snapshot(session, property_id, verify=verify)
-    except LookupError:
-        raise Forbidden(f"property {property_id} does not exist") from None
+    session, property_id = ctx.session, snapshot.property_id
     rules = await snapshot.load(
         effective_rules.RULES_KEY, session, lambda s: effective_rules.load_rules(s, property_id)
     )

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
-    from workorders.routing_model import TextClassifier
     from workorders.schemas.routing import BacktestBody, ProposedRule
     from workorders.services.context import Context
 
@@ -105,9 +104,10 @@ async def backtest(ctx: Context, body: BacktestBody) -> Backtest:
     if ctx.principal.role is not Role.MANAGER:
         raise Forbidden("the backtest is the manager's")
     property_id = ctx.principal.property_id
-    rules, classifier = await placement.routing_configuration(ctx, verify=False)
+    snapshot = await configuration.snapshot(ctx.session, property_id)
+    rules, classifier = await placement.routing_configuration(ctx, snapshot)
     proposed_rules = _proposed_rules(body.rules) if body.rules is not None else rules
-    proposed_model: TextClassifier = classifier
+    proposed_model: routing.Classifier | None = classifier
     if body.model_version is not None:
         try:
             proposed_model = await routing_models.classifier_of(

@@ -36,7 +36,7 @@ async def preview(ctx: Context, body: RoutingPreviewBody) -> RoutingPreview:
         area=location.area if location else None,
         local_hour=at.astimezone(ZoneInfo(prop.timezone)).hour,
     )
-    decision = await placement.route(ctx, draft, verify=False)
+    decision = await placement.route(ctx, draft, prop)
     strategy = None
     if not decision.triage:
         strategy = decision.dispatch or await dispatch.queue_strategy(ctx, decision.queue)

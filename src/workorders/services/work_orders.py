@@ -99,7 +99,7 @@ async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
         channel = body.channel or Channel.PHONE
 
     local_hour = ctx.now.astimezone(ZoneInfo(snap.timezone)).hour
-    decision = await placement.route(ctx, _draft(body, local_hour))
+    decision = await placement.route(ctx, _draft(body, local_hour), snap)
     where = filing.Placement(
         queue=decision.queue,
         triage=decision.triage,
