@@ -157,6 +157,14 @@ async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Any other driver error: a connection the pool has just discarded (the database restarted or
+    dropped it, whatever the driver called it) is a 503 to retry at once; anything else is a bug."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return await _unavailable(request, exc)
+    return await _unexpected_error(request, exc)
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document, with its 422 shape replaced by `Problem` and what it leaves out added
     (`api/document.py`: problem+json everywhere, 429 and 503, response headers, links, examples)."""
@@ -254,6 +262,7 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for error in UNAVAILABLE_ERRORS:
         app.add_exception_handler(error, _unavailable)
+    app.add_exception_handler(sa_exc.DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(RequestMetrics)
     app.add_middleware(AllowedMethods)

@@ -21,6 +21,8 @@ from workorders.schemas.events import EventPage
 from workorders.services import fanout, feed, owner_view
 
 router = APIRouter(prefix="/events", tags=["events"])
+
+
 # The live stream also opens with a single-use ticket (pages' EventSource cannot send a header), so
 # it is mounted beside the `/v1` router whose every route requires a bearer token; its own
 # dependencies do the same checks: who is asking (ticket or bearer), then no control characters.

@@ -22,7 +22,7 @@ from workorders.domain.actors import ActorType
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import CATEGORIES, Channel, Department, Kind, Priority, Queue
 from workorders.refusals import CONTROL_ERROR, CONTROL_MESSAGE, first_control_path
-from workorders.schemas.strict import StrictDatetime
+from workorders.schemas.strict import StrictBool, StrictDatetime
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,18}[0-9]$"
 
@@ -359,7 +359,7 @@ class StaffUpdate(RequestBody):
     on_duty: bool = None  # type: ignore[assignment]
     max_open: int = Field(None, ge=0, le=100)  # type: ignore[assignment]
     phone: Phone | None = None
-    active: bool = Field(
+    active: StrictBool = Field(
         None,  # type: ignore[arg-type]
         description="false: the person's tokens are refused from the next request on",
     )
@@ -407,7 +407,7 @@ class OwnerUpdate(RequestBody):
     name: ShortText = None  # type: ignore[assignment]
     phone: Phone = None  # type: ignore[assignment]
     units: list[Unit] = Field(None, max_length=20)  # type: ignore[assignment]
-    active: bool = Field(
+    active: StrictBool = Field(
         None,  # type: ignore[arg-type]
         description="false: the owner's tokens are refused from the next request on",
     )

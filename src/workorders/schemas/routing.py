@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
 from workorders.domain.default_rules import Pair, Rule, Then, When
 from workorders.domain.dispatch import Strategy
@@ -25,6 +25,7 @@ from workorders.schemas.core import (
     Skill,
     WorkOrderCreate,
 )
+from workorders.schemas.strict import StrictBool, StrictDatetime, Unclearable, absent
 
 Word = Annotated[str, Field(min_length=1, max_length=40, pattern=r"\S")]
 Words = Annotated[list[Word], Field(max_length=200)]
@@ -143,17 +144,21 @@ class RoutingRuleCreate(RequestBody):
     when: RuleWhen = Field(default_factory=RuleWhen)
     then: RuleThen
     enabled: bool = True
-    position: int | None = Field(
+    position: StrictInt | None = Field(
         None, ge=0, description="0 is tried first; omitted: after every existing rule"
     )
 
 
 class RoutingRuleUpdate(RequestBody):
-    name: ShortText | None = None
-    when: RuleWhen | None = None
-    then: RuleThen | None = None
-    enabled: bool | None = None
-    position: int | None = Field(None, ge=0, description="Move the rule; the others shift")
+    """Every field may be left out; none may be cleared (an explicit null is a 422)."""
+
+    name: Unclearable[ShortText] = absent()
+    when: Unclearable[RuleWhen] = absent()
+    then: Unclearable[RuleThen] = absent()
+    enabled: Unclearable[StrictBool] = absent()
+    position: Unclearable[Annotated[StrictInt, Field(ge=0)]] = absent(
+        description="Move the rule; the others shift"
+    )
 
 
 class RoutingRuleRead(BaseModel):
@@ -184,7 +189,7 @@ class RoutingRulePage(Page[RoutingRuleRead]):
 
 
 class RoutingPreviewBody(WorkOrderCreate):
-    at: AwareDatetime | None = Field(
+    at: StrictDatetime | None = Field(
         None, description="Route as if filed at this time (night rules); default now"
     )
 
@@ -258,7 +263,7 @@ class BacktestBody(RequestBody):
     model_version: str | None = Field(
         None, max_length=100, description="A model version to try; omitted: the active one"
     )
-    since: AwareDatetime | None = Field(None, description="Default: 90 days ago")
+    since: StrictDatetime | None = Field(None, description="Default: 90 days ago")
 
 
 class MovedOrder(BaseModel):

@@ -125,7 +125,7 @@ async def update_rule(
 ) -> EffectiveRule:
     _require_editor(ctx.principal)
     changes = body.model_dump(exclude_unset=True)
-    for name in ("name", "when", "then", "enabled"):
+    for name in ("name", "when", "then", "enabled", "position"):
         if name in changes and changes[name] is None:
             raise ValidationFailed.on(name, "cannot be cleared")
     rules = await _editing(ctx)
