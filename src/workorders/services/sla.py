@@ -207,7 +207,7 @@ async def list_policies(
     ctx: Context, *, limit: int, cursor: str | None
 ) -> tuple[list[SlaPolicy], str | None]:
     _require_staff_side(ctx)
-    # Every property has its defaults since it was provisioned (migration 0007 for older ones).
+    await ensure_seeded(ctx.session, ctx.principal.property_id, ctx.now)
     query = select(SlaPolicy).where(SlaPolicy.property_id == ctx.principal.property_id)
     return await fetch_page(ctx.session, query, POLICY_ORDER, limit=limit, cursor=cursor)
 
@@ -222,6 +222,7 @@ async def get_policy(ctx: Context, policy_id: str) -> SlaPolicy:
 
 async def create_policy(ctx: Context, body: SlaPolicyCreate) -> SlaPolicy:
     _require_manager(ctx)
+    await ensure_seeded(ctx.session, ctx.principal.property_id, ctx.now)
     targets = sla.Targets(
         body.respond_within, body.start_within, body.resolve_within, body.use_calendar
     )
