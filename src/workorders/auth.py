@@ -25,7 +25,7 @@ _NEEDS_DEPT = frozenset({Role.STAFF, Role.SUPERVISOR})
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     try:
-        role = Role(claims.get("role"))
+        role = Role(str(claims.get("role")))
     except ValueError:
         raise Unauthorized("the token's role claim is missing or unknown") from None
     sub = claims.get("sub")
@@ -36,7 +36,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     dept: Department | None = None
     if role in _NEEDS_DEPT:
         try:
-            dept = Department(claims.get("dept"))
+            dept = Department(str(claims.get("dept")))
         except ValueError:
             raise Unauthorized(f"a {role} token must carry a known dept claim") from None
     prop = claims.get("prop") or DEFAULT_PROPERTY

@@ -65,7 +65,7 @@ def _delivery(row: WebhookDelivery, attempts: list[WebhookAttempt]) -> WebhookDe
         event_id=row.event_id,
         event_type=row.event_type,
         work_order_id=row.work_order_id,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         attempt_count=row.attempt_count,
         next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
         last_status_code=row.last_status_code,

@@ -119,7 +119,8 @@ class SlaState:
         return [d for d in Deadline if self.due[d] is not None and self.met[d] is None]
 
 
-Fired = Collection[tuple[Deadline, Firing]]
+# (deadline, firing) pairs as the clock stores them: plain strings compare equal to these StrEnums.
+Fired = Collection[tuple[str, str]]
 
 
 def due_firings(state: SlaState, now: datetime, fired: Fired) -> list[tuple[Deadline, Firing]]:

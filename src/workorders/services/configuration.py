@@ -62,7 +62,7 @@ class Snapshot:
         """
         if key not in self._values:
             self._values[key] = await loader(session)
-        return self._values[key]  # type: ignore[no-any-return]
+        return self._values[key]
 
 
 class ConfigCache:

@@ -76,15 +76,15 @@ async def seed(session: AsyncSession, settings: Settings, now: datetime) -> Demo
     admin = Context(session, ADMIN, now, settings)
     staff = {}
     for name, department, role, skills in STAFF:
-        body = StaffCreate(name=name, department=department, role=role, skills=skills)
-        staff[name] = await directory.create_staff(admin, body)
+        member = StaffCreate(name=name, department=department, role=role, skills=skills)
+        staff[name] = await directory.create_staff(admin, member)
     manager = Context(session, Principal(Role.MANAGER, DEFAULT_PROPERTY), now, settings)
     owners = []
     for name, phone, (building, unit, room) in OWNERS:
-        body = OwnerCreate(
+        owner = OwnerCreate(
             name=name, phone=phone, units=[Unit(building=building, unit=unit, room=room)]
         )
-        owners.append(await directory.create_owner(manager, body))
+        owners.append(await directory.create_owner(manager, owner))
 
     def as_staff(name: str) -> Context:
         member = staff[name]

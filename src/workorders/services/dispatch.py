@@ -221,7 +221,7 @@ async def _open_orders(session: AsyncSession, staff_ids: Sequence[str]) -> dict[
         )
         .group_by(WorkOrder.assignee_id)
     )
-    return {assignee: count for assignee, count in rows.all()}  # noqa: C416
+    return {assignee: count for assignee, count in rows.all() if assignee is not None}
 
 
 # --- claims --------------------------------------------------------------------------------------

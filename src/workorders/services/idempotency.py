@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import CursorResult, delete, select, text
 
 from workorders.errors import IdempotencyInProgress, IdempotencyKeyReused, ValidationFailed
 from workorders.models import IdempotencyKey
@@ -70,7 +70,7 @@ async def reserve(ctx: Context, key: str, scope: str, body: Any) -> StoredRespon
         )
     session = ctx.session
     principal_key = _principal_key(ctx.principal, scope)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         locked = await session.scalar(
             text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _lock_id(principal_key, key)}
         )
@@ -110,4 +110,4 @@ async def reserve(ctx: Context, key: str, scope: str, body: Any) -> StoredRespon
 async def purge_expired(session: AsyncSession, now: datetime) -> int:
     """Forget keys past their time to live (API.md keeps them at least 24 h)."""
     result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0

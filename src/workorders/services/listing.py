@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, table, text
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, table, text
 
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
@@ -63,7 +63,7 @@ def _matches(ctx: Context, q: str) -> ColumnElement[bool]:
     ILIKE from its pg_trgm GIN indexes; SQLite asks its FTS5 trigram table (migration 0007)."""
     if len(q) >= MIN_INDEXED and ctx.session.get_bind().dialect.name == "sqlite":
         phrase = '"' + q.replace('"', '""') + '"'
-        found = (
+        found: Select[Any] = (
             select(literal_column("rowid"))
             .select_from(table("work_orders_search"))
             .where(text("work_orders_search MATCH :phrase").bindparams(phrase=phrase))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workorders.models import NumberCounter
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
 async def next_number(session: AsyncSession, property_id: str, timezone: str, at: datetime) -> str:
     day = at.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
     # One atomic upsert: concurrent creators queue on the counter row and each get their own value.
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    table = NumberCounter.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = cast("Table", NumberCounter.__table__)
     statement = (
         insert(table)
         .values(property_id=property_id, day=day, last_value=1)

@@ -86,7 +86,7 @@ Row = TypeVar("Row")
 
 async def fetch_page(
     session: AsyncSession,
-    query: Select[tuple[Row]],
+    query: Select[Row],
     ordering: Ordering,
     *,
     limit: int,

@@ -152,7 +152,7 @@ async def backtest(ctx: Context, body: BacktestBody) -> Backtest:
                 result.examples.append({"work_order_id": order_id, "from": before, "to": now_queue})
         if len(page) < take:
             break
-    if result.orders >= LIMIT:
+    if result.orders >= LIMIT and after is not None:
         more = await ctx.session.scalar(
             select(WorkOrder.id)
             .where(

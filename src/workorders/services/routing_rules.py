@@ -172,7 +172,7 @@ async def update_rule(
 async def _store_override(ctx: Context, rule: EffectiveRule) -> EffectiveRule:
     """Keep only what differs from the package's default; nothing at all when nothing does."""
     default = effective_rules.defaults_by_id()[rule.id]
-    edit = {
+    edit: dict[str, Any] = {
         "name": rule.name if rule.name != default.name else None,
         "when": rule.when if rule.when != default.when else None,
         "then": rule.then if rule.then != default.then else None,

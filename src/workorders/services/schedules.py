@@ -8,10 +8,10 @@ so two workers never both file it.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from workorders.db import new_id
 from workorders.domain import schedules as rules
@@ -211,7 +211,7 @@ async def _run(session: AsyncSession, schedule: Schedule, now: datetime) -> int:
         .values(next_run_at=plan.next_run_at, last_run_at=plan.occurrence, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if moved.rowcount != 1 or plan.occurrence is None:
+    if cast("CursorResult[Any]", moved).rowcount != 1 or plan.occurrence is None:
         return 0  # another worker ran it
     run = {
         "schedule_id": schedule.id,

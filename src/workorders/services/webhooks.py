@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from workorders.db import new_id
 from workorders.domain.actors import ActorType, Role
@@ -188,7 +188,7 @@ async def recover(ctx: Context, endpoint: WebhookEndpoint, since: datetime) -> i
         )
         .values(**_requeue_values(ctx))
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 async def retry(ctx: Context, endpoint: WebhookEndpoint, delivery_id: str) -> WebhookDelivery:
