@@ -16,8 +16,8 @@ from workorders.schemas import (
     ChecklistItemRead,
     CommentRead,
     EventRead,
-    Labels,
     LocationRead,
+    OrderLabels,
     OwnerRead,
     Rating,
     Reporter,
@@ -165,7 +165,7 @@ def _work_order(
         closed_at=order.closed_at,
         cancelled_at=order.cancelled_at,
         allowed_actions=allowed_actions(ctx, order),
-        labels=Labels.model_validate(labels),
+        labels=OrderLabels.model_validate(labels),
         appointment=_appointment(ctx, order),
     )
 

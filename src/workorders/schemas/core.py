@@ -184,7 +184,7 @@ class AssigneeCard(BaseModel):
     phone: str | None = Field(description="Masked (138****5678); null when the directory has none")
 
 
-class Labels(BaseModel):
+class OrderLabels(BaseModel):
     """The order's values in the request's language (`Accept-Language`: `zh-CN` default, `en`)."""
 
     status: str
@@ -283,7 +283,7 @@ class WorkOrderRead(BaseModel):
     closed_at: datetime | None
     cancelled_at: datetime | None
     allowed_actions: list[Action]
-    labels: Labels
+    labels: OrderLabels
     appointment: AppointmentRead | None = Field(
         description="The latest visit appointment (its `status` says where it stands), or null"
     )
