@@ -154,7 +154,7 @@ async def test_the_engineer_proposes_and_the_owner_accepts(
     order = await claimed(client, c, file_order)
     oid = order["id"]
     thursday = window(clock, 3)
-    proposed = await propose(client, oid, c.engineer, thursday | {"note": "带上新龙头"})
+    proposed = await propose(client, oid, c.engineer, thursday | {"message": "带上新龙头"})
     assert proposed.status_code == 201, proposed.text
     visit = proposed.json()
     assert proposed.headers["Location"] == f"/v1/work-orders/{oid}/appointments/{visit['id']}"
@@ -166,7 +166,7 @@ async def test_the_engineer_proposes_and_the_owner_accepts(
     seen = await read(client, oid, c.owner)
     assert seen["version"] == order["version"] + 1
     assert seen["appointment"]["id"] == visit["id"]
-    assert seen["appointment"]["note"] == "带上新龙头"
+    assert seen["appointment"]["message"] == "带上新龙头"
     assert seen["appointment"]["allowed_actions"] == ["accept", "decline"]
     start_by = at(seen["sla"]["start_by"])
 
@@ -200,7 +200,7 @@ async def test_the_engineer_proposes_and_the_owner_accepts(
     events = await timeline(client, oid, c.owner)
     [proposed_event] = of_type(events, "work_order.appointment_proposed")
     assert proposed_event["data"]["appointment_id"] == visit["id"]
-    assert proposed_event["data"]["note"] == "带上新龙头"
+    assert proposed_event["data"]["message"] == "带上新龙头"
     assert of_type(events, "work_order.appointment_accepted")[0]["actor"]["type"] == "owner"
 
 
@@ -213,7 +213,7 @@ async def test_one_pending_proposal_at_a_time_and_withdrawing_frees_the_way(
     second = await propose(client, oid, c.engineer, window(clock, 2))
     problem = assert_problem(second, 409, "invalid-transition")
     assert "withdraw" in problem["detail"]
-    withdrawn = await step(client, oid, first["id"], "withdraw", c.engineer, {"note": "改天"})
+    withdrawn = await step(client, oid, first["id"], "withdraw", c.engineer, {"message": "改天"})
     assert withdrawn.status_code == 200, withdrawn.text
     assert withdrawn.json()["appointment"]["status"] == "withdrawn"
     # The supervisor may propose for the assignee.
@@ -239,12 +239,12 @@ async def test_the_owner_asks_for_another_time_and_the_engineer_hears_of_it(
     saturday = window(clock, 5, hours=4)
     declined = await step(
         client, oid, visit["id"], "decline", c.owner,
-        {"note": "周末在家", "preferred_time": saturday},
+        {"message": "周末在家", "preferred_time": saturday},
     )  # fmt: skip
     assert declined.status_code == 200, declined.text
     card = declined.json()["appointment"]
     assert card["status"] == "declined"
-    assert card["answer_note"] == "周末在家"
+    assert card["reply"] == "周末在家"
     assert at(card["preferred_time"]["start"]) == at(saturday["start"])
     assert declined.json()["sla"]["visit"] is None
 

@@ -129,7 +129,7 @@ async def test_an_owner_files_follows_accepts_a_visit_and_confirms(
             start = clock.now() + timedelta(days=3)
             thursday = {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}
             visit = await as_staff(c.engineer, f"/v1/work-orders/{oid}/appointments",
-                                   thursday | {"note": "带新龙头上门"})  # fmt: skip
+                                   thursday | {"message": "带新龙头上门"})  # fmt: skip
             proposed = await hears("work_order.appointment_proposed")
             assert proposed.data is not None
             assert proposed.data["data"]["appointment_id"] == visit["id"]
@@ -140,7 +140,7 @@ async def test_an_owner_files_follows_accepts_a_visit_and_confirms(
             assert order["assignee"] == {"id": c.engineer.id, "name": "刘师傅",
                                          "department": "engineering", "phone": None}  # fmt: skip
             card = order["appointment"]
-            assert card["status"] == "proposed" and card["note"] == "带新龙头上门"
+            assert card["status"] == "proposed" and card["message"] == "带新龙头上门"
             assert at(card["start"]) == start
             assert card["allowed_actions"] == ["accept", "decline"]
 

@@ -338,7 +338,7 @@ async def test_every_id_route_as_every_identity(
             makers={"order_id": "visit_order"},
         ),
         Row("acceptWorkOrderAppointment", "2NNFF2FF", {}, fresh=True),
-        Row("declineWorkOrderAppointment", "2NNFF2FF", {"note": "周末在家"}, fresh=True),
+        Row("declineWorkOrderAppointment", "2NNFF2FF", {"message": "周末在家"}, fresh=True),
         Row("withdrawWorkOrderAppointment", "FNN22FFF", {}, fresh=True),
     ]
     operations = _operations(app)

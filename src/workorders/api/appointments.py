@@ -130,7 +130,7 @@ async def accept_appointment(
 @router.post(
     "/{appointment_id}/decline",
     operation_id="declineWorkOrderAppointment",
-    summary="Ask for another time, optionally with a note and a window that suits the owner",
+    summary="Ask for another time, optionally with a message and a window that suits the owner",
     response_model=WorkOrderRead,
     responses=_ANSWER_PROBLEMS,
 )

@@ -29,7 +29,8 @@ ORDER_FIELDS = frozenset(
     }
 )
 
-APPOINTMENT_FIELDS = frozenset({"appointment_id", "start", "end", "note"})
+# `message` is what one side wrote for the other (unlike a `note`, which is staff-only everywhere).
+APPOINTMENT_FIELDS = frozenset({"appointment_id", "start", "end", "message"})
 
 OWNER_FIELDS: Mapping[str, frozenset[str] | None] = {
     "work_order.created": ORDER_FIELDS | {"channel"},

@@ -23,11 +23,12 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(String(16))  # domain/appointments.AppointmentStatus
     start_at: Mapped[datetime] = mapped_column(UTCDateTime())
     end_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Words for the other side: the proposer's note to the owner, the owner's answer.
-    note: Mapped[str | None] = mapped_column(Text)
+    # Words for the other side (never staff-only): the proposer's message to the owner, and the
+    # owner's reply when asking for another time.
+    message: Mapped[str | None] = mapped_column(Text)
     proposed_by_type: Mapped[str] = mapped_column(String(16))
     proposed_by_id: Mapped[str | None] = mapped_column(String(64))
-    answer_note: Mapped[str | None] = mapped_column(Text)
+    reply: Mapped[str | None] = mapped_column(Text)
     # The window the owner would rather have, when they asked for another time.
     preferred_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
     preferred_end: Mapped[datetime | None] = mapped_column(UTCDateTime())

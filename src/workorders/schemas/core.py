@@ -205,18 +205,18 @@ class AppointmentCreate(RequestBody):
 
     start: StrictDatetime = Field(description="In the future, within 60 days")
     end: StrictDatetime = Field(description="After `start`, at most 8 hours later")
-    note: str | None = Field(None, max_length=1000, description="For the owner to read")
+    message: str | None = Field(None, max_length=1000, description="For the owner to read")
 
 
 class AppointmentDeclineBody(RequestBody):
     """The owner asks for another time, optionally saying which."""
 
-    note: str | None = Field(None, max_length=1000, description="For the staff to read")
+    message: str | None = Field(None, max_length=1000, description="For the staff to read")
     preferred_time: TimeWindow | None = Field(None, description="A window that suits the owner")
 
 
 class AppointmentWithdrawBody(RequestBody):
-    note: str | None = Field(None, max_length=1000, description="For the owner to read")
+    message: str | None = Field(None, max_length=1000, description="For the owner to read")
 
 
 class AppointmentRead(BaseModel):
@@ -225,10 +225,10 @@ class AppointmentRead(BaseModel):
     status: AppointmentStatus
     start: datetime
     end: datetime
-    note: str | None = Field(description="The proposer's words to the owner")
+    message: str | None = Field(description="The proposer's words to the owner")
     proposed_by: Reporter
     created_at: datetime
-    answer_note: str | None = Field(description="The owner's words when asking for another time")
+    reply: str | None = Field(description="The owner's words when asking for another time")
     preferred_time: TimeWindowRead | None = Field(
         description="The window the owner would rather have"
     )

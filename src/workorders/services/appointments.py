@@ -37,6 +37,7 @@ from workorders.services.pagination import Ordering, fetch_page
 from workorders.services.transitions import etag_matches
 
 if TYPE_CHECKING:
+    from workorders.domain.calendar import WorkingCalendar
     from workorders.schemas import AppointmentCreate
     from workorders.services.context import Context
 
@@ -71,10 +72,10 @@ def card(row: Appointment) -> dict[str, Any]:
         "status": row.status,
         "start": _rfc3339(row.start_at),
         "end": _rfc3339(row.end_at),
-        "note": row.note,
+        "message": row.message,
         "proposed_by": {"type": row.proposed_by_type, "id": row.proposed_by_id},
         "created_at": _rfc3339(row.created_at),
-        "answer_note": row.answer_note,
+        "reply": row.reply,
         "preferred_time": preferred,
         "answered_by": answered_by,
         "answered_at": _rfc3339(row.answered_at),
@@ -182,14 +183,14 @@ async def propose(
         status=str(AppointmentStatus.PROPOSED),
         start_at=body.start,
         end_at=body.end,
-        note=body.note,
+        message=body.message,
         proposed_by_type=str(ctx.principal.actor_type),
         proposed_by_id=ctx.principal.sub,
         created_at=ctx.now,
         updated_at=ctx.now,
     )
     ctx.session.add(row)
-    await _write(ctx, order, Step.PROPOSE, row, extra={"note": body.note})
+    await _write(ctx, order, Step.PROPOSE, row, extra={"message": body.message})
     return row
 
 
@@ -214,7 +215,7 @@ async def answer(
         ctx, order, step, current=AppointmentStatus(row.status), standing=standing, window=window
     )
 
-    extra: dict[str, Any] = {"note": params.get("note")}
+    extra: dict[str, Any] = {"message": params.get("message")}
     if step is Step.ACCEPT:
         for other in standing:
             if other.status == AppointmentStatus.ACCEPTED and other.id != row.id:
@@ -224,7 +225,7 @@ async def answer(
         _answer(ctx, row, AppointmentStatus.ACCEPTED)
     elif step is Step.DECLINE:
         _answer(ctx, row, AppointmentStatus.DECLINED)
-        row.answer_note = params.get("note")
+        row.reply = params.get("message")
         if preferred is not None:
             row.preferred_start, row.preferred_end = preferred["start"], preferred["end"]
             extra["preferred_time"] = {
@@ -258,7 +259,7 @@ def _answer(ctx: Context, row: Appointment, status: AppointmentStatus) -> None:
     row.answered_at = ctx.now
 
 
-async def _calendar(ctx: Context, order: WorkOrder) -> Any:
+async def _calendar(ctx: Context, order: WorkOrder) -> WorkingCalendar | None:
     targets = await policies.targets_for(
         ctx.session, order.property_id, order.priority, order.category
     )
