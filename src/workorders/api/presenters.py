@@ -79,7 +79,8 @@ def _assignee(order: WorkOrder, people: Mapping[str, Person]) -> AssigneeCard | 
         return None
     person = people.get(order.assignee_id)
     if person is None or person.name is None:
-        # Staff are deactivated, never deleted: a directory without them is one about to refresh.
+        # Only a race gets here (staff are deactivated, never deleted, and adding one raises the
+        # revision the directory is cached under): the card names them by id alone.
         return AssigneeCard(id=order.assignee_id, name="", department=None, phone=None)
     return AssigneeCard(
         id=order.assignee_id,

@@ -93,8 +93,8 @@ def _check_preferred_time(body: WorkOrderCreate, now: datetime) -> None:
 async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
     """An order filed by an owner in the app, or by staff (on an owner's behalf, or for themselves)."""
     principal = ctx.principal
+    _check_preferred_time(body, ctx.now)  # a 422, which comes before the 403s (API.md)
     _check_who_may_file(principal, body)
-    _check_preferred_time(body, ctx.now)
     try:
         # Filing depends on the configuration, so it verifies the revision (the read it needs anyway).
         snap = await configuration.snapshot(ctx.session, principal.property_id, verify=True)
