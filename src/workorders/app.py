@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from workorders import __version__
+from workorders.api import appointments as appointments_api
 from workorders.api import attachments as attachments_api
 from workorders.api import desk as desk_pages
 from workorders.api import devices as devices_api
@@ -245,6 +246,7 @@ def create_app(
     v1.include_router(schedules.router)
     v1.include_router(return_visits.router)
     v1.include_router(attachments_api.router)
+    v1.include_router(appointments_api.router)
     v1.include_router(labels_api.router)
     v1.include_router(me_api.router)
     v1.include_router(properties_api.router)

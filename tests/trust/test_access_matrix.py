@@ -89,6 +89,8 @@ class Row:
     body: dict[str, Any] | None = None
     fresh: bool = False  # the call changes the resource: a new one for each identity
     upload: bool = False  # a multipart photo instead of a JSON body
+    # Path parameters made by another maker than their name's (an order someone works on).
+    makers: dict[str, str] | None = None
 
 
 @dataclass
@@ -219,12 +221,35 @@ async def test_every_id_route_as_every_identity(
     async def prop() -> dict[str, str]:
         return {"property_id": "default"}
 
+    async def visit_order() -> dict[str, str]:
+        """An order assigned to the engineer: one a visit can be arranged for. (Assigned by the
+        supervisor: the engineer's own claims would soon reach their `max_open`.)"""
+        filed = await file_order(c.owner, "卧室空调不制冷", category="air_conditioning")
+        response = await client.post(
+            f"/v1/work-orders/{filed['id']}/assign",
+            json={"assignee_id": c.engineer.id},
+            headers=c.eng_supervisor.headers,
+        )
+        assert response.status_code == 200, response.text
+        return {"order_id": filed["id"]}
+
+    async def appointment() -> dict[str, str]:
+        """A visit the engineer proposed on such an order, waiting for the owner's answer."""
+        ids = await visit_order()
+        start = app.state.clock.now() + timedelta(days=2)
+        body = {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}
+        response = await client.post(
+            f"/v1/work-orders/{ids['order_id']}/appointments", json=body, headers=c.engineer.headers
+        )
+        assert response.status_code == 201, response.text
+        return ids | {"appointment_id": response.json()["id"]}
+
     makers = {
         "attachment_id": attachment, "device_id": device, "version": models, "property_id": prop,
         "order_id": order, "rule_id": rule, "schedule_id": schedule, "policy_id": policy,
         "endpoint_id": endpoint, "owner_id": directory, "staff_id": directory,
         "queue": directory, "visit_id": visit, "comment_id": order, "index": order,
-        "delivery_id": endpoint,
+        "delivery_id": endpoint, "visit_order": visit_order, "appointment_id": appointment,
     }  # fmt: skip
     shared: dict[str, dict[str, str]] = {}
     seen_order = await order()
@@ -298,6 +323,23 @@ async def test_every_id_route_as_every_identity(
         # The owner's own device; nobody else's device exists for them, and the admin has no sub.
         Row("deleteDevice", "2NNNNNNF", fresh=True),
         Row("activateRoutingModel", "FFFFFF2F"),
+        # Visits: the assignee and the supervisor propose and withdraw, the owner (or customer
+        # service on their behalf) accepts or asks for another time; the manager watches.
+        Row("listWorkOrderAppointments", visible),
+        Row("getWorkOrderAppointment", visible),
+        Row(
+            "createWorkOrderAppointment",
+            "FNN22FFF",
+            {  # ahead of the clock however far the return visits' row moved it
+                "start": (app.state.clock.now() + timedelta(days=10)).isoformat(),
+                "end": (app.state.clock.now() + timedelta(days=10, hours=2)).isoformat(),
+            },
+            fresh=True,
+            makers={"order_id": "visit_order"},
+        ),
+        Row("acceptWorkOrderAppointment", "2NNFF2FF", {}, fresh=True),
+        Row("declineWorkOrderAppointment", "2NNFF2FF", {"message": "周末在家"}, fresh=True),
+        Row("withdrawWorkOrderAppointment", "FNN22FFF", {}, fresh=True),
     ]
     operations = _operations(app)
     id_routes = {op for op, (_m, path, _s) in operations.items() if "{" in path}
@@ -311,7 +353,7 @@ async def test_every_id_route_as_every_identity(
         for who in (*IDENTITIES, "ghost"):
             params: dict[str, str] = {}
             for name in names:
-                maker = makers[name]
+                maker = makers[(row.makers or {}).get(name, name)]
                 expected = "1" if who == "ghost" else row.cells[IDENTITIES.index(who)]
                 # Only a call that may succeed changes the resource; the others share one.
                 if row.fresh and expected in "2S":

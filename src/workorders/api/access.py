@@ -104,6 +104,13 @@ ACCESS: dict[str, Rule] = {
     "listWorkOrderAttachments": Rule.ORDER,
     "getAttachment": Rule.ORDER,
     "getAttachmentThumbnail": Rule.ORDER,
+    # The appointment table (domain/appointments.py) decides each step, like the lifecycle's.
+    "createWorkOrderAppointment": Rule.ORDER,
+    "listWorkOrderAppointments": Rule.ORDER,
+    "getWorkOrderAppointment": Rule.ORDER,
+    "acceptWorkOrderAppointment": Rule.ORDER,
+    "declineWorkOrderAppointment": Rule.ORDER,
+    "withdrawWorkOrderAppointment": Rule.ORDER,
     "getMe": Rule.ANYONE,
     "listLabels": Rule.ANYONE,
     "createStreamTicket": Rule.ANYONE,

@@ -9,30 +9,37 @@ import orjson
 from fastapi import Response
 from fastapi.responses import JSONResponse
 
-from workorders.domain.lifecycle import STATUS_LABELS, Status
+from workorders import i18n
 from workorders.schemas import (
+    AppointmentRead,
+    AssigneeCard,
     ChecklistItemRead,
     CommentRead,
     EventRead,
     LocationRead,
+    OrderLabels,
     OwnerRead,
     Rating,
     Reporter,
     RoutingInfo,
     SlaInfo,
     StaffRead,
+    TimeWindowRead,
     UnitRead,
     WorkOrderRead,
 )
-from workorders.services import owner_view
+from workorders.services import appointments, owner_view, principals
 from workorders.services.access import allowed_actions
 from workorders.services.directory import mask_phone, shows_phone_of
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pydantic import BaseModel
 
     from workorders.models import Comment, Event, Owner, Staff, WorkOrder
     from workorders.services.context import Context
+    from workorders.services.principals import Person
 
 
 class FastJSON(JSONResponse):
@@ -56,21 +63,55 @@ def reply(
 
 
 def language(accept_language: str | None) -> str:
-    """The first language of `Accept-Language` that we have labels for; Chinese by default."""
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        primary = tag.split("-")[0]
-        if primary in STATUS_LABELS:
-            return primary
-    return "zh"
+    """`zh-CN` or `en`, as `Accept-Language` prefers (i18n.negotiate); Chinese by default."""
+    return i18n.negotiate(accept_language)
 
 
-def work_order(ctx: Context, order: WorkOrder, lang: str = "zh") -> WorkOrderRead:
+async def work_order(ctx: Context, order: WorkOrder, lang: str = i18n.DEFAULT) -> WorkOrderRead:
+    """The order for the caller who asked, in `lang`. The assignee's card comes from the directory
+    the request's token check already holds (services/principals.directory): no query of its own."""
+    people = await principals.directory(ctx.session, order.property_id)
+    return _work_order(ctx, order, lang, people)
+
+
+def _assignee(order: WorkOrder, people: Mapping[str, Person]) -> AssigneeCard | None:
+    if order.assignee_id is None:
+        return None
+    person = people.get(order.assignee_id)
+    if person is None or person.name is None:
+        # Only a race gets here (staff are deactivated, never deleted, and adding one raises the
+        # revision the directory is cached under): the card names them by id alone.
+        return AssigneeCard(id=order.assignee_id, name="", department=None, phone=None)
+    return AssigneeCard(
+        id=order.assignee_id,
+        name=person.name,
+        department=person.department,
+        phone=mask_phone(person.phone) if person.phone else None,
+    )
+
+
+def _appointment(ctx: Context, order: WorkOrder) -> AppointmentRead | None:
+    if order.appointment is None:
+        return None
+    return appointment(ctx, order, order.appointment)
+
+
+def appointment(ctx: Context, order: WorkOrder, shown: dict[str, Any]) -> AppointmentRead:
+    """An appointment (its card, services/appointments.card) with what this caller may do with it."""
+    return AppointmentRead.model_validate(
+        shown | {"allowed_actions": appointments.allowed_steps(ctx, order, shown)}
+    )
+
+
+def _work_order(
+    ctx: Context, order: WorkOrder, lang: str, people: Mapping[str, Person]
+) -> WorkOrderRead:
     rating = (
         Rating(score=order.rating_score, comment=order.rating_comment)
         if order.rating_score is not None
         else None
     )
+    labels = i18n.labels_for(order, lang)
     return WorkOrderRead(
         id=order.id,
         number=order.number,
@@ -83,10 +124,11 @@ def work_order(ctx: Context, order: WorkOrder, lang: str = "zh") -> WorkOrderRea
         preferred_time=order.preferred_time,
         contact_phone=_contact_phone(ctx, order),
         status=order.status,
-        status_label=STATUS_LABELS[lang][Status(order.status)],
+        status_label=labels["status"] or order.status,
         queue=order.queue,
         priority=order.priority,
         assignee_id=order.assignee_id,
+        assignee=_assignee(order, people),
         owner_id=order.owner_id,
         reporter=Reporter(type=order.reporter_type, id=order.reporter_id),
         channel=order.channel,
@@ -103,6 +145,11 @@ def work_order(ctx: Context, order: WorkOrder, lang: str = "zh") -> WorkOrderRea
             breached=order.breached,
             paused_at=order.paused_at,
             paused_for=timedelta(seconds=order.paused_seconds or 0),
+            visit=(
+                TimeWindowRead(start=order.visit_start, end=order.visit_end)
+                if order.visit_start is not None and order.visit_end is not None
+                else None
+            ),
         ),
         rating=rating,
         resolution=order.resolution,
@@ -119,6 +166,8 @@ def work_order(ctx: Context, order: WorkOrder, lang: str = "zh") -> WorkOrderRea
         closed_at=order.closed_at,
         cancelled_at=order.cancelled_at,
         allowed_actions=allowed_actions(ctx, order),
+        labels=OrderLabels.model_validate(labels),
+        appointment=_appointment(ctx, order),
     )
 
 

@@ -283,5 +283,5 @@ async def list_queue_work_orders(
         ctx, where, sort=Sort.PRIORITY, limit=limit, cursor=cursor
     )
     return WorkOrderPage(
-        items=[presenters.work_order(ctx, row) for row in rows], next_cursor=next_cursor
+        items=[await presenters.work_order(ctx, row) for row in rows], next_cursor=next_cursor
     )

@@ -134,4 +134,4 @@ async def delete_schedule(schedule_id: ScheduleId, ctx: WriteContext) -> Respons
 async def check_work_order_checklist_item(
     order: VisibleOrderForUpdate, index: ItemIndex, body: ChecklistCheck, ctx: WriteContext
 ) -> WorkOrderRead:
-    return presenters.work_order(ctx, await checklists.check(ctx, order, index, body))
+    return await presenters.work_order(ctx, await checklists.check(ctx, order, index, body))

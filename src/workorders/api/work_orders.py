@@ -60,7 +60,7 @@ async def create_work_order(
 ) -> Response:
     async def create() -> tuple[BaseModel, str]:
         order = await work_orders.create(ctx, body)
-        read = presenters.work_order(ctx, order, presenters.language(accept_language))
+        read = await presenters.work_order(ctx, order, presenters.language(accept_language))
         return read, f"/v1/work-orders/{order.id}"
 
     return await create_once(
@@ -111,7 +111,8 @@ async def list_work_orders(
     lang = presenters.language(accept_language)
     return presenters.reply(
         WorkOrderPage(
-            items=[presenters.work_order(ctx, row, lang) for row in rows], next_cursor=next_cursor
+            items=[await presenters.work_order(ctx, row, lang) for row in rows],
+            next_cursor=next_cursor,
         )
     )
 
@@ -128,7 +129,7 @@ async def get_work_order(
     ctx: ReadContext,
     accept_language: AcceptLanguage = None,
 ) -> Response:
-    read = presenters.work_order(ctx, order, presenters.language(accept_language))
+    read = await presenters.work_order(ctx, order, presenters.language(accept_language))
     return presenters.reply(read, headers=_etag(order))
 
 
@@ -206,7 +207,7 @@ async def create_work_order_follow_up(
 ) -> Response:
     async def create() -> tuple[BaseModel, str]:
         child = await follow_ups.create(ctx, order, body)
-        read = presenters.work_order(ctx, child, presenters.language(accept_language))
+        read = await presenters.work_order(ctx, child, presenters.language(accept_language))
         return read, f"/v1/work-orders/{child.id}"
 
     return await create_once(
@@ -235,7 +236,7 @@ async def list_work_order_follow_ups(
     rows, next_cursor = await follow_ups.list_for(ctx, order, limit=limit, cursor=cursor)
     lang = presenters.language(accept_language)
     return WorkOrderPage(
-        items=[presenters.work_order(ctx, row, lang) for row in rows], next_cursor=next_cursor
+        items=[await presenters.work_order(ctx, row, lang) for row in rows], next_cursor=next_cursor
     )
 
 
@@ -269,7 +270,7 @@ def _action_endpoint(
     ) -> Response:
         params = body.model_dump() if body is not None else {}
         updated = await transitions.act(ctx, order, action, params, if_match=if_match)
-        read = presenters.work_order(ctx, updated, presenters.language(lang))
+        read = await presenters.work_order(ctx, updated, presenters.language(lang))
         # Serialized before the commit: the order's attributes are read while the session is open.
         return presenters.reply(read, headers=_etag(updated))
 

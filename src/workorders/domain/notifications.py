@@ -79,6 +79,10 @@ STAFF_WORDS = {
     "work_order.commented": "有新评论",
     "work_order.sla_warning": "即将超时",
     "work_order.sla_breached": "已超时",
+    "work_order.appointment_proposed": "已预约上门时间",
+    "work_order.appointment_accepted": "业主已确认上门时间",
+    "work_order.appointment_declined": "业主希望另约时间",
+    "work_order.appointment_withdrawn": "已撤回上门预约",
 }
 
 # What the owner reads: only what changes for them, never internal steps (routing between queues,
@@ -96,6 +100,10 @@ OWNER_WORDS = {
     "work_order.reopened": "您的工单 {number} 已重新受理，我们会再次处理。",
     "work_order.cancelled": "您的工单 {number} 已取消。",
     "work_order.commented": "物业工作人员回复了您的工单 {number}。",
+    "work_order.appointment_proposed": "工作人员为您的工单 {number} 预约了上门时间，请确认或另约时间。",
+    "work_order.appointment_accepted": "您的工单 {number} 的上门时间已确认。",
+    "work_order.appointment_declined": "已为您的工单 {number} 另约上门时间，工作人员会再与您确认。",
+    "work_order.appointment_withdrawn": "工作人员撤回了您的工单 {number} 的上门预约，会再与您约定时间。",
 }
 
 # Events the assignee and the queue's supervisor must act on or know of.
@@ -108,6 +116,9 @@ ASSIGNEE_EVENTS = frozenset(
         "work_order.commented",
         "work_order.sla_warning",
         "work_order.sla_breached",
+        # The owner's answer to a visit the assignee proposed.
+        "work_order.appointment_accepted",
+        "work_order.appointment_declined",
     }
 )
 SUPERVISOR_EVENTS = frozenset(

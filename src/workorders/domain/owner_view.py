@@ -29,6 +29,9 @@ ORDER_FIELDS = frozenset(
     }
 )
 
+# `message` is what one side wrote for the other (unlike a `note`, which is staff-only everywhere).
+APPOINTMENT_FIELDS = frozenset({"appointment_id", "start", "end", "message"})
+
 OWNER_FIELDS: Mapping[str, frozenset[str] | None] = {
     "work_order.created": ORDER_FIELDS | {"channel"},
     "work_order.routed": ORDER_FIELDS,  # not the routing note
@@ -46,6 +49,11 @@ OWNER_FIELDS: Mapping[str, frozenset[str] | None] = {
     "work_order.commented": ORDER_FIELDS | {"comment_id", "visibility"},
     # Photos are the order's: whoever sees the order sees them (API.md "Photos").
     "work_order.attachment_added": ORDER_FIELDS | {"attachment_id", "purpose", "content_type"},
+    # Visits: the window, and the words each side wrote for the other (API.md "who is coming").
+    "work_order.appointment_proposed": ORDER_FIELDS | APPOINTMENT_FIELDS,
+    "work_order.appointment_accepted": ORDER_FIELDS | APPOINTMENT_FIELDS,
+    "work_order.appointment_declined": ORDER_FIELDS | APPOINTMENT_FIELDS | {"preferred_time"},
+    "work_order.appointment_withdrawn": ORDER_FIELDS | APPOINTMENT_FIELDS,
     # Internal steps: escalations, deadlines, dispatch, inspections, return visits, follow-ups.
     "work_order.escalated": None,
     "work_order.sla_warning": None,

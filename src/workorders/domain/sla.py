@@ -95,6 +95,44 @@ def pause_span(
     return time_between(paused_at, resumed_at, calendar)
 
 
+# The clocks that measure waiting for someone to come: an owner who chose the visit's time is not kept
+# waiting by the company before that time.
+WAITING = (Deadline.RESPOND, Deadline.START)
+
+
+def with_visit(
+    due: Mapping[Deadline, datetime | None],
+    met: Mapping[Deadline, datetime | None],
+    visit_end: datetime,
+    calendar: WorkingCalendar | None,
+) -> dict[Deadline, datetime | None]:
+    """The deadlines once the owner accepted a visit ending at `visit_end`.
+
+    Decision: an accepted appointment does not pause the clocks, it moves the waiting ones. The
+    respond and start deadlines, when still unmet, become no earlier than the window's end (an owner
+    who accepts a visit on Thursday does not make the start clock breach on Tuesday; a technician who
+    has not started when the window closes has missed it). The resolve deadline keeps the working
+    time the policy allows after the start: it moves by as much as the start deadline moved, and is
+    never earlier than the window's end either. Met deadlines stay as they are. (The respond clock is
+    usually met already, since only an assigned order gets a proposal; it is moved all the same when
+    it is not, e.g. on an order handed back to its queue after the owner accepted.)
+    """
+    moved: dict[Deadline, datetime | None] = dict(due)
+    for deadline in WAITING:
+        current = due.get(deadline)
+        if current is not None and met.get(deadline) is None:
+            moved[deadline] = max(current, visit_end)
+    resolve_by = due.get(Deadline.RESOLVE)
+    if resolve_by is not None and met.get(Deadline.RESOLVE) is None:
+        start_before, start_after = due.get(Deadline.START), moved.get(Deadline.START)
+        if start_before is not None and start_after is not None and start_after > start_before:
+            resolve_by = add_time(
+                resolve_by, time_between(start_before, start_after, calendar), calendar
+            )
+        moved[Deadline.RESOLVE] = max(resolve_by, visit_end)
+    return moved
+
+
 @dataclass(frozen=True)
 class SlaState:
     """An order's clock: its due times, which were met, the time it spent paused, its calendar."""
@@ -104,12 +142,19 @@ class SlaState:
     met: Mapping[Deadline, datetime | None]
     paused: timedelta = timedelta(0)
     calendar: WorkingCalendar | None = None
+    # The accepted visit window (start, end), when the order has one.
+    visit: tuple[datetime, datetime] | None = None
 
     def warning_at(self, deadline: Deadline) -> datetime | None:
-        """80% of the deadline's window, the window being the time not spent on hold."""
+        """80% of the deadline's window, the window being the time not spent on hold. A waiting
+        clock that the accepted visit set (its deadline is the window's end) warns at 80% of the
+        visit window instead: before the window nobody is late."""
         due = self.due[deadline]
         if due is None:
             return None
+        if self.visit is not None and deadline in WAITING and due == self.visit[1]:
+            start, end = self.visit
+            return start + (end - start) * WARNING_AT
         window = time_between(self.created_at, due, self.calendar) - self.paused
         if window <= timedelta(0):
             return due

@@ -1,6 +1,7 @@
 """ORM tables, one module per area. Every schema change comes with a migration under
 `migrations/versions/`; importing this package registers every table on `Base.metadata`."""
 
+from workorders.models.appointments import Appointment as Appointment
 from workorders.models.attachments import Attachment as Attachment
 from workorders.models.core import (
     AuditEntry,

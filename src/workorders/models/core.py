@@ -91,6 +91,9 @@ class WorkOrder(Timestamps, Base):
     description: Mapped[str] = mapped_column(Text)
     location: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     preferred_time: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # The order's latest visit appointment as its card shows it ({"id", "status", "start", "end", …};
+    # services/appointments.py), kept with the order so that reads and lists need no join.
+    appointment: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     contact_phone: Mapped[str | None] = mapped_column(String(32))
 
     status: Mapped[str] = mapped_column(String(16))
@@ -125,6 +128,10 @@ class WorkOrder(Timestamps, Base):
     # deadlines move by the time spent on hold, which adds up in `paused_seconds`.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The visit window the owner accepted (services/appointments.py): the waiting clocks count on it
+    # (domain/sla.with_visit), and the deadline sweep warns within it rather than before it.
+    visit_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    visit_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the clock worker looks at this order next (None: nothing left to watch). New orders and
     # every action set it to "now"; see workers/clock.py.
     sla_check_at: Mapped[datetime | None] = mapped_column(

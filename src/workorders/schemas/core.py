@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from workorders.domain.actors import ActorType
+from workorders.domain.appointments import AppointmentStatus
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import CATEGORIES, Channel, Department, Kind, Priority, Queue
 from workorders.refusals import CONTROL_ERROR, CONTROL_MESSAGE, first_control_path
@@ -129,6 +130,11 @@ class RoutingDecision(BaseModel):
 RoutingInfo = RoutingDecision
 
 
+class TimeWindowRead(BaseModel):
+    start: datetime
+    end: datetime
+
+
 class SlaInfo(BaseModel):
     respond_by: datetime | None
     start_by: datetime | None
@@ -140,6 +146,9 @@ class SlaInfo(BaseModel):
     paused_at: datetime | None = Field(None, description="Since when the clocks stand (on hold)")
     paused_for: timedelta = Field(
         timedelta(0), description="Time spent on hold so far; the deadlines moved by as much"
+    )
+    visit: TimeWindowRead | None = Field(
+        None, description="The visit window the owner accepted; the deadlines count on it"
     )
 
 
@@ -166,9 +175,73 @@ class LocationRead(BaseModel):
     area: str | None = None
 
 
-class TimeWindowRead(BaseModel):
+class AssigneeCard(BaseModel):
+    """Who is coming: the assignee as the owner may see them."""
+
+    id: str
+    name: str
+    department: Department | None
+    phone: str | None = Field(description="Masked (138****5678); null when the directory has none")
+
+
+class OrderLabels(BaseModel):
+    """The order's values in the request's language (`Accept-Language`: `zh-CN` default, `en`)."""
+
+    status: str
+    queue: str
+    priority: str
+    kind: str
+    category: str | None
+
+
+# --- appointments --------------------------------------------------------------------------------
+
+
+AppointmentAction = Literal["accept", "decline", "withdraw"]
+
+
+class AppointmentCreate(RequestBody):
+    """A visit window the assigned staff member proposes to the owner."""
+
+    start: StrictDatetime = Field(description="In the future, within 60 days")
+    end: StrictDatetime = Field(description="After `start`, at most 8 hours later")
+    message: str | None = Field(None, max_length=1000, description="For the owner to read")
+
+
+class AppointmentDeclineBody(RequestBody):
+    """The owner asks for another time, optionally saying which."""
+
+    message: str | None = Field(None, max_length=1000, description="For the staff to read")
+    preferred_time: TimeWindow | None = Field(None, description="A window that suits the owner")
+
+
+class AppointmentWithdrawBody(RequestBody):
+    message: str | None = Field(None, max_length=1000, description="For the owner to read")
+
+
+class AppointmentRead(BaseModel):
+    id: str
+    work_order_id: str
+    status: AppointmentStatus
     start: datetime
     end: datetime
+    message: str | None = Field(description="The proposer's words to the owner")
+    proposed_by: Reporter
+    created_at: datetime
+    reply: str | None = Field(description="The owner's words when asking for another time")
+    preferred_time: TimeWindowRead | None = Field(
+        description="The window the owner would rather have"
+    )
+    answered_by: Reporter | None
+    answered_at: datetime | None
+    allowed_actions: list[AppointmentAction] = Field(
+        description="What this caller may do with the appointment now"
+    )
+
+
+class AppointmentPage(BaseModel):
+    items: list[AppointmentRead]
+    next_cursor: str | None
 
 
 class WorkOrderRead(BaseModel):
@@ -189,6 +262,7 @@ class WorkOrderRead(BaseModel):
     queue: Queue
     priority: Priority
     assignee_id: str | None
+    assignee: AssigneeCard | None = Field(description="Who is coming (null until assigned)")
     owner_id: str | None
     reporter: Reporter
     channel: Channel
@@ -209,6 +283,10 @@ class WorkOrderRead(BaseModel):
     closed_at: datetime | None
     cancelled_at: datetime | None
     allowed_actions: list[Action]
+    labels: OrderLabels
+    appointment: AppointmentRead | None = Field(
+        description="The latest visit appointment (its `status` says where it stands), or null"
+    )
 
 
 T = TypeVar("T")

@@ -78,6 +78,11 @@ class ConfigCache:
         else:
             self._snapshots.pop(property_id, None)
 
+    def held(self, property_id: str) -> Snapshot | None:
+        """The snapshot this process holds, without looking at the database: for a request whose
+        token check has just verified (or trusted) it."""
+        return self._snapshots.get(property_id)
+
     async def snapshot(
         self, session: AsyncSession, property_id: str, *, verify: bool = False
     ) -> Snapshot | None:

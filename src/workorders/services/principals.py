@@ -9,6 +9,7 @@ raises that revision (services/directory.py).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,17 +34,20 @@ class Person:
     role: str | None
     department: str | None
     active: bool
+    # Staff only: what an order's assignee card shows (api/presenters.py), from the same read.
+    name: str | None = None
+    phone: str | None = None
 
 
 async def _load(session: AsyncSession, property_id: str) -> dict[str, Person]:
     people: dict[str, Person] = {}
     staff = await session.execute(
-        select(Staff.id, Staff.role, Staff.department, Staff.active).where(
+        select(Staff.id, Staff.role, Staff.department, Staff.active, Staff.name, Staff.phone).where(
             Staff.property_id == property_id
         )
     )
-    for member_id, role, department, active in staff:
-        people[member_id] = Person("staff", role, department, active)
+    for member_id, role, department, active, name, phone in staff:
+        people[member_id] = Person("staff", role, department, active, name, phone)
     owners = await session.execute(
         select(Owner.id, Owner.active).where(Owner.property_id == property_id)
     )
@@ -73,6 +77,17 @@ def check(claimed: Principal, person: Person | None) -> None:
         )
 
 
+def _people(
+    snapshot: configuration.Snapshot, session: AsyncSession
+) -> Awaitable[dict[str, Person]]:
+    property_id = snapshot.property_id
+
+    async def load(s: AsyncSession) -> dict[str, Person]:
+        return await _load(s, property_id)
+
+    return snapshot.load(DIRECTORY_KEY, session, load)
+
+
 async def resolve(session: AsyncSession, claimed: Principal) -> Principal:
     """The principal to act as, once the directory has borne the token out."""
     try:
@@ -81,11 +96,16 @@ async def resolve(session: AsyncSession, claimed: Principal) -> Principal:
         raise Unauthorized("the token names no property of this service") from None
     if claimed.sub is None:
         return claimed  # manager and admin tokens may omit it (auth.py refuses it for the others)
-    property_id = claimed.property_id
-
-    async def load(s: AsyncSession) -> dict[str, Person]:
-        return await _load(s, property_id)
-
-    people = await snapshot.load(DIRECTORY_KEY, session, load)
+    people = await _people(snapshot, session)
     check(claimed, people.get(claimed.sub))
     return claimed
+
+
+async def directory(session: AsyncSession, property_id: str) -> Mapping[str, Person]:
+    """The property's directory as the request's token check found it: the snapshot that check has
+    just verified is taken as it is (no round trip), and its directory is read only when that check
+    did not need it (a token without `sub`)."""
+    snapshot = configuration.of(session).held(property_id) or await configuration.snapshot(
+        session, property_id
+    )
+    return await _people(snapshot, session)

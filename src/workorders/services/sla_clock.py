@@ -103,6 +103,11 @@ def _state(order: WorkOrder, calendar: WorkingCalendar | None) -> sla.SlaState:
         },
         paused=timedelta(seconds=order.paused_seconds or 0),
         calendar=calendar,
+        visit=(
+            (order.visit_start, order.visit_end)
+            if order.visit_start is not None and order.visit_end is not None
+            else None
+        ),
     )
 
 

@@ -16,6 +16,8 @@ from workorders.services import configuration, filing, owner_view, placement
 from workorders.services.access import allowed_actions, facts, visible_to
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from workorders.schemas import WorkOrderCreate
     from workorders.services.context import Context
 
@@ -81,9 +83,17 @@ def _draft(body: WorkOrderCreate, local_hour: int) -> routing.Draft:
     )
 
 
+def _check_preferred_time(body: WorkOrderCreate, now: datetime) -> None:
+    """A preferred window must not be over when the order is filed (one under way, "today before
+    six", is fine); the schema checks that it ends after it starts."""
+    if body.preferred_time is not None and body.preferred_time.end <= now:
+        raise ValidationFailed.on("preferred_time.end", "must lie in the future")
+
+
 async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
     """An order filed by an owner in the app, or by staff (on an owner's behalf, or for themselves)."""
     principal = ctx.principal
+    _check_preferred_time(body, ctx.now)  # a 422, which comes before the 403s (API.md)
     _check_who_may_file(principal, body)
     try:
         # Filing depends on the configuration, so it verifies the revision (the read it needs anyway).
