@@ -25,9 +25,11 @@ from workorders.refusals import CONTROL_ERROR, CONTROL_MESSAGE, first_control_pa
 from workorders.schemas.strict import StrictBool, StrictDatetime
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,18}[0-9]$"
+# Some character that is not white space (unanchored): text made of spaces and line feeds says nothing.
+NOT_BLANK = r"\S"
 
 Phone = Annotated[str, Field(pattern=PHONE_PATTERN, examples=["13812345678"])]
-Reason = Annotated[str, Field(min_length=1, max_length=1000)]
+Reason = Annotated[str, Field(min_length=1, max_length=1000, pattern=NOT_BLANK)]
 ShortText = Annotated[str, Field(min_length=1, max_length=100)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -78,8 +80,8 @@ class TimeWindow(RequestBody):
 
 
 class WorkOrderCreate(RequestBody):
-    description: str = Field(min_length=1, max_length=2000)
-    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
+    title: str | None = Field(None, min_length=1, max_length=200, pattern=NOT_BLANK)
     category: Category | None = None
     kind: Kind | None = None
     location: Location | None = None
@@ -259,7 +261,7 @@ class ConfirmBody(RequestBody):
 
 
 class CommentCreate(RequestBody):
-    body: str = Field(min_length=1, max_length=4000)
+    body: str = Field(min_length=1, max_length=4000, pattern=NOT_BLANK)
     visibility: Literal["public", "internal"] = "public"
 
 

@@ -98,12 +98,16 @@ async def act(
     if action is Action.CLAIM:
         await _check_claimer(ctx, order)
 
+    history = _reopen_history(order) if action is Action.REOPEN else {}
     change = _effects(order, action, ctx.principal, ctx.now, params)
-    previous_status = _set(order, transition, change, ctx.now)
-    if action is Action.ROUTE:
-        order.dispatch = await dispatch.queue_strategy(ctx, order.queue)
-        order.required_skills = []
-    await _move_clocks(ctx, order, action)
+    # One action, one version: the lookups below (the queue's dispatch, the clocks' calendar) must
+    # not autoflush the half-changed order, or its compare-and-set would run (and count) twice.
+    with ctx.session.no_autoflush:
+        previous_status = _set(order, transition, change, ctx.now)
+        if action is Action.ROUTE:
+            order.dispatch = await dispatch.queue_strategy(ctx, order.queue)
+            order.required_skills = []
+        await _move_clocks(ctx, order, action)
     await _write(
         ctx.session,
         order,
@@ -111,12 +115,23 @@ async def act(
         type=action.event_type,
         actor=ctx.principal,
         at=ctx.now,
-        extra=dict(change.event_data),
+        extra=dict(change.event_data) | history,
     )
     await routing_examples.learn_from(ctx, order, action)
     if action in (Action.DECLINE, Action.ROUTE):
         await dispatch_queued(ctx.session, order, now=ctx.now)
     return order
+
+
+def _reopen_history(order: WorkOrder) -> dict[str, Any]:
+    """What a reopen clears from the order (its resolution and rating), kept in the reopened event:
+    the order shows the work still to do, the timeline what was said of the earlier attempt."""
+    rating = (
+        {"score": order.rating_score, "comment": order.rating_comment}
+        if order.rating_score is not None
+        else None
+    )
+    return {"previous_resolution": order.resolution, "previous_rating": rating}
 
 
 async def dispatch_queued(session: AsyncSession, order: WorkOrder, *, now: datetime) -> None:
