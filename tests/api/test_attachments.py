@@ -311,7 +311,7 @@ async def test_owners_add_photos_only_while_the_order_is_open(
     )
     assert cancelled.status_code == 200, cancelled.text
     problem = assert_problem(await upload(client, community.owner, order_id, image_bytes()), 409)
-    assert "customer service" in problem["detail"]
+    assert "联系客服" in problem["detail"]
     assert (await upload(client, community.cs, order_id, image_bytes())).status_code == 201
 
 

@@ -186,9 +186,9 @@ async def test_bad_rules_are_refused_naming_the_field(
             {"name": "x", "when": {"hours": {"start": 25, "end": 6}}, "then": then},
             "when.hours.start",
         ),
-        ({"name": "x", "when": {"keywords": ["吵", " "]}, "then": then}, "when.keywords.1"),
-        ({"name": "x", "when": {"kinds": ["gossip"]}, "then": then}, "when.kinds.0"),
-        ({"name": "x", "when": {"categories": ["lighting"]}, "then": then}, "when.categories.0"),
+        ({"name": "x", "when": {"keywords": ["吵", " "]}, "then": then}, "when.keywords[1]"),
+        ({"name": "x", "when": {"kinds": ["gossip"]}, "then": then}, "when.kinds[0]"),
+        ({"name": "x", "when": {"categories": ["lighting"]}, "then": then}, "when.categories[0]"),
         (
             {"name": "x", "when": {"pairs": [{"subjects": ["狗"], "actions": []}]}, "then": then},
             "when.pairs.0.actions",

@@ -21,6 +21,7 @@ from typing_extensions import TypedDict
 from workorders.domain.actors import ActorType
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import CATEGORIES, Channel, Department, Kind, Priority, Queue
+from workorders.errors import _
 from workorders.refusals import CONTROL_ERROR, CONTROL_MESSAGE, first_control_path
 from workorders.schemas.strict import StrictBool, StrictDatetime
 
@@ -49,8 +50,8 @@ class RequestBody(BaseModel):
     def _no_control_characters(cls, value: Any) -> Any:
         found = first_control_path(value)
         if found is not None:
-            # The handler (app.py) appends `path` to the field's location.
-            raise PydanticCustomError(CONTROL_ERROR, CONTROL_MESSAGE, {"path": ".".join(found)})
+            # The handler (problems.py) appends `path` to the field's JSON path.
+            raise PydanticCustomError(CONTROL_ERROR, CONTROL_MESSAGE, {"path": found})
         return value
 
 
@@ -75,7 +76,7 @@ class TimeWindow(RequestBody):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise ValueError(_("end must be after start"))
         return self
 
 
@@ -346,7 +347,7 @@ class StaffCreate(RequestBody):
     @model_validator(mode="after")
     def _department_unless_manager(self) -> Self:
         if self.role != "manager" and self.department is None:
-            raise ValueError("department is required for staff and supervisors")
+            raise ValueError(_("department is required for staff and supervisors"))
         return self
 
 
@@ -464,5 +465,13 @@ class Problem(BaseModel):
     allowed_actions: list[Action] | SkipJsonSchema[None] = Field(
         None,
         description="On an invalid transition: what this caller may do now",
+        json_schema_extra=_no_default,
+    )
+    who_can: list[str] | SkipJsonSchema[None] = Field(
+        None,
+        description=(
+            "On a 403 for an action: who may take it now (`customer_service`, `cs_supervisor`, "
+            "`supervisor`, `manager`, …), so the app can say whom to ask"
+        ),
         json_schema_extra=_no_default,
     )

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from workorders.db import new_id
 from workorders.domain import owner_view
 from workorders.domain.actors import Role
-from workorders.errors import Forbidden, NotFound, ValidationFailed
+from workorders.errors import Forbidden, NotFound, ValidationFailed, _
 from workorders.models import Comment
 from workorders.services import events
 
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 async def add(ctx: Context, order: WorkOrder, body: CommentCreate) -> Comment:
     principal = ctx.principal
     if principal.role is Role.OWNER and body.visibility != "public":
-        raise ValidationFailed.on("visibility", "owners can only post public comments")
+        raise ValidationFailed.on("visibility", _("owners can only post public comments"))
     if principal.role is Role.ADMIN:
-        raise Forbidden("the admin reads work orders but does not take part in them")
+        raise Forbidden(_("the admin reads work orders but does not take part in them"))
     comment = Comment(
         id=new_id("cmt"),
         work_order_id=order.id,
@@ -58,7 +58,13 @@ async def get(ctx: Context, order: WorkOrder, comment_id: str) -> Comment:
         query = query.where(Comment.visibility.in_(OWNER_VISIBILITIES))
     comment = (await ctx.session.execute(query)).scalar_one_or_none()
     if comment is None:
-        raise NotFound(f"comment {comment_id} does not exist on work order {order.id}")
+        raise NotFound(
+            _(
+                "comment {comment_id} does not exist on work order {id}",
+                comment_id=comment_id,
+                id=order.id,
+            )
+        )
     return comment
 
 

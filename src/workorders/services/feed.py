@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workorders.domain.actors import Principal
-from workorders.errors import ValidationFailed
+from workorders.errors import ValidationFailed, _
 from workorders.models import Event, FeedConsumer, WorkOrder
 from workorders.services import owner_view
 from workorders.services.access import visible_to
@@ -60,7 +60,7 @@ class Position:
             raw = ""
         match = _POSITION.fullmatch(raw)
         if match is None or not all(-1 <= int(n) <= MAX_SEQ for n in match.groups()):
-            raise ValidationFailed.on(field, "not a cursor the event feed handed out")
+            raise ValidationFailed.on(field, _("not a cursor the event feed handed out"))
         return cls(int(match[1]), int(match[2]))
 
 
