@@ -191,7 +191,7 @@ async def test_bad_rules_are_refused_naming_the_field(
         ({"name": "x", "when": {"categories": ["lighting"]}, "then": then}, "when.categories[0]"),
         (
             {"name": "x", "when": {"pairs": [{"subjects": ["狗"], "actions": []}]}, "then": then},
-            "when.pairs.0.actions",
+            "when.pairs[0].actions",
         ),
         ({"name": "x", "then": {"queue": "kitchen"}}, "then.queue"),
         ({"name": "x", "then": {"queue": "security", "dispatch": "lottery"}}, "then.dispatch"),

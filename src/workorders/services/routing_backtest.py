@@ -54,7 +54,7 @@ class Backtest:
 def _proposed_rules(rules: Sequence[ProposedRule]) -> tuple[routing.Rule, ...]:
     parsed = []
     for index, rule in enumerate(rules):
-        routing_rules.check(rule.when, rule.then, prefix=f"rules.{index}.")
+        routing_rules.check(rule.when, rule.then, prefix=f"rules[{index}].")
         if rule.enabled:
             parsed.append(
                 domain_rule(
