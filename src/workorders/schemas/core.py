@@ -275,8 +275,8 @@ class CommentRead(ResponseBody):
     created_at: datetime
 
 
-class CommentList(BaseModel):
-    items: list[CommentRead]
+class CommentList(Page[CommentRead]):
+    pass
 
 
 class EventActor(BaseModel):

@@ -28,6 +28,10 @@ class NotificationRead(BaseModel):
     )
     title: str
     body: str
+    count: int = Field(
+        description="How many changes of the order this unread line stands for (one line per order "
+        "until it is read; title and body say the latest)"
+    )
     data: dict[str, Any]
     read: bool
     read_at: datetime | None

@@ -12,6 +12,9 @@ from workorders.domain.actors import Role
 from workorders.errors import Forbidden, NotFound, ValidationFailed, _
 from workorders.models import Comment
 from workorders.services import events
+from workorders.services.pagination import Ordering, fetch_page
+
+OLDEST_FIRST = Ordering("seq", (Comment.seq,))
 
 # The owner's view (domain/owner_view.py) decides which comments owners read.
 OWNER_VISIBILITIES = [v for v in ("public", "internal") if owner_view.shows_comment(v)]
@@ -68,8 +71,11 @@ async def get(ctx: Context, order: WorkOrder, comment_id: str) -> Comment:
     return comment
 
 
-async def list_for(ctx: Context, order: WorkOrder) -> list[Comment]:
+async def list_for(
+    ctx: Context, order: WorkOrder, *, limit: int, cursor: str | None
+) -> tuple[list[Comment], str | None]:
+    """One page of the order's comments, oldest first (a busy order has hundreds)."""
     query = select(Comment).where(Comment.work_order_id == order.id)
     if ctx.principal.role is Role.OWNER:
         query = query.where(Comment.visibility.in_(OWNER_VISIBILITIES))
-    return list((await ctx.session.execute(query.order_by(Comment.seq))).scalars())
+    return await fetch_page(ctx.session, query, OLDEST_FIRST, limit=limit, cursor=cursor)
