@@ -343,7 +343,8 @@ async def test_a_rolled_back_upload_leaves_no_file(
         async with db.writer() as session, session.begin():
             ctx = _context(session, db.settings, owner)
             order = await work_orders.get_visible(ctx, order_id)
-            await attachments.add(ctx, order, storage, data=image_bytes(), purpose="photo")
+            prepared = await attachments.prepare(ctx, order, image_bytes())
+            await attachments.add(ctx, order, storage, processed=prepared, purpose="photo")
             assert len(list(storage.listing())) == 2
             raise Boom
 

@@ -172,9 +172,9 @@ def _check_uploader(ctx: Context, order: WorkOrder) -> None:
         raise Forbidden(_("the admin configures the service and does not add photos to orders"))
 
 
-async def add(
-    ctx: Context, order: WorkOrder, storage: DirectoryStorage, *, data: bytes, purpose: str
-) -> Attachment:
+async def prepare(ctx: Context, order: WorkOrder, data: bytes) -> Processed:
+    """Check the caller and the bytes, then decode, strip and re-encode them in a thread: before the
+    writing transaction opens, so Pillow's work never holds SQLite's write lock (nor the event loop)."""
     _check_uploader(ctx, order)
     limit = ctx.settings.attachment_max_bytes
     if len(data) > limit:
@@ -185,6 +185,19 @@ async def add(
                 size=len(data),
             )
         )
+    return await asyncio.to_thread(process_image, data)
+
+
+async def add(
+    ctx: Context,
+    order: WorkOrder,
+    storage: DirectoryStorage,
+    *,
+    processed: Processed,
+    purpose: str,
+) -> Attachment:
+    """Store a prepared image on `order` in the request's writing transaction."""
+    _check_uploader(ctx, order)  # again: the order may have closed since `prepare`
     # Concurrent uploads to one order queue here (PostgreSQL; SQLite serialises writers anyway), so
     # the count below cannot be raced past the limit.
     await ctx.session.execute(
@@ -202,7 +215,6 @@ async def add(
                 attachments_per_order=ctx.settings.attachments_per_order,
             )
         )
-    processed = await asyncio.to_thread(process_image, data)
     attachment_id = new_id("att")
     attachment = Attachment(
         id=attachment_id,

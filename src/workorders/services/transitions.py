@@ -32,6 +32,7 @@ from workorders.models import Staff, WorkOrder
 from workorders.services import configuration, dispatch, events, routing_examples
 from workorders.services import sla as sla_clocks
 from workorders.services.access import allowed_actions, facts
+from workorders.storage import DirectoryStorage
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -145,6 +146,13 @@ async def act(
         extra=dict(change.event_data) | history,
     )
     await routing_examples.learn_from(ctx, order, action)
+    if action is Action.CANCEL:
+        # A cancelled order's photos go with it: rows now, files once this commits (attachments.py).
+        from workorders.services import attachments  # attachments reads orders through work_orders
+
+        await attachments.delete_for_order(
+            ctx.session, DirectoryStorage.from_settings(ctx.settings), order.id
+        )
     if action in (Action.DECLINE, Action.ROUTE):
         await dispatch_queued(ctx.session, order, now=ctx.now)
     return order
