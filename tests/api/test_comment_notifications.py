@@ -91,6 +91,10 @@ async def test_notification_created_is_for_the_push_gateway_not_for_timelines(
     db: Database,
 ) -> None:
     c = community
+    device = await client.post(
+        "/v1/devices", json={"platform": "ios", "token": "apns-owner-1"}, headers=c.owner.headers
+    )
+    assert device.status_code == 201, device.text
     order = await file_order(c.owner, "厨房水管漏水")
     claimed = await client.post(
         f"/v1/work-orders/{order['id']}/claim", json={}, headers=c.engineer.headers
@@ -99,7 +103,7 @@ async def test_notification_created_is_for_the_push_gateway_not_for_timelines(
     await notify(app, clock)
     [owner_line] = await inbox(client, c.owner)
 
-    # The admin's integrations (and customer service's feed) see it, with what API.md promises.
+    # The admin's integrations see it, with what API.md promises and the recipient's devices.
     feed = await client.get(
         "/v1/events", params={"type": "notification.created"}, headers=c.admin.headers
     )
@@ -113,6 +117,7 @@ async def test_notification_created_is_for_the_push_gateway_not_for_timelines(
         "title": owner_line["title"],
         "body": owner_line["body"],
         "count": 1,
+        "devices": [{"platform": "ios", "token": "apns-owner-1"}],
     }
     # A webhook subscribed to it gets the order's id in the payload, as every event's.
     async with db.reader() as session, session.begin():
@@ -124,12 +129,17 @@ async def test_notification_created_is_for_the_push_gateway_not_for_timelines(
     assert payload["type"] == "notification.created"
     assert payload["data"]["work_order_id"] == order["id"]
     assert payload["data"]["recipient"] == {"type": "owner", "id": c.owner.id}
+    assert (payload["data"]["title"], payload["data"]["body"]) == (
+        owner_line["title"],
+        owner_line["body"],
+    )
+    assert payload["data"]["devices"] == [{"platform": "ios", "token": "apns-owner-1"}]
 
-    # Not on the order's timeline, and in no owner's or department's feed: not even the owner's own
-    # line (their inbox and their pushes carry it).
+    # Not on the order's timeline, and in no person's feed (it names devices): not even the owner's
+    # own line (their inbox and their pushes carry it), nor customer service's or the manager's.
     for person in (c.owner, c.cs, c.engineer):
         timeline = await client.get(f"/v1/work-orders/{order['id']}/events", headers=person.headers)
         assert "notification.created" not in [e["type"] for e in timeline.json()["items"]]
-    for person in (c.owner, c.engineer):
+    for person in (c.owner, c.engineer, c.cs, c.manager):
         feed = await client.get("/v1/events", headers=person.headers)
         assert "notification.created" not in [e["type"] for e in feed.json()["items"]]

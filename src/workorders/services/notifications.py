@@ -12,6 +12,7 @@ from workorders.domain.actors import ActorType, Principal, Role
 from workorders.domain.notifications import Audience, EventFacts, notices
 from workorders.domain.taxonomy import Department
 from workorders.models import Event, Notification, Staff, WorkOrder
+from workorders.models.devices import Device
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
@@ -98,19 +99,42 @@ async def derive(session: AsyncSession, events: list[Event], now: datetime) -> i
     rows = await _coalesce(session, rows)
     if rows:
         await session.execute(insert(Notification), rows)
-        session.add_all(_created_event(row, now) for row in rows)
+        devices = await _devices(session, rows)
+        session.add_all(_created_event(row, devices, now) for row in rows)
     return len(rows)
+
+
+Holder = tuple[str, str, str]  # property, recipient type, recipient id
+
+
+async def _devices(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[Holder, list[Any]]:
+    """The push tokens (`/v1/devices`) of the people the new lines are for, in one query."""
+    found: dict[Holder, list[Any]] = defaultdict(list)
+    query = (
+        select(Device)
+        .where(
+            Device.property_id.in_({r["property_id"] for r in rows}),
+            Device.holder_id.in_({r["recipient_id"] for r in rows}),
+        )
+        .order_by(Device.created_at, Device.id)
+    )
+    for device in (await session.execute(query)).scalars():
+        holder = (device.property_id, device.holder_type, device.holder_id)
+        found[holder].append({"platform": device.platform, "token": device.token})
+    return found
 
 
 NOTIFICATION_CREATED = "notification.created"
 
 
-def _created_event(row: dict[str, Any], now: datetime) -> Event:
+def _created_event(row: dict[str, Any], devices: dict[Holder, list[Any]], now: datetime) -> Event:
     """`notification.created` for a push gateway subscribed to webhooks (API.md "Live updates").
 
     It belongs to the property, not to the order (`work_order_id` is in its data only): the order's
     timeline and the feeds of those who follow orders stay free of everyone's inbox lines. One event
-    per new line: a line that only counts one more change (coalesced, below) is not pushed again."""
+    per new line: a line that only counts one more change (coalesced, below) is not pushed again.
+    It names the recipient's registered devices, so a gateway needs no copy of the device list; for
+    that reason only the admin's integrations read it (services/feed.py), never a person's feed."""
     return Event(
         id=new_id("evt"),
         property_id=row["property_id"],
@@ -125,6 +149,9 @@ def _created_event(row: dict[str, Any], now: datetime) -> Event:
             "title": row["title"],
             "body": row["body"],
             "count": row["data"]["count"],
+            "devices": devices.get(
+                (row["property_id"], row["recipient_type"], row["recipient_id"]), []
+            ),
         },
         occurred_at=now,
     )
