@@ -239,3 +239,19 @@ def test_every_marked_message_has_a_chinese_translation_with_the_same_placeholde
         assert sorted(placeholders.findall(translations[message.id])) == sorted(
             placeholders.findall(str(message.id))
         ), message.id
+
+
+def test_the_committed_template_has_every_marked_message() -> None:
+    """`messages.pot` is what `pybabel extract -F babel.cfg` finds now (README: refreshing it)."""
+    from babel.messages.extract import extract_from_dir
+
+    found = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(SOURCE), method_map=[("**.py", "python")]
+        )
+        if isinstance(message, str)
+    }
+    with (i18n.LOCALE_DIR / "messages.pot").open("rb") as file:
+        committed = {str(m.id) for m in read_po(file) if m.id}
+    assert found == committed
