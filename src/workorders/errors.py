@@ -40,7 +40,7 @@ class Label:
     action (`Label("status", "in_progress")` is 处理中 or "In progress")."""
 
     field: str
-    value: str
+    value: object  # a str or StrEnum; None (no queue yet) is said as it is
 
     def __str__(self) -> str:
         return str(self.value)

@@ -47,10 +47,10 @@ async def derive(session: AsyncSession, events: list[Event], now: datetime) -> i
     order_ids = {e.work_order_id for e in events if e.work_order_id}
     owners: dict[str, str | None] = {}
     if order_ids:
-        rows = await session.execute(
+        found = await session.execute(
             select(WorkOrder.id, WorkOrder.owner_id).where(WorkOrder.id.in_(order_ids))
         )
-        owners = dict(rows.all())
+        owners = dict(found.all())
     properties = {e.property_id for e in events}
     people = _People(
         list(
@@ -67,7 +67,7 @@ async def derive(session: AsyncSession, events: list[Event], now: datetime) -> i
             ).scalars()
         )
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for event in events:
         if event.work_order_id is None:
             continue
@@ -170,12 +170,12 @@ async def _coalesce(session: AsyncSession, rows: list[dict[str, Any]]) -> list[d
     for row in rows:
         row["data"] = row["data"] | {"count": 1}
         key = (row["recipient_type"], row["recipient_id"], row["work_order_id"])
-        line = merged.get(key)
-        if line is None:
+        earlier = merged.get(key)
+        if earlier is None:
             merged[key] = row
             continue
-        line |= {name: row[name] for name in _LATEST}
-        line["data"] = row["data"] | {"count": line["data"]["count"] + 1}
+        earlier |= {name: row[name] for name in _LATEST}
+        earlier["data"] = row["data"] | {"count": earlier["data"]["count"] + 1}
     if not merged:
         return []
     stored = await session.execute(
@@ -185,7 +185,7 @@ async def _coalesce(session: AsyncSession, rows: list[dict[str, Any]]) -> list[d
             Notification.recipient_id.in_({key[1] for key in merged}),
         )
     )
-    lines = {
+    lines: dict[tuple[str, str, str | None], Notification] = {
         (line.recipient_type, line.recipient_id, line.work_order_id): line
         for line in stored.scalars()
     }
@@ -204,7 +204,7 @@ async def _coalesce(session: AsyncSession, rows: list[dict[str, Any]]) -> list[d
                 )
                 .execution_options(synchronize_session=False)
             )
-            if joined.rowcount:
+            if getattr(joined, "rowcount", 0):
                 continue
         inserting.append(row)
     return inserting
