@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
-from workorders import __version__
+from workorders import __version__, problems
 from workorders.api import appointments as appointments_api
 from workorders.api import attachments as attachments_api
 from workorders.api import desk as desk_pages
@@ -39,12 +39,20 @@ from workorders.auth import TokenVerifier
 from workorders.clock import Clock, SystemClock
 from workorders.config import Settings, get_settings
 from workorders.db import Database
-from workorders.errors import ServiceError
+from workorders.errors import (
+    N_,
+    BadRequest,
+    NotFound,
+    ServiceError,
+    ServiceUnavailable,
+    Text,
+    _,
+)
 from workorders.headers import SecurityHeaders
+from workorders.i18n import negotiate
 from workorders.limits import BodySizeLimit
 from workorders.metrics import RequestMetrics
 from workorders.rate_limits import RateLimiter
-from workorders.refusals import CONTROL_ERROR
 from workorders.services.fanout import Follower
 from workorders.services.live import EventSignal
 from workorders.workers.runner import Workers
@@ -54,57 +62,56 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
+def _language(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"))
+
+
 def problem_response(
+    request: Request,
     status: int,
     slug: str,
-    title: str,
-    detail: str,
+    title: str | Text,
+    detail: str | Text,
     *,
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
-    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
-    body |= {k: v for k, v in extensions.items() if v is not None}
+    body = problems.body(status, slug, title, detail, _language(request), **extensions)
     return FastJSON(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
+def _problem_json(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return FastJSON(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return problem_response(
-        exc.status, exc.slug, exc.title, exc.detail, headers=exc.headers, **exc.extensions
-    )
+    return _problem_json(problems.of_error(exc, _language(request)), exc.headers)
 
 
-def _field_name(error: dict[str, Any]) -> str:
-    # ("body", "location", "room") -> "location.room"; ("query", "limit") -> "limit"; a control
-    # character found deeper than the field names the rest of its path too.
-    location = tuple(error.get("loc", ()))
-    parts = [str(p) for p in location[1:]] if location and location[0] == "body" else location[1:]
-    if error.get("type") == CONTROL_ERROR and (error.get("ctx") or {}).get("path"):
-        parts = [*parts, error["ctx"]["path"]]
-    return ".".join(str(p) for p in parts) or str(location[0] if location else "body")
-
-
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return problem_response(
-            400, "malformed-json", "Malformed request", "the body is not valid JSON"
+            request, 400, "malformed-json", BadRequest.title, problems.MALFORMED_JSON
         )
-    fields = [{"field": _field_name(e), "message": e["msg"]} for e in errors]
-    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    return problem_response(
-        422, "validation-error", "The request is not valid", detail, errors=fields
-    )
+    return _problem_json(problems.of_validation(errors, _language(request)))
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+_HTTP_PROBLEMS: dict[int, tuple[str, str, Text]] = {
+    404: ("not-found", NotFound.title, _("nothing is served at this path")),
+    405: ("method-not-allowed", N_("Method not allowed"), _("this path does not take this method")),
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    slug, title, detail = _HTTP_PROBLEMS.get(
+        exc.status_code, ("http-error", N_("HTTP error"), Text(str(exc.detail)))
+    )
     return problem_response(
-        exc.status_code, slug, title, str(exc.detail), headers=dict(exc.headers or {})
+        request, exc.status_code, slug, title, detail, headers=dict(exc.headers or {})
     )
 
 
@@ -126,30 +133,32 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 RETRY_AFTER_SECONDS = 5
 
 
-async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("database unavailable: %s", type(exc).__name__)
     # A pooled connection the database dropped (a restart, a failover) has been discarded with every
     # connection as old: the very next try gets a fresh one.
     lost = isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
     return problem_response(
+        request,
         503,
         "unavailable",
-        "Service unavailable",
-        "the database connection was lost; retry the request"
+        ServiceUnavailable.title,
+        _("the database connection was lost; retry the request")
         if lost
-        else "the database cannot be reached; try again shortly",
+        else _("the database cannot be reached; try again shortly"),
         headers={"Retry-After": "1" if lost else str(RETRY_AFTER_SECONDS)},
     )
 
 
-async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     # Rendered outside every middleware (Starlette's error layer): the safe headers are added here.
     return problem_response(
+        request,
         500,
         "internal-error",
-        "Internal server error",
-        "an unexpected error",
+        ServiceError.title,
+        _("an unexpected error; it has been logged"),
         headers={
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",

@@ -10,7 +10,7 @@ import jwt
 
 from workorders.domain.actors import Principal, Role
 from workorders.domain.taxonomy import Department
-from workorders.errors import Unauthorized
+from workorders.errors import Unauthorized, _
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -27,21 +27,23 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     try:
         role = Role(str(claims.get("role")))
     except ValueError:
-        raise Unauthorized("the token's role claim is missing or unknown") from None
+        raise Unauthorized(_("the token's role claim is missing or unknown")) from None
     sub = claims.get("sub")
     if sub is not None and (not isinstance(sub, str) or not sub):
-        raise Unauthorized("the token's sub claim must be a non-empty string")
+        raise Unauthorized(_("the token's sub claim must be a non-empty string"))
     if role in _NEEDS_SUB and sub is None:
-        raise Unauthorized(f"a {role} token must carry a sub claim")
+        raise Unauthorized(_("a {role} token must carry a sub claim", role=role))
     dept: Department | None = None
     if role in _NEEDS_DEPT:
         try:
             dept = Department(str(claims.get("dept")))
         except ValueError:
-            raise Unauthorized(f"a {role} token must carry a known dept claim") from None
+            raise Unauthorized(
+                _("a {role} token must carry a known dept claim", role=role)
+            ) from None
     prop = claims.get("prop") or DEFAULT_PROPERTY
     if not isinstance(prop, str):
-        raise Unauthorized("the token's prop claim must be a string")
+        raise Unauthorized(_("the token's prop claim must be a string"))
     return Principal(role=role, property_id=prop, sub=sub, dept=dept)
 
 
@@ -49,7 +51,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
 # token can never pass an HMAC check keyed with a public key (algorithm confusion).
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"})
-_REFUSED = "the token is not valid"
+_REFUSED = _("the token is not valid")
 
 
 class TokenVerifier:
@@ -112,7 +114,7 @@ class TokenVerifier:
                 options={"require": ["exp", "iat", "role"]},
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthorized("the token has expired") from None
+            raise Unauthorized(_("the token has expired")) from None
         except jwt.InvalidTokenError:
             raise Unauthorized(_REFUSED) from None
         return principal_from_claims(claims)

@@ -92,7 +92,7 @@ def cmd_worker(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_seed_demo(_args: argparse.Namespace, settings: Settings) -> int:
+def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     from workorders.auth import mint_token
     from workorders.clock import SystemClock
     from workorders.db import Database
@@ -129,15 +129,19 @@ def cmd_seed_demo(_args: argparse.Namespace, settings: Settings) -> int:
         role = Role(member.role) if member.role != "manager" else Role.MANAGER
         dept = Department(member.department) if member.department else None
         label = f"{member.role} {member.department or ''} {member.name}".replace("  ", " ")
+        # The id is what `workorders token --sub` takes, for a token minted later.
+        label = f"{label} (sub {member.id})"
         rows.append((label, mint_token(settings, role=role, now=now, sub=member.id, dept=dept)))
     for owner in people.owners:
-        rows.append(
-            (f"owner {owner.name}", mint_token(settings, role=Role.OWNER, now=now, sub=owner.id))
-        )
+        token = mint_token(settings, role=Role.OWNER, now=now, sub=owner.id)
+        rows.append((f"owner {owner.name} (sub {owner.id})", token))
     rows.append(("admin", mint_token(settings, role=Role.ADMIN, now=now)))
     for label, token in rows:
         print(f"{label}\n  {token}")
-    print('\ntry: curl -H "Authorization: Bearer <token>" http://127.0.0.1:8000/v1/work-orders')
+    # Called with a bare Namespace by code that loads the demo without the command line.
+    port, base_url = getattr(args, "port", 8000), getattr(args, "base_url", None)
+    base_url = (base_url or f"http://127.0.0.1:{port}").rstrip("/")
+    print(f'\ntry: curl -H "Authorization: Bearer <token>" {base_url}/v1/work-orders')
     return 0
 
 
@@ -285,9 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="apply the database migrations").set_defaults(
         handler=cmd_migrate
     )
-    commands.add_parser("seed-demo", help="load a demo community and print tokens").set_defaults(
-        handler=cmd_seed_demo
+    seed = commands.add_parser("seed-demo", help="load a demo community and print tokens")
+    seed.add_argument(
+        "--port", type=int, default=8000, help="the port `serve` listens on (for the example URL)"
     )
+    seed.add_argument(
+        "--base-url", help="where the service is reached, e.g. https://wo.example.com (over --port)"
+    )
+    seed.set_defaults(handler=cmd_seed_demo)
 
     token = commands.add_parser("token", help="print a development token")
     token.add_argument(

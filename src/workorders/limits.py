@@ -6,6 +6,10 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+from workorders import problems
+from workorders.errors import BadRequest, PayloadTooLarge, Text, _
+from workorders.i18n import negotiate
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -37,13 +41,16 @@ class BodySizeLimit:
             return
         max_bytes = self._limit_for(scope.get("path", ""))
         headers = dict(scope.get("headers") or [])
+        lang = negotiate(headers.get(b"accept-language", b"").decode("latin-1"))
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
-                await self._refuse(send, 400, "bad-request", "Content-Length is not a number")
+                await self._refuse(
+                    send, 400, "bad-request", _("Content-Length is not a number"), lang
+                )
                 return
             if int(declared) > max_bytes:
-                await self._refuse_too_large(send, max_bytes)
+                await self._refuse_too_large(send, max_bytes, lang)
                 return
             await self.app(scope, receive, send)
             return
@@ -59,7 +66,7 @@ class BodySizeLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > max_bytes:
-                await self._refuse_too_large(send, max_bytes)
+                await self._refuse_too_large(send, max_bytes, lang)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -76,17 +83,14 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse_too_large(self, send: Send, max_bytes: int) -> None:
-        await self._refuse(
-            send, 413, "payload-too-large", f"the body is larger than {max_bytes} bytes"
-        )
+    async def _refuse_too_large(self, send: Send, max_bytes: int, lang: str) -> None:
+        detail = _("the body is larger than {most} bytes", most=max_bytes)
+        await self._refuse(send, 413, "payload-too-large", detail, lang)
 
     @staticmethod
-    async def _refuse(send: Send, status: int, slug: str, detail: str) -> None:
-        title = "Request body too large" if status == 413 else "Malformed request"
-        body = json.dumps(
-            {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
-        ).encode()
+    async def _refuse(send: Send, status: int, slug: str, detail: Text, lang: str) -> None:
+        title = PayloadTooLarge.title if status == 413 else BadRequest.title
+        body = json.dumps(problems.body(status, slug, title, detail, lang)).encode()
         await send(
             {
                 "type": "http.response.start",

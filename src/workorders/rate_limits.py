@@ -27,7 +27,7 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from workorders.domain.actors import Principal, Role
-from workorders.errors import ServiceError
+from workorders.errors import N_, ServiceError, _
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -49,7 +49,7 @@ DEFAULTS = {
 class RateLimited(ServiceError):
     status = 429
     slug = "rate-limited"
-    title = "Too many requests"
+    title = N_("Too many requests")
 
 
 def parse_limits(spec: str) -> dict[str, RateLimitItem]:
@@ -142,7 +142,12 @@ class RateLimiter:
         except StorageError:
             retry_after, remaining = int(item.get_expiry()), 0
         error = RateLimited(
-            f"the {name.replace('_', ' ')} limit ({item}) is reached; try again in {retry_after} s"
+            _(
+                "the {name} limit ({limit}) is reached; try again in {seconds} s",
+                name=name.replace("_", " "),
+                limit=item,
+                seconds=retry_after,
+            )
         )
         error.headers.update(
             {

@@ -13,11 +13,12 @@ from typing import Any
 
 from fastapi import Request
 
-from workorders.errors import FieldError, ValidationFailed
+from workorders.errors import FieldError, ValidationFailed, _
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_ERROR = "control_character"
-CONTROL_MESSAGE = "contains a control character (NUL and other C0 characters are refused)"
+CONTROL_TEXT = _("contains a control character (NUL and other C0 characters are refused)")
+CONTROL_MESSAGE = str(CONTROL_TEXT)
 # The request headers the service reads (beyond Authorization, which the token check parses).
 READ_HEADERS = ("idempotency-key", "if-match", "last-event-id", "accept-language", "authorization")
 
@@ -26,8 +27,11 @@ def has_control(text: str) -> bool:
     return CONTROL.search(text) is not None
 
 
-def first_control_path(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
-    """The path (keys and indexes) of the first string under `value` holding a control character."""
+def first_control_path(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> tuple[str | int, ...] | None:
+    """The path (keys, and list indexes as ints) of the first string under `value` holding a control
+    character."""
     if isinstance(value, str):
         return path if has_control(value) else None
     if isinstance(value, dict):
@@ -39,7 +43,7 @@ def first_control_path(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...
                 return found
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            found = first_control_path(item, (*path, str(index)))
+            found = first_control_path(item, (*path, index))
             if found is not None:
                 return found
     return None
@@ -48,19 +52,19 @@ def first_control_path(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...
 async def refuse_control_characters(request: Request) -> None:
     """422 naming the path parameter, query parameter or header that holds a control character."""
     errors = [
-        FieldError(name, CONTROL_MESSAGE)
+        FieldError(name, CONTROL_TEXT)
         for name, value in request.path_params.items()
         if isinstance(value, str) and has_control(value)
     ]
     errors += [
-        FieldError(name, CONTROL_MESSAGE)
+        FieldError(name, CONTROL_TEXT)
         for name, value in request.query_params.multi_items()
         if has_control(name) or has_control(value)
     ]
     errors += [
-        FieldError(name, CONTROL_MESSAGE)
+        FieldError(name, CONTROL_TEXT)
         for name in READ_HEADERS
         if has_control(request.headers.get(name, ""))
     ]
     if errors:
-        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+        raise ValidationFailed.of(errors)

@@ -311,7 +311,7 @@ async def test_owners_add_photos_only_while_the_order_is_open(
     )
     assert cancelled.status_code == 200, cancelled.text
     problem = assert_problem(await upload(client, community.owner, order_id, image_bytes()), 409)
-    assert "customer service" in problem["detail"]
+    assert "联系客服" in problem["detail"]
     assert (await upload(client, community.cs, order_id, image_bytes())).status_code == 201
 
 
@@ -343,7 +343,8 @@ async def test_a_rolled_back_upload_leaves_no_file(
         async with db.writer() as session, session.begin():
             ctx = _context(session, db.settings, owner)
             order = await work_orders.get_visible(ctx, order_id)
-            await attachments.add(ctx, order, storage, data=image_bytes(), purpose="photo")
+            prepared = await attachments.prepare(ctx, order, image_bytes())
+            await attachments.add(ctx, order, storage, processed=prepared, purpose="photo")
             assert len(list(storage.listing())) == 2
             raise Boom
 

@@ -38,7 +38,11 @@ async def test_no_bad_or_expired_token_is_401(
         settings.jwt_secret,
     )  # fmt: skip
     problem = assert_problem(
-        await client.get("/v1/work-orders", headers={"Authorization": f"Bearer {expired}"}), 401
+        await client.get(
+            "/v1/work-orders",
+            headers={"Authorization": f"Bearer {expired}", "Accept-Language": "en"},
+        ),
+        401,
     )
     assert "expired" in problem["detail"]
     no_exp = jwt.encode({"role": "manager", "iat": int(now.timestamp())}, settings.jwt_secret)

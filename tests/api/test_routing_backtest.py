@@ -90,6 +90,6 @@ async def test_backtest_is_the_managers_and_checks_what_it_is_given(
     assert "model_version" in [e["field"] for e in assert_problem(unknown, 422)["errors"]]
     wrong = WATER_TO_CLEANING | {"then": {"queue": "security", "category": "plumbing"}}
     refused = await _backtest(client, community, {"rules": [WATER_TO_CLEANING, wrong]})
-    assert "rules.1.then.category" in [e["field"] for e in assert_problem(refused, 422)["errors"]]
+    assert "rules[1].then.category" in [e["field"] for e in assert_problem(refused, 422)["errors"]]
     extra = await _backtest(client, community, {"rules": [], "surprise": 1})
     assert_problem(extra, 422)

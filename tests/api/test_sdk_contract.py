@@ -72,7 +72,7 @@ async def test_explicit_null_is_refused_where_the_document_offers_no_null(
     if endpoint.status_code == 201:
         cases.append((f"/v1/webhook-endpoints/{endpoint.json()['id']}", {"url": None}, admin))
     for path, body, headers in cases:
-        response = await client.patch(path, json=body, headers=headers)
+        response = await client.patch(path, json=body, headers=headers | {"Accept-Language": "en"})
         assert response.status_code == 422, (path, body, response.text)
         assert "cleared" in response.text or "null" in response.text.lower(), response.text
 

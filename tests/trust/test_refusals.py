@@ -43,7 +43,7 @@ async def test_control_characters_are_refused_naming_the_field(
             f"/v1/staff/{community.engineer.id}",
             {"skills": ["ok", "b\x00"]},
             community.admin.headers,
-            "skills.1",
+            "skills[1]",
         ),
         ("GET", "/v1/work-orders/wo_%00x", None, cs, "order_id"),
         ("GET", "/v1/work-orders?q=%00", None, cs, "q"),

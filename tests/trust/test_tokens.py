@@ -142,8 +142,11 @@ async def test_the_401_detail_does_not_repeat_the_jwt_library(
     forged = jwt.encode(
         {"role": "manager", "iat": now, "exp": now + 60}, "not-the-key-not-the-key-not-the-key"
     )
-    problem = assert_problem(await client.get("/v1/work-orders", headers=bearer(forged)), 401)
+    english = bearer(forged) | {"Accept-Language": "en"}
+    problem = assert_problem(await client.get("/v1/work-orders", headers=english), 401)
     assert problem["detail"] == "the token is not valid"
+    chinese = assert_problem(await client.get("/v1/work-orders", headers=bearer(forged)), 401)
+    assert chinese["detail"] == "令牌无效"
     garbage = assert_problem(await client.get("/v1/work-orders", headers=bearer("a.b.c")), 401)
     assert "Invalid" not in garbage["detail"] and "decod" not in garbage["detail"].lower()
 

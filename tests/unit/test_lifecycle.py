@@ -124,7 +124,15 @@ def test_effects_of_claim_and_reopen() -> None:
         Action.REOPEN, OWNER, now=NOW, escalation_level=0, responded_at=NOW, started_at=NOW,
         params={"reason": "又坏了"},
     )  # fmt: skip
-    assert reopen.fields == {"assignee_id": None, "resolved_at": None, "closed_at": None}
+    # The earlier attempt's outcome goes too (the reopened event keeps it, services/transitions.py).
+    assert reopen.fields == {
+        "assignee_id": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "resolution": None,
+        "rating_score": None,
+        "rating_comment": None,
+    }
     assert reopen.event_data == {"reason": "又坏了"}
 
 

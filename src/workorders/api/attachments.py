@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -40,6 +41,27 @@ def get_storage(request: Request) -> DirectoryStorage:
 
 
 Storage = Annotated[DirectoryStorage, Depends(get_storage)]
+
+
+@dataclass(frozen=True)
+class _Upload:
+    image: attachments.Processed
+    sha256: str
+
+
+async def _prepare(
+    order: VisibleOrder,
+    ctx: ReadContext,
+    file: Annotated[UploadFile, File(description="The image")],
+) -> _Upload:
+    """The image, judged and stripped while only a read transaction is open: declared first among
+    the upload's parameters, so it is solved before the writing transaction begins (404 first)."""
+    data = await file.read(ctx.settings.attachment_max_bytes + 1)
+    image = await attachments.prepare(ctx, order, data)
+    return _Upload(image, hashlib.sha256(data).hexdigest())
+
+
+PreparedUpload = Annotated[_Upload, Depends(_prepare)]
 
 
 class Uploader(BaseModel):
@@ -108,22 +130,20 @@ _IMAGE_RESPONSE: dict[int | str, dict[str, Any]] = {
     responses=_UPLOAD_PROBLEMS,
 )
 async def create_attachment(
+    upload: PreparedUpload,
     order: VisibleOrderForUpdate,
     ctx: WriteContext,
     storage: Storage,
-    file: Annotated[UploadFile, File(description="The image")],
     purpose: Annotated[Purpose, Form(description="`before`/`after` for technicians")] = "photo",
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    data = await file.read(ctx.settings.attachment_max_bytes + 1)
-
     async def create() -> tuple[BaseModel, str]:
-        row = await attachments.add(ctx, order, storage, data=data, purpose=purpose)
+        row = await attachments.add(ctx, order, storage, processed=upload.image, purpose=purpose)
         body = _read(row)
         return body, body.url
 
     # An app on a flaky network sends the same photo again: same key and bytes, same answer.
-    fingerprint = _UploadFingerprint(purpose=purpose, sha256=hashlib.sha256(data).hexdigest())
+    fingerprint = _UploadFingerprint(purpose=purpose, sha256=upload.sha256)
     response = await create_once(
         ctx, idempotency_key, operation=f"attachment:{order.id}", body=fingerprint, create=create
     )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workorders.config import Settings
 from workorders.db import Database
 from workorders.domain.actors import Principal
-from workorders.errors import Unauthorized
+from workorders.errors import Unauthorized, _
 from workorders.models import WorkOrder
 from workorders.rate_limits import client_address
 from workorders.refusals import refuse_control_characters
@@ -44,7 +44,7 @@ async def get_principal(
     await limiter.refuse_if_exhausted("auth_failure", address)
     try:
         if credentials is None:
-            raise Unauthorized("send Authorization: Bearer <token>")
+            raise Unauthorized(_("send Authorization: Bearer <token>"))
         claimed = await state.token_verifier.verify(credentials.credentials)
         async with state.db.reader() as session, session.begin():
             principal = await principals.resolve(session, claimed)

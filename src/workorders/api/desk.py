@@ -19,7 +19,7 @@ from sqlalchemy import select
 from workorders.auth import DEFAULT_PROPERTY, mint_token
 from workorders.domain.actors import Role
 from workorders.domain.taxonomy import Department
-from workorders.errors import NotFound
+from workorders.errors import NotFound, _
 from workorders.models import Owner, Staff
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -77,7 +77,7 @@ async def asset(name: str) -> Response:
     suffix = name[name.rfind(".") :] if "." in name else ""
     resource = _ASSETS / "static" / name
     if "/" in name or suffix not in _TYPES or not resource.is_file():
-        raise NotFound("no such asset")
+        raise NotFound(_("no such asset"))
     return Response(
         resource.read_bytes(),
         media_type=_TYPES[suffix],
@@ -104,7 +104,7 @@ class DevTokenRequest(BaseModel):
 
 def _development_only(request: Request) -> None:
     if request.app.state.settings.is_production:
-        raise NotFound("development sign-in exists only when WORKORDERS_ENV=development")
+        raise NotFound(_("development sign-in exists only when WORKORDERS_ENV=development"))
 
 
 @router.get("/dev/people")
@@ -142,12 +142,12 @@ async def dev_token(request: Request, body: DevTokenRequest) -> dict[str, str]:
         if body.kind == "owner":
             owner = await session.get(Owner, body.id)
             if owner is None:
-                raise NotFound("no such owner")
+                raise NotFound(_("no such owner"))
             role, sub, dept, prop = Role.OWNER, owner.id, None, owner.property_id
         else:
             member = await session.get(Staff, body.id)
             if member is None:
-                raise NotFound("no such staff member")
+                raise NotFound(_("no such staff member"))
             role = Role(member.role) if member.role in ("supervisor", "manager") else Role.STAFF
             dept = Department(member.department) if member.department else None
             sub, prop = member.id, member.property_id

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 
-from workorders.errors import NotFound
+from workorders.errors import NotFound, _
 
 STATIC = Path(__file__).with_name("static")
 ASSETS = {
@@ -112,7 +112,7 @@ async def swagger_init() -> PlainTextResponse:
 async def asset(name: Annotated[str, PathParam(max_length=64)]) -> FileResponse:
     media_type = ASSETS.get(name)
     if media_type is None:
-        raise NotFound(f"no documentation asset {name!r}")
+        raise NotFound(_("no documentation asset {name!r}", name=name))
     return FileResponse(
         STATIC / name, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"}
     )

@@ -7,7 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from workorders.api.responses import problems
-from workorders.errors import ServiceUnavailable
+from workorders.errors import ServiceUnavailable, _
 from workorders.migrate import current_revisions, head_revisions
 
 router = APIRouter(tags=["operations"])
@@ -40,11 +40,15 @@ async def readyz(request: Request) -> Readiness:
         async with db.read_engine.connect() as connection:
             revisions = await connection.run_sync(current_revisions)
     except Exception as exc:
-        raise ServiceUnavailable(f"the database does not answer: {type(exc).__name__}") from None
+        raise ServiceUnavailable(
+            _("the database does not answer: {error}", error=type(exc).__name__)
+        ) from None
     heads = head_revisions()
     if revisions != heads:
         have, need = ", ".join(sorted(revisions)) or "none", ", ".join(sorted(heads))
-        raise ServiceUnavailable(f"the database is at revision {have}, the code needs {need}")
+        raise ServiceUnavailable(
+            _("the database is at revision {have}, the code needs {need}", have=have, need=need)
+        )
     return Readiness(status="ready", database=db.dialect, revision=", ".join(sorted(revisions)))
 
 

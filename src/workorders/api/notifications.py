@@ -29,6 +29,7 @@ def _read(row: Notification) -> NotificationRead:
         reason=row.reason,
         title=row.title,
         body=row.body,
+        count=int((row.data or {}).get("count", 1)),
         data=row.data,
         read=row.read_at is not None,
         read_at=row.read_at,

@@ -11,6 +11,7 @@ from workorders.api.deps import ReadContext, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.params import Cursor, Limit
 from workorders.api.responses import problems
+from workorders.errors import _
 from workorders.models import Property
 from workorders.services import properties_api
 
@@ -22,7 +23,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 def _known_zone(name: str) -> str:
     if name not in properties_api.timezones():
-        raise ValueError(f"{name!r} is not an IANA time zone such as Asia/Shanghai")
+        raise ValueError(_("{name!r} is not an IANA time zone such as Asia/Shanghai", name=name))
     return name
 
 

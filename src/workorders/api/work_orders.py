@@ -172,8 +172,11 @@ async def create_work_order_comment(
     summary="The order's comments, oldest first",
     responses=problems(404),
 )
-async def list_work_order_comments(order: VisibleOrder, ctx: ReadContext) -> CommentList:
-    return CommentList(items=[presenters.comment(c) for c in await comments.list_for(ctx, order)])
+async def list_work_order_comments(
+    order: VisibleOrder, ctx: ReadContext, limit: Limit = 50, cursor: Cursor = None
+) -> CommentList:
+    rows, next_cursor = await comments.list_for(ctx, order, limit=limit, cursor=cursor)
+    return CommentList(items=[presenters.comment(c) for c in rows], next_cursor=next_cursor)
 
 
 @router.get(

@@ -285,7 +285,16 @@ def effects(
             elif action is Action.ESCALATE:
                 fields["escalation_level"] = escalation_level + 1
             else:
-                fields |= {"assignee_id": None, "resolved_at": None, "closed_at": None}
+                # The earlier attempt's outcome is history (the reopened event keeps it), not
+                # the state of an order that is being worked again.
+                fields |= {
+                    "assignee_id": None,
+                    "resolved_at": None,
+                    "closed_at": None,
+                    "resolution": None,
+                    "rating_score": None,
+                    "rating_comment": None,
+                }
         case Action.RESUME:
             fields["hold_reason"] = None
         case Action.RESOLVE:

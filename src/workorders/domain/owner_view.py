@@ -74,6 +74,10 @@ OWNER_FIELDS: Mapping[str, frozenset[str] | None] = {
     "routing_model.activated": None,
     "queue.dispatch_changed": None,
     "webhook_endpoint.disabled": None,
+    # A line of someone's inbox, for the push gateway (services/notifications.py): read by the admin's
+    # integrations only, in no person's feed. Owners read their own lines at /v1/notifications and
+    # hear them as pushes; another person's line (a supervisor told of an escalation) is none of theirs.
+    "notification.created": None,
 }
 
 

@@ -22,13 +22,16 @@ from workorders.domain.actors import ActorType
 from workorders.domain.appointments import AppointmentStatus
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import CATEGORIES, Channel, Department, Kind, Priority, Queue
+from workorders.errors import _
 from workorders.refusals import CONTROL_ERROR, CONTROL_MESSAGE, first_control_path
 from workorders.schemas.strict import StrictBool, StrictDatetime
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,18}[0-9]$"
+# Some character that is not white space (unanchored): text made of spaces and line feeds says nothing.
+NOT_BLANK = r"\S"
 
 Phone = Annotated[str, Field(pattern=PHONE_PATTERN, examples=["13812345678"])]
-Reason = Annotated[str, Field(min_length=1, max_length=1000)]
+Reason = Annotated[str, Field(min_length=1, max_length=1000, pattern=NOT_BLANK)]
 ShortText = Annotated[str, Field(min_length=1, max_length=100)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -48,8 +51,8 @@ class RequestBody(BaseModel):
     def _no_control_characters(cls, value: Any) -> Any:
         found = first_control_path(value)
         if found is not None:
-            # The handler (app.py) appends `path` to the field's location.
-            raise PydanticCustomError(CONTROL_ERROR, CONTROL_MESSAGE, {"path": ".".join(found)})
+            # The handler (problems.py) appends `path` to the field's JSON path.
+            raise PydanticCustomError(CONTROL_ERROR, CONTROL_MESSAGE, {"path": found})
         return value
 
 
@@ -74,13 +77,13 @@ class TimeWindow(RequestBody):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise ValueError(_("end must be after start"))
         return self
 
 
 class WorkOrderCreate(RequestBody):
-    description: str = Field(min_length=1, max_length=2000)
-    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
+    title: str | None = Field(None, min_length=1, max_length=200, pattern=NOT_BLANK)
     category: Category | None = None
     kind: Kind | None = None
     location: Location | None = None
@@ -337,7 +340,7 @@ class ConfirmBody(RequestBody):
 
 
 class CommentCreate(RequestBody):
-    body: str = Field(min_length=1, max_length=4000)
+    body: str = Field(min_length=1, max_length=4000, pattern=NOT_BLANK)
     visibility: Literal["public", "internal"] = "public"
 
 
@@ -350,8 +353,8 @@ class CommentRead(ResponseBody):
     created_at: datetime
 
 
-class CommentList(BaseModel):
-    items: list[CommentRead]
+class CommentList(Page[CommentRead]):
+    pass
 
 
 class EventActor(BaseModel):
@@ -422,7 +425,7 @@ class StaffCreate(RequestBody):
     @model_validator(mode="after")
     def _department_unless_manager(self) -> Self:
         if self.role != "manager" and self.department is None:
-            raise ValueError("department is required for staff and supervisors")
+            raise ValueError(_("department is required for staff and supervisors"))
         return self
 
 
@@ -540,5 +543,13 @@ class Problem(BaseModel):
     allowed_actions: list[Action] | SkipJsonSchema[None] = Field(
         None,
         description="On an invalid transition: what this caller may do now",
+        json_schema_extra=_no_default,
+    )
+    who_can: list[str] | SkipJsonSchema[None] = Field(
+        None,
+        description=(
+            "On a 403 for an action: who may take it now (`customer_service`, `cs_supervisor`, "
+            "`supervisor`, `manager`, …), so the app can say whom to ask"
+        ),
         json_schema_extra=_no_default,
     )

@@ -7,6 +7,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, Field, StrictBool, model_validator
 
+from workorders.errors import _
 from workorders.schemas.core import EventRead, Id, Page, RequestBody
 
 
@@ -27,6 +28,10 @@ class NotificationRead(BaseModel):
     )
     title: str
     body: str
+    count: int = Field(
+        description="How many changes of the order this unread line stands for (one line per order "
+        "until it is read; title and body say the latest)"
+    )
     data: dict[str, Any]
     read: bool
     read_at: datetime | None
@@ -44,7 +49,7 @@ class MarkNotificationsRead(RequestBody):
     @model_validator(mode="after")
     def _one_of(self) -> Self:
         if (self.ids is None) == (not self.all):
-            raise ValueError("send either ids or all: true")
+            raise ValueError(_("send either ids or all: true"))
         return self
 
 

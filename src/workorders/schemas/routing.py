@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, StrictInt, model_validator
 from workorders.domain.default_rules import Pair, Rule, Then, When
 from workorders.domain.dispatch import Strategy
 from workorders.domain.taxonomy import Channel, Kind, Priority, Queue
+from workorders.errors import _
 from workorders.schemas.core import (
     Category,
     Location,
@@ -47,7 +48,7 @@ class Hours(RequestBody):
     @model_validator(mode="after")
     def _not_empty(self) -> Self:
         if self.start == self.end:
-            raise ValueError("start and end must differ (the window would be empty)")
+            raise ValueError(_("start and end must differ (the window would be empty)"))
         return self
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from workorders.domain.taxonomy import Priority
+from workorders.errors import _
 from workorders.schemas.core import Category, Page, RequestBody
 from workorders.schemas.strict import StrictBool, Unclearable, absent
 
@@ -22,9 +23,9 @@ ReturnVisitPolicy = Literal["always", "unrated", "never"]
 
 def _ordered(respond: timedelta | None, start: timedelta | None, resolve: timedelta | None) -> None:
     if respond is not None and start is not None and start < respond:
-        raise ValueError("start_within may not be shorter than respond_within")
+        raise ValueError(_("start_within may not be shorter than respond_within"))
     if start is not None and resolve is not None and resolve < start:
-        raise ValueError("resolve_within may not be shorter than start_within")
+        raise ValueError(_("resolve_within may not be shorter than start_within"))
 
 
 class SlaPolicyCreate(RequestBody):
@@ -132,5 +133,5 @@ class ReturnVisitComplete(RequestBody):
     @model_validator(mode="after")
     def _score_needs_contact(self) -> Self:
         if self.outcome == "unreachable" and self.score is not None:
-            raise ValueError("an owner who was not reached gave no score")
+            raise ValueError(_("an owner who was not reached gave no score"))
         return self

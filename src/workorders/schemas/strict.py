@@ -16,6 +16,8 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AwareDatetime, BeforeValidator, Field, StrictBool
 from pydantic.json_schema import SkipJsonSchema
 
+from workorders.errors import _
+
 T = TypeVar("T")
 
 
@@ -42,7 +44,7 @@ def _text_only(value: Any) -> Any:
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _RFC3339.match(value):
-        raise ValueError("must be an RFC 3339 date-time, e.g. 2026-12-01T08:00:00Z")
+        raise ValueError(_("must be an RFC 3339 date-time, e.g. 2026-12-01T08:00:00Z"))
     return value
 
 

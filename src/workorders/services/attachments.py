@@ -22,7 +22,16 @@ from sqlalchemy import delete, event, func, select
 from workorders.db import new_id
 from workorders.domain.actors import Role
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
-from workorders.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ServiceError
+from workorders.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    Label,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+    _,
+)
 from workorders.models import WorkOrder
 from workorders.models.attachments import Attachment
 from workorders.services import events, work_orders
@@ -52,7 +61,7 @@ class UnsupportedMediaType(ServiceError):
 
     status: ClassVar[int] = 415
     slug: ClassVar[str] = "unsupported-media-type"
-    title: ClassVar[str] = "Unsupported media type"
+    title: ClassVar[str] = N_("Unsupported media type")
 
 
 # --- images (blocking: run in a thread) -------------------------------------------------------------
@@ -73,7 +82,9 @@ def process_image(data: bytes) -> Processed:
     try:
         with Image.open(BytesIO(data), formats=list(CONTENT_TYPES)) as source:
             if source.width * source.height > MAX_PIXELS:
-                raise PayloadTooLarge(f"the image has more than {MAX_PIXELS} pixels")
+                raise PayloadTooLarge(
+                    _("the image has more than {pixels} pixels", pixels=MAX_PIXELS)
+                )
             source.load()
             # Phones write MPO (a JPEG with a second, depth or preview, image after it): the first
             # image is the photo, and it is a JPEG.
@@ -82,9 +93,9 @@ def process_image(data: bytes) -> Processed:
                 raise UnidentifiedImageError(fmt)
             image = ImageOps.exif_transpose(source)
     except (UnidentifiedImageError, Image.DecompressionBombError):
-        raise UnsupportedMediaType("the file is not a JPEG, PNG or WebP image") from None
+        raise UnsupportedMediaType(_("the file is not a JPEG, PNG or WebP image")) from None
     except (OSError, SyntaxError, ValueError):
-        raise UnsupportedMediaType("the image is damaged or truncated") from None
+        raise UnsupportedMediaType(_("the image is damaged or truncated")) from None
     image.info = {k: v for k, v in image.info.items() if k in _KEPT_INFO}
     out = BytesIO()
     if fmt == "JPEG":
@@ -152,20 +163,41 @@ def _check_uploader(ctx: Context, order: WorkOrder) -> None:
     role = ctx.principal.role
     if role is Role.OWNER and Status(order.status) not in OPEN_STATUSES:
         raise Conflict(
-            f"this order is {order.status}: owners add photos while it is open "
-            "(reopen it first, or ask customer service)"
+            _(
+                "this order is {status}: owners add photos while it is open (reopen it first, or ask customer service)",
+                status=Label("status", order.status),
+            )
         )
     if role is Role.ADMIN:
-        raise Forbidden("the admin configures the service and does not add photos to orders")
+        raise Forbidden(_("the admin configures the service and does not add photos to orders"))
 
 
-async def add(
-    ctx: Context, order: WorkOrder, storage: DirectoryStorage, *, data: bytes, purpose: str
-) -> Attachment:
+async def prepare(ctx: Context, order: WorkOrder, data: bytes) -> Processed:
+    """Check the caller and the bytes, then decode, strip and re-encode them in a thread: before the
+    writing transaction opens, so Pillow's work never holds SQLite's write lock (nor the event loop)."""
     _check_uploader(ctx, order)
     limit = ctx.settings.attachment_max_bytes
     if len(data) > limit:
-        raise PayloadTooLarge(f"a photo may be at most {limit} bytes; this one is {len(data)}")
+        raise PayloadTooLarge(
+            _(
+                "a photo may be at most {limit} bytes; this one is {size}",
+                limit=limit,
+                size=len(data),
+            )
+        )
+    return await asyncio.to_thread(process_image, data)
+
+
+async def add(
+    ctx: Context,
+    order: WorkOrder,
+    storage: DirectoryStorage,
+    *,
+    processed: Processed,
+    purpose: str,
+) -> Attachment:
+    """Store a prepared image on `order` in the request's writing transaction."""
+    _check_uploader(ctx, order)  # again: the order may have closed since `prepare`
     # Concurrent uploads to one order queue here (PostgreSQL; SQLite serialises writers anyway), so
     # the count below cannot be raced past the limit.
     await ctx.session.execute(
@@ -177,8 +209,12 @@ async def add(
         )
     ).scalar_one()
     if count >= ctx.settings.attachments_per_order:
-        raise Conflict(f"an order holds at most {ctx.settings.attachments_per_order} attachments")
-    processed = await asyncio.to_thread(process_image, data)
+        raise Conflict(
+            _(
+                "an order holds at most {attachments_per_order} attachments",
+                attachments_per_order=ctx.settings.attachments_per_order,
+            )
+        )
     attachment_id = new_id("att")
     attachment = Attachment(
         id=attachment_id,
@@ -234,7 +270,12 @@ async def get_visible(ctx: Context, attachment_id: str) -> Attachment:
             pass
         else:
             return found
-    raise NotFound(f"attachment {attachment_id} does not exist or is not visible to you")
+    raise NotFound(
+        _(
+            "attachment {attachment_id} does not exist or is not visible to you",
+            attachment_id=attachment_id,
+        )
+    )
 
 
 async def read(storage: DirectoryStorage, attachment: Attachment, *, thumbnail: bool) -> bytes:
@@ -242,7 +283,7 @@ async def read(storage: DirectoryStorage, attachment: Attachment, *, thumbnail: 
     try:
         return await storage.get(key)
     except KeyError:
-        raise NotFound(f"the file of attachment {attachment.id} is gone") from None
+        raise NotFound(_("the file of attachment {id} is gone", id=attachment.id)) from None
 
 
 async def delete_for_order(session: AsyncSession, storage: DirectoryStorage, order_id: str) -> int:

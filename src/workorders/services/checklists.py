@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workorders.domain import lifecycle
 from workorders.domain.lifecycle import Relation, Status
 from workorders.domain.taxonomy import CATEGORIES, Priority, Queue
-from workorders.errors import ConcurrentChange, Forbidden, InvalidTransition, NotFound
+from workorders.errors import ConcurrentChange, Forbidden, InvalidTransition, Label, NotFound, _
 from workorders.schemas.routing import FollowUpCreate
 from workorders.services import events, follow_ups, work_orders
 from workorders.services.sla_clock import rfc3339
@@ -29,14 +29,19 @@ async def check(ctx: Context, order: WorkOrder, index: int, body: ChecklistCheck
     task's queue, linked by `parent_id` (once per item)."""
     items = list(order.checklist or [])
     if not 0 <= index < len(items):
-        raise NotFound(f"work order {order.number} has no checklist item {index}")
+        raise NotFound(
+            _("work order {number} has no checklist item {index}", number=order.number, index=index)
+        )
     if order.status != Status.IN_PROGRESS:
         raise InvalidTransition(
-            f"checklist items are ticked while the work is in progress, not {order.status}",
+            _(
+                "checklist items are ticked while the work is in progress, not {status}",
+                status=Label("status", order.status),
+            ),
             work_orders.allowed_actions(ctx, order),
         )
     if not lifecycle.relations(ctx.principal, work_orders.facts(order)) & MAY_CHECK:
-        raise Forbidden("the task's assignee or its supervisor ticks its checklist")
+        raise Forbidden(_("the task's assignee or its supervisor ticks its checklist"))
 
     item: dict[str, Any] = dict(items[index])
     item |= {
@@ -55,7 +60,7 @@ async def check(ctx: Context, order: WorkOrder, index: int, body: ChecklistCheck
         await ctx.session.flush()
     except StaleDataError:
         raise ConcurrentChange(
-            f"work order {order.id} was changed meanwhile; read it again"
+            _("work order {id} was changed meanwhile; read it again", id=order.id)
         ) from None
     events.record(
         ctx.session,

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workorders.db import new_id
-from workorders.errors import Forbidden, NotFound
+from workorders.errors import Forbidden, NotFound, _
 from workorders.models.devices import Device
 from workorders.services.pagination import Ordering, fetch_page
 
@@ -29,7 +29,7 @@ DEVICE_ORDER = Ordering("created_at", (Device.created_at, Device.id))
 def _holder(ctx: Context) -> tuple[str, str]:
     principal = ctx.principal
     if principal.sub is None:
-        raise Forbidden("devices belong to a person: this token names nobody (no sub)")
+        raise Forbidden(_("devices belong to a person: this token names nobody (no sub)"))
     return str(principal.actor_type), principal.sub
 
 
@@ -74,7 +74,7 @@ async def unregister(ctx: Context, device_id: str) -> None:
         delete(Device).where(Device.id == device_id, _mine(ctx)).returning(Device.id)
     )
     if removed.first() is None:
-        raise NotFound(f"device {device_id} does not exist or is not yours")
+        raise NotFound(_("device {device_id} does not exist or is not yours", device_id=device_id))
 
 
 async def tokens_of(ctx: Context, holder_type: str, holder_id: str) -> list[Device]:

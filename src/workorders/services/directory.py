@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from workorders.db import new_id
 from workorders.domain.actors import Principal, Role
-from workorders.errors import Forbidden, NotFound, ValidationFailed
+from workorders.errors import Forbidden, NotFound, ValidationFailed, _
 from workorders.models import AuditEntry, Owner, Staff
 from workorders.services import configuration
 from workorders.services.pagination import Ordering, fetch_page
@@ -34,7 +34,7 @@ def mask_phone(phone: str) -> str:
 
 def _require_staff_side(principal: Principal) -> None:
     if not principal.is_staff_side:
-        raise Forbidden("owners cannot read the staff directory")
+        raise Forbidden(_("owners cannot read the staff directory"))
 
 
 def _may_manage(principal: Principal, department: str | None, role: str) -> bool:
@@ -47,7 +47,7 @@ async def get_staff(ctx: Context, staff_id: str) -> Staff:
     _require_staff_side(ctx.principal)
     staff = await ctx.session.get(Staff, staff_id)
     if staff is None or staff.property_id != ctx.principal.property_id:
-        raise NotFound(f"staff member {staff_id} does not exist")
+        raise NotFound(_("staff member {staff_id} does not exist", staff_id=staff_id))
     return staff
 
 
@@ -74,7 +74,7 @@ async def list_staff(
 async def create_staff(ctx: Context, body: StaffCreate) -> Staff:
     department = str(body.department) if body.department else None
     if not _may_manage(ctx.principal, department, body.role):
-        raise Forbidden("only the admin, the manager or the department's supervisor add staff")
+        raise Forbidden(_("only the admin, the manager or the department's supervisor add staff"))
     staff = Staff(
         id=new_id("stf"),
         property_id=ctx.principal.property_id,
@@ -98,16 +98,16 @@ async def update_staff(ctx: Context, staff: Staff, body: StaffUpdate) -> Staff:
     principal = ctx.principal
     own_duty_only = principal.sub == staff.id and set(changes) <= {"on_duty"}
     if principal.sub == staff.id and changes.get("active") is False:
-        raise Forbidden("you may not deactivate yourself")
+        raise Forbidden(_("you may not deactivate yourself"))
     target_department = changes.get("department", staff.department)
     target_role = changes.get("role", staff.role)
     if not own_duty_only and not (
         _may_manage(principal, staff.department, staff.role)
         and _may_manage(principal, target_department, target_role)
     ):
-        raise Forbidden("you may not change this staff member")
+        raise Forbidden(_("you may not change this staff member"))
     if target_role != "manager" and target_department is None:
-        raise ValidationFailed.on("department", "staff and supervisors need a department")
+        raise ValidationFailed.on("department", _("staff and supervisors need a department"))
     for name, value in changes.items():
         setattr(staff, name, value)
     staff.updated_at = ctx.now
@@ -136,9 +136,11 @@ async def get_owner(ctx: Context, owner_id: str) -> Owner:
     if visible and principal.role is Role.OWNER:
         visible = principal.sub == owner_id
     if not visible:
-        raise NotFound(f"owner {owner_id} does not exist or is not visible to you")
+        raise NotFound(
+            _("owner {owner_id} does not exist or is not visible to you", owner_id=owner_id)
+        )
     if principal.role is not Role.OWNER and not may_read_owner_records(principal):
-        raise Forbidden("owner records are kept by customer service")
+        raise Forbidden(_("owner records are kept by customer service"))
     assert owner is not None
     return owner
 
@@ -147,7 +149,7 @@ async def list_owners(
     ctx: Context, *, q: str | None, phone: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Owner], str | None]:
     if not may_read_owner_records(ctx.principal):
-        raise Forbidden("owner records are kept by customer service")
+        raise Forbidden(_("owner records are kept by customer service"))
     query = select(Owner).where(Owner.property_id == ctx.principal.property_id)
     if q:
         query = query.where(Owner.name.contains(q, autoescape=True))
@@ -158,7 +160,7 @@ async def list_owners(
 
 def _require_owner_keeper(principal: Principal) -> None:
     if not may_read_owner_records(principal):
-        raise Forbidden("owner records are kept by customer service")
+        raise Forbidden(_("owner records are kept by customer service"))
 
 
 async def create_owner(ctx: Context, body: OwnerCreate) -> Owner:
@@ -194,7 +196,7 @@ async def reveal_phone(ctx: Context, owner: Owner, reason: str) -> Owner:
     """Customer service or the manager see the whole number; the audit log says who, when and why."""
     principal = ctx.principal
     if not (principal.is_customer_service or principal.role is Role.MANAGER):
-        raise Forbidden("only customer service and the manager may reveal an owner's phone")
+        raise Forbidden(_("only customer service and the manager may reveal an owner's phone"))
     ctx.session.add(
         AuditEntry(
             id=new_id("aud"),

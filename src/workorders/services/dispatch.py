@@ -20,7 +20,7 @@ from workorders.domain.actors import ActorType, Role
 from workorders.domain.dispatch import DEFAULT_STRATEGY, Member, Pick, Strategy
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Queue
-from workorders.errors import Forbidden
+from workorders.errors import Forbidden, _
 from workorders.models import Event, QueueDispatch, Staff, WorkOrder
 from workorders.services import configuration
 
@@ -66,7 +66,7 @@ async def queue_strategy(ctx: Context, queue: str) -> Strategy:
 
 async def queue_settings(ctx: Context) -> list[QueueDispatch]:
     if not ctx.principal.is_staff_side:
-        raise Forbidden("owners do not see how queues are dispatched")
+        raise Forbidden(_("owners do not see how queues are dispatched"))
     rows = (
         await ctx.session.execute(
             select(QueueDispatch).where(QueueDispatch.property_id == ctx.principal.property_id)
@@ -87,7 +87,7 @@ async def set_queue_strategy(ctx: Context, queue: Queue, strategy: Strategy) -> 
     principal = ctx.principal
     own_queue = principal.role is Role.SUPERVISOR and principal.dept == queue
     if principal.role not in (Role.MANAGER, Role.ADMIN) and not own_queue:
-        raise Forbidden("the manager, the admin or the queue's supervisor set its dispatch")
+        raise Forbidden(_("the manager, the admin or the queue's supervisor set its dispatch"))
     row = await _lock_queue(ctx.session, principal.property_id, str(queue), ctx.now)
     await configuration.touch(ctx.session, principal.property_id)
     previous = row.strategy
@@ -235,4 +235,4 @@ async def check_claim(ctx: Context, order: WorkOrder, staff: Staff) -> None:
     )
     refusal = dispatch.claim_refusal(_member(staff, load.get(staff.id, 0)), strategy)
     if refusal is not None:
-        raise Forbidden(f"you may not claim this order: {refusal}")
+        raise Forbidden(_("you may not claim this order: {refusal}", refusal=refusal))

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from workorders.domain.default_rules import DEFAULT_RULES
-from workorders.errors import Forbidden
+from workorders.errors import Forbidden, _
 from workorders.models import Property, RoutingRule, RoutingRuleOverride
 from workorders.schemas.routing import RuleThen, RuleWhen, domain_rule, stored
 
@@ -99,7 +99,7 @@ class Edits:
 async def load_edits(session: AsyncSession, property_id: str) -> Edits:
     since = await session.scalar(select(Property.created_at).where(Property.id == property_id))
     if since is None:
-        raise Forbidden(f"property {property_id} does not exist")
+        raise Forbidden(_("property {property_id} does not exist", property_id=property_id))
     own = (
         await session.execute(
             select(RoutingRule)

@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, text, true, tuple
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from workorders.domain.actors import Principal
-from workorders.errors import ValidationFailed
+from workorders.domain.actors import Principal, Role
+from workorders.errors import ValidationFailed, _
 from workorders.models import Event, FeedConsumer, WorkOrder
 from workorders.services import owner_view
 from workorders.services.access import visible_to
@@ -60,7 +60,7 @@ class Position:
             raw = ""
         match = _POSITION.fullmatch(raw)
         if match is None or not all(-1 <= int(n) <= MAX_SEQ for n in match.groups()):
-            raise ValidationFailed.on(field, "not a cursor the event feed handed out")
+            raise ValidationFailed.on(field, _("not a cursor the event feed handed out"))
         return cls(int(match[1]), int(match[2]))
 
 
@@ -79,10 +79,19 @@ def _is_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+# Inbox lines for the push gateway (services/notifications.py): the admin's integrations read them;
+# they name people's devices, which no person's feed shows.
+INTEGRATIONS_ONLY = ("notification.created",)
+
+
 def visible_events(principal: Principal) -> ColumnElement[bool]:
     """The events of the orders `principal` may see (API.md: each caller sees its orders' events)."""
-    if principal.sees_whole_property:
+    if principal.role is Role.ADMIN:
         return Event.property_id == principal.property_id
+    if principal.sees_whole_property:
+        return and_(
+            Event.property_id == principal.property_id, Event.type.not_in(INTEGRATIONS_ONLY)
+        )
     return Event.work_order_id.in_(select(WorkOrder.id).where(visible_to(principal)))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from workorders.domain import lifecycle, routing
 from workorders.domain.lifecycle import Relation, Status
 from workorders.domain.taxonomy import CATEGORIES, Kind
-from workorders.errors import Conflict, Forbidden, ValidationFailed
+from workorders.errors import Conflict, Forbidden, Label, ValidationFailed, _
 from workorders.models import WorkOrder
 from workorders.services import configuration, events, filing, placement
 from workorders.services.access import facts, visible_to
@@ -44,12 +44,19 @@ async def create(ctx: Context, parent: WorkOrder, body: FollowUpCreate) -> WorkO
     owner does not see it, hear of it or cancel it), though it keeps the parent's place and phone."""
     if body.category is not None and CATEGORIES[body.category][0] is not body.queue:
         raise ValidationFailed.on(
-            "category", f"{body.category} does not belong to the {body.queue} queue"
+            "category",
+            _(
+                "{category} does not belong to the {queue} queue",
+                category=Label("category", body.category),
+                queue=Label("queue", body.queue),
+            ),
         )
     if parent.status == Status.CANCELLED:
-        raise Conflict(f"work order {parent.number} is cancelled; it needs no follow-up")
+        raise Conflict(
+            _("work order {number} is cancelled; it needs no follow-up", number=parent.number)
+        )
     if not lifecycle.relations(ctx.principal, facts(parent)) & MAY_FOLLOW_UP:
-        raise Forbidden("only those working on or coordinating this order may add follow-ups")
+        raise Forbidden(_("only those working on or coordinating this order may add follow-ups"))
 
     snap = await configuration.snapshot(ctx.session, parent.property_id, verify=True)
     location = body.location.model_dump(exclude_none=True) if body.location else parent.location

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, delete, select, text
 
-from workorders.errors import IdempotencyInProgress, IdempotencyKeyReused, ValidationFailed
+from workorders.errors import IdempotencyInProgress, IdempotencyKeyReused, ValidationFailed, _
 from workorders.models import IdempotencyKey
 
 if TYPE_CHECKING:
@@ -66,7 +66,8 @@ async def reserve(ctx: Context, key: str, scope: str, body: Any) -> StoredRespon
     """The stored answer for a repeated request, or a reservation to fill in for a new one."""
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationFailed.on(
-            "Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} printable characters"
+            "Idempotency-Key",
+            _("must be 1 to {most} printable characters", most=MAX_KEY_LENGTH),
         )
     session = ctx.session
     principal_key = _principal_key(ctx.principal, scope)
@@ -75,7 +76,9 @@ async def reserve(ctx: Context, key: str, scope: str, body: Any) -> StoredRespon
             text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _lock_id(principal_key, key)}
         )
         if not locked:
-            raise IdempotencyInProgress(f"a request with Idempotency-Key {key} is still running")
+            raise IdempotencyInProgress(
+                _("a request with Idempotency-Key {key} is still running", key=key)
+            )
     digest = request_hash(body)
     row = await session.scalar(
         select(IdempotencyKey).where(
@@ -88,10 +91,12 @@ async def reserve(ctx: Context, key: str, scope: str, body: Any) -> StoredRespon
     if row is not None:
         if row.request_hash != digest:
             raise IdempotencyKeyReused(
-                f"Idempotency-Key {key} was used with a different request body"
+                _("Idempotency-Key {key} was used with a different request body", key=key)
             )
         if row.response_status is None:  # only possible if a reservation was committed unfilled
-            raise IdempotencyInProgress(f"a request with Idempotency-Key {key} is still running")
+            raise IdempotencyInProgress(
+                _("a request with Idempotency-Key {key} is still running", key=key)
+            )
         return StoredResponse(
             row.response_status, row.response_body or {}, row.response_headers or {}
         )

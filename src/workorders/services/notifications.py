@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 
 from workorders.db import new_id
-from workorders.domain.actors import Principal, Role
+from workorders.domain.actors import ActorType, Principal, Role
 from workorders.domain.notifications import Audience, EventFacts, notices
 from workorders.domain.taxonomy import Department
-from workorders.models import Notification, Staff, WorkOrder
+from workorders.models import Event, Notification, Staff, WorkOrder
+from workorders.models.devices import Device
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from workorders.models import Event
     from workorders.services.context import Context
 
 NEWEST_FIRST = Ordering("-seq", (Notification.seq,), descending=True)
@@ -47,10 +47,10 @@ async def derive(session: AsyncSession, events: list[Event], now: datetime) -> i
     order_ids = {e.work_order_id for e in events if e.work_order_id}
     owners: dict[str, str | None] = {}
     if order_ids:
-        rows = await session.execute(
+        found = await session.execute(
             select(WorkOrder.id, WorkOrder.owner_id).where(WorkOrder.id.in_(order_ids))
         )
-        owners = dict(rows.all())
+        owners = dict(found.all())
     properties = {e.property_id for e in events}
     people = _People(
         list(
@@ -67,7 +67,7 @@ async def derive(session: AsyncSession, events: list[Event], now: datetime) -> i
             ).scalars()
         )
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for event in events:
         if event.work_order_id is None:
             continue
@@ -99,61 +99,115 @@ async def derive(session: AsyncSession, events: list[Event], now: datetime) -> i
     rows = await _coalesce(session, rows)
     if rows:
         await session.execute(insert(Notification), rows)
+        devices = await _devices(session, rows)
+        session.add_all(_created_event(row, devices, now) for row in rows)
     return len(rows)
 
 
-# Comments come in bursts: a person hears of them as one unread line per order, with a count,
-# rather than one line per comment (300 comments must not be 300 notifications).
-COALESCED = frozenset({"work_order.commented"})
+Holder = tuple[str, str, str]  # property, recipient type, recipient id
 
 
-def _counted(title: str, count: int) -> str:
-    return f"{title}（{count} 条）" if count > 1 else title
+async def _devices(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[Holder, list[Any]]:
+    """The push tokens (`/v1/devices`) of the people the new lines are for, in one query."""
+    found: dict[Holder, list[Any]] = defaultdict(list)
+    query = (
+        select(Device)
+        .where(
+            Device.property_id.in_({r["property_id"] for r in rows}),
+            Device.holder_id.in_({r["recipient_id"] for r in rows}),
+        )
+        .order_by(Device.created_at, Device.id)
+    )
+    for device in (await session.execute(query)).scalars():
+        holder = (device.property_id, device.holder_type, device.holder_id)
+        found[holder].append({"platform": device.platform, "token": device.token})
+    return found
+
+
+NOTIFICATION_CREATED = "notification.created"
+
+
+def _created_event(row: dict[str, Any], devices: dict[Holder, list[Any]], now: datetime) -> Event:
+    """`notification.created` for a push gateway subscribed to webhooks (API.md "Live updates").
+
+    It belongs to the property, not to the order (`work_order_id` is in its data only): the order's
+    timeline and the feeds of those who follow orders stay free of everyone's inbox lines. One event
+    per new line: a line that only counts one more change (coalesced, below) is not pushed again.
+    It names the recipient's registered devices, so a gateway needs no copy of the device list; for
+    that reason only the admin's integrations read it (services/feed.py), never a person's feed."""
+    return Event(
+        id=new_id("evt"),
+        property_id=row["property_id"],
+        work_order_id=None,
+        type=NOTIFICATION_CREATED,
+        actor_type=ActorType.SYSTEM,
+        actor_id=None,
+        data={
+            "recipient": {"type": row["recipient_type"], "id": row["recipient_id"]},
+            "notification_id": row["id"],
+            "work_order_id": row["work_order_id"],
+            "title": row["title"],
+            "body": row["body"],
+            "count": row["data"]["count"],
+            "devices": devices.get(
+                (row["property_id"], row["recipient_type"], row["recipient_id"]), []
+            ),
+        },
+        occurred_at=now,
+    )
+
+
+# What a later notice of the same order brings to the unread line it joins: its words and facts.
+_LATEST = ("event_id", "event_type", "reason", "title", "body", "created_at")
 
 
 async def _coalesce(session: AsyncSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows still to insert, once those that join an unread line of the same recipient, order
-    and type have been counted into it (a line already stored, or one earlier in this batch)."""
-    joining = [r for r in rows if r["event_type"] in COALESCED]
-    if not joining:
-        return rows
+    """One unread line per person and order: the rows still to insert, once those that join an unread
+    line of the same recipient and order have been counted into it (a line already stored, or one
+    earlier in this batch). The line says the latest words and how many changes it stands for; once
+    read, the next change starts a new line. 300 comments are one line with a count of 300."""
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in rows:
+        row["data"] = row["data"] | {"count": 1}
+        key = (row["recipient_type"], row["recipient_id"], row["work_order_id"])
+        earlier = merged.get(key)
+        if earlier is None:
+            merged[key] = row
+            continue
+        earlier |= {name: row[name] for name in _LATEST}
+        earlier["data"] = row["data"] | {"count": earlier["data"]["count"] + 1}
+    if not merged:
+        return []
     stored = await session.execute(
         select(Notification).where(
-            Notification.event_type.in_(COALESCED),
             Notification.read_at.is_(None),
-            Notification.work_order_id.in_({r["work_order_id"] for r in joining}),
-            Notification.recipient_id.in_({r["recipient_id"] for r in joining}),
+            Notification.work_order_id.in_({key[2] for key in merged}),
+            Notification.recipient_id.in_({key[1] for key in merged}),
         )
     )
-    lines: dict[tuple[str, str, str, str], Any] = {}
-    for line in stored.scalars():
-        lines[(line.recipient_type, line.recipient_id, line.work_order_id, line.event_type)] = line
-    out = []
-    for row in rows:
-        key = (row["recipient_type"], row["recipient_id"], row["work_order_id"], row["event_type"])
-        if row["event_type"] not in COALESCED:
-            out.append(row)
-            continue
+    lines: dict[tuple[str, str, str | None], Notification] = {
+        (line.recipient_type, line.recipient_id, line.work_order_id): line
+        for line in stored.scalars()
+    }
+    inserting = []
+    for key, row in merged.items():
         line = lines.get(key)
-        if line is None:
-            row["data"] = row["data"] | {"count": 1, "first_title": row["title"]}
-            lines[key] = row
-            out.append(row)
-            continue
-        if isinstance(line, dict):
-            data = line["data"]
-            count = data.get("count", 1) + 1
-            line["data"] = data | {"count": count}
-            line["title"] = _counted(data.get("first_title", line["title"]), count)
-            line["event_id"] = row["event_id"]
-        else:
-            data = dict(line.data or {})
-            count = data.get("count", 1) + 1
-            line.data = data | {"count": count}
-            line.title = _counted(data.get("first_title", line.title), count)
-            line.event_id = row["event_id"]
-            line.created_at = row["created_at"]
-    return out
+        if line is not None:
+            count = int((line.data or {}).get("count", 1)) + row["data"]["count"]
+            # Only while it is still unread: a line read meanwhile keeps what its reader saw, and
+            # this change starts a new one.
+            joined = await session.execute(
+                update(Notification)
+                .where(Notification.id == line.id, Notification.read_at.is_(None))
+                .values(
+                    **{name: row[name] for name in _LATEST}, data=row["data"] | {"count": count}
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(joined, "rowcount", 0):
+                continue
+        inserting.append(row)
+    return inserting
 
 
 def _recipient(principal: Principal) -> tuple[str, str] | None:

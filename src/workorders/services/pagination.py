@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import Integer, bindparam, tuple_
 
 from workorders.db import UTCDateTime
-from workorders.errors import ValidationFailed
+from workorders.errors import ValidationFailed, _
 from workorders.refusals import has_control
 
 _INT64 = (-(2**63), 2**63 - 1)
@@ -53,7 +53,7 @@ def _decode(ordering: Ordering, cursor: str) -> list[Any]:
         ]
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed.on(
-            "cursor", "not a cursor this list handed out (or for another sort order)"
+            "cursor", _("not a cursor this list handed out (or for another sort order)")
         ) from None
     return decoded
 

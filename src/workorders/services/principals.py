@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from workorders.domain.actors import Principal, Role
-from workorders.errors import Forbidden, Unauthorized
+from workorders.errors import Forbidden, Label, Unauthorized, _
 from workorders.models import Owner, Staff
 from workorders.services import configuration
 
@@ -59,21 +59,31 @@ async def _load(session: AsyncSession, property_id: str) -> dict[str, Person]:
 def check(claimed: Principal, person: Person | None) -> None:
     """Raise unless `person` (the directory's entry for the token's sub) bears the token out."""
     if person is None or not person.active:
-        raise Unauthorized("the token names no active person of this property")
+        raise Unauthorized(_("the token names no active person of this property"))
     if claimed.role is Role.OWNER:
         if person.kind != "owner":
-            raise Forbidden("the directory lists this person as staff, not as an owner")
+            raise Forbidden(_("the directory lists this person as staff, not as an owner"))
         return
     if person.kind != "staff":
-        raise Forbidden("the directory lists this person as an owner, not as staff")
+        raise Forbidden(_("the directory lists this person as an owner, not as staff"))
     if claimed.role is Role.ADMIN:
         # Admins live in the identity provider; a named one must at least be staff of the property.
         return
     if person.role != str(claimed.role):
-        raise Forbidden(f"the directory lists this person as {person.role}, not {claimed.role}")
+        raise Forbidden(
+            _(
+                "the directory lists this person as {role}, not {claimed}",
+                role=person.role,
+                claimed=claimed.role,
+            )
+        )
     if claimed.role is not Role.MANAGER and person.department != str(claimed.dept):
         raise Forbidden(
-            f"the directory lists this person in {person.department}, not {claimed.dept}"
+            _(
+                "the directory lists this person in {department}, not {dept}",
+                department=Label("queue", person.department),
+                dept=claimed.dept,
+            )
         )
 
 
@@ -93,7 +103,7 @@ async def resolve(session: AsyncSession, claimed: Principal) -> Principal:
     try:
         snapshot = await configuration.snapshot(session, claimed.property_id)
     except LookupError:
-        raise Unauthorized("the token names no property of this service") from None
+        raise Unauthorized(_("the token names no property of this service")) from None
     if claimed.sub is None:
         return claimed  # manager and admin tokens may omit it (auth.py refuses it for the others)
     people = await _people(snapshot, session)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from workorders.db import new_id
 from workorders.domain.actors import Role
-from workorders.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from workorders.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed, _
 from workorders.models import Owner, Property, Staff
 from workorders.services import configuration, properties
 from workorders.services.pagination import Ordering, fetch_page
@@ -44,7 +44,12 @@ async def me(ctx: Context) -> Me:
     principal = ctx.principal
     prop = await ctx.session.get(Property, principal.property_id)
     if prop is None:
-        raise Unauthorized(f"the token's property {principal.property_id} does not exist")
+        raise Unauthorized(
+            _(
+                "the token's property {property_id} does not exist",
+                property_id=principal.property_id,
+            )
+        )
     if principal.sub is None:
         return Me(principal.role, prop, None)
     person: Owner | Staff | None = (
@@ -53,7 +58,9 @@ async def me(ctx: Context) -> Me:
         else await ctx.session.get(Staff, principal.sub)
     )
     if person is None or person.property_id != prop.id:
-        raise Unauthorized(f"the token names no one in the directory of property {prop.id}")
+        raise Unauthorized(
+            _("the token names no one in the directory of property {id}", id=prop.id)
+        )
     return Me(principal.role, prop, person)
 
 
@@ -62,7 +69,7 @@ async def me(ctx: Context) -> Me:
 
 def _require_admin(ctx: Context) -> None:
     if ctx.principal.role is not Role.ADMIN:
-        raise Forbidden("only the admin manages properties")
+        raise Forbidden(_("only the admin manages properties"))
 
 
 @cache
@@ -72,7 +79,9 @@ def timezones() -> frozenset[str]:
 
 def check_timezone(name: str) -> str:
     if name not in timezones():
-        raise ValidationFailed.on("timezone", f"{name!r} is not an IANA time zone (Asia/Shanghai)")
+        raise ValidationFailed.on(
+            "timezone", _("{name!r} is not an IANA time zone (Asia/Shanghai)", name=name)
+        )
     return name
 
 
@@ -89,7 +98,7 @@ async def get_property(ctx: Context, property_id: str) -> Property:
     _require_admin(ctx)
     found = await ctx.session.get(Property, property_id)
     if found is None:
-        raise NotFound(f"property {property_id} does not exist")
+        raise NotFound(_("property {property_id} does not exist", property_id=property_id))
     return found
 
 
@@ -99,13 +108,13 @@ async def create_property(
     _require_admin(ctx)
     if property_id is not None and not PROPERTY_ID.match(property_id):
         raise ValidationFailed.on(
-            "id", "lower-case letters, digits, - and _, starting with a letter or digit"
+            "id", _("lower-case letters, digits, - and _, starting with a letter or digit")
         )
     zone = check_timezone(timezone or DEFAULT_TIMEZONE)
     chosen = property_id or new_id("prop")
     prop = await properties.provision(ctx.session, chosen, name, zone, ctx.now)
     if prop is None:
-        raise Conflict(f"property {chosen} already exists")
+        raise Conflict(_("property {chosen} already exists", chosen=chosen))
     return prop
 
 

@@ -53,7 +53,7 @@ from sqlalchemy import (
 from workorders.domain.actors import Role
 from workorders.domain.lifecycle import OPEN_STATUSES
 from workorders.domain.taxonomy import QUEUE_LABELS, Kind, Queue
-from workorders.errors import Forbidden, ValidationFailed
+from workorders.errors import Forbidden, ValidationFailed, _
 from workorders.models import Event, Property, Staff, WorkOrder
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def _scope(ctx: Context) -> ColumnElement[bool]:
         return in_property
     if principal.role is Role.SUPERVISOR and principal.dept is not None:
         return and_(in_property, WorkOrder.queue == str(principal.dept))
-    raise Forbidden("the figures are for the manager, and for supervisors of their own queue")
+    raise Forbidden(_("the figures are for the manager, and for supervisors of their own queue"))
 
 
 def _seconds(ctx: Context, start: Any, end: Any) -> ColumnElement[float]:
@@ -159,9 +159,9 @@ async def summary(
     end = end or ctx.now
     start = start or end - timedelta(days=30)
     if start >= end:
-        raise ValidationFailed.on("from", "must be before `to`")
+        raise ValidationFailed.on("from", _("must be before `to`"))
     if end - start > MAX_PERIOD:
-        raise ValidationFailed.on("from", "the period is at most 400 days")
+        raise ValidationFailed.on("from", _("the period is at most 400 days"))
     if _is_postgresql(ctx):
         # The percentiles and the repeat-repair window sort a year of orders: in memory, not on disk.
         await ctx.session.execute(text("SET LOCAL work_mem = '128MB'"))

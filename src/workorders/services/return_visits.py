@@ -13,7 +13,7 @@ from workorders.db import new_id
 from workorders.domain import sla
 from workorders.domain.actors import Role
 from workorders.domain.lifecycle import Action, Status
-from workorders.errors import ConcurrentChange, Conflict, Forbidden, NotFound
+from workorders.errors import ConcurrentChange, Conflict, Forbidden, NotFound, _
 from workorders.models import ReturnVisit, SlaSettings, Staff, WorkOrder
 from workorders.services import events, transitions
 from workorders.services.pagination import Ordering, fetch_page
@@ -150,7 +150,7 @@ async def _tell_supervisor(
 def _require_visitor(ctx: Context) -> None:
     principal = ctx.principal
     if not (principal.is_customer_service or principal.role is Role.MANAGER):
-        raise Forbidden("return visits are made by customer service")
+        raise Forbidden(_("return visits are made by customer service"))
 
 
 async def list_visits(
@@ -166,7 +166,7 @@ async def list_visits(
 async def get_visit(ctx: Context, visit_id: str) -> ReturnVisit:
     visit = await ctx.session.get(ReturnVisit, visit_id)
     if visit is None or visit.property_id != ctx.principal.property_id:
-        raise NotFound(f"return visit {visit_id} does not exist")
+        raise NotFound(_("return visit {visit_id} does not exist", visit_id=visit_id))
     _require_visitor(ctx)
     return visit
 
@@ -175,7 +175,7 @@ async def complete(ctx: Context, visit: ReturnVisit, body: ReturnVisitComplete) 
     """Record what the owner said; the order's timeline gets it as `work_order.return_visited`."""
     _require_visitor(ctx)
     if visit.status != "pending":
-        raise Conflict(f"this return visit is {visit.status} already")
+        raise Conflict(_("this return visit is {status} already", status=visit.status))
     visit.status = "done"
     visit.outcome = body.outcome
     visit.score = body.score

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, select, tuple_
 
 from workorders.domain import routing
 from workorders.domain.actors import Role
-from workorders.errors import Forbidden, ValidationFailed
+from workorders.errors import Forbidden, ValidationFailed, _
 from workorders.models import WorkOrder
 from workorders.schemas.routing import domain_rule, stored
 from workorders.services import configuration, placement, routing_models, routing_rules
@@ -54,7 +54,7 @@ class Backtest:
 def _proposed_rules(rules: Sequence[ProposedRule]) -> tuple[routing.Rule, ...]:
     parsed = []
     for index, rule in enumerate(rules):
-        routing_rules.check(rule.when, rule.then, prefix=f"rules.{index}.")
+        routing_rules.check(rule.when, rule.then, prefix=f"rules[{index}].")
         if rule.enabled:
             parsed.append(
                 domain_rule(
@@ -102,7 +102,7 @@ def _replay(
 
 async def backtest(ctx: Context, body: BacktestBody) -> Backtest:
     if ctx.principal.role is not Role.MANAGER:
-        raise Forbidden("the backtest is the manager's")
+        raise Forbidden(_("the backtest is the manager's"))
     property_id = ctx.principal.property_id
     snapshot = await configuration.snapshot(ctx.session, property_id)
     rules, classifier = await placement.routing_configuration(ctx, snapshot)
@@ -115,7 +115,8 @@ async def backtest(ctx: Context, body: BacktestBody) -> Backtest:
             )
         except LookupError:
             raise ValidationFailed.on(
-                "model_version", f"no model {body.model_version} in this property"
+                "model_version",
+                _("no model {model_version} in this property", model_version=body.model_version),
             ) from None
     snapshot = await configuration.snapshot(ctx.session, property_id)
     timezone = ZoneInfo(snapshot.timezone)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from workorders.db import new_id
 from workorders.domain.actors import Role
 from workorders.domain.lifecycle import Action
-from workorders.errors import Forbidden
+from workorders.errors import Forbidden, _
 from workorders.models import RoutingExample
 from workorders.services.pagination import Ordering, fetch_page
 
@@ -62,7 +62,7 @@ async def list_examples(
     ctx: Context, *, limit: int, cursor: str | None
 ) -> tuple[list[RoutingExample], str | None]:
     if ctx.principal.role is not Role.MANAGER:
-        raise Forbidden("the routing examples are the manager's")
+        raise Forbidden(_("the routing examples are the manager's"))
     query = select(RoutingExample).where(RoutingExample.property_id == ctx.principal.property_id)
     return await fetch_page(ctx.session, query, NEWEST_FIRST, limit=limit, cursor=cursor)
 

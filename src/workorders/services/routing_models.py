@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from workorders import routing_model
 from workorders.db import new_id
 from workorders.domain.actors import ActorType, Role
-from workorders.errors import Forbidden, NotFound
+from workorders.errors import Forbidden, NotFound, _
 from workorders.models import Event, RoutingModel
 from workorders.services import configuration, model_training, routing_examples
 from workorders.services.pagination import Ordering, fetch_page
@@ -127,7 +127,7 @@ async def list_models(
 ) -> tuple[list[ModelEntry], str | None]:
     """The package's default first (on the first page), then the property's versions, newest first."""
     if ctx.principal.role not in (Role.MANAGER, Role.ADMIN):
-        raise Forbidden("the routing models are the manager's and the admin's")
+        raise Forbidden(_("the routing models are the manager's and the admin's"))
     property_id = ctx.principal.property_id
     query = select(RoutingModel).where(RoutingModel.property_id == property_id)
     rows, next_cursor = await fetch_page(
@@ -144,7 +144,7 @@ async def list_models(
 async def activate(ctx: Context, version: str) -> ModelEntry:
     """Make `version` the property's model (the package's default's version: back to the default)."""
     if ctx.principal.role is not Role.MANAGER:
-        raise Forbidden("the manager chooses the routing model")
+        raise Forbidden(_("the manager chooses the routing model"))
     property_id = ctx.principal.property_id
     await configuration.touch(ctx.session, property_id)
     default = await _default()
@@ -156,7 +156,7 @@ async def activate(ctx: Context, version: str) -> ModelEntry:
         )
     ).scalar_one_or_none()
     if row is None and version != default.version:
-        raise NotFound(f"routing model {version} does not exist")
+        raise NotFound(_("routing model {version} does not exist", version=version))
     previous = await _switch(ctx.session, property_id, row)
     _record(
         ctx.session,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from workorders.domain import routing
 from workorders.domain.actors import Role
 from workorders.domain.taxonomy import Channel
-from workorders.errors import Forbidden
+from workorders.errors import Forbidden, _
 from workorders.schemas.routing import RoutingDecision, RoutingPreview, RuleRef
 from workorders.services import configuration, dispatch, placement
 
@@ -19,11 +19,13 @@ if TYPE_CHECKING:
 
 async def preview(ctx: Context, body: RoutingPreviewBody) -> RoutingPreview:
     if ctx.principal.role is Role.OWNER:
-        raise Forbidden("the routing preview is for staff, the manager and the admin")
+        raise Forbidden(_("the routing preview is for staff, the manager and the admin"))
     try:
         prop = await configuration.snapshot(ctx.session, ctx.principal.property_id)
     except LookupError:
-        raise Forbidden(f"property {ctx.principal.property_id} does not exist") from None
+        raise Forbidden(
+            _("property {property_id} does not exist", property_id=ctx.principal.property_id)
+        ) from None
     at = body.at or ctx.now
     location = body.location
     draft = routing.Draft(

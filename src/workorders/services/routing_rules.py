@@ -15,7 +15,15 @@ from workorders.db import new_id
 from workorders.domain import etags
 from workorders.domain.actors import Principal, Role
 from workorders.domain.taxonomy import CATEGORIES
-from workorders.errors import FieldError, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from workorders.errors import (
+    FieldError,
+    Forbidden,
+    Label,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+    _,
+)
 from workorders.models import Event, RoutingRule, RoutingRuleOverride
 from workorders.schemas.routing import RuleThen, RuleWhen, stored
 from workorders.services import configuration, effective_rules
@@ -33,7 +41,7 @@ if TYPE_CHECKING:
 
 def _require_editor(principal: Principal) -> None:
     if principal.role not in (Role.MANAGER, Role.ADMIN):
-        raise Forbidden("routing rules belong to the manager and the admin")
+        raise Forbidden(_("routing rules belong to the manager and the admin"))
 
 
 async def list_rules(ctx: Context) -> list[EffectiveRule]:
@@ -56,7 +64,7 @@ async def get_rule(ctx: Context, rule_id: str) -> EffectiveRule:
 def _find(rules: Sequence[EffectiveRule], rule_id: str) -> EffectiveRule:
     found = next((r for r in rules if r.id == rule_id), None)
     if found is None:
-        raise NotFound(f"routing rule {rule_id} does not exist")
+        raise NotFound(_("routing rule {rule_id} does not exist", rule_id=rule_id))
     return found
 
 
@@ -72,7 +80,12 @@ def check(when: RuleWhen, then: RuleThen, *, prefix: str = "") -> None:
             errors.append(
                 FieldError(
                     f"{prefix}then.category",
-                    f"{then.category} belongs to the {owner} queue, not to {then.queue}",
+                    _(
+                        "{category} belongs to the {owner} queue, not to {queue}",
+                        category=Label("category", then.category),
+                        owner=Label("queue", owner),
+                        queue=Label("queue", then.queue),
+                    ),
                 )
             )
     try:
@@ -80,7 +93,7 @@ def check(when: RuleWhen, then: RuleThen, *, prefix: str = "") -> None:
     except ValueError as refused:
         errors.append(FieldError(f"{prefix}when", str(refused)))
     if errors:
-        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+        raise ValidationFailed.of(errors)
 
 
 async def _editing(ctx: Context) -> list[EffectiveRule]:
@@ -97,7 +110,9 @@ async def create_rule(ctx: Context, body: RoutingRuleCreate) -> EffectiveRule:
     rules = await _editing(ctx)
     position = len(rules) if body.position is None else body.position
     if position > len(rules):
-        raise ValidationFailed.on("position", f"at most {len(rules)} (after the last rule)")
+        raise ValidationFailed.on(
+            "position", _("at most {size} (after the last rule)", size=len(rules))
+        )
     row = RoutingRule(
         id=new_id("rule"),
         property_id=ctx.principal.property_id,
@@ -127,7 +142,7 @@ async def update_rule(
     changes = body.model_dump(exclude_unset=True)
     for name in ("name", "when", "then", "enabled", "position"):
         if name in changes and changes[name] is None:
-            raise ValidationFailed.on(name, "cannot be cleared")
+            raise ValidationFailed.on(name, _("cannot be cleared"))
     rules = await _editing(ctx)
     rule = _find(rules, rule_id)
     when = body.when if body.when is not None else RuleWhen.model_validate(rule.when)
@@ -139,11 +154,14 @@ async def update_rule(
         if rule.origin == "default":
             raise ValidationFailed.on(
                 "position",
-                "a default rule keeps its place; disable it and add a rule of your own where "
-                "you need one",
+                _(
+                    "a default rule keeps its place; disable it and add a rule of your own where you need one"
+                ),
             )
         if body.position >= len(rules):
-            raise ValidationFailed.on("position", f"at most {len(rules) - 1} (the last place)")
+            raise ValidationFailed.on(
+                "position", _("at most {value} (the last place)", value=len(rules) - 1)
+            )
         rules.remove(rule)
         rules.insert(body.position, rule)
         effective_rules.renumber(rules)
@@ -245,7 +263,11 @@ def _check_version(rule: EffectiveRule, if_match: str | None) -> None:
         return
     if not etags.if_match_matches(if_match, rule.version):
         raise PreconditionFailed(
-            f"If-Match {if_match} does not match the rule's current version {rule.version}"
+            _(
+                "If-Match {if_match} does not match the rule's current version {version}",
+                if_match=if_match,
+                version=rule.version,
+            )
         )
 
 

@@ -18,7 +18,7 @@ from workorders.domain import schedules as rules
 from workorders.domain.actors import Role
 from workorders.domain.dispatch import Strategy
 from workorders.domain.taxonomy import Channel, Kind
-from workorders.errors import Forbidden, NotFound, ValidationFailed
+from workorders.errors import Forbidden, Label, NotFound, ValidationFailed, _
 from workorders.models import Schedule, ScheduleRun, Staff, WorkOrder
 from workorders.services import configuration, filing
 from workorders.services import sla as sla_policies
@@ -52,7 +52,12 @@ def _may_manage(ctx: Context, queue: str) -> bool:
 
 def _require_manager_of(ctx: Context, queue: str) -> None:
     if not _may_manage(ctx, queue):
-        raise Forbidden(f"schedules of the {queue} queue are kept by its supervisor or the manager")
+        raise Forbidden(
+            _(
+                "schedules of the {queue} queue are kept by its supervisor or the manager",
+                queue=Label("queue", queue),
+            )
+        )
 
 
 # --- schedules as data -----------------------------------------------------------------------------
@@ -71,14 +76,19 @@ async def _check_assignee(ctx: Context, assignee_id: str | None, queue: str) -> 
         return
     staff = await ctx.session.get(Staff, assignee_id)
     if staff is None or staff.property_id != ctx.principal.property_id:
-        raise ValidationFailed.on("assignee_id", f"no staff member {assignee_id}")
+        raise ValidationFailed.on(
+            "assignee_id", _("no staff member {assignee_id}", assignee_id=assignee_id)
+        )
     if staff.department != queue:
-        raise ValidationFailed.on("assignee_id", f"{staff.name} does not work in {queue}")
+        raise ValidationFailed.on(
+            "assignee_id",
+            _("{name} does not work in {queue}", name=staff.name, queue=Label("queue", queue)),
+        )
 
 
 def _check_dispatch(dispatch: str, assignee_id: str | None) -> None:
     if dispatch == "assign" and assignee_id is None:
-        raise ValidationFailed.on("assignee_id", "dispatch `assign` needs an assignee")
+        raise ValidationFailed.on("assignee_id", _("dispatch `assign` needs an assignee"))
 
 
 async def list_schedules(
@@ -88,7 +98,7 @@ async def list_schedules(
     query = select(Schedule).where(Schedule.property_id == principal.property_id)
     if principal.role not in (Role.MANAGER, Role.ADMIN):
         if principal.dept is None:
-            raise Forbidden("schedules are for staff")
+            raise Forbidden(_("schedules are for staff"))
         query = query.where(Schedule.queue == str(principal.dept))
     return await fetch_page(ctx.session, query, SCHEDULE_ORDER, limit=limit, cursor=cursor)
 
@@ -100,7 +110,12 @@ async def get_schedule(ctx: Context, schedule_id: str) -> Schedule:
     if visible and principal.role not in (Role.MANAGER, Role.ADMIN):
         visible = schedule is not None and principal.dept == schedule.queue
     if not visible:
-        raise NotFound(f"schedule {schedule_id} does not exist or is not visible to you")
+        raise NotFound(
+            _(
+                "schedule {schedule_id} does not exist or is not visible to you",
+                schedule_id=schedule_id,
+            )
+        )
     assert schedule is not None
     return schedule
 
@@ -113,7 +128,7 @@ async def create_schedule(ctx: Context, body: ScheduleCreate) -> Schedule:
     _check_dispatch(dispatch, body.assignee_id)
     first = rules.first_run(rule, body.dtstart)
     if first is None:
-        raise ValidationFailed.on("rrule", "the rule has no occurrence at or after dtstart")
+        raise ValidationFailed.on("rrule", _("the rule has no occurrence at or after dtstart"))
     schedule = Schedule(
         id=new_id("sch"),
         property_id=ctx.principal.property_id,
@@ -143,7 +158,7 @@ async def update_schedule(ctx: Context, schedule: Schedule, body: ScheduleUpdate
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
     for name in ("title", "priority", "checklist", "rrule", "dtstart", "timezone", "active"):
         if name in changes and changes[name] is None:
-            raise ValidationFailed.on(name, "cannot be cleared")
+            raise ValidationFailed.on(name, _("cannot be cleared"))
     if "assignee_id" in changes:
         await _check_assignee(ctx, changes["assignee_id"], schedule.queue)
     dispatch = changes.get("dispatch") or schedule.dispatch

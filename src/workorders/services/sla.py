@@ -18,7 +18,7 @@ from workorders.domain import calendar as calendars
 from workorders.domain import sla
 from workorders.domain.actors import Role
 from workorders.domain.taxonomy import Priority
-from workorders.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workorders.errors import Conflict, Forbidden, NotFound, ValidationFailed, _
 from workorders.models import SlaPolicy, SlaSettings
 from workorders.services import configuration
 from workorders.services.pagination import Ordering, fetch_page
@@ -195,12 +195,12 @@ async def resume(session: AsyncSession, order: WorkOrder, now: datetime) -> None
 
 def _require_manager(ctx: Context) -> None:
     if ctx.principal.role not in (Role.MANAGER, Role.ADMIN):
-        raise Forbidden("deadline policies are set by the manager")
+        raise Forbidden(_("deadline policies are set by the manager"))
 
 
 def _require_staff_side(ctx: Context) -> None:
     if not ctx.principal.is_staff_side:
-        raise Forbidden("deadline policies are for staff")
+        raise Forbidden(_("deadline policies are for staff"))
 
 
 async def list_policies(
@@ -215,7 +215,7 @@ async def list_policies(
 async def get_policy(ctx: Context, policy_id: str) -> SlaPolicy:
     policy = await ctx.session.get(SlaPolicy, policy_id)
     if policy is None or policy.property_id != ctx.principal.property_id:
-        raise NotFound(f"SLA policy {policy_id} does not exist")
+        raise NotFound(_("SLA policy {policy_id} does not exist", policy_id=policy_id))
     _require_staff_side(ctx)
     return policy
 
@@ -229,7 +229,7 @@ async def create_policy(ctx: Context, body: SlaPolicyCreate) -> SlaPolicy:
     row = _policy_row(ctx.principal.property_id, body.priority, body.category, targets, ctx.now)
     if not await insert_once(ctx.session, SlaPolicy, _columns(row)):
         which = f"{body.priority} / {body.category}" if body.category else str(body.priority)
-        raise Conflict(f"a policy for {which} exists already: change that one")
+        raise Conflict(_("a policy for {which} exists already: change that one", which=which))
     await configuration.touch(ctx.session, ctx.principal.property_id)
     return await get_policy(ctx, row.id)
 
@@ -243,7 +243,7 @@ async def update_policy(ctx: Context, policy: SlaPolicy, body: SlaPolicyUpdate) 
     changes = body.model_dump(exclude_unset=True)
     for name in ("respond_within", "start_within", "resolve_within", "use_calendar"):
         if name in changes and changes[name] is None:
-            raise ValidationFailed.on(name, "cannot be cleared")
+            raise ValidationFailed.on(name, _("cannot be cleared"))
     for name in ("respond_within", "start_within", "resolve_within"):
         if name in changes:
             setattr(policy, f"{name}_s", int(changes[name].total_seconds()))
@@ -252,7 +252,7 @@ async def update_policy(ctx: Context, policy: SlaPolicy, body: SlaPolicyUpdate) 
     windows = (policy.respond_within_s, policy.start_within_s, policy.resolve_within_s)
     if list(windows) != sorted(windows):
         raise ValidationFailed.on(
-            "resolve_within", "respond_within <= start_within <= resolve_within must hold"
+            "resolve_within", _("respond_within <= start_within <= resolve_within must hold")
         )
     policy.updated_at = ctx.now
     await ctx.session.flush()
@@ -281,7 +281,7 @@ async def update_settings(ctx: Context, body: SlaSettingsUpdate) -> SlaSettings:
     changes = body.model_dump(exclude_unset=True, mode="json")
     if "return_visit_policy" in changes:
         if changes["return_visit_policy"] is None:
-            raise ValidationFailed.on("return_visit_policy", "cannot be cleared")
+            raise ValidationFailed.on("return_visit_policy", _("cannot be cleared"))
         settings.return_visit_policy = changes["return_visit_policy"]
     if "calendar" in changes:
         if changes["calendar"] is not None:

@@ -185,7 +185,9 @@ async def _check(
     await session.execute(
         update(WorkOrder)
         .where(WorkOrder.id == order.id, WorkOrder.version == order.version)
-        .values(sla_check_at=following)
+        # When to look again is bookkeeping, not the order's representation: neither its version
+        # nor its `updated_at` (which the column's onupdate would set) may move, or ETags would lie.
+        .values(sla_check_at=following, updated_at=WorkOrder.updated_at)
         .execution_options(synchronize_session=False)
     )
     return count

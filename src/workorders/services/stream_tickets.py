@@ -17,7 +17,7 @@ from sqlalchemy import delete
 
 from workorders.domain.actors import Principal, Role
 from workorders.domain.taxonomy import Department
-from workorders.errors import Unauthorized
+from workorders.errors import Unauthorized, _
 from workorders.models.desk import StreamTicket
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ async def redeem(session: AsyncSession, ticket: str, now: datetime) -> Principal
     )
     row = result.first()
     if row is None:
-        raise Unauthorized("the stream ticket is unknown, used or expired: ask for a new one")
+        raise Unauthorized(_("the stream ticket is unknown, used or expired: ask for a new one"))
     return Principal(
         role=Role(row.role),
         property_id=row.property_id,

@@ -12,21 +12,27 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm.exc import StaleDataError
 
 from workorders.domain import etags, lifecycle
-from workorders.domain.actors import Principal
+from workorders.domain.actors import Principal, Role
 from workorders.domain.dispatch import Pick, Strategy
-from workorders.domain.lifecycle import Action, Status
+from workorders.domain.lifecycle import Action, Relation, Status
 from workorders.domain.taxonomy import Priority
 from workorders.errors import (
+    N_,
     ConcurrentChange,
     Forbidden,
     InvalidTransition,
+    Label,
+    OneOf,
     PreconditionFailed,
+    Text,
     ValidationFailed,
+    _,
 )
 from workorders.models import Staff, WorkOrder
 from workorders.services import configuration, dispatch, events, routing_examples
 from workorders.services import sla as sla_clocks
 from workorders.services.access import allowed_actions, facts
+from workorders.storage import DirectoryStorage
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -46,26 +52,43 @@ async def _validate_params(ctx: Context, order: WorkOrder, action: Action, param
     if action is Action.ASSIGN:
         staff = await ctx.session.get(Staff, params["assignee_id"])
         if staff is None or staff.property_id != order.property_id:
-            raise ValidationFailed.on("assignee_id", f"no staff member {params['assignee_id']}")
+            raise ValidationFailed.on(
+                "assignee_id", _("no staff member {assignee_id}", assignee_id=params["assignee_id"])
+            )
         if staff.department != order.queue:
             raise ValidationFailed.on(
-                "assignee_id", f"{staff.name} works in {staff.department}, not in {order.queue}"
+                "assignee_id",
+                _(
+                    "{name} works in {department}, not in {queue}",
+                    name=staff.name,
+                    department=Label("queue", staff.department),
+                    queue=Label("queue", order.queue),
+                ),
             )
         if staff.id == order.assignee_id:
             # Nothing would change, and every successful action is a new version.
             raise ValidationFailed.on(
-                "assignee_id", f"the order is already assigned to {staff.name}"
+                "assignee_id", _("the order is already assigned to {name}", name=staff.name)
             )
     if action is Action.ROUTE and params["queue"] == order.queue and order.status != Status.TRIAGE:
-        raise ValidationFailed.on("queue", f"the order is already in the {order.queue} queue")
+        raise ValidationFailed.on(
+            "queue",
+            _("the order is already in the {queue} queue", queue=Label("queue", order.queue)),
+        )
 
 
 async def _check_claimer(ctx: Context, order: WorkOrder) -> None:
     staff = await ctx.session.get(Staff, ctx.principal.sub) if ctx.principal.sub else None
     if staff is None or staff.property_id != ctx.principal.property_id:
-        raise Forbidden("your token's staff member is not in this property's directory")
+        raise Forbidden(_("your token's staff member is not in this property's directory"))
     if staff.department != ctx.principal.dept:
-        raise Forbidden(f"the directory lists you in {staff.department}, not {ctx.principal.dept}")
+        raise Forbidden(
+            _(
+                "the directory lists you in {department}, not {dept}",
+                department=Label("queue", staff.department),
+                dept=ctx.principal.dept,
+            )
+        )
     await dispatch.check_claim(ctx, order, staff)
 
 
@@ -81,7 +104,11 @@ async def act(
     await _validate_params(ctx, order, action, params)
     if if_match is not None and not etag_matches(if_match, order.version):
         raise PreconditionFailed(
-            f"If-Match {if_match} does not match the current version {order.version}"
+            _(
+                "If-Match {if_match} does not match the current version {version}",
+                if_match=if_match,
+                version=order.version,
+            )
         )
     try:
         transition = lifecycle.decide(
@@ -91,19 +118,24 @@ async def act(
             now=ctx.now,
             reopen_window=ctx.settings.reopen_window,
         )
-    except lifecycle.WrongStatus as refused:
-        raise InvalidTransition(refused.detail, allowed_actions(ctx, order)) from None
-    except lifecycle.NotPermitted as refused:
-        raise Forbidden(refused.detail) from None
+    except lifecycle.WrongStatus:
+        raise InvalidTransition(_wrong_status(order, action), allowed_actions(ctx, order)) from None
+    except lifecycle.NotPermitted:
+        who = who_may(action, order)
+        raise Forbidden(_not_yours(ctx.principal, order, action, who), who_can=who) from None
     if action is Action.CLAIM:
         await _check_claimer(ctx, order)
 
+    history = _reopen_history(order) if action is Action.REOPEN else {}
     change = _effects(order, action, ctx.principal, ctx.now, params)
-    previous_status = _set(order, transition, change, ctx.now)
-    if action is Action.ROUTE:
-        order.dispatch = await dispatch.queue_strategy(ctx, order.queue)
-        order.required_skills = []
-    await _move_clocks(ctx, order, action)
+    # One action, one version: the lookups below (the queue's dispatch, the clocks' calendar) must
+    # not autoflush the half-changed order, or its compare-and-set would run (and count) twice.
+    with ctx.session.no_autoflush:
+        previous_status = _set(order, transition, change, ctx.now)
+        if action is Action.ROUTE:
+            order.dispatch = await dispatch.queue_strategy(ctx, order.queue)
+            order.required_skills = []
+        await _move_clocks(ctx, order, action)
     await _write(
         ctx.session,
         order,
@@ -111,12 +143,85 @@ async def act(
         type=action.event_type,
         actor=ctx.principal,
         at=ctx.now,
-        extra=dict(change.event_data),
+        extra=dict(change.event_data) | history,
     )
     await routing_examples.learn_from(ctx, order, action)
+    if action is Action.CANCEL:
+        # A cancelled order's photos go with it: rows now, files once this commits (attachments.py).
+        from workorders.services import attachments  # attachments reads orders through work_orders
+
+        await attachments.delete_for_order(
+            ctx.session, DirectoryStorage.from_settings(ctx.settings), order.id
+        )
     if action in (Action.DECLINE, Action.ROUTE):
         await dispatch_queued(ctx.session, order, now=ctx.now)
     return order
+
+
+# Who a relation of the lifecycle table is, said to someone who is not it (with the order's queue).
+_WHO: dict[Relation, str] = {
+    Relation.OWNER: N_("the order's owner"),
+    Relation.CUSTOMER_SERVICE: N_("customer service"),
+    Relation.CS_SUPERVISOR: N_("a customer-service supervisor"),
+    Relation.DEPARTMENT: N_("the {queue} staff"),
+    Relation.ASSIGNEE: N_("the staff member it is assigned to"),
+    Relation.SUPERVISOR: N_("the {queue} supervisor"),
+    Relation.MANAGER: N_("the manager"),
+}
+
+
+def who_may(action: Action, order: WorkOrder) -> list[str]:
+    """The relations (lifecycle.py) that may take `action` on `order` in its status now, in the
+    table's order: what a refused caller is told to turn to."""
+    found: list[str] = []
+    for row in lifecycle.TRANSITIONS:
+        if row.action is action and Status(order.status) in row.sources:
+            found += [str(r) for r in Relation if r in row.who and r in _WHO and r not in found]
+    return found
+
+
+def _not_yours(principal: Principal, order: WorkOrder, action: Action, who: list[str]) -> Text:
+    """A 403 that says who can: an owner is sent to customer service whenever it may act."""
+    status, verb = Label("status", order.status), Label("action", action)
+    if not who:
+        return _("you may not {action} this work order now", action=verb)
+    if principal.role is Role.OWNER and {"customer_service", "cs_supervisor"} & set(who):
+        return _(
+            "you can no longer {action} this work order yourself now that it is {status}; "
+            "customer service can {action} it for you",
+            action=verb,
+            status=status,
+        )
+    queue = Label("queue", order.queue)
+    return _(
+        "you may not {action} this work order while it is {status}; {who} can",
+        action=verb,
+        status=status,
+        who=OneOf(tuple(Text(_WHO[Relation(w)], {"queue": queue}) for w in who)),
+    )
+
+
+def _wrong_status(order: WorkOrder, action: Action) -> Text:
+    if action is Action.REOPEN and order.status == Status.CLOSED:
+        return _(
+            "the reopen window of this closed work order has passed; file a new work order instead"
+        )
+    return _(
+        "cannot {action} a work order that is {status}",
+        action=Label("action", action),
+        status=Label("status", order.status),
+    )
+
+
+def _reopen_history(order: WorkOrder) -> dict[str, Any]:
+    """What a reopen clears from the order (its resolution and rating), kept in the reopened event:
+    the order shows the work still to do, the timeline what was said of the earlier attempt."""
+    rating = (
+        {"score": order.rating_score, "comment": order.rating_comment}
+        if order.rating_score is not None
+        else None
+    )
+    return {"previous_resolution": order.resolution, "previous_rating": rating}
 
 
 async def dispatch_queued(session: AsyncSession, order: WorkOrder, *, now: datetime) -> None:
@@ -228,7 +333,7 @@ async def _write(
         await session.flush()
     except StaleDataError:
         raise ConcurrentChange(
-            f"work order {order_id} was changed by someone else; read it again"
+            _("work order {order_id} was changed by someone else; read it again", order_id=order_id)
         ) from None
     events.record(
         session,
@@ -287,8 +392,8 @@ def decide_as_system(
         transition = lifecycle.decide(
             action, None, facts(order), now=now, reopen_window=timedelta(0)
         )
-    except lifecycle.TransitionRefused as refused:
-        raise InvalidTransition(refused.detail, []) from None
+    except lifecycle.TransitionRefused:
+        raise InvalidTransition(_wrong_status(order, action), []) from None
     change = _effects(order, action, None, now, params)
     previous_status = _set(order, transition, change, now)
     order.sla_check_at = now

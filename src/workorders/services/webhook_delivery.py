@@ -100,7 +100,12 @@ class Outgoing:
 
 def payload(event: Event) -> str:
     """API.md: `{"type", "timestamp", "data": {"event_id", "work_order_id", …the event's data}}`."""
-    data = {k: v for k, v in event.data.items() if k not in PRIVATE_KEYS}
+    # An inbox line's title and body are the service's own words (no one's free text), and the
+    # push gateway shows them: they stay.
+    private = (
+        PRIVATE_KEYS - {"title", "body"} if event.type == "notification.created" else PRIVATE_KEYS
+    )
+    data = {k: v for k, v in event.data.items() if k not in private}
     occurred = event.occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
     body = {
         "type": event.type,

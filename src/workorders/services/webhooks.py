@@ -10,7 +10,7 @@ from sqlalchemy import CursorResult, select, update
 
 from workorders.db import new_id
 from workorders.domain.actors import ActorType, Role
-from workorders.errors import Forbidden, NotFound, ValidationFailed
+from workorders.errors import Forbidden, NotFound, ValidationFailed, _
 from workorders.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from workorders.services import egress
 from workorders.services.pagination import Ordering, fetch_page
@@ -35,13 +35,13 @@ def new_secret() -> str:
 
 def _require_admin(ctx: Context) -> None:
     if ctx.principal.role is not Role.ADMIN:
-        raise Forbidden("webhook endpoints are configured by the admin")
+        raise Forbidden(_("webhook endpoints are configured by the admin"))
 
 
 async def get(ctx: Context, endpoint_id: str) -> WebhookEndpoint:
     endpoint = await ctx.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.property_id != ctx.principal.property_id:
-        raise NotFound(f"webhook endpoint {endpoint_id} does not exist")
+        raise NotFound(_("webhook endpoint {endpoint_id} does not exist", endpoint_id=endpoint_id))
     _require_admin(ctx)
     return endpoint
 
@@ -82,7 +82,7 @@ async def change(
     sent = body.model_fields_set
     if "url" in sent:
         if body.url is None:
-            raise ValidationFailed.on("url", "an endpoint needs a URL")
+            raise ValidationFailed.on("url", _("an endpoint needs a URL"))
         await _check_url(ctx, body.url)
         endpoint.url = body.url
     if "event_types" in sent:
@@ -178,7 +178,7 @@ def _requeue_values(ctx: Context) -> dict[str, object]:
 async def recover(ctx: Context, endpoint: WebhookEndpoint, since: datetime) -> int:
     """Send again every failed delivery created since `since` (a fresh retry schedule each)."""
     if since > ctx.now:
-        raise ValidationFailed.on("since", "is in the future")
+        raise ValidationFailed.on("since", _("is in the future"))
     result = await ctx.session.execute(
         update(WebhookDelivery)
         .where(
@@ -199,7 +199,13 @@ async def retry(ctx: Context, endpoint: WebhookEndpoint, delivery_id: str) -> We
         )
     )
     if delivery is None:
-        raise NotFound(f"delivery {delivery_id} of endpoint {endpoint.id} does not exist")
+        raise NotFound(
+            _(
+                "delivery {delivery_id} of endpoint {id} does not exist",
+                delivery_id=delivery_id,
+                id=endpoint.id,
+            )
+        )
     if delivery.status == "pending":
         delivery.next_attempt_at = min(delivery.next_attempt_at, ctx.now)
     else:

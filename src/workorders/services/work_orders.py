@@ -10,7 +10,7 @@ from sqlalchemy import select
 from workorders.domain import routing
 from workorders.domain.actors import Principal, Role
 from workorders.domain.taxonomy import Channel, Kind
-from workorders.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from workorders.errors import FieldError, Forbidden, NotFound, ValidationFailed, _
 from workorders.models import Event, Owner, WorkOrder
 from workorders.services import configuration, filing, owner_view, placement
 from workorders.services.access import allowed_actions, facts, visible_to
@@ -32,7 +32,9 @@ async def get_visible(ctx: Context, order_id: str) -> WorkOrder:
         )
     ).scalar_one_or_none()
     if order is None:
-        raise NotFound(f"work order {order_id} does not exist or is not visible to you")
+        raise NotFound(
+            _("work order {order_id} does not exist or is not visible to you", order_id=order_id)
+        )
     return order
 
 
@@ -45,25 +47,27 @@ async def _require_owner(ctx: Context, owner_id: str, field: str) -> str:
     )
     if found is None:
         if field == "sub":
-            raise Forbidden("your token's owner is not in this property's owner directory")
-        raise ValidationFailed.on(field, f"no owner {owner_id} in this property")
+            raise Forbidden(_("your token's owner is not in this property's owner directory"))
+        raise ValidationFailed.on(
+            field, _("no owner {owner_id} in this property", owner_id=owner_id)
+        )
     return found
 
 
 def _check_who_may_file(principal: Principal, body: WorkOrderCreate) -> None:
     if principal.role is Role.ADMIN:
-        raise Forbidden("the admin configures the service and does not file work orders")
+        raise Forbidden(_("the admin configures the service and does not file work orders"))
     if principal.role is Role.OWNER:
         sent = [name for name in OWNER_FORBIDDEN_FIELDS if getattr(body, name) is not None]
         if body.kind == Kind.TASK:
             sent.append("kind")
         if sent:
             raise ValidationFailed(
-                f"owners may not set {', '.join(sent)}",
+                _("owners may not set {names}", names=", ".join(sent)),
                 [
-                    FieldError(name, "owners may not file tasks")
+                    FieldError(name, _("owners may not file tasks"))
                     if name == "kind"
-                    else FieldError(name, "owners may not set this field")
+                    else FieldError(name, _("owners may not set this field"))
                     for name in sent
                 ],
             )
@@ -99,7 +103,9 @@ async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
         # Filing depends on the configuration, so it verifies the revision (the read it needs anyway).
         snap = await configuration.snapshot(ctx.session, principal.property_id, verify=True)
     except LookupError:
-        raise Forbidden(f"property {principal.property_id} does not exist") from None
+        raise Forbidden(
+            _("property {property_id} does not exist", property_id=principal.property_id)
+        ) from None
     if principal.role is Role.OWNER:
         assert principal.sub is not None  # guaranteed by the token rules
         owner_id: str | None = await _require_owner(ctx, principal.sub, "sub")

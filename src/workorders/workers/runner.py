@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from workorders.services import idempotency, retention
+from workorders.services import attachments, idempotency, retention
+from workorders.storage import DirectoryStorage
 from workorders.workers import clock as clock_jobs
 from workorders.workers.deliveries import DeliveryWorker
 from workorders.workers.routing_training import RoutingTrainer
@@ -42,6 +43,14 @@ async def _purge_idempotency_keys(session: AsyncSession, clock: Clock) -> int:
     return await idempotency.purge_expired(session, clock.now())
 
 
+async def _sweep_attachment_orphans(
+    session: AsyncSession, clock: Clock, *, settings: Settings
+) -> int:
+    """Files a crashed upload left without a row (services/attachments.py)."""
+    storage = DirectoryStorage.from_settings(settings)
+    return await attachments.sweep_orphans(session, storage, now=clock.now())
+
+
 JOBS: tuple[Job, ...] = (
     Job("purge-idempotency-keys", timedelta(minutes=10), _purge_idempotency_keys),
 )
@@ -60,6 +69,11 @@ def jobs(settings: Settings) -> tuple[Job, ...]:
                 "contact-retention",
                 timedelta(hours=1),
                 functools.partial(retention.erase_contacts, settings=settings),
+            ),
+            Job(
+                "attachment-orphans",
+                timedelta(hours=1),
+                functools.partial(_sweep_attachment_orphans, settings=settings),
             ),
         )
     )
