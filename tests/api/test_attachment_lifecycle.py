@@ -3,10 +3,14 @@ leftovers are swept by a scheduled job."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from tests.api.test_attachments import image_bytes, upload
+from workorders.services import attachments
 from workorders.storage import DirectoryStorage
 from workorders.workers.runner import Workers, jobs
 
@@ -78,3 +82,38 @@ def test_the_orphan_sweep_is_scheduled(app: Any) -> None:
     names = {job.name: job for job in jobs(app.state.settings)}
     assert "attachment-orphans" in names
     assert names["attachment-orphans"].interval <= timedelta(hours=1)
+
+
+async def test_the_image_is_processed_before_the_write_lock_is_taken(
+    app: Any,
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SQLite has one writer: Pillow's work inside the writing transaction would stall every other
+    writer for as long. While the image is processed, another connection can still take the lock."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the write lock is SQLite's")
+    path = database_url.split("///", 1)[1]
+    order = await file_order(community.owner, "阳台的窗户玻璃裂了")
+    taken: list[bool] = []
+    process = attachments.process_image
+
+    def process_and_try_the_lock(data: bytes) -> attachments.Processed:
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            taken.append(True)
+        except sqlite3.OperationalError:
+            taken.append(False)
+        finally:
+            other.close()
+        return process(data)
+
+    monkeypatch.setattr(attachments, "process_image", process_and_try_the_lock)
+    uploaded = await upload(client, community.owner, order["id"], image_bytes())
+    assert uploaded.status_code == 201, uploaded.text
+    assert taken == [True]

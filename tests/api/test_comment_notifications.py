@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.api.test_notifications import inbox, notify
 from workorders.domain import webhooks as webhook_rules
 from workorders.models import Event
-from workorders.services import webhook_delivery
+from workorders.services import notifications, webhook_delivery
 
 if TYPE_CHECKING:
     import httpx
@@ -143,3 +143,86 @@ async def test_notification_created_is_for_the_push_gateway_not_for_timelines(
     for person in (c.owner, c.engineer, c.cs, c.manager):
         feed = await client.get("/v1/events", headers=person.headers)
         assert "notification.created" not in [e["type"] for e in feed.json()["items"]]
+
+
+async def test_lines_coalesce_per_person_and_order_until_read(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    clock: ManualClock,
+    db: Database,
+) -> None:
+    """The notifier's own step, given the events directly (the feed that normally hands them over
+    is tested in test_feed.py)."""
+    c = community
+    order = await file_order(c.owner, "小区门禁刷卡没反应")
+    other = await file_order(c.neighbour, "楼下垃圾桶满了")
+
+    async def derive_all() -> int:
+        async with db.writer() as session, session.begin():
+            events = (
+                (
+                    await session.execute(
+                        select(Event)
+                        .where(Event.type.like("work_order.%"), Event.id.not_in(seen))
+                        .order_by(Event.seq)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            seen.update(e.id for e in events)
+            return await notifications.derive(session, list(events), clock.now())
+
+    seen: set[str] = set()
+    await derive_all()
+    for n in range(5):
+        await client.post(
+            f"/v1/work-orders/{order['id']}/comments",
+            json={"body": f"催{n}"},
+            headers=c.owner.headers,
+        )
+    await client.post(
+        f"/v1/work-orders/{other['id']}/comments", json={"body": "催"}, headers=c.neighbour.headers
+    )
+    assert await derive_all() == 0  # every comment joined a line customer service already has
+    lines = {line["work_order_id"]: line for line in await inbox(client, c.cs, unread="true")}
+    assert lines[order["id"]]["count"] == 6  # created, then five comments
+    assert lines[order["id"]]["event_type"] == "work_order.commented"
+    assert lines[other["id"]]["count"] == 2
+
+    read = await client.post(
+        "/v1/notifications/read", json={"ids": [lines[order["id"]]["id"]]}, headers=c.cs.headers
+    )
+    assert read.json() == {"marked": 1}
+    await client.post(
+        f"/v1/work-orders/{order['id']}/comments", json={"body": "还没好"}, headers=c.owner.headers
+    )
+    assert await derive_all() >= 1
+    fresh = [
+        line
+        for line in await inbox(client, c.cs, unread="true")
+        if line["work_order_id"] == order["id"]
+    ]
+    assert [(line["count"], line["id"] != lines[order["id"]]["id"]) for line in fresh] == [
+        (1, True)
+    ]
+    async with db.reader() as session, session.begin():
+        pushed = (
+            (
+                await session.execute(
+                    select(Event).where(
+                        Event.type == "notification.created", Event.work_order_id.is_(None)
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    to_cs = [
+        e.data
+        for e in pushed
+        if e.data["recipient"] == {"type": "staff", "id": c.cs.id}
+        and e.data["work_order_id"] == order["id"]
+    ]
+    assert [d["count"] for d in to_cs] == [1, 1]  # the first line, and the one after reading

@@ -147,8 +147,9 @@ async def act(
     )
     await routing_examples.learn_from(ctx, order, action)
     if action is Action.CANCEL:
-        # A cancelled order's photos go with it: rows now, files once this commits (attachments.py).
-        from workorders.services import attachments  # attachments reads orders through work_orders
+        # A cancelled order's photos go with it: rows now, files once this commits. Imported here:
+        # attachments -> work_orders -> filing -> transitions would be a cycle at import time.
+        from workorders.services import attachments
 
         await attachments.delete_for_order(
             ctx.session, DirectoryStorage.from_settings(ctx.settings), order.id
