@@ -106,6 +106,12 @@ async def test_an_owner_files_follows_accepts_a_visit_and_confirms(
         assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
 
         # 2. The app opens the live stream with a ticket (no Authorization header on the stream).
+        # On PostgreSQL the stream may begin a little before the moment it opened (the feed's
+        # horizon waits for transactions still in flight anywhere): what the owner already read in
+        # the timeline is skipped, as an app would by event id.
+        already = {
+            e["id"] for e in (await as_owner("GET", f"/v1/work-orders/{oid}/events"))["items"]
+        }
         ticket = (await as_owner("POST", "/v1/stream-tickets"))["ticket"]
         async with http.stream("GET", "/v1/events/stream", params={"ticket": ticket}) as live:
             assert live.status_code == 200
@@ -114,6 +120,9 @@ async def test_an_owner_files_follows_accepts_a_visit_and_confirms(
             async def hears(event_type: str) -> Message:
                 message = await next_event(stream)
                 seen_by_owner.append(message.data)
+                while message.data is not None and message.data["id"] in already:
+                    message = await next_event(stream)
+                    seen_by_owner.append(message.data)
                 assert message.event == event_type, (message.event, message.data)
                 assert message.data is not None and message.data["work_order_id"] == oid
                 return message
