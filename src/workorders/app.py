@@ -30,7 +30,7 @@ from workorders.api import properties as properties_api
 from workorders.api import reports as reports_api
 from workorders.api import stream_tickets as stream_tickets_api
 from workorders.api import webhooks as webhooks_api
-from workorders.api.deps import checked_request
+from workorders.api.deps import VerifiedTokens, checked_request
 from workorders.api.document import finish as finish_document
 from workorders.api.methods import AllowedMethods
 from workorders.api.presenters import FastJSON
@@ -234,6 +234,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.verified_tokens = VerifiedTokens(app.state.token_verifier)
     # Routers are tried in order, each route by its pattern: the probes and the work-order routes,
     # which carry nearly all the traffic, come first. Each `/v1` router is included on its own,
     # not through a `/v1` router of routers: every level of nesting is one more walk over its
