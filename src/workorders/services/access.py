@@ -61,14 +61,12 @@ def visible_to(principal: Principal) -> ColumnElement[bool]:
 
 
 @cache
-def _visible_order(shape: Shape) -> Select[tuple[WorkOrder]]:
+def _visible_order(shape: Shape) -> Select[WorkOrder]:
     condition = _visibility(shape, bindparam("property_id"), bindparam("sub"), bindparam("dept"))
     return select(WorkOrder).where(WorkOrder.id == bindparam("order_id"), condition)
 
 
-def visible_order(
-    principal: Principal, order_id: str
-) -> tuple[Select[tuple[WorkOrder]], dict[str, Any]]:
+def visible_order(principal: Principal, order_id: str) -> tuple[Select[WorkOrder], dict[str, Any]]:
     """The query for one order if `principal` may see it, and its parameters. The statement is built
     once per shape of principal: building it on every read cost about a tenth of the read's CPU."""
     params = {
