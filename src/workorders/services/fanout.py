@@ -38,9 +38,6 @@ if TYPE_CHECKING:
 BATCH = feed.STREAM_BATCH
 # Batches a subscriber may have waiting before it is dropped to catch up from the database.
 BACKLOG = 100
-# After a wake-up, wait this long for more commits to read them in one go: under load, one read serves
-# many commits (each commit's NOTIFY would otherwise cost a read), at the price of this much latency.
-COALESCE = 0.02
 OrderAccess = tuple[str | None, str, str | None, str | None]
 
 
@@ -134,10 +131,8 @@ class Follower:
                         subscriber.queue.put_nowait(None)
             if len(page.events) == BATCH:
                 continue
-            if await self._signal.wait(
-                token, feed.HELD_BACK_PAUSE if page.held_back else self._poll
-            ):
-                await asyncio.sleep(COALESCE)
+            # Woken, the signal lets commits settle first: one read serves a burst of them.
+            await self._signal.wait(token, feed.HELD_BACK_PAUSE if page.held_back else self._poll)
         # Nobody listens: the next stream starts from the head again, not from a stale position.
         self._position = None
 
