@@ -164,9 +164,9 @@ async def stream(
     *,
     start: Position | None,
     heartbeat: float,
-) -> AsyncIterator[Event | None]:
-    """The subscriber's events from `start` (None: from now) as they commit; None when a heartbeat
-    is due."""
+) -> AsyncIterator[list[Event] | None]:
+    """The subscriber's events from `start` (None: from now) as they commit, in the batches they
+    arrive in (never empty), so that a stream writes once per batch; None when a heartbeat is due."""
     where = feed.principal_filter(
         interest.principal, types=interest.types, work_order_id=interest.work_order_id
     )
@@ -181,12 +181,15 @@ async def stream(
             while position < subscriber.start:
                 async with db.reader() as session, session.begin():
                     page = await feed.read(session, after=position, limit=BATCH, where=where)
-                for event in page.events:
-                    if feed.position_of(event) <= subscriber.start and not feed.hidden_from(
-                        interest.principal, event
-                    ):
-                        yield event
-                        quiet_since = time.monotonic()
+                caught_up = [
+                    event
+                    for event in page.events
+                    if feed.position_of(event) <= subscriber.start
+                    and not feed.hidden_from(interest.principal, event)
+                ]
+                if caught_up:
+                    yield caught_up
+                    quiet_since = time.monotonic()
                 position = min(page.next, subscriber.start) if page.events else page.next
                 if position < subscriber.start and not page.events:
                     await asyncio.sleep(feed.HELD_BACK_PAUSE)
@@ -203,10 +206,10 @@ async def stream(
                 if item is None:
                     break  # too far behind: catch up from the database
                 events, after = item
-                for event in events:
-                    if feed.position_of(event) > position:
-                        yield event
-                        quiet_since = time.monotonic()
+                fresh = [event for event in events if feed.position_of(event) > position]
+                if fresh:
+                    yield fresh
+                    quiet_since = time.monotonic()
                 position = max(position, after)
         finally:
             follower.unsubscribe(subscriber)
