@@ -17,6 +17,7 @@ machines; absolute figures do not.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +53,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int = 0
+    requests: int = 0
 
 
 def _ms(value: str, unit: str) -> float:
@@ -72,8 +75,11 @@ def wrk(url: str, script: str, seconds: int, env: dict[str, str]) -> Load:
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert p50 and p99 and rps, out
-    return Load(float(rps.group(1)), _ms(*p50.groups()), _ms(*p99.groups()), errors)
+    count = re.search(r"(\d+) requests in", out)
+    assert p50 and p99 and rps and count, out
+    return Load(
+        float(rps.group(1)), _ms(*p50.groups()), _ms(*p99.groups()), errors, int(count.group(1))
+    )
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -134,7 +140,49 @@ def reference(database_url: str, seconds: int) -> dict[str, Load]:
         stop(process)
 
 
-def service(database_url: str, seconds: int, src: Path | None, work: Path) -> dict[str, Load]:
+@dataclass(frozen=True)
+class Scenario:
+    """One wrk run against the service: a URL, a script and its environment."""
+
+    name: str
+    url: str
+    script: str
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Service:
+    """A running `workorders serve`, a benchmark owner and the scenarios to load it with."""
+
+    process: subprocess.Popen[bytes]
+    base: str
+    manager: str
+    scenarios: list[Scenario]
+
+    def streams_open(self, count: int = STREAMS) -> contextlib.AbstractContextManager[None]:
+        return _streams(self.base, self.manager, count)
+
+
+@contextlib.contextmanager
+def _streams(base: str, token: str, count: int) -> Iterator[None]:
+    streams = subprocess.Popen(
+        [sys.executable, str(HERE / "streams.py"), base, token, str(count)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert streams.stdout is not None
+        if streams.stdout.readline().strip() != "open":
+            raise SystemExit("the live streams did not open")
+        yield
+    finally:
+        stop(streams)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def running_service(database_url: str, src: Path | None, work: Path) -> Iterator[Service]:
+    """`workorders serve` (workers on) on `database_url`, with a benchmark owner, an order to read and
+    64 orders to escalate."""
     # The limits stay on (their cost is part of a request) but high enough that a benchmark owner is
     # never refused: an owner's 20 filings an hour would turn the create run into 429s.
     limits = "create_order=100000000/hour;request=100000000/minute;comment=100000000/hour"
@@ -163,47 +211,36 @@ def service(database_url: str, seconds: int, src: Path | None, work: Path) -> di
         token = mint_token(settings, role=Role.OWNER, now=now, sub=owner["id"])
         auth = {"Authorization": f"Bearer {token}"}
         create_env = {"BODY": json.dumps(CREATE_BODY), "TOKEN": token}
-        results = {"create": wrk(f"{base}/v1/work-orders", "post.lua", seconds, create_env)}
         order = httpx.post(f"{base}/v1/work-orders", json=CREATE_BODY, headers=auth).json()
-        results["read"] = wrk(
-            f"{base}/v1/work-orders/{order['id']}", "get.lua", seconds, {"TOKEN": token}
-        )
-        results["list"] = wrk(
-            f"{base}/v1/work-orders?limit=20", "get.lua", seconds, {"TOKEN": token}
-        )
         # More orders than connections: two escalations in flight never race for one order.
         targets = [
             httpx.post(f"{base}/v1/work-orders", json=CREATE_BODY, headers=auth).json()["id"]
             for _ in range(64)
         ]
-        results["action"] = wrk(
-            base,
-            "action.lua",
-            seconds,
-            {
-                "BODY": json.dumps({"reason": "压测"}),
-                "TOKEN": manager,
-                "PATHS": ",".join(f"/v1/work-orders/{t}/escalate" for t in targets),
-            },
-        )
-        results["ping"] = wrk(f"{base}/healthz", "get.lua", seconds, {})
-        streams = subprocess.Popen(
-            [sys.executable, str(HERE / "streams.py"), base, manager, str(STREAMS)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert streams.stdout is not None
-            if streams.stdout.readline().strip() != "open":
-                raise SystemExit("the live streams did not open")
-            results["create, 50 streams open"] = wrk(
-                f"{base}/v1/work-orders", "post.lua", seconds, create_env
-            )
-        finally:
-            stop(streams)  # type: ignore[arg-type]
-        return results
+        action_env = {
+            "BODY": json.dumps({"reason": "压测"}),
+            "TOKEN": manager,
+            "PATHS": ",".join(f"/v1/work-orders/{t}/escalate" for t in targets),
+        }
+        scenarios = [
+            Scenario("create", f"{base}/v1/work-orders", "post.lua", create_env),
+            Scenario("read", f"{base}/v1/work-orders/{order['id']}", "get.lua", {"TOKEN": token}),
+            Scenario("list", f"{base}/v1/work-orders?limit=20", "get.lua", {"TOKEN": token}),
+            Scenario("action", base, "action.lua", action_env),
+            Scenario("ping", f"{base}/healthz", "get.lua", {}),
+        ]
+        yield Service(process, base, manager, scenarios)
     finally:
         stop(process)
+
+
+def service(database_url: str, seconds: int, src: Path | None, work: Path) -> dict[str, Load]:
+    with running_service(database_url, src, work) as running:
+        results = {s.name: wrk(s.url, s.script, seconds, s.env) for s in running.scenarios}
+        create = running.scenarios[0]
+        with running.streams_open():
+            results["create, 50 streams open"] = wrk(create.url, create.script, seconds, create.env)
+        return results
 
 
 ROWS = [

@@ -30,6 +30,7 @@ from workorders.domain.actors import Role
 from workorders.domain.taxonomy import Department
 from workorders.migrate import upgrade
 from workorders.models import Property
+from workorders.services import sla
 
 POSTGRES_SERVER = os.environ.get("WORKORDERS_TEST_POSTGRES", "postgres@127.0.0.1:5432")
 REQUIRE_POSTGRES = os.environ.get("WORKORDERS_TEST_REQUIRE_POSTGRES", "") not in ("", "0")
@@ -102,7 +103,8 @@ async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[Any]:
 @pytest.fixture
 async def db(app: Any, clock: ManualClock) -> AsyncIterator[Database]:
     """The app's database, emptied (all but the `default` property) after the test, and the
-    configuration this process cached from it forgotten."""
+    configuration this process cached from it forgotten. The `default` property gets its default
+    deadline policies and settings again, as provisioning gave them (the request path never seeds)."""
     clock.set(datetime.now(UTC))
     yield app.state.db
     async with app.state.db.writer() as session, session.begin():
@@ -111,6 +113,7 @@ async def db(app: Any, clock: ManualClock) -> AsyncIterator[Database]:
                 await session.execute(delete(table).where(table.c.id != "default"))
             else:
                 await session.execute(delete(table))
+        await sla.seed_defaults(session, "default", datetime.now(UTC))
     # Rows went without `configuration.touch`: what this process cached of them goes too.
     app.state.db.config.invalidate()
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -31,7 +31,7 @@ from workorders.api import properties as properties_api
 from workorders.api import reports as reports_api
 from workorders.api import stream_tickets as stream_tickets_api
 from workorders.api import webhooks as webhooks_api
-from workorders.api.deps import checked_request
+from workorders.api.deps import VerifiedTokens, checked_request
 from workorders.api.document import finish as finish_document
 from workorders.api.methods import AllowedMethods
 from workorders.api.presenters import FastJSON
@@ -244,27 +244,34 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.token_verifier = TokenVerifier(settings)
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(checked_request)])
-    v1.include_router(work_orders.router)
-    v1.include_router(directory.router)
-    v1.include_router(events_api.router)
-    v1.include_router(notifications_api.router)
-    v1.include_router(webhooks_api.router)
-    v1.include_router(routing.router)
-    v1.include_router(sla.router)
-    v1.include_router(schedules.router)
-    v1.include_router(return_visits.router)
-    v1.include_router(attachments_api.router)
-    v1.include_router(appointments_api.router)
-    v1.include_router(labels_api.router)
-    v1.include_router(me_api.router)
-    v1.include_router(properties_api.router)
-    v1.include_router(devices_api.router)
-    v1.include_router(reports_api.router)
-    v1.include_router(stream_tickets_api.router)
-    app.include_router(v1)
-    app.include_router(events_api.stream_router, prefix="/v1")
+    app.state.verified_tokens = VerifiedTokens(app.state.token_verifier)
+    # Routers are tried in order, each route by its pattern: the probes and the work-order routes,
+    # which carry nearly all the traffic, come first. Each `/v1` router is included on its own,
+    # not through a `/v1` router of routers: every level of nesting is one more walk over its
+    # routes on every request.
     app.include_router(health.router)
+    checked = [Depends(checked_request)]
+    for router in (
+        work_orders.router,
+        directory.router,
+        events_api.router,
+        notifications_api.router,
+        webhooks_api.router,
+        routing.router,
+        sla.router,
+        schedules.router,
+        return_visits.router,
+        attachments_api.router,
+        appointments_api.router,
+        labels_api.router,
+        me_api.router,
+        properties_api.router,
+        devices_api.router,
+        reports_api.router,
+        stream_tickets_api.router,
+    ):
+        app.include_router(router, prefix="/v1", dependencies=checked)
+    app.include_router(events_api.stream_router, prefix="/v1")
     app.include_router(docs_api.router)
     app.include_router(desk_pages.router)
 

@@ -1,4 +1,9 @@
-"""Rate limits: moving windows (the `limits` library), counted in memory or, shared by replicas, in Redis.
+"""Rate limits: sliding windows (the `limits` library), counted in memory or, shared by replicas, in Redis.
+
+The sliding window counter keeps two counters per key (this window and the last, weighted by how much of
+it still overlaps): constant work and memory per request. The moving window it replaced kept a timestamp
+per request, which the memory storage inserts at the head of a list and expires through a thread: about
+100 us of CPU for every request, on every request.
 
 The limits are named; `WORKORDERS_RATE_LIMITS` sets any of them (`create_order=20/hour;request=600/minute`):
 
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from limits import RateLimitItem, parse
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
@@ -106,7 +111,7 @@ class RateLimiter:
         else:
             storage = storage_from_string("async+memory://")
         self.storage = storage
-        self.strategy = MovingWindowRateLimiter(storage)
+        self.strategy = SlidingWindowCounterRateLimiter(storage)
 
     async def hit(self, name: str, key: str) -> None:
         """Count one against `name` for `key`; 429 when the window is full."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import jwt
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workorders.auth import TokenVerifier
 from workorders.config import Settings
 from workorders.db import Database
 from workorders.domain.actors import Principal
@@ -20,6 +23,33 @@ from workorders.services import principals, work_orders
 from workorders.services.context import Context
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT: `workorders token --help`")
+
+
+class VerifiedTokens:
+    """Tokens this process has verified, kept until they expire: a client sends the same token with
+    every request, and checking its signature and claims each time cost more CPU than reading an
+    order. Only what `TokenVerifier` accepted is kept, under the whole token (signature included), and
+    never past its `exp`; the directory still bears the principal out on every request."""
+
+    def __init__(self, verifier: TokenVerifier, size: int = 10_000) -> None:
+        self.verifier = verifier
+        self.size = size
+        self._verified: dict[str, tuple[Principal, float]] = {}
+
+    async def verify(self, token: str) -> Principal:
+        held = self._verified.get(token)
+        if held is not None:
+            if time.time() < held[1]:
+                return held[0]
+            del self._verified[token]
+        principal = await self.verifier.verify(token)
+        # Verified just now, so its claims are sound and `exp` is there (the verifier requires it).
+        expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+        if len(self._verified) >= self.size:
+            # The oldest entry goes: dicts keep their insertion order.
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (principal, float(expires))
+        return principal
 
 
 def get_settings(request: Request) -> Settings:
@@ -45,7 +75,7 @@ async def get_principal(
     try:
         if credentials is None:
             raise Unauthorized(_("send Authorization: Bearer <token>"))
-        claimed = await state.token_verifier.verify(credentials.credentials)
+        claimed = await state.verified_tokens.verify(credentials.credentials)
         async with state.db.reader() as session, session.begin():
             principal = await principals.resolve(session, claimed)
     except Unauthorized:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from workorders.domain.actors import Principal, Role
@@ -210,12 +211,20 @@ def decide(
 
     Raises `WrongStatus` before `NotPermitted`: the API answers 409 before 403.
     """
-    rows = [t for t in TRANSITIONS if t.action is action and order.status in t.sources]
+    reopenable = _within_reopen_window(order, now, reopen_window)
+    return _transition(action, order.status, reopenable, relations(principal, order))
+
+
+def _transition(
+    action: Action, status: Status, reopenable: bool, mine: frozenset[Relation]
+) -> Transition:
+    """`decide` on what it depends on: the order's status, whether its reopen window is open, and
+    how the caller stands to it."""
+    rows = [t for t in TRANSITIONS if t.action is action and status in t.sources]
     if not rows:
-        raise WrongStatus(action, f"cannot {action} a work order that is {order.status}")
-    if action is Action.REOPEN and not _within_reopen_window(order, now, reopen_window):
+        raise WrongStatus(action, f"cannot {action} a work order that is {status}")
+    if action is Action.REOPEN and not reopenable:
         raise WrongStatus(action, "the reopen window of this closed work order has passed")
-    mine = relations(principal, order)
     for row in rows:
         if mine & row.who:
             return row
@@ -226,14 +235,22 @@ def allowed_actions(
     principal: Principal, order: OrderFacts, *, now: datetime, reopen_window: timedelta
 ) -> list[Action]:
     """The actions this caller may take on this order now, in table order (for drawing buttons)."""
+    reopenable = _within_reopen_window(order, now, reopen_window)
+    return list(_allowed(order.status, reopenable, relations(principal, order)))
+
+
+@cache
+def _allowed(status: Status, reopenable: bool, mine: frozenset[Relation]) -> tuple[Action, ...]:
+    """Every action `_transition` allows: worked out once per combination, as a page of orders asks
+    it for each of them (12 actions x 20 orders was a fifth of a list page's CPU)."""
     allowed: list[Action] = []
     for action in Action:
         try:
-            decide(action, principal, order, now=now, reopen_window=reopen_window)
+            _transition(action, status, reopenable, mine)
         except TransitionRefused:
             continue
         allowed.append(action)
-    return allowed
+    return tuple(allowed)
 
 
 @dataclass(frozen=True)

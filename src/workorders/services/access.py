@@ -4,9 +4,10 @@ It imports only the domain and the models."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
 
 from workorders.domain import lifecycle
 from workorders.domain.actors import Principal, Role
@@ -19,23 +20,62 @@ if TYPE_CHECKING:
     from workorders.services.context import Context
 
 
-def visible_to(principal: Principal) -> ColumnElement[bool]:
-    """The SQL condition for the orders `principal` may see (the Roles table of API.md).
+# What decides the shape of the visibility condition: sees the whole property, is an owner, is
+# department staff, is named (has a directory id).
+Shape = tuple[bool, bool, bool, bool]
+
+
+def _shape(principal: Principal) -> Shape:
+    return (
+        principal.sees_whole_property,
+        principal.role is Role.OWNER,
+        principal.is_department_staff,
+        principal.sub is not None,
+    )
+
+
+def _visibility(shape: Shape, property_id: Any, sub: Any, dept: Any) -> ColumnElement[bool]:
+    """The Roles table of API.md as SQL, for a principal of this shape; the values are Python values
+    or bound parameters.
 
     An owner sees the orders filed as theirs; staff their queue's, their own, and those they opened
     themselves (a follow-up sent to another department)."""
-    in_property = WorkOrder.property_id == principal.property_id
-    if principal.sees_whole_property:
+    whole, owner, department, named = shape
+    in_property = WorkOrder.property_id == property_id
+    if whole:
         return in_property
-    if principal.role is Role.OWNER:
-        return and_(in_property, WorkOrder.owner_id == principal.sub)
-    if principal.is_department_staff:
-        mine = [WorkOrder.queue == str(principal.dept)]
-        if principal.sub is not None:
-            mine.append(WorkOrder.assignee_id == principal.sub)
-            mine.append(WorkOrder.reporter_id == principal.sub)
+    if owner:
+        return and_(in_property, WorkOrder.owner_id == sub)
+    if department:
+        mine = [WorkOrder.queue == dept]
+        if named:
+            mine.append(WorkOrder.assignee_id == sub)
+            mine.append(WorkOrder.reporter_id == sub)
         return and_(in_property, or_(*mine))
     return false()
+
+
+def visible_to(principal: Principal) -> ColumnElement[bool]:
+    """The SQL condition for the orders `principal` may see (the Roles table of API.md)."""
+    return _visibility(_shape(principal), principal.property_id, principal.sub, str(principal.dept))
+
+
+@cache
+def _visible_order(shape: Shape) -> Select[WorkOrder]:
+    condition = _visibility(shape, bindparam("property_id"), bindparam("sub"), bindparam("dept"))
+    return select(WorkOrder).where(WorkOrder.id == bindparam("order_id"), condition)
+
+
+def visible_order(principal: Principal, order_id: str) -> tuple[Select[WorkOrder], dict[str, Any]]:
+    """The query for one order if `principal` may see it, and its parameters. The statement is built
+    once per shape of principal: building it on every read cost about a tenth of the read's CPU."""
+    params = {
+        "order_id": order_id,
+        "property_id": principal.property_id,
+        "sub": principal.sub,
+        "dept": str(principal.dept),
+    }
+    return _visible_order(_shape(principal)), params
 
 
 def facts(order: WorkOrder) -> OrderFacts:

@@ -38,9 +38,6 @@ if TYPE_CHECKING:
 BATCH = feed.STREAM_BATCH
 # Batches a subscriber may have waiting before it is dropped to catch up from the database.
 BACKLOG = 100
-# After a wake-up, wait this long for more commits to read them in one go: under load, one read serves
-# many commits (each commit's NOTIFY would otherwise cost a read), at the price of this much latency.
-COALESCE = 0.02
 OrderAccess = tuple[str | None, str, str | None, str | None]
 
 
@@ -134,10 +131,8 @@ class Follower:
                         subscriber.queue.put_nowait(None)
             if len(page.events) == BATCH:
                 continue
-            if await self._signal.wait(
-                token, feed.HELD_BACK_PAUSE if page.held_back else self._poll
-            ):
-                await asyncio.sleep(COALESCE)
+            # Woken, the signal lets commits settle first: one read serves a burst of them.
+            await self._signal.wait(token, feed.HELD_BACK_PAUSE if page.held_back else self._poll)
         # Nobody listens: the next stream starts from the head again, not from a stale position.
         self._position = None
 
@@ -169,9 +164,9 @@ async def stream(
     *,
     start: Position | None,
     heartbeat: float,
-) -> AsyncIterator[Event | None]:
-    """The subscriber's events from `start` (None: from now) as they commit; None when a heartbeat
-    is due."""
+) -> AsyncIterator[list[Event] | None]:
+    """The subscriber's events from `start` (None: from now) as they commit, in the batches they
+    arrive in (never empty), so that a stream writes once per batch; None when a heartbeat is due."""
     where = feed.principal_filter(
         interest.principal, types=interest.types, work_order_id=interest.work_order_id
     )
@@ -186,12 +181,15 @@ async def stream(
             while position < subscriber.start:
                 async with db.reader() as session, session.begin():
                     page = await feed.read(session, after=position, limit=BATCH, where=where)
-                for event in page.events:
-                    if feed.position_of(event) <= subscriber.start and not feed.hidden_from(
-                        interest.principal, event
-                    ):
-                        yield event
-                        quiet_since = time.monotonic()
+                caught_up = [
+                    event
+                    for event in page.events
+                    if feed.position_of(event) <= subscriber.start
+                    and not feed.hidden_from(interest.principal, event)
+                ]
+                if caught_up:
+                    yield caught_up
+                    quiet_since = time.monotonic()
                 position = min(page.next, subscriber.start) if page.events else page.next
                 if position < subscriber.start and not page.events:
                     await asyncio.sleep(feed.HELD_BACK_PAUSE)
@@ -208,10 +206,10 @@ async def stream(
                 if item is None:
                     break  # too far behind: catch up from the database
                 events, after = item
-                for event in events:
-                    if feed.position_of(event) > position:
-                        yield event
-                        quiet_since = time.monotonic()
+                fresh = [event for event in events if feed.position_of(event) > position]
+                if fresh:
+                    yield fresh
+                    quiet_since = time.monotonic()
                 position = max(position, after)
         finally:
             follower.unsubscribe(subscriber)

@@ -30,13 +30,20 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "workorders_events"
 RECONNECT_DELAY = 2.0
+# After a wake-up, wait this long before reading: under load one read then serves the commits of many
+# requests (each commit's NOTIFY would otherwise cost every follower a read, and the delivery worker
+# three transactions), at the price of this much latency.
+SETTLE = 0.05
 
 
 class EventSignal:
     """`token()` before reading the feed, then `wait(token, seconds)`: no wake-up falls in between."""
 
-    def __init__(self, settings: Settings, config: ConfigCache | None = None) -> None:
+    def __init__(
+        self, settings: Settings, config: ConfigCache | None = None, *, settle: float = SETTLE
+    ) -> None:
         self._settings = settings
+        self._settle = settle
         self._config = config
         self._event = asyncio.Event()
         self._listening = False
@@ -52,12 +59,13 @@ class EventSignal:
         event.set()
 
     async def wait(self, token: asyncio.Event, seconds: float) -> bool:
-        """True when woken, False when `seconds` passed first."""
+        """True when woken (and settled: see SETTLE), False when `seconds` passed first."""
         try:
             async with asyncio.timeout(seconds):
                 await token.wait()
         except TimeoutError:
             return False
+        await asyncio.sleep(self._settle)
         return True
 
     async def start(self) -> None:

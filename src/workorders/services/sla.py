@@ -49,21 +49,11 @@ async def insert_once(session: AsyncSession, model: type[Any], values: dict[str,
 # --- seeding and lookup -----------------------------------------------------------------------------
 
 
-async def ensure_seeded(session: AsyncSession, property_id: str, now: datetime) -> SlaSettings:
-    """The property's deadline settings; a property that never had any gets the default policy per
-    priority first. The settings row is the marker; whoever inserts it seeds, so concurrent requests
-    seed once."""
-    settings = await session.get(SlaSettings, property_id)
-    if settings is not None:
-        return settings
-    await seed_defaults(session, property_id, now)
-    settings = await session.get(SlaSettings, property_id)
-    assert settings is not None  # inserted above, or by the concurrent request that won
-    return settings
-
-
 async def seed_defaults(session: AsyncSession, property_id: str, now: datetime) -> None:
-    """Give a property the default policy per priority, once (the settings row is the marker)."""
+    """Give a property the default policy per priority, once (the settings row is the marker).
+
+    Run when a property is provisioned (services/properties.py; migration 0007 did it for the
+    properties older than that), never on the request path: a read must not write."""
     marker = {"property_id": property_id, "return_visit_policy": "unrated", "updated_at": now}
     if await insert_once(session, SlaSettings, marker):
         for priority, targets in sla.DEFAULT_TARGETS.items():
@@ -207,7 +197,6 @@ async def list_policies(
     ctx: Context, *, limit: int, cursor: str | None
 ) -> tuple[list[SlaPolicy], str | None]:
     _require_staff_side(ctx)
-    await ensure_seeded(ctx.session, ctx.principal.property_id, ctx.now)
     query = select(SlaPolicy).where(SlaPolicy.property_id == ctx.principal.property_id)
     return await fetch_page(ctx.session, query, POLICY_ORDER, limit=limit, cursor=cursor)
 
@@ -222,7 +211,6 @@ async def get_policy(ctx: Context, policy_id: str) -> SlaPolicy:
 
 async def create_policy(ctx: Context, body: SlaPolicyCreate) -> SlaPolicy:
     _require_manager(ctx)
-    await ensure_seeded(ctx.session, ctx.principal.property_id, ctx.now)
     targets = sla.Targets(
         body.respond_within, body.start_within, body.resolve_within, body.use_calendar
     )
@@ -272,7 +260,12 @@ async def delete_policy(ctx: Context, policy: SlaPolicy) -> None:
 
 async def get_settings(ctx: Context) -> SlaSettings:
     _require_staff_side(ctx)
-    return await ensure_seeded(ctx.session, ctx.principal.property_id, ctx.now)
+    property_id = ctx.principal.property_id
+    settings = await ctx.session.get(SlaSettings, property_id)
+    if settings is None:
+        # Every property is provisioned with its settings (see `seed_defaults`).
+        raise NotFound(f"property {property_id} has no deadline settings")
+    return settings
 
 
 async def update_settings(ctx: Context, body: SlaSettingsUpdate) -> SlaSettings:

@@ -13,7 +13,7 @@ from workorders.domain.taxonomy import Channel, Kind
 from workorders.errors import FieldError, Forbidden, NotFound, ValidationFailed, _
 from workorders.models import Event, Owner, WorkOrder
 from workorders.services import configuration, filing, owner_view, placement
-from workorders.services.access import allowed_actions, facts, visible_to
+from workorders.services.access import allowed_actions, facts, visible_order, visible_to
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -26,11 +26,8 @@ OWNER_FORBIDDEN_FIELDS = ("priority", "owner_id", "channel")
 
 
 async def get_visible(ctx: Context, order_id: str) -> WorkOrder:
-    order = (
-        await ctx.session.execute(
-            select(WorkOrder).where(WorkOrder.id == order_id, visible_to(ctx.principal))
-        )
-    ).scalar_one_or_none()
+    query, params = visible_order(ctx.principal, order_id)
+    order = (await ctx.session.execute(query, params)).scalar_one_or_none()
     if order is None:
         raise NotFound(
             _("work order {order_id} does not exist or is not visible to you", order_id=order_id)
