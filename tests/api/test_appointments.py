@@ -212,7 +212,7 @@ async def test_one_pending_proposal_at_a_time_and_withdrawing_frees_the_way(
     first = (await propose(client, oid, c.engineer, window(clock, 1))).json()
     second = await propose(client, oid, c.engineer, window(clock, 2))
     problem = assert_problem(second, 409, "invalid-transition")
-    assert "withdraw" in problem["detail"]
+    assert "请先撤回" in problem["detail"]  # zh-CN, the default language: "withdraw it first"
     withdrawn = await step(client, oid, first["id"], "withdraw", c.engineer, {"message": "改天"})
     assert withdrawn.status_code == 200, withdrawn.text
     assert withdrawn.json()["appointment"]["status"] == "withdrawn"
@@ -262,12 +262,13 @@ async def test_refusals_say_who_can_act(
     c = community
     oid = (await claimed(client, c, file_order))["id"]
     by_owner = await propose(client, oid, c.owner, window(clock, 1))
-    assert "assigned staff member" in assert_problem(by_owner, 403, "forbidden")["detail"]
+    # In the default language (zh-CN): "only the assigned staff member or the supervisor may…"
+    assert "负责此单的工作人员" in assert_problem(by_owner, 403, "forbidden")["detail"]
     by_colleague = await propose(client, oid, c.engineer2, window(clock, 1))
     assert_problem(by_colleague, 403, "forbidden")
     visit = (await propose(client, oid, c.engineer, window(clock, 1))).json()
     by_engineer = await step(client, oid, visit["id"], "accept", c.engineer)
-    assert "the owner" in assert_problem(by_engineer, 403, "forbidden")["detail"]
+    assert "业主本人" in assert_problem(by_engineer, 403, "forbidden")["detail"]
     by_owner_withdraw = await step(client, oid, visit["id"], "withdraw", c.owner)
     assert_problem(by_owner_withdraw, 403, "forbidden")
     assert_problem(await step(client, oid, visit["id"], "accept", c.neighbour), 404, "not-found")

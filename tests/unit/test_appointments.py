@@ -58,7 +58,7 @@ def test_the_assignee_and_the_supervisor_propose(who: Principal) -> None:
 def test_others_may_not_propose_and_are_told_who_can(who: Principal) -> None:
     with pytest.raises(NotPermitted) as refused:
         decide(Step.PROPOSE, who, order(), current=None, pending=False, window=THURSDAY, now=NOW)
-    assert "assigned staff member" in refused.value.detail
+    assert "assigned staff member" in str(refused.value.detail)
 
 
 def test_one_pending_proposal_at_a_time() -> None:

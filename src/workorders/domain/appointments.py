@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from workorders.domain.actors import Principal
 from workorders.domain.lifecycle import OrderFacts, Relation, Status, relations
+from workorders.errors import Label, Text, _
 
 
 class AppointmentStatus(StrEnum):
@@ -67,29 +68,29 @@ class StepRule:
     target: AppointmentStatus
     who: frozenset[Relation]
     # Who may take the step, in the words of a refusal ("who can act when the caller cannot").
-    who_words: str
+    who_words: Text
 
 
 R, A = Relation, AppointmentStatus
 STEPS: tuple[StepRule, ...] = (
     StepRule(Step.PROPOSE, frozenset({None}), A.PROPOSED, frozenset({R.ASSIGNEE, R.SUPERVISOR}),
-             "the assigned staff member or the department's supervisor"),
+             _("the assigned staff member or the department's supervisor")),
     StepRule(Step.ACCEPT, frozenset({A.PROPOSED}), A.ACCEPTED,
              frozenset({R.OWNER, R.CUSTOMER_SERVICE}),
-             "the owner (or customer service on the owner's behalf)"),
+             _("the owner (or customer service on the owner's behalf)")),
     StepRule(Step.DECLINE, frozenset({A.PROPOSED}), A.DECLINED,
              frozenset({R.OWNER, R.CUSTOMER_SERVICE}),
-             "the owner (or customer service on the owner's behalf)"),
+             _("the owner (or customer service on the owner's behalf)")),
     StepRule(Step.WITHDRAW, frozenset({A.PROPOSED, A.ACCEPTED}), A.WITHDRAWN,
              frozenset({R.ASSIGNEE, R.SUPERVISOR}),
-             "the assigned staff member or the department's supervisor"),
+             _("the assigned staff member or the department's supervisor")),
 )  # fmt: skip
 RULES: Mapping[Step, StepRule] = {rule.step: rule for rule in STEPS}
 
 
 class StepRefused(Exception):
-    def __init__(self, step: Step, detail: str) -> None:
-        super().__init__(detail)
+    def __init__(self, step: Step, detail: Text) -> None:
+        super().__init__(str(detail))
         self.step = step
         self.detail = detail
 
@@ -108,18 +109,18 @@ class Window:
     end: datetime
 
 
-def window_problems(window: Window, now: datetime) -> list[tuple[str, str]]:
+def window_problems(window: Window, now: datetime) -> list[tuple[str, Text]]:
     """What is wrong with a proposed window, as (field, message) pairs; empty when it is fine."""
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, Text]] = []
     if window.start <= now:
-        found.append(("start", "must lie in the future"))
+        found.append(("start", _("must lie in the future")))
     elif window.start - now > MAX_AHEAD:
-        found.append(("start", f"must lie within {MAX_AHEAD.days} days"))
+        found.append(("start", _("must lie within {days} days", days=MAX_AHEAD.days)))
     if window.end <= window.start:
-        found.append(("end", "must be after start"))
+        found.append(("end", _("must be after start")))
     elif window.end - window.start > MAX_LENGTH:
         hours = int(MAX_LENGTH.total_seconds() // 3600)
-        found.append(("end", f"a visit window may last at most {hours} hours"))
+        found.append(("end", _("a visit window may last at most {hours} hours", hours=hours)))
     return found
 
 
@@ -141,17 +142,27 @@ def decide(
     """
     rule = RULES[step]
     if order.status not in VISIT_STATUSES:
-        raise WrongState(step, f"no visit can be arranged for a work order that is {order.status}")
+        raise WrongState(
+            step,
+            _(
+                "no visit can be arranged for a work order that is {status}",
+                status=Label("status", order.status),
+            ),
+        )
     if current not in rule.sources:
-        raise WrongState(step, f"cannot {step} an appointment that is {current}")
+        raise WrongState(
+            step, _("cannot {step} an appointment that is {current}", step=step, current=current)
+        )
     if step is Step.PROPOSE and pending:
         raise WrongState(
-            step, "a proposed visit is waiting for the owner's answer: withdraw it first"
+            step, _("a proposed visit is waiting for the owner's answer: withdraw it first")
         )
     if step is Step.ACCEPT and window is not None and window.start <= now:
-        raise WrongState(step, "this window has begun or passed: ask for another time")
+        raise WrongState(step, _("this window has begun or passed: ask for another time"))
     if not relations(principal, order) & rule.who:
-        raise NotPermitted(step, f"only {rule.who_words} may {step} a visit appointment")
+        raise NotPermitted(
+            step, _("only {who} may {step} a visit appointment", who=rule.who_words, step=step)
+        )
     return rule
 
 

@@ -28,6 +28,7 @@ from workorders.errors import (
     NotFound,
     PreconditionFailed,
     ValidationFailed,
+    _,
 )
 from workorders.models import Appointment, WorkOrder
 from workorders.services import events
@@ -113,7 +114,13 @@ async def list_for(
 async def get(ctx: Context, order: WorkOrder, appointment_id: str) -> Appointment:
     row = await ctx.session.get(Appointment, appointment_id)
     if row is None or row.work_order_id != order.id:
-        raise NotFound(f"work order {order.id} has no appointment {appointment_id}")
+        raise NotFound(
+            _(
+                "work order {number} has no appointment {appointment_id}",
+                number=order.number,
+                appointment_id=appointment_id,
+            )
+        )
     return row
 
 
@@ -124,14 +131,18 @@ def _check_window(window: Window, now: datetime, prefix: str = "") -> None:
     found = rules.window_problems(window, now)
     if found:
         raise ValidationFailed(
-            "the visit window is not valid", [FieldError(prefix + f, m) for f, m in found]
+            _("the visit window is not valid"), [FieldError(prefix + f, m) for f, m in found]
         )
 
 
 def _check_if_match(order: WorkOrder, if_match: str | None) -> None:
     if if_match is not None and not etag_matches(if_match, order.version):
         raise PreconditionFailed(
-            f"If-Match {if_match} does not match the current version {order.version}"
+            _(
+                "If-Match {if_match} does not match the current version {version}",
+                if_match=if_match,
+                version=order.version,
+            )
         )
 
 
@@ -244,7 +255,7 @@ def _check_preferred(end: datetime, now: datetime) -> None:
     """A window the owner would rather have must not be over already (its order is the schema's
     check, TimeWindow)."""
     if end <= now:
-        raise ValidationFailed.on("preferred_time.end", "must lie in the future")
+        raise ValidationFailed.on("preferred_time.end", _("must lie in the future"))
 
 
 def _settle(row: Appointment, status: AppointmentStatus, now: datetime) -> None:
@@ -319,7 +330,7 @@ async def _write(
         await ctx.session.flush()
     except StaleDataError:
         raise ConcurrentChange(
-            f"work order {order_id} was changed by someone else; read it again"
+            _("work order {order_id} was changed by someone else; read it again", order_id=order_id)
         ) from None
     data = {
         "appointment_id": row.id,

@@ -264,7 +264,9 @@ async def get_settings(ctx: Context) -> SlaSettings:
     settings = await ctx.session.get(SlaSettings, property_id)
     if settings is None:
         # Every property is provisioned with its settings (see `seed_defaults`).
-        raise NotFound(f"property {property_id} has no deadline settings")
+        raise NotFound(
+            _("property {property_id} has no deadline settings", property_id=property_id)
+        )
     return settings
 
 

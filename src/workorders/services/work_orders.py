@@ -88,7 +88,7 @@ def _check_preferred_time(body: WorkOrderCreate, now: datetime) -> None:
     """A preferred window must not be over when the order is filed (one under way, "today before
     six", is fine); the schema checks that it ends after it starts."""
     if body.preferred_time is not None and body.preferred_time.end <= now:
-        raise ValidationFailed.on("preferred_time.end", "must lie in the future")
+        raise ValidationFailed.on("preferred_time.end", _("must lie in the future"))
 
 
 async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
