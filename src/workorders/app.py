@@ -118,7 +118,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 # What a database that cannot be reached raises, through each driver and the pool: a 503 the client
 # may retry, never a 500. (SQLAlchemy wraps the drivers' errors; a refused connection may also
 # surface raw, as an OSError, from asyncpg's connect.)
-UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
     sa_exc.TimeoutError,

@@ -291,7 +291,7 @@ def _action_endpoint(
 
     else:
 
-        async def endpoint(
+        async def endpoint(  # type: ignore[misc]  # the body's type differs, on purpose
             order: VisibleOrderForUpdate,
             ctx: WriteContext,
             body: Annotated[body_model, Body()],  # type: ignore[valid-type]

@@ -138,7 +138,7 @@ MANAGER_EVENTS = frozenset({"work_order.escalated", "work_order.sla_breached"})
 
 def _label(data: Mapping[str, Any]) -> str:
     try:
-        return LABELS[Status(data.get("status"))]
+        return LABELS[Status(str(data.get("status")))]
     except ValueError:
         return str(data.get("status") or "")
 

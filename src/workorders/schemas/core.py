@@ -436,12 +436,12 @@ class StaffUpdate(RequestBody):
     name: ShortText = None  # type: ignore[assignment]
     department: Department | None = None
     role: StaffRole = None  # type: ignore[assignment]
-    skills: list[Skill] = Field(None, max_length=30)  # type: ignore[assignment]
+    skills: list[Skill] = Field(None, max_length=30)  # type: ignore[arg-type]
     on_duty: bool = None  # type: ignore[assignment]
     max_open: int = Field(None, ge=0, le=100)  # type: ignore[assignment]
     phone: Phone | None = None
-    active: StrictBool = Field(
-        None,  # type: ignore[arg-type]
+    active: StrictBool = Field(  # type: ignore[assignment]
+        None,
         description="false: the person's tokens are refused from the next request on",
     )
 
@@ -487,9 +487,9 @@ class OwnerUpdate(RequestBody):
 
     name: ShortText = None  # type: ignore[assignment]
     phone: Phone = None  # type: ignore[assignment]
-    units: list[Unit] = Field(None, max_length=20)  # type: ignore[assignment]
-    active: StrictBool = Field(
-        None,  # type: ignore[arg-type]
+    units: list[Unit] = Field(None, max_length=20)  # type: ignore[arg-type]
+    active: StrictBool = Field(  # type: ignore[assignment]
+        None,
         description="false: the owner's tokens are refused from the next request on",
     )
 

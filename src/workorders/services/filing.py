@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
+from typing import cast as typed
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Column, String, bindparam, cast, func, insert, literal, select
+from sqlalchemy import JSON, Column, String, Table, bindparam, cast, func, insert, literal, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import make_transient_to_detached
@@ -247,11 +248,11 @@ def _bind_type(column: Column[Any]) -> Any:
 
 @cache
 def _statement(dialect: str) -> Executable:
-    table = WorkOrder.__table__
+    table = typed(Table, WorkOrder.__table__)
     binds = {c.key: bindparam(c.key, type_=_bind_type(c)) for c in table.columns}
     if dialect != "postgresql":
         return insert(table).values(binds)
-    counters = NumberCounter.__table__
+    counters = typed(Table, NumberCounter.__table__)
     counter = (
         postgresql.insert(counters)
         .values(property_id=binds["property_id"], day=bindparam("day"), last_value=1)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 
 from workorders.db import new_id
 from workorders.domain.actors import ActorType, Principal, Role
@@ -249,4 +249,4 @@ async def mark_read(ctx: Context, *, ids: list[str] | None) -> int:
     if ids is not None:
         statement = statement.where(Notification.id.in_(ids))
     result = await ctx.session.execute(statement.values(read_at=ctx.now))
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0

@@ -7,9 +7,9 @@ so reports over past years still add up. Run by the workers (workers/runner.py).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import CursorResult, exists, func, select, update
 
 from workorders.domain.lifecycle import Status
 from workorders.models import WorkOrder
@@ -46,4 +46,4 @@ async def erase_contacts(session: AsyncSession, clock: Clock, *, settings: Setti
         .values(contact_phone=None, version=WorkOrder.version + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0

@@ -4,12 +4,12 @@ several replicas at once: every firing is claimed in the database before its eve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from workorders.services import return_visits, schedules, sla_clock
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +33,16 @@ async def run_schedules(session: AsyncSession, clock: Clock, settings: Settings)
     return await schedules.run_due(session, clock.now())
 
 
-ClockJob = tuple[str, "Callable[[AsyncSession, Clock, Settings], Awaitable[int]]"]
+class ClockRun(Protocol):
+    """One clock job's run: how many things it did (named parameters, so the runner can bind
+    `settings` by name)."""
+
+    def __call__(
+        self, session: AsyncSession, clock: Clock, settings: Settings
+    ) -> Awaitable[int]: ...
+
+
+ClockJob = tuple[str, ClockRun]
 
 # Run every WORKORDERS_CLOCK_INTERVAL (workers/runner.py).
 CLOCK_JOBS: tuple[ClockJob, ...] = (
