@@ -7,6 +7,7 @@ need training of their own use a small slice of the corpus to stay quick.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from workorders import routing_model
 from workorders.domain.routing import ROUTE_THRESHOLD, Draft, route
 from workorders.domain.taxonomy import Priority, Queue
-from workorders.routing_model import TextClassifier
+from workorders.routing_model import TextClassifier, classifier
 
 
 @pytest.fixture(scope="module")
@@ -62,23 +63,64 @@ def test_a_stored_model_loads_back_and_judges_alike(model: TextClassifier) -> No
         assert again.judge(text) == model.judge(text)
 
 
-def test_loads_refuses_what_is_not_a_model() -> None:
+class _Payload:
+    """A pickle that runs code when it is loaded."""
+
+    ran = False
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return (_Payload._run, ())
+
+    @staticmethod
+    def _run() -> None:
+        _Payload.ran = True
+
+
+def test_loads_never_unpickles(model: TextClassifier) -> None:
     import pickle
 
-    with pytest.raises(ValueError, match="routing model"):
-        routing_model.loads(pickle.dumps({"format": 0}))
+    for blob in (
+        pickle.dumps({"format": 1, "classifier": _Payload()}),
+        pickle.dumps(_Payload()),
+        b"",
+        model.dumps()[:1000],
+    ):
+        with pytest.raises(ValueError, match="routing model"):
+            routing_model.loads(blob)
+    assert not _Payload.ran
 
 
-def test_the_fast_path_gives_the_pipelines_probabilities(model: TextClassifier) -> None:
+def test_a_stored_model_holds_numbers_and_text_only(model: TextClassifier) -> None:
+    import io
+
+    with np.load(io.BytesIO(model.dumps()), allow_pickle=False) as archive:
+        kinds = {archive[name].dtype.kind for name in archive.files}
+
+    assert kinds <= {"f", "U"}, "float arrays and strings: nothing that needs pickle"
+
+
+def test_the_fast_path_gives_the_pipelines_probabilities(
+    small_corpus: list[routing_model.LabelledExample],
+) -> None:
+    fitted, _ = classifier.fit(small_corpus, seed=0)
+    heads = {name: classifier.Head.of(head) for name, head in fitted.heads.items()}
+    fast = TextClassifier(
+        "fast",
+        fitted.parts(),
+        heads,
+        urgent_thresholds={"zh": 0.5, "en": 0.5},
+        queue_temperature=1.0,
+        facts={},
+    )
     texts = [e.text for e in routing_model.load_corpus()[::97]] + ["", "???", "ＡＢＣ 漏水"]
-    x = model._features.transform(texts)
-    expected = model._queue_head.predict_proba(x)
+    x = fitted.features.transform(texts)
 
-    for text, row in zip(texts, expected, strict=True):
-        got = dict(model.judge(text).ranked)
-        want = dict(zip(model._queues, row, strict=True))
-        # The pipeline's features are float32, the fast path's float64.
-        assert got == pytest.approx(want, abs=1e-6)
+    for name in ("queue", "priority", "urgent"):
+        expected = fitted.heads[name].predict_proba(x)
+        for text, row in zip(texts, expected, strict=True):
+            # The pipeline's features are float32, the fast path's float64.
+            got = heads[name].proba(*fast.vector(text))
+            assert got == pytest.approx(row, abs=1e-5), (name, text)
 
 
 @pytest.mark.parametrize(
