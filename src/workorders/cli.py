@@ -76,11 +76,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(_args: argparse.Namespace, settings: Settings) -> int:
+    from workorders import routing_model
     from workorders.clock import SystemClock
     from workorders.db import Database
     from workorders.workers.runner import Workers
 
     async def run() -> None:
+        # Scheduled orders are routed here too: the default model is built before any is filed.
+        await asyncio.to_thread(routing_model.warm_default)
         database = Database(settings)
         try:
             await Workers(database, settings, SystemClock()).run_forever()
