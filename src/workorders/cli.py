@@ -240,6 +240,10 @@ def routing_train(examples: Sequence[Any], *, seed: int, output: Path | None) ->
     started = time.perf_counter()
     model = routing_model.train(examples, seed=seed)
     print(f"trained {model.version} in {time.perf_counter() - started:.1f} s")
+    thresholds = ", ".join(f"{k} {v:.3f}" for k, v in model.urgent_thresholds.items())
+    print(
+        f"urgent thresholds (held-out folds): {thresholds}; queue temperature {model.queue_temperature:.2f}"
+    )
     if output is not None:
         output.write_bytes(model.dumps())
         print(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")

@@ -178,6 +178,33 @@ def test_the_past_the_solved_and_procedures_are_not_urgent(
     assert route(Draft(description=text), [], model).priority is not Priority.URGENT
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "麻烦处理一下",
+        "请尽快处理",
+        "你们来看看吧",
+        "同上",
+        "please deal with it",
+        "there's a problem",
+    ],
+)
+def test_a_request_that_names_nothing_goes_to_customer_service(
+    model: TextClassifier, text: str
+) -> None:
+    """Customer service places what no department could act on: by the model, or by triage."""
+    decision = route(Draft(description=text), [], model)
+
+    assert decision.queue is Queue.CUSTOMER_SERVICE, decision.reason
+
+
+def test_urgency_has_a_threshold_per_language(model: TextClassifier) -> None:
+    assert set(model.urgent_thresholds) == {"zh", "en"}
+    assert all(0 < t < 1 for t in model.urgent_thresholds.values())
+    assert model.urgent_threshold("厨房漏水") == model.urgent_thresholds["zh"]
+    assert model.urgent_threshold("kitchen leak") == model.urgent_thresholds["en"]
+
+
 def test_a_request_is_judged_well_under_a_millisecond(model: TextClassifier) -> None:
     texts = [e.text for e in routing_model.load_corpus()[::7]]
     timings = []
