@@ -327,3 +327,15 @@ async def test_a_version_name_taken_meanwhile_moves_the_store_to_the_next(
     async with db.reader() as session:
         versions = (await session.scalars(select(RoutingModel.version))).all()
     assert sorted(versions) == ["default-v1", "default-v2"]
+
+
+async def test_the_default_model_is_ready_before_the_app_serves(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workorders.app import create_app
+
+    monkeypatch.setattr(routing_model, "_DEFAULT", None)  # as in a process that just started
+    application = create_app(settings)
+
+    async with application.router.lifespan_context(application):
+        assert routing_model.default_loaded(), "no request has to wait for the model"
