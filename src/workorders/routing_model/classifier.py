@@ -65,8 +65,12 @@ FALLBACK_URGENT_THRESHOLD = 0.2
 # hypothetical or about a procedure; above it the model has seen such wording and still insists.
 SETTLED_OVERRIDE = 0.9
 # The share of a language's ordinary requests urgency may flag, chosen on held-out folds: the
-# issue's bar is 10% on requests nobody tuned on, so the folds keep a margin under it.
-MAX_FALSE_ALARMS = 0.09
+# issue's bar is 10% on requests nobody tuned on, so the folds keep a margin under it. Measured by
+# 5-fold cross-validation grouped by source over the 4,414-line corpus (each fold's thresholds chosen
+# on its own inner folds), urgent recall / false alarms, zh and en: 0.09 99.2%/9.5%, 99.1%/8.6%;
+# 0.085 99.0%/9.1%, 99.1%/8.1%; 0.08 98.7%/8.7%, 98.7%/7.9%. Outer folds flag about half a point
+# more than the inner budget, so 0.09 left too little room under 10% for Chinese.
+MAX_FALSE_ALARMS = 0.085
 _WORDLIKE = re.compile(r"[^\W_]+(?: [^\W_]+)*")
 _NOT_URGENT = (Priority.HIGH, Priority.NORMAL, Priority.LOW)
 _PARTS = ("chars", "words", "dangers")
