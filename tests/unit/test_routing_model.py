@@ -6,6 +6,7 @@ need training of their own use a small slice of the corpus to stay quick.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -235,3 +236,39 @@ def test_an_evaluation_reports_the_figures_the_issue_is_stated_in(model: TextCla
     assert {"urgent_recall", "false_alarm_share", "confusion", "triage_share"} <= set(figures)
     assert set(figures["per_language"]) == {"zh", "en"}
     assert sum(sum(row.values()) for row in figures["confusion"].values()) == len(examples)
+
+
+def test_every_corpus_file_passes_the_checks_against_the_others() -> None:
+    from importlib import resources
+
+    from workorders.routing_model.corpus import parse_lines
+    from workorders.routing_model.validation import corpus_problems
+
+    folder = resources.files("workorders.routing_model") / "corpus"
+    files = {f.name: f.read_text("utf-8") for f in folder.iterdir() if f.name.endswith(".jsonl")}
+    for name, text in files.items():
+        others = [
+            e for n, t in files.items() if n != name for e in parse_lines(t.splitlines(), n)[0]
+        ]
+        known = {
+            "known_texts": {e.text for e in others},
+            "known_sources": {e.source for e in others},
+        }
+        assert corpus_problems(text.splitlines(), **known) == [], name
+
+
+def test_the_checks_name_what_keeps_a_line_out() -> None:
+    from workorders.routing_model.validation import corpus_problems
+
+    row = {"queue": "cleaning", "priority": "low", "source": "x-1", "writer": "x"}
+    lines = [
+        '{"text": "垃圾桶满了", "language": "en", ' + json.dumps(row)[1:],
+        '{"text": "bins full", "language": "en", "queue": "garden", "priority": "low", '
+        '"source": "w1-0001", "writer": "x"}',
+        "not json",
+    ]
+
+    problems = corpus_problems(lines, known_texts=set(), known_sources={"w1-0001"})
+
+    assert [p.split(":")[0] for p in problems] == ["line 1", "line 2", "line 2", "line 3"]
+    assert "language" in problems[0] and "queue" in problems[1] and "source" in problems[2]
