@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
-from workorders import __version__, problems
+from workorders import __version__, problems, routing_model
 from workorders.api import appointments as appointments_api
 from workorders.api import attachments as attachments_api
 from workorders.api import desk as desk_pages
@@ -209,6 +210,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The default routing model is built (or read from its cache) before the app serves, in a
+        # thread: no request waits for training, and /readyz answers only once it can route.
+        await asyncio.to_thread(routing_model.warm_default)
         app.state.db = Database(settings)
         app.state.rate_limiter = RateLimiter(settings)
         app.state.event_signal = EventSignal(settings, app.state.db.config)

@@ -76,11 +76,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(_args: argparse.Namespace, settings: Settings) -> int:
+    from workorders import routing_model
     from workorders.clock import SystemClock
     from workorders.db import Database
     from workorders.workers.runner import Workers
 
     async def run() -> None:
+        # Scheduled orders are routed here too: the default model is built before any is filed.
+        await asyncio.to_thread(routing_model.warm_default)
         database = Database(settings)
         try:
             await Workers(database, settings, SystemClock()).run_forever()
@@ -241,6 +244,10 @@ def routing_train(examples: Sequence[Any], *, seed: int, output: Path | None) ->
     started = time.perf_counter()
     model = routing_model.train(examples, seed=seed)
     print(f"trained {model.version} in {time.perf_counter() - started:.1f} s")
+    thresholds = ", ".join(f"{k} {v:.3f}" for k, v in model.urgent_thresholds.items())
+    print(
+        f"urgent thresholds (held-out folds): {thresholds}; queue temperature {model.queue_temperature:.2f}"
+    )
     if output is not None:
         output.write_bytes(model.dumps())
         print(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")

@@ -285,7 +285,7 @@ async def test_supervisor_assigns_within_department_only(
 async def test_customer_service_routes_triage_and_hold_resume(
     client: httpx.AsyncClient, community: Community, file_order: FileOrder
 ) -> None:
-    order = await file_order(community.owner, "那个东西又坏又吵又脏")
+    order = await file_order(community.owner, "同上")
     assert order["status"] == "triage"
     assert order["queue"] == "customer_service"
     assert order["routing"]["rule_id"] is None

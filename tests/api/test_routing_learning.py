@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from datetime import timedelta
 from types import SimpleNamespace
@@ -271,3 +272,70 @@ async def test_activating_is_the_managers_and_names_a_version(
         assert_problem(await client.get("/v1/routing/models", headers=person.headers), 403)
     async with app.state.db.reader() as session:
         assert await session.scalar(select(func.count()).select_from(RoutingModel)) == 0
+
+
+def _trained() -> model_training.Trained:
+    """A retraining's result, ready to store (the package's model under a new name)."""
+    package = routing_model.default_classifier()
+    plan = model_training.Plan(
+        property_id="default",
+        seed=0,
+        examples_seen=0,
+        active_version=package.version,
+        active=package,
+        latest=[],
+        held_out=[],
+    )
+    return model_training.Trained(plan, _quick_train([]), False, "under test", {}, {})
+
+
+async def _store_alone(db: Any, clock: ManualClock) -> routing_models.Outcome:
+    async with db.writer() as session, session.begin():
+        return await routing_models.store(session, _trained(), now=clock.now())
+
+
+async def test_two_retrainings_stored_at_once_take_two_versions(
+    community: Community, app: Any, clock: ManualClock
+) -> None:
+    db = app.state.db
+    async with db.writer() as first, first.begin():
+        one = await routing_models.store(first, _trained(), now=clock.now())
+        second = asyncio.create_task(_store_alone(db, clock))
+        await asyncio.sleep(0.5)
+        assert not second.done(), "the second waits for the first: its name is not yet free"
+    two = await second
+
+    assert sorted([one.version, two.version]) == ["default-v1", "default-v2"]
+
+
+async def test_a_version_name_taken_meanwhile_moves_the_store_to_the_next(
+    community: Community, app: Any, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = app.state.db
+    await _store_alone(db, clock)
+    real = routing_models._highest_number
+    stale = [0]  # the first look misses default-v1, as a reader before its commit would
+
+    def highest(property_id: str, versions: Any) -> int:
+        return stale.pop() if stale else real(property_id, versions)
+
+    monkeypatch.setattr(routing_models, "_highest_number", highest)
+
+    outcome = await _store_alone(db, clock)
+
+    assert outcome.version == "default-v2"
+    async with db.reader() as session:
+        versions = (await session.scalars(select(RoutingModel.version))).all()
+    assert sorted(versions) == ["default-v1", "default-v2"]
+
+
+async def test_the_default_model_is_ready_before_the_app_serves(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workorders.app import create_app
+
+    monkeypatch.setattr(routing_model, "_DEFAULT", None)  # as in a process that just started
+    application = create_app(settings)
+
+    async with application.router.lifespan_context(application):
+        assert routing_model.default_loaded(), "no request has to wait for the model"

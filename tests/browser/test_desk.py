@@ -60,7 +60,7 @@ def test_the_board_reads_on_a_phone_and_in_english(open_desk: OpenDesk, service:
 
 
 def test_a_triage_order_is_routed_from_the_page(open_desk: OpenDesk, service: Service) -> None:
-    order = _file(service, OWNER, "那个东西又坏又吵又脏")
+    order = _file(service, OWNER, "同上")
     assert order["status"] == "triage"
     page = open_desk(CS, "/desk#triage")
     form = page.locator(f"#triage form[data-order='{order['id']}']")

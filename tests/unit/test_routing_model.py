@@ -6,7 +6,9 @@ need training of their own use a small slice of the corpus to stay quick.
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ import pytest
 from workorders import routing_model
 from workorders.domain.routing import ROUTE_THRESHOLD, Draft, route
 from workorders.domain.taxonomy import Priority, Queue
-from workorders.routing_model import TextClassifier
+from workorders.routing_model import TextClassifier, classifier
 
 
 @pytest.fixture(scope="module")
@@ -62,23 +64,64 @@ def test_a_stored_model_loads_back_and_judges_alike(model: TextClassifier) -> No
         assert again.judge(text) == model.judge(text)
 
 
-def test_loads_refuses_what_is_not_a_model() -> None:
+class _Payload:
+    """A pickle that runs code when it is loaded."""
+
+    ran = False
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return (_Payload._run, ())
+
+    @staticmethod
+    def _run() -> None:
+        _Payload.ran = True
+
+
+def test_loads_never_unpickles(model: TextClassifier) -> None:
     import pickle
 
-    with pytest.raises(ValueError, match="routing model"):
-        routing_model.loads(pickle.dumps({"format": 0}))
+    for blob in (
+        pickle.dumps({"format": 1, "classifier": _Payload()}),
+        pickle.dumps(_Payload()),
+        b"",
+        model.dumps()[:1000],
+    ):
+        with pytest.raises(ValueError, match="routing model"):
+            routing_model.loads(blob)
+    assert not _Payload.ran
 
 
-def test_the_fast_path_gives_the_pipelines_probabilities(model: TextClassifier) -> None:
+def test_a_stored_model_holds_numbers_and_text_only(model: TextClassifier) -> None:
+    import io
+
+    with np.load(io.BytesIO(model.dumps()), allow_pickle=False) as archive:
+        kinds = {archive[name].dtype.kind for name in archive.files}
+
+    assert kinds <= {"f", "U"}, "float arrays and strings: nothing that needs pickle"
+
+
+def test_the_fast_path_gives_the_pipelines_probabilities(
+    small_corpus: list[routing_model.LabelledExample],
+) -> None:
+    fitted, _ = classifier.fit(small_corpus, seed=0)
+    heads = {name: classifier.Head.of(head) for name, head in fitted.heads.items()}
+    fast = TextClassifier(
+        "fast",
+        fitted.parts(),
+        heads,
+        urgent_thresholds={"zh": 0.5, "en": 0.5},
+        queue_temperature=1.0,
+        facts={},
+    )
     texts = [e.text for e in routing_model.load_corpus()[::97]] + ["", "???", "ＡＢＣ 漏水"]
-    x = model._features.transform(texts)
-    expected = model._queue_head.predict_proba(x)
+    x = fitted.features.transform(texts)
 
-    for text, row in zip(texts, expected, strict=True):
-        got = dict(model.judge(text).ranked)
-        want = dict(zip(model._queues, row, strict=True))
-        # The pipeline's features are float32, the fast path's float64.
-        assert got == pytest.approx(want, abs=1e-6)
+    for name in ("queue", "priority", "urgent"):
+        expected = fitted.heads[name].predict_proba(x)
+        for text, row in zip(texts, expected, strict=True):
+            # The pipeline's features are float32, the fast path's float64.
+            got = heads[name].proba(*fast.vector(text))
+            assert got == pytest.approx(row, abs=1e-5), (name, text)
 
 
 @pytest.mark.parametrize(
@@ -136,6 +179,33 @@ def test_the_past_the_solved_and_procedures_are_not_urgent(
     assert route(Draft(description=text), [], model).priority is not Priority.URGENT
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "麻烦处理一下",
+        "请尽快处理",
+        "你们来看看吧",
+        "同上",
+        "please deal with it",
+        "there's a problem",
+    ],
+)
+def test_a_request_that_names_nothing_goes_to_customer_service(
+    model: TextClassifier, text: str
+) -> None:
+    """Customer service places what no department could act on: by the model, or by triage."""
+    decision = route(Draft(description=text), [], model)
+
+    assert decision.queue is Queue.CUSTOMER_SERVICE, decision.reason
+
+
+def test_urgency_has_a_threshold_per_language(model: TextClassifier) -> None:
+    assert set(model.urgent_thresholds) == {"zh", "en"}
+    assert all(0 < t < 1 for t in model.urgent_thresholds.values())
+    assert model.urgent_threshold("厨房漏水") == model.urgent_thresholds["zh"]
+    assert model.urgent_threshold("kitchen leak") == model.urgent_thresholds["en"]
+
+
 def test_a_request_is_judged_well_under_a_millisecond(model: TextClassifier) -> None:
     texts = [e.text for e in routing_model.load_corpus()[::7]]
     timings = []
@@ -166,3 +236,39 @@ def test_an_evaluation_reports_the_figures_the_issue_is_stated_in(model: TextCla
     assert {"urgent_recall", "false_alarm_share", "confusion", "triage_share"} <= set(figures)
     assert set(figures["per_language"]) == {"zh", "en"}
     assert sum(sum(row.values()) for row in figures["confusion"].values()) == len(examples)
+
+
+def test_every_corpus_file_passes_the_checks_against_the_others() -> None:
+    from importlib import resources
+
+    from workorders.routing_model.corpus import parse_lines
+    from workorders.routing_model.validation import corpus_problems
+
+    folder = resources.files("workorders.routing_model") / "corpus"
+    files = {f.name: f.read_text("utf-8") for f in folder.iterdir() if f.name.endswith(".jsonl")}
+    for name, text in files.items():
+        others = [
+            e for n, t in files.items() if n != name for e in parse_lines(t.splitlines(), n)[0]
+        ]
+        known = {
+            "known_texts": {e.text for e in others},
+            "known_sources": {e.source for e in others},
+        }
+        assert corpus_problems(text.splitlines(), **known) == [], name
+
+
+def test_the_checks_name_what_keeps_a_line_out() -> None:
+    from workorders.routing_model.validation import corpus_problems
+
+    row = {"queue": "cleaning", "priority": "low", "source": "x-1", "writer": "x"}
+    lines = [
+        '{"text": "垃圾桶满了", "language": "en", ' + json.dumps(row)[1:],
+        '{"text": "bins full", "language": "en", "queue": "garden", "priority": "low", '
+        '"source": "w1-0001", "writer": "x"}',
+        "not json",
+    ]
+
+    problems = corpus_problems(lines, known_texts=set(), known_sources={"w1-0001"})
+
+    assert [p.split(":")[0] for p in problems] == ["line 1", "line 2", "line 2", "line 3"]
+    assert "language" in problems[0] and "queue" in problems[1] and "source" in problems[2]

@@ -26,6 +26,14 @@ from workorders.domain import urgency
         "grandpa has dementia and wandered off an hour ago",
         "a cyclist was knocked down by a van at the gate and can't get up",
         "有个人站在天台边上，说要跳下去",
+        "the gas meter by our door is hissing",
+        "my toddler is locked in the car and it's hot",
+        "a painter fell off the ladder in the hall and can't move his leg",
+        "the socket behind the fridge is melting",
+        "水从天花板一个劲往屋里灌",
+        "the old man next door is on the floor, not waking up",
+        "wires sticking out of the broken lamp post by the swings",
+        "the toilet upstairs is overflowing into our bathroom",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -41,6 +49,11 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "有人在小区里抽烟，烟头乱扔",
         "the shower goes from cold to very hot, please check the mixer",
         "这两天自来水烧开了也有怪味",
+        "the garage door remote is not responding",
+        "楼梯扶手断了一截，有点扎手",
+        "What should I do if I smell gas?",
+        "昨日在大堂摔了一跤，已经没事了",
+        "下水道有股臭鸡蛋的味道",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

@@ -31,7 +31,7 @@ _NOT_A_DANGER = _rx(
     r"烟感|烟雾报警器?|燃气报警器?|火灾报警器?|消防(?:栓|通道|门|器材|设施|设备|车道|演练|检查|喷淋|水带|箱)",
     r"灭火器|防火门|燃气费|煤气费|燃气卡|燃气表|抽烟|吸烟|烟头|烟味|烟花|防盗|漏电保护|打火机|喷泉|喷水池|洒水|防汛",
     r"smoke (?:alarm|detector)s?|fire (?:alarm|exit|door|lane|escape|extinguisher|hydrant|safety|drill|inspection|code)s?",
-    r"gas (?:bill|fee|card|meter|payment|top.?up)s?|fireworks?|smoking (?:area|room|ban|sign)|no smoking|cigarettes?",
+    r"gas (?:bill|fee|card|payment|top.?up)s?|fireworks?|smoking (?:area|room|ban|sign)|no smoking|cigarettes?",
     r"flood (?:prevention|season|barriers?)|pouring (?:with )?rain|lighters?",
 )
 
@@ -53,15 +53,16 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "burning smell",
         _rx(
-            r"烧焦|焦味|糊味|焦糊|烧(?:电线|塑料|胶皮|橡胶)|电线.{0,4}烧",
-            r"burning smell|smell(?:s|ing)? (?:of |like )?burn|smells? burnt",
+            r"烧焦|焦味|糊味|焦糊|烧(?:电线|塑料|胶皮|橡胶)|电线.{0,4}烧|(?:插座|插头|开关|电线|电箱).{0,6}(?:熔|融)化",
+            r"burning smell|smell(?:s|ing)? (?:of |like )?burn|smells? burnt|\bmelt(?:ing|ed)\b",
         ),
     ),
     (
         "gas",
         _rx(
-            r"(?:燃气|煤气|天然气|液化气).{0,10}(?:味|漏|泄|嘶嘶)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|嘶嘶.{0,15}(?:味|气)",
-            r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,15}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)",
+            r"(?:燃气|煤气|天然气|液化气).{0,10}(?:味|漏|泄|嘶嘶)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|嘶嘶.{0,15}(?:味|气)",
+            r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,15}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
+            r"|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
         ),
     ),
     (
@@ -70,7 +71,7 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一)?麻"
             r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井).{0,6}(?:进水|积水|滴水|渗水|流水|有水)"
             r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井)",
-            r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|electric(?:al)? shock|electrocut\w*|got shocked|\bshocked me|\btingle"
+            r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|electrocut\w*|got shocked|\bshocked me|\btingle"
             r"|water.{0,30}(?:light fittings?|sockets?|fuse ?box|outlets?|consumer unit)|(?:light fittings?|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
         ),
     ),
@@ -84,9 +85,9 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "flooding",
         _rx(
-            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌)|喷水|往外(?:喷|冒|涌|流)|淹|漫(?:出|到|进|了)|止不住|哗哗"
+            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌)|水.{0,15}往.{0,8}(?:灌|涌)|喷水|往外(?:喷|冒|涌|流)|淹|漫(?:出|到|进|了)|止不住|哗哗"
             r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
-            r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|water everywhere|ankle.deep|waterfall|cascading"
+            r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|\bsteam\b",
         ),
     ),
@@ -110,17 +111,19 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "child or elderly in danger",
         _rx(
             r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|儿子|女儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|危险|困|卡住|走丢|走失|不见了|找不到)"
-            r"|(?:老年痴呆|阿尔茨海默|痴呆|失智).{0,20}(?:不见|走失|走丢|找不到|走出|出去)",
-            r"(?:child|kid|toddler|baby|boy|girl|son|daughter|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)).{0,30}(?:fell|fallen|falling|stuck|trapped|climb\w*|drown\w*|danger|ledge|missing|lost|wander\w*)"
-            r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out)",
+            r"|(?:老年痴呆|阿尔茨海默|痴呆|失智).{0,20}(?:不见|走失|走丢|找不到|走出|出去)|(?:孩子|小孩|宝宝|婴儿).{0,8}(?:锁在|关在|留在)车里",
+            r"(?:child|kid|toddler|baby|boy|girl|son|daughter|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|danger|ledge|missing|lost|wander\w*)"
+            r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out)"
+            r"|(?:inside|in) (?:a |the )?locked car|locked in (?:a |the )?car|left (?:alone )?in (?:a |the )?(?:hot )?car",
         ),
     ),
     (
         "collapsed / injured",
         _rx(
-            r"晕倒|昏倒|倒地|倒在地|躺在地上|昏迷|不省人事|起不来|站不起来|流血|骨折|抽搐|没有?呼吸|心脏病|救护车|受伤|(?:人|老人|孩子|小孩|他|她)被.{0,4}(?:车|电动车|摩托车?)撞",
+            r"晕倒|昏倒|倒地|倒在地|躺在地上|昏迷|不省人事|起不来|站不起来|叫不醒|(?:梯子|楼梯|台阶|屋顶).{0,3}摔下来|(?<![扶把拉])(?:腿|胳膊|手臂|手腕)(?:好像|可能)?(?:断了|骨折)|流血|骨折|抽搐|没有?呼吸|心脏病|救护车|受伤|(?:人|老人|孩子|小孩|他|她)被.{0,4}(?:车|电动车|摩托车?)撞",
             r"collaps\w* (?:on|in|at|and)|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|seizure|passed out"
-            r"|on the (?:ground|floor) (?:and )?(?:can'?t|cannot|not moving|holding)|can'?t (?:stand|get up)|(?:hit|knocked down|run over) by (?:a |the )?(?:car|scooter|bike|van|truck|vehicle)",
+            r"|on the (?:ground|floor) (?:and )?(?:can'?t|cannot|not moving|holding)|can'?t (?:stand|get up|move (?:his|her|my))|not waking|(?:he|she|they|person|man|woman|neighbou?r)\b.{0,20}not responding|unresponsive|won'?t wake"
+            r"|knocked (?:off|down|over) (?:his|her|their|the)? ?(?:scooter|bike|feet)|(?:fell|fallen) (?:off|from|down) (?:a |the )?(?:ladder|stairs|roof|scaffold\w*|balcony)|(?:leg|arm|wrist|ankle|hip) (?:looks |is |seems )?broken|broken (?:leg|arm|hip)|(?:hit|knocked down|run over) by (?:a |the )?(?:car|scooter|bike|van|truck|vehicle)",
         ),
     ),
     (
@@ -145,7 +148,7 @@ _NEGATED_BEFORE = _rx(
     r"(?:\b(?:no|not|never|without|no longer)|n't)(?:\W+\w+)?$",
 )
 _PAST = _rx(
-    r"上周|上礼拜|昨晚|前晚|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
+    r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
     r"last (?:week|month|year|time|night|winter|summer)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
@@ -159,7 +162,7 @@ _AGAIN = _rx(
 )
 _NOT_REAL = _rx(
     r"如果|万一|假如|假设|要是|演练|演习|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
-    r"\bif (?:a|an|the|there|it|we|someone)\b|in case|\bdrill\b|training|procedure|evacuation plan|what (?:should|do|would) (?:we|i|residents|people) do|suggest|recommend|would it be possible to install",
+    r"\bif (?:a|an|the|there|it|we|someone)\b|in case|\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i|residents|people) do|suggest|recommend|would it be possible to install",
 )
 _CLAUSE = re.compile(r"[。！？!?；;\n]|，|,(?=\s)|\.(?=\s|$)")
 

@@ -40,6 +40,7 @@ __all__ = [
     "loads",
     "read_examples",
     "train",
+    "warm_default",
 ]
 
 DEFAULT_SEED = 0
@@ -51,17 +52,23 @@ _DEFAULT: TextClassifier | None = None
 def default_classifier() -> TextClassifier:
     """The shipped default, built once per process from the packaged corpus.
 
-    Built rather than unpickled from the wheel: a pickled scikit-learn model is tied to the library
-    version that wrote it, and the corpus is the asset that is reviewed and versioned. Training
-    takes seconds, so the result is kept in a cache folder under a key of everything that shapes it
-    (corpus, training code, library versions); a stale or unreadable entry is simply rebuilt.
-    The lock keeps two threads from training it twice.
+    Built rather than shipped in the wheel: the corpus is the asset that is reviewed and
+    versioned. Training takes seconds, so the result is kept in a cache folder under a key of
+    everything that shapes it (corpus, training code, library versions), in the model's own
+    format (numbers only, never unpickled); a stale or unreadable entry is simply rebuilt. The
+    service builds it at start (`warm_default`), so no request waits for it. The lock keeps two
+    threads from training it twice.
     """
     global _DEFAULT
     with _LOCK:
         if _DEFAULT is None:
             _DEFAULT = _build_default()
         return _DEFAULT
+
+
+def warm_default() -> str:
+    """Build or load the default model now, so that the first request routes at once; its version."""
+    return default_classifier().version
 
 
 def default_loaded() -> bool:
@@ -107,4 +114,4 @@ def _cache_path(name: str) -> Path | None:
         sys.version,
     ]
     key = hashlib.sha256("\n".join(shaped_by).encode()).hexdigest()[:16]
-    return Path(folder) / f"routing-{name}-{key}.pkl"
+    return Path(folder) / f"routing-{name}-{key}.npz"

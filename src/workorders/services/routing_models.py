@@ -20,16 +20,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from workorders import routing_model
 from workorders.db import new_id
 from workorders.domain.actors import ActorType, Role
-from workorders.errors import Forbidden, NotFound, _
+from workorders.errors import Conflict, Forbidden, NotFound, _
 from workorders.models import Event, RoutingModel
 from workorders.services import configuration, model_training, routing_examples
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +48,8 @@ NEWEST_FIRST = Ordering(
 # Stored versions never change, so an unpickled one can be kept by its row id across revisions.
 _LOADED: OrderedDict[str, TextClassifier] = OrderedDict()
 _LOADED_MAX = 16
+# How often storing a version takes the next name after another retraining took the one it chose.
+VERSION_ATTEMPTS = 5
 
 
 async def _default() -> TextClassifier:
@@ -248,25 +252,9 @@ async def store(
         )
         if (current or (await _default()).version) != plan.active_version:
             activate, reason = False, "the active model changed while this one was trained"
-    versions = await session.scalar(
-        select(func.count()).where(RoutingModel.property_id == property_id)
-    )
-    version = f"{property_id}-v{(versions or 0) + 1}"
-    trained.model.version = version
     figures = trained.figures | {"activated": activate, "reason": reason}
-    row = RoutingModel(
-        id=new_id("rmod"),
-        property_id=property_id,
-        version=version,
-        active=False,
-        figures=figures,
-        trained_on=trained.trained_on,
-        examples_seen=plan.examples_seen,
-        blob=trained.model.dumps(),
-        created_at=now,
-    )
-    session.add(row)
-    await session.flush()
+    row = await _insert_version(session, trained, figures, now=now)
+    version = row.version
     if activate:
         await _switch(session, property_id, row)
     _record(
@@ -278,6 +266,57 @@ async def store(
     )
     await session.flush()
     return Outcome(version, activate, reason, figures)
+
+
+async def _insert_version(
+    session: AsyncSession,
+    trained: model_training.Trained,
+    figures: dict[str, Any],
+    *,
+    now: datetime,
+) -> RoutingModel:
+    """Store the model under the property's next free version name.
+
+    Two retrainings of one property may store at once (the CLI beside the worker, two worker
+    replicas on SQLite, where no advisory lock keeps them apart): both would read the same highest
+    number. The unique index on (property, version) lets one of them win; the other's insert fails
+    inside a savepoint and it takes the next number, reading again what has been committed since.
+    """
+    property_id = trained.plan.property_id
+    for _ in range(VERSION_ATTEMPTS):
+        names = (
+            await session.scalars(
+                select(RoutingModel.version).where(RoutingModel.property_id == property_id)
+            )
+        ).all()
+        version = f"{property_id}-v{_highest_number(property_id, names) + 1}"
+        trained.model.version = version
+        row = RoutingModel(
+            id=new_id("rmod"),
+            property_id=property_id,
+            version=version,
+            active=False,
+            figures=figures,
+            trained_on=trained.trained_on,
+            examples_seen=trained.plan.examples_seen,
+            blob=trained.model.dumps(),
+            created_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            continue
+        return row
+    raise Conflict(
+        _("no free version name for a model of {property_id}; try again", property_id=property_id)
+    )
+
+
+def _highest_number(property_id: str, versions: Sequence[str]) -> int:
+    prefix = f"{property_id}-v"
+    numbers = [int(v[len(prefix) :]) for v in versions if v.startswith(prefix)]
+    return max((n for n in numbers if n >= 0), default=0)
 
 
 async def retrain(db: Database, property_id: str, *, now: datetime, seed: int = 0) -> Outcome:
