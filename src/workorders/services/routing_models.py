@@ -283,7 +283,7 @@ async def _insert_version(
     inside a savepoint and it takes the next number, reading again what has been committed since.
     """
     property_id = trained.plan.property_id
-    for _ in range(VERSION_ATTEMPTS):
+    for _attempt in range(VERSION_ATTEMPTS):
         names = (
             await session.scalars(
                 select(RoutingModel.version).where(RoutingModel.property_id == property_id)
