@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from workorders.services import idempotency, retention
 from workorders.workers import clock as clock_jobs
 from workorders.workers.deliveries import DeliveryWorker
+from workorders.workers.report_rollups import roll_up_reports
 from workorders.workers.routing_training import RoutingTrainer
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ JOBS: tuple[Job, ...] = (
 
 
 def jobs(settings: Settings) -> tuple[Job, ...]:
-    """Every periodic job; the clock's (deadlines, auto-close, schedules) on the clock interval."""
+    """Every periodic job; the clock's (deadlines, auto-close, schedules) and the reports' rollups on
+    the clock interval."""
     return (
         JOBS
         + tuple(
@@ -56,6 +58,7 @@ def jobs(settings: Settings) -> tuple[Job, ...]:
             for name, run in clock_jobs.CLOCK_JOBS
         )
         + (
+            Job("report-rollups", settings.clock_interval, roll_up_reports),
             Job(
                 "contact-retention",
                 timedelta(hours=1),
