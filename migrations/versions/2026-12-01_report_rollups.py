@@ -4,7 +4,7 @@
 response and resolution minutes in buckets, per day and per month; `report_rollups` how far each
 property's rollups go and the lock the clock worker takes to extend them (services/report_rollups.py).
 On the orders: the cancellation time (an order's end anchors the backlog) and, for repairs, the place
-and category (the repeat-repair look-back).
+and category (the repeat-repair look-back); the open orders by assignee (each member's load).
 
 Revision ID: 0013
 Revises: 0010
@@ -28,6 +28,9 @@ SUMS = (
     "repeats", "open", "ended", "due_respond", "met_respond", "due_start", "met_start",
     "due_resolve", "met_resolve",
 )  # fmt: skip
+
+# The open statuses (domain/lifecycle.py OPEN_STATUSES), fixed here.
+OPEN = "status IN ('triage', 'queued', 'assigned', 'in_progress', 'on_hold')"
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -105,8 +108,17 @@ def upgrade() -> None:
         sqlite_where=sa.text("kind = 'repair'"),
     )
 
+    op.create_index(
+        "ix_work_orders_open_assignee",
+        "work_orders",
+        ["property_id", "assignee_id"],
+        postgresql_where=sa.text(OPEN),
+        sqlite_where=sa.text(OPEN),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_work_orders_open_assignee", table_name="work_orders")
     op.drop_index("ix_work_orders_repair_place", table_name="work_orders")
     op.drop_index("ix_work_orders_property_id_cancelled_at", table_name="work_orders")
     op.drop_table("report_rollups")

@@ -59,7 +59,7 @@ def nearest_rank(histogram: Mapping[int, int], share: float) -> int | None:
     raise AssertionError("unreachable: the running count reaches the total")
 
 
-@dataclass
+@dataclass(slots=True)
 class Sums:
     """Counts that add up across days. Which day an order adds to depends on the count: its filing day
     (filed … repeats, open), the day each deadline fell (due_*, met_*), the day it ended (ended)."""
@@ -90,7 +90,7 @@ class Sums:
 SUM_FIELDS = tuple(f.name for f in fields(Sums))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a live window builds thousands, and frozen ones build slowly
 class OrderFacts:
     """What the figures read of one order; durations already in whole (working) minutes."""
 
@@ -121,13 +121,14 @@ class Tally:
     """Sums and duration histograms per (day, queue, dim, group) over the window `[start, end)`: an
     order adds what is anchored inside the window. Deadlines count only before `due_before` (one still
     ahead is neither met nor missed); `open` counts filed orders not ended before `open_at` (None: not
-    ended at all)."""
+    ended at all). Only the dimensions in `dims` are kept."""
 
     day_of: Callable[[datetime], date]
     start: datetime
     end: datetime
     due_before: datetime
     open_at: datetime | None = None
+    dims: tuple[Dim, ...] = tuple(Dim)
     sums: dict[Key, Sums] = field(default_factory=dict)
     times: dict[TimesKey, Counter[int]] = field(default_factory=dict)
 
@@ -136,10 +137,14 @@ class Tally:
 
     def _rows(self, facts: OrderFacts, moment: datetime) -> list[Sums]:
         day = self.day_of(moment)
-        return [
-            self.sums.setdefault((day, facts.queue, dim, group), Sums())
-            for dim, group in facts.groups.items()
-        ]
+        rows = []
+        for dim in self.dims:
+            key = (day, facts.queue, dim, facts.groups[dim])
+            row = self.sums.get(key)
+            if row is None:
+                row = self.sums[key] = Sums()
+            rows.append(row)
+        return rows
 
     def add(self, facts: OrderFacts) -> None:
         if self._inside(facts.created_at):
@@ -179,8 +184,8 @@ class Tally:
         for measure, minutes in facts.minutes.items():
             if minutes is None:
                 continue
-            for dim, group in facts.groups.items():
-                key = (day, facts.queue, dim, group, measure)
+            for dim in self.dims:
+                key = (day, facts.queue, dim, facts.groups[dim], measure)
                 self.times.setdefault(key, Counter())[bucket(minutes)] += 1
 
     def extend(self, orders: Iterable[OrderFacts]) -> Tally:

@@ -94,6 +94,7 @@ class ReportRollup(Base):
 
 
 _orders = WorkOrder.__table__
+OPEN = "status IN ('triage', 'queued', 'assigned', 'in_progress', 'on_hold')"
 ROLLUP_INDEXES = (
     # An order's end (resolved or cancelled) anchors the backlog's sums; the resolved side has its
     # index (models/desk.py).
@@ -109,5 +110,13 @@ ROLLUP_INDEXES = (
         _orders.c.created_at,
         postgresql_where=text("kind = 'repair'"),
         sqlite_where=text("kind = 'repair'"),
+    ),
+    # Each member's load: their open orders, a small part of all the orders.
+    Index(
+        "ix_work_orders_open_assignee",
+        _orders.c.property_id,
+        _orders.c.assignee_id,
+        postgresql_where=text(OPEN),
+        sqlite_where=text(OPEN),
     ),
 )

@@ -143,9 +143,20 @@ def _place(session: AsyncSession, order: Any) -> list[ColumnElement[Any]]:
     ]
 
 
-def _repeats_one(session: AsyncSession, start: datetime, end: datetime) -> ColumnElement[Any]:
-    """Whether an order filed in `[start, end)` repeats a repair filed in the same place for the same
-    category within the 30 days before it (orders filed at the same instant: the lower id first)."""
+def _repeats(session: AsyncSession) -> ColumnElement[bool]:
+    dialect = session.get_bind().dialect.name
+    if dialect not in _REPEATS:
+        _REPEATS[dialect] = _repeats_of(session)
+    return _REPEATS[dialect]
+
+
+# Built once per dialect: the expression is immutable, and building the alias's comparators is slow.
+_REPEATS: dict[str, ColumnElement[bool]] = {}
+
+
+def _repeats_of(session: AsyncSession) -> ColumnElement[bool]:
+    """A repair (with a category and a room) filed within the 30 days after another repair in the same
+    place for the same category (orders filed at the same instant: the lower id first)."""
     prior = aliased(WorkOrder, name="prior")
     mine, theirs = _place(session, WorkOrder), _place(session, prior)
     if _is_postgresql(session):
@@ -166,8 +177,7 @@ def _repeats_one(session: AsyncSession, start: datetime, end: datetime) -> Colum
         recent,
         earlier,
     )
-    filed_here = and_(WorkOrder.created_at >= start, WorkOrder.created_at < end)
-    return and_(filed_here, _is_repair(session), found)
+    return and_(_is_repair(session), found)
 
 
 def _is_repair(session: AsyncSession) -> ColumnElement[bool]:
@@ -183,22 +193,18 @@ def _in(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
 
 async def fetch(
     session: AsyncSession,
+    property_id: str,
     scope: ColumnElement[bool],
     start: datetime,
     end: datetime,
     basis: TimeBasis,
 ) -> list[OrderFacts]:
-    """The facts of every order in `scope` filed, due or ended in `[start, end)`."""
-    last_resolver = (
-        select(Event.actor_id)
-        .where(Event.work_order_id == WorkOrder.id, Event.type == "work_order.resolved")
-        .order_by(Event.seq.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    reopened = exists().where(
-        Event.work_order_id == WorkOrder.id, Event.type == "work_order.reopened"
-    )
+    """The facts of every order in `scope` filed, due or ended in `[start, end)`.
+
+    One plain read of the orders (a union of index ranges), then one query each for what lies in
+    other rows: who resolved the orders without an assignee, which were reopened, which repeat a
+    repair. Kept apart so that no per-order subquery inflates the orders' read (PostgreSQL would
+    otherwise hash every reopen in the property, or JIT-compile a query that reads a day)."""
     anchors = (
         WorkOrder.created_at,
         WorkOrder.respond_by,
@@ -207,12 +213,12 @@ async def fetch(
         WorkOrder.resolved_at,
         WorkOrder.cancelled_at,
     )
+    in_window = and_(scope, or_(*(_in(anchor, start, end) for anchor in anchors)))
     query = select(
+        WorkOrder.id,
         WorkOrder.created_at,
         WorkOrder.queue,
-        # A reopened order goes back to the queue without an assignee; it still counts against
-        # whoever resolved it last, or a failed first fix would vanish from that person's figures.
-        func.coalesce(WorkOrder.assignee_id, last_resolver),
+        WorkOrder.assignee_id,
         WorkOrder.category,
         _place(session, WorkOrder)[0],
         WorkOrder.priority,
@@ -224,23 +230,54 @@ async def fetch(
         WorkOrder.resolved_at,
         WorkOrder.cancelled_at,
         WorkOrder.rating_score,
-        reopened,
         _is_repair(session),
-        _repeats_one(session, start, end),
-    ).where(scope, or_(*(_in(anchor, start, end) for anchor in anchors)))
+    ).where(in_window)
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return []
+    # A reopened order goes back to the queue without an assignee; it still counts against whoever
+    # resolved it last, or a failed first fix would vanish from that person's figures.
+    resolvers: dict[str, str | None] = {}
+    unassigned = select(WorkOrder.id).where(in_window, WorkOrder.assignee_id.is_(None))
+    for order_id, actor_id in await session.execute(
+        select(Event.work_order_id, Event.actor_id)
+        .where(Event.type == "work_order.resolved", Event.work_order_id.in_(unassigned))
+        .order_by(Event.seq)
+    ):
+        if order_id is not None:
+            resolvers[order_id] = actor_id  # in feed order: the last one stays
+    reopened = set(
+        (
+            await session.execute(
+                select(Event.work_order_id).where(
+                    Event.property_id == property_id,
+                    Event.type == "work_order.reopened",
+                    Event.work_order_id.in_(select(WorkOrder.id).where(in_window)),
+                )
+            )
+        ).scalars()
+    )
+    repeats = set(
+        (
+            await session.execute(
+                select(WorkOrder.id).where(
+                    scope, _in(WorkOrder.created_at, start, end), _repeats(session)
+                )
+            )
+        ).scalars()
+    )
     facts = []
     for (
-        created_at, queue, assignee, category, building, priority, respond_by, responded_at,
-        start_by, started_at, resolve_by, resolved_at, cancelled_at, rating, was_reopened, repair,
-        repeat,
-    ) in (await session.execute(query)).all():  # fmt: skip
+        order_id, created_at, queue, assignee, category, building, priority, respond_by,
+        responded_at, start_by, started_at, resolve_by, resolved_at, cancelled_at, rating, repair,
+    ) in rows:  # fmt: skip
         facts.append(
             OrderFacts(
                 created_at=created_at,
                 queue=queue,
                 groups={
                     Dim.QUEUE: queue,
-                    Dim.ASSIGNEE: assignee,
+                    Dim.ASSIGNEE: assignee or resolvers.get(order_id),
                     Dim.CATEGORY: category,
                     Dim.BUILDING: building,
                 },
@@ -252,9 +289,9 @@ async def fetch(
                 resolved_at=resolved_at,
                 cancelled_at=cancelled_at,
                 rating=rating,
-                reopened=bool(was_reopened),
+                reopened=order_id in reopened,
                 repair=bool(repair),
-                repeat=bool(repeat),
+                repeat=order_id in repeats,
                 minutes={
                     Measure.RESPOND: basis.minutes(priority, category, created_at, responded_at),
                     Measure.RESOLVE: basis.minutes(priority, category, created_at, resolved_at),
@@ -266,6 +303,7 @@ async def fetch(
 
 async def tally(
     session: AsyncSession,
+    property_id: str,
     scope: ColumnElement[bool],
     days: Days,
     basis: TimeBasis,
@@ -274,9 +312,10 @@ async def tally(
     end: datetime,
     due_before: datetime,
     open_at: datetime | None = None,
+    dims: tuple[Dim, ...] = tuple(Dim),
 ) -> Tally:
     """The sums of the orders in `scope` over the window `[start, end)` (domain/figures.py Tally)."""
-    window = Tally(days.of, start, end, due_before, open_at)
+    window = Tally(days.of, start, end, due_before, open_at, dims)
     if start < end:
-        window.extend(await fetch(session, scope, start, end, basis))
+        window.extend(await fetch(session, property_id, scope, start, end, basis))
     return window

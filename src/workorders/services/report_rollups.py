@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, Table, delete, func, insert, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -43,23 +43,38 @@ EVENT_BATCHES = 10
 
 @dataclass(frozen=True)
 class Coverage:
-    """The days a report may read from the rollups: every local day before `through`."""
+    """The days a report may read from the rollups: every local day before `through` but `pending`,
+    the days that changes not rolled up yet may touch (the report tallies those live)."""
 
     through: date
+    pending: frozenset[date]
 
 
-async def coverage(session: AsyncSession, property_id: str, basis: TimeBasis) -> Coverage | None:
-    """What the property's rollups cover, if they were measured under today's working-time rules."""
-    row = (
-        await session.execute(
-            select(ReportRollup.basis, ReportRollup.through_day).where(
-                ReportRollup.property_id == property_id
-            )
-        )
-    ).first()
-    if row is None or row.basis != basis.key or row.through_day is None:
+async def coverage(
+    session: AsyncSession, property_id: str, basis: TimeBasis, days: Days
+) -> Coverage | None:
+    """What the property's rollups cover, if they were measured under today's working-time rules.
+
+    A change the worker has not rolled up yet (it runs every clock interval; on PostgreSQL the feed
+    also holds back events while an older transaction is in flight) is found here by its event, past
+    the rollups' position, so the report is exact whatever the worker's lag."""
+    row = await session.get(ReportRollup, property_id, populate_existing=True)
+    if row is None or row.basis != basis.key or row.through_day is None or not row.position:
         return None
-    return Coverage(row.through_day)
+    assert row.first_day is not None
+    position = feed.Position.decode(row.position)
+    if session.get_bind().dialect.name == "postgresql":
+        after = tuple_(Event.txid, Event.seq) > tuple_(position.txid, position.seq)
+    else:
+        after = Event.seq > position.seq
+    changed = await session.execute(
+        select(Event.work_order_id, func.max(Event.occurred_at))
+        .where(Event.property_id == property_id, Event.work_order_id.is_not(None), after)
+        .group_by(Event.work_order_id)
+    )
+    latest = {order_id: at for order_id, at in changed.all() if order_id is not None}
+    pending = await _span_days(session, latest, row.first_day, row.through_day, days)
+    return Coverage(row.through_day, frozenset(pending))
 
 
 # --- the worker's job --------------------------------------------------------------------------------
@@ -155,6 +170,15 @@ async def _touched_days(
         position = page.next
         if len(page.events) < EVENT_BATCH:
             break
+    touched = await _span_days(session, latest, state.first_day, state.through_day, days)
+    return touched, position.encode()
+
+
+async def _span_days(
+    session: AsyncSession, latest: dict[str, datetime], first: date, through: date, days: Days
+) -> set[date]:
+    """The rolled-up days (from `first`, before `through`) that orders changed at the times in
+    `latest` may count on: from each one's filing day to its latest anchor or change."""
     touched: set[date] = set()
     ids = list(latest)
     for chunk in (ids[i : i + 1000] for i in range(0, len(ids), 1000)):
@@ -171,12 +195,10 @@ async def _touched_days(
         )
         for order_id, created_at, *anchors in rows.all():
             last = max([latest[order_id], *(a for a in anchors if a is not None)])
-            first_day = max(days.of(created_at), state.first_day)
-            last_day = min(days.of(last), state.through_day - timedelta(days=1))
-            touched |= {
-                first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)
-            }
-    return touched, position.encode()
+            lo = max(days.of(created_at), first)
+            hi = min(days.of(last), through - timedelta(days=1))
+            touched |= {lo + timedelta(days=n) for n in range((hi - lo).days + 1)}
+    return touched
 
 
 def _contiguous(todo: list[date]) -> list[list[date]]:
@@ -213,18 +235,20 @@ async def _rewrite(
 ) -> None:
     """Roll up the consecutive days `run` again from the orders."""
     start, end = days.start(run[0]), days.start(run[-1] + timedelta(days=1))
-    sums = await tally(session, scope, days, basis, start=start, end=end, due_before=end)
+    sums = await tally(
+        session, property_id, scope, days, basis, start=start, end=end, due_before=end
+    )
     await _delete_days(session, property_id, run)
     await _insert(session, property_id, sums)
 
 
 async def _insert(session: AsyncSession, property_id: str, sums: Tally) -> None:
-    day_rows = [
+    day_rows: list[dict[str, Any]] = [
         {"property_id": property_id, "day": day, "queue": queue, "dim": str(dim), "grp": group}
         | {name: getattr(row, name) for name in SUM_FIELDS}
         for (day, queue, dim, group), row in sums.sums.items()
     ]
-    time_rows = [
+    time_rows: list[dict[str, Any]] = [
         {
             "property_id": property_id,
             "grain": "day",
@@ -239,7 +263,9 @@ async def _insert(session: AsyncSession, property_id: str, sums: Tally) -> None:
         for (day, queue, dim, group, measure), counts in sums.times.items()
         for minutes, n in counts.items()
     ]
-    for table, rows in ((ReportDay, day_rows), (ReportTimes, time_rows)):
+    # Into the tables themselves, not through the ORM: one executemany per chunk, whatever is NULL.
+    tables = cast(Table, ReportDay.__table__), cast(Table, ReportTimes.__table__)
+    for table, rows in zip(tables, (day_rows, time_rows), strict=True):
         for chunk in (rows[i : i + 5000] for i in range(0, len(rows), 5000)):
             await session.execute(insert(table), chunk)
 

@@ -44,15 +44,14 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, text, true
 
 from workorders.domain.actors import Role
 from workorders.domain.figures import CLOCKS, SUM_FIELDS, Dim, Measure, Sums, nearest_rank
-from workorders.domain.lifecycle import OPEN_STATUSES
 from workorders.domain.taxonomy import QUEUE_LABELS, Queue
 from workorders.errors import Forbidden, ValidationFailed
 from workorders.models import Staff, WorkOrder
-from workorders.models.reports import ReportDay, ReportTimes
+from workorders.models.reports import OPEN, ReportDay, ReportTimes
 from workorders.services import report_rollups
 from workorders.services.report_facts import EPOCH, Days, days_of, tally, time_basis
 
@@ -118,28 +117,51 @@ class Scope:
         return condition if self.queue is None else and_(condition, table.queue == self.queue)
 
 
+Window = tuple[datetime, datetime]
+
+
 @dataclass(frozen=True)
 class Plan:
     """Which parts of the period come from the rollups and which are tallied live.
 
-    `rolled`: the whole days `[a, b)` of the period read from the rollups, if any; `live`: the windows
-    of the period tallied from the orders; the backlog sums the rollups' days before `backlog_days`
-    and tallies `backlog_live`."""
+    `rolled`: the whole days `[a, b)` of the period read from the rollups, but `pending` (days with
+    changes not rolled up yet); `live`: the windows of the period tallied from the orders. The backlog
+    sums the rollups' days before `backlog_days` (but `pending`) and tallies `backlog_live`."""
 
     rolled: tuple[date, date] | None
-    live: tuple[tuple[datetime, datetime], ...]
+    pending: frozenset[date]
+    live: tuple[Window, ...]
     backlog_days: date | None
-    backlog_live: tuple[datetime, datetime]
+    backlog_live: tuple[Window, ...]
 
     @classmethod
     def of(cls, days: Days, start: datetime, end: datetime, cover: Coverage | None) -> Plan:
         if cover is None:
-            return cls(None, ((start, end),), None, (EPOCH, end))
+            return cls(None, frozenset(), ((start, end),), None, ((EPOCH, end),))
         a, b = days.ceil(start), min(days.of(end), cover.through)
+        pending = frozenset(d for d in cover.pending if d < b)
         tail = (days.start(b), end)
+        # Runs of pending days, split where the period's whole days begin.
+        runs = [
+            (days.start(run[0]), days.start(run[-1] + timedelta(days=1)))
+            for part in ([d for d in pending if d < a], [d for d in pending if d >= a])
+            for run in _runs(sorted(part))
+        ]
         if a < b:
-            return cls((a, b), ((start, days.start(a)), tail), b, tail)
-        return cls(None, ((start, end),), b, tail)
+            inside = tuple(w for w in runs if w[0] >= days.start(a))
+            live = ((start, days.start(a)), *inside, tail)
+            return cls((a, b), pending, live, b, (*runs, tail))
+        return cls(None, pending, ((start, end),), b, (*runs, tail))
+
+
+def _runs(ordered: list[date]) -> list[list[date]]:
+    runs: list[list[date]] = []
+    for day in ordered:
+        if runs and runs[-1][-1] + timedelta(days=1) == day:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs
 
 
 @dataclass
@@ -149,6 +171,7 @@ class _Figures:
     sums: dict[Any, Sums] = field(default_factory=dict)
     backlog: Counter[Any] = field(default_factory=Counter)
     times: dict[tuple[Any, str], Counter[int]] = field(default_factory=dict)
+    quantiles: dict[tuple[Any, str], tuple[int, int]] = field(default_factory=dict)
 
     def at(self, key: Any) -> Sums:
         return self.sums.setdefault(key, Sums())
@@ -174,7 +197,7 @@ async def summary(
     session = ctx.session
     days = await days_of(session, scope.property_id)
     basis = await time_basis(session, scope.property_id)
-    cover = await report_rollups.coverage(session, scope.property_id, basis)
+    cover = await report_rollups.coverage(session, scope.property_id, basis, days)
     plan = Plan.of(days, start, end, cover)
     by_day = group_by is GroupBy.DAY
     dim = Dim.QUEUE if by_day else Dim(str(group_by))
@@ -185,6 +208,7 @@ async def summary(
         live.append(
             await tally(
                 session,
+                scope.property_id,
                 scope.orders(),
                 days,
                 basis,
@@ -192,12 +216,13 @@ async def summary(
                 end=window_end,
                 due_before=min(end, ctx.now),
                 open_at=end,
+                dims=(dim,),
             )
         )
     for window in live:
         _add_live(figures, window, dim, by_day)
     if plan.rolled is not None:
-        await _add_rolled(ctx, figures, scope, dim, by_day, plan.rolled, end)
+        await _add_rolled(ctx, figures, scope, dim, by_day, plan, end)
     if not by_day:
         await _add_backlog(ctx, figures, scope, dim, plan, live, days, basis, end)
     rows = _rows(figures, by_day)
@@ -223,16 +248,18 @@ async def _add_rolled(
     scope: Scope,
     dim: Dim,
     by_day: bool,
-    rolled: tuple[date, date],
+    plan: Plan,
     end: datetime,
 ) -> None:
-    """The whole days `[a, b)` from the rollups: sums, durations, and (by day) the backlog."""
-    a, b = rolled
+    """The whole days `[a, b)` but the pending ones from the rollups: sums, durations, and (by day)
+    the backlog."""
+    assert plan.rolled is not None
+    a, b = plan.rolled
     d, t = ReportDay, ReportTimes
     key = d.day if by_day else d.grp
     query = (
         select(key, *(func.sum(getattr(d, name)) for name in SUM_FIELDS))
-        .where(scope.rolled(d, dim), d.day >= a, d.day < b)
+        .where(scope.rolled(d, dim), d.day >= a, d.day < b, _settled(d, plan))
         .group_by(key)
     )
     for group, *values in (await ctx.session.execute(query)).all():
@@ -240,52 +267,93 @@ async def _add_rolled(
         if by_day:
             figures.backlog[group] += int(values[SUM_FIELDS.index("open")])
     if by_day:
-        await _add_ended_after(ctx, figures, scope, a, b, end)
+        await _add_ended_after(ctx, figures, scope, plan, end)
 
-    months = _whole_months(a, b) if not by_day else []
-    day_ranges = _outside(a, b, months)
-    in_days = or_(*(and_(t.day >= lo, t.day < hi) for lo, hi in day_ranges))
-    picked = and_(t.grain == "day", in_days) if day_ranges else None
-    if months:
-        by_month = and_(t.grain == "month", t.day.in_(months))
-        picked = by_month if picked is None else or_(picked, by_month)
-    if picked is None:
-        return
+    if by_day:
+        days_in = [and_(t.grain == "day", t.day >= a, t.day < b, _settled(t, plan))]
+        signed: Any = t.n
+    else:
+        months, plus, minus = _months_and_days(a, b, plan.pending)
+        days_in = [and_(t.grain == "day", t.day.in_(plus + minus))] if plus or minus else []
+        if months:
+            days_in.append(and_(t.grain == "month", t.day.in_(months)))
+        if not days_in:
+            return
+        subtracted = and_(t.grain == "day", t.day.in_(minus)) if minus else false()
+        signed = case((subtracted, -t.n), else_=t.n)
+    picked = or_(*days_in)
     time_key = t.day if by_day else t.grp
     times = (
-        select(time_key, t.measure, t.minutes, func.sum(t.n))
+        select(time_key.label("g"), t.measure, t.minutes, func.sum(signed).label("n"))
         .where(scope.rolled(t, dim), picked)
         .group_by(time_key, t.measure, t.minutes)
     )
+    if by_day:
+        # Each rolled day is a group of its own, with nothing live to merge into it: its
+        # percentiles are picked in SQL, two numbers a day instead of every bucket.
+        for day, measure, p50, p90 in (await ctx.session.execute(_nearest_ranks(times))).all():
+            figures.quantiles[(day, measure)] = (p50, p90)
+        return
     for group, measure, minutes, n in (await ctx.session.execute(times)).all():
         figures.durations(group, measure)[minutes] += int(n)
 
 
-def _whole_months(a: date, b: date) -> list[date]:
-    """The first days of the calendar months lying wholly in `[a, b)`."""
-    month = a if a.day == 1 else (a.replace(day=1) + timedelta(days=32)).replace(day=1)
-    months = []
-    while True:
+def _nearest_ranks(buckets: Any) -> Any:
+    """p50 and p90 per group and measure from bucket counts: the first bucket whose running count
+    reaches p × n (domain/figures.py `nearest_rank`, in SQL)."""
+    b = buckets.subquery("buckets").c
+    running = select(
+        b.g,
+        b.measure,
+        b.minutes,
+        func.sum(b.n).over(partition_by=(b.g, b.measure), order_by=b.minutes).label("upto"),
+        func.sum(b.n).over(partition_by=(b.g, b.measure)).label("total"),
+    ).subquery("running")
+    r = running.c
+    return select(
+        r.g,
+        r.measure,
+        func.min(r.minutes).filter(r.upto * 10 >= r.total * 5),
+        func.min(r.minutes).filter(r.upto * 10 >= r.total * 9),
+    ).group_by(r.g, r.measure)
+
+
+def _settled(table: type[ReportDay] | type[ReportTimes], plan: Plan) -> ColumnElement[bool]:
+    """Not one of the days with changes the rollups do not have yet."""
+    return table.day.not_in(sorted(plan.pending)) if plan.pending else true()
+
+
+def _months_and_days(
+    a: date, b: date, pending: frozenset[date]
+) -> tuple[list[date], list[date], list[date]]:
+    """How to read the settled days of `[a, b)` from the fewest rows: per calendar month, its month
+    rows when most of its days are wanted, less the day rows of the days that are not; the wanted
+    days' rows otherwise. Returns (months, days to add, days to subtract)."""
+    months: list[date] = []
+    plus: list[date] = []
+    minus: list[date] = []
+    month = a.replace(day=1)
+    while month < b:
         following = (month + timedelta(days=32)).replace(day=1)
-        if following > b:
-            return months
-        months.append(month)
+        every = [month + timedelta(days=n) for n in range((following - month).days)]
+        wanted = [d for d in every if a <= d < b and d not in pending]
+        unwanted = [d for d in every if not (a <= d < b and d not in pending)]
+        if wanted and len(unwanted) < len(wanted):
+            months.append(month)
+            minus += unwanted
+        else:
+            plus += wanted
         month = following
-
-
-def _outside(a: date, b: date, months: list[date]) -> list[tuple[date, date]]:
-    """The days of `[a, b)` not in `months`, as ranges."""
-    if not months:
-        return [(a, b)]
-    after = (months[-1] + timedelta(days=32)).replace(day=1)
-    return [(lo, hi) for lo, hi in ((a, months[0]), (after, b)) if lo < hi]
+    return months, plus, minus
 
 
 async def _add_ended_after(
-    ctx: Context, figures: _Figures, scope: Scope, a: date, b: date, end: datetime
+    ctx: Context, figures: _Figures, scope: Scope, plan: Plan, end: datetime
 ) -> None:
     """The rollups count an order filed on a day as open while it has not ended; one that ended only
     at or after `to` was open at `to` too."""
+    assert plan.rolled is not None
+    a, b = plan.rolled
     days = await days_of(ctx.session, scope.property_id)
     o = WorkOrder
     ended_after = or_(
@@ -296,7 +364,8 @@ async def _add_ended_after(
         scope.orders(), o.created_at >= days.start(a), o.created_at < days.start(b), ended_after
     )
     for created_at in (await ctx.session.execute(query)).scalars():
-        figures.backlog[days.of(created_at)] += 1
+        if days.of(created_at) not in plan.pending:
+            figures.backlog[days.of(created_at)] += 1
 
 
 async def _add_backlog(
@@ -315,23 +384,27 @@ async def _add_backlog(
         d = ReportDay
         query = (
             select(d.grp, func.sum(d.filed) - func.sum(d.ended))
-            .where(scope.rolled(d, dim), d.day < plan.backlog_days)
+            .where(scope.rolled(d, dim), d.day < plan.backlog_days, _settled(d, plan))
             .group_by(d.grp)
         )
         for group, count in (await ctx.session.execute(query)).all():
             figures.backlog[group] += int(count)
-    window = next(
-        (w for w in live if (w.start, w.end) == plan.backlog_live),
-        None,
-    )
-    if window is None:
-        lo, hi = plan.backlog_live
-        window = await tally(
-            ctx.session, scope.orders(), days, basis, start=lo, end=hi, due_before=lo
+    tallied = {(w.start, w.end): w for w in live}
+    for lo, hi in plan.backlog_live:
+        window = tallied.get((lo, hi)) or await tally(
+            ctx.session,
+            scope.property_id,
+            scope.orders(),
+            days,
+            basis,
+            start=lo,
+            end=hi,
+            due_before=lo,
+            dims=(dim,),
         )
-    for (_day, _queue, row_dim, group), sums in window.sums.items():
-        if row_dim is dim:
-            figures.backlog[group] += sums.filed - sums.ended
+        for (_day, _queue, row_dim, group), sums in window.sums.items():
+            if row_dim is dim:
+                figures.backlog[group] += sums.filed - sums.ended
 
 
 def _rows(figures: _Figures, by_day: bool) -> dict[Any, Row]:
@@ -349,7 +422,8 @@ def _rows(figures: _Figures, by_day: bool) -> dict[Any, Row]:
             row.compliance[clock] = _share(getattr(s, f"met_{clock}"), getattr(s, f"due_{clock}"))
         for measure, name in ((Measure.RESPOND, "time_to_respond"), (Measure.RESOLVE, "time_to_resolve")):  # fmt: skip
             counts = figures.times.get((key, str(measure)), Counter())
-            setattr(row, name, {"p50": _seconds(nearest_rank(counts, 0.5)), "p90": _seconds(nearest_rank(counts, 0.9))})  # fmt: skip
+            p50, p90 = figures.quantiles.get((key, str(measure))) or (nearest_rank(counts, 0.5), nearest_rank(counts, 0.9))  # fmt: skip
+            setattr(row, name, {"p50": _seconds(p50), "p90": _seconds(p90)})
     return rows
 
 
@@ -361,7 +435,8 @@ async def _label(ctx: Context, scope: Scope, group_by: GroupBy, rows: dict[Any, 
     if group_by is GroupBy.ASSIGNEE:
         load = (
             select(WorkOrder.assignee_id, func.count())
-            .where(scope.orders(), WorkOrder.status.in_([str(s) for s in OPEN_STATUSES]))
+            # Written out, so that the partial index of open orders serves every plan of it.
+            .where(scope.orders(), text(OPEN))
             .where(WorkOrder.assignee_id.is_not(None))
             .group_by(WorkOrder.assignee_id)
         )
