@@ -291,13 +291,17 @@ async def test_one_worker_rolls_up_a_property_at_a_time(
         pytest.skip("SQLite's write lock serializes the workers by itself")
     await _seed(app, random.Random(7), app.state.clock.now(), [community.engineer.id or ""], 10)
     now = app.state.clock.now()
+    async with app.state.db.writer() as session, session.begin():
+        assert await report_rollups.roll_up_property(session, "default", now) > 0
+    later = now + timedelta(days=2)  # two more days have closed
     async with app.state.db.writer() as first, first.begin():
-        assert await report_rollups.roll_up_property(first, "default", now) > 0
+        assert await report_rollups.roll_up_property(first, "default", later) >= 2
         async with app.state.db.writer() as second, second.begin():
-            assert await report_rollups.roll_up_property(second, "default", now) == 0
+            # The property's row is held: this worker passes it by instead of waiting.
+            assert await report_rollups.roll_up_property(second, "default", later) == 0
     async with app.state.db.writer() as session, session.begin():
         # Run again: nothing closed and nothing changed, so nothing to rewrite.
-        assert await report_rollups.roll_up_property(session, "default", now) == 0
+        assert await report_rollups.roll_up_property(session, "default", later) == 0
 
 
 def test_the_open_orders_index_names_every_open_status() -> None:
