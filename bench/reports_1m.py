@@ -5,16 +5,17 @@ Run by hand (never in CI):
     .venv/bin/python bench/reports_1m.py [--orders 1000000] [--keep]
 
 It creates a scratch database, applies the migrations, inserts the orders (and their `created` and
-`reopened` events) with `generate_series` in SQL, runs ANALYZE, then asks the summary for the whole year
+`reopened` events) with `generate_series` in SQL, runs VACUUM ANALYZE, then asks the summary for the whole year
 once per `group_by` through the real app (warm-up run first, then the best of three) and prints the times,
 after the time of one plain `count(*)` over the orders, the machine's pace to read them against.
 
-Measured 2026-12-01 on the shared 2-core development machine, load average 9-12 from six parallel test
-suites, PostgreSQL 15, one year of 1,000,000 orders, `from`/`to` spanning the whole year, best of three:
-`count(*)` over the orders 0.18-0.52 s; queue 19.2 s, assignee 18.4 s, category 12.2 s, building 16.3 s,
-day 26.0 s. The under-1 s target is not met: four passes over a year of orders (counts, two percentile
-bucketings, the repeat-repair window) cost tens of `count(*)`s. Meeting it takes daily rollups kept up to
-date by the clock worker, read instead of the orders for the days that can no longer change.
+The first run over a fresh database also rolls up the year (`report_rollups.roll_up`, as the clock
+worker does, run after run until nothing is left) and prints how long that took; `--direct` also times
+the answer without rollups (the row that says what is rolled up taken away) and checks that it is the
+same answer. Figures are in bench/RESULTS.md under "Reports".
+
+Before the rollups (2026-12-01, load average 9-12): queue 19.2 s, assignee 18.4 s, category 12.2 s,
+building 16.3 s, day 26.0 s.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
+from sqlalchemy import delete
 
 from workorders.app import create_app
 from workorders.auth import mint_token
@@ -36,6 +38,8 @@ from workorders.config import Settings
 from workorders.db import Database
 from workorders.domain.actors import Role
 from workorders.migrate import upgrade
+from workorders.models.reports import ReportRollup
+from workorders.services import report_rollups
 
 SERVER = os.environ.get("WORKORDERS_TEST_POSTGRES", "postgres@127.0.0.1:5432")
 
@@ -111,9 +115,40 @@ async def _fill(settings: Settings, orders: int) -> None:
     await connection.execute(STAFF_SQL)
     await connection.execute(ORDERS_SQL, orders)
     await connection.execute(EVENTS_SQL, orders)
-    await connection.execute("ANALYZE")
+    # As autovacuum would by the time anyone asks: statistics, and the visibility map that lets
+    # an index-only scan skip the table.
+    await connection.execute("VACUUM ANALYZE")
     print(f"inserted {orders} orders in {time.perf_counter() - started:.0f} s", flush=True)
     await connection.close()
+
+
+async def _roll_up(settings: Settings) -> None:
+    """What the clock worker does on its first runs over a year of orders, run by run."""
+    database = Database(settings)
+    started = time.perf_counter()
+    runs = days = 0
+    while True:
+        async with database.writer() as session, session.begin():
+            done = await report_rollups.roll_up(session, datetime.now(UTC))
+        runs += 1
+        days += done
+        if done == 0:
+            break
+    await database.dispose()
+    print(
+        f"rolled up {days} days in {runs} runs, {time.perf_counter() - started:.1f} s", flush=True
+    )
+
+
+async def _forget_rollups(settings: Settings) -> None:
+    database = Database(settings)
+    async with database.writer() as session, session.begin():
+        await session.execute(delete(ReportRollup))
+    await database.dispose()
+
+
+def _load() -> str:
+    return " ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 async def main() -> None:
@@ -122,6 +157,9 @@ async def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--database", help="measure a database kept by an earlier --keep run")
     parser.add_argument("--group-by", default="queue,assignee,category,building,day")
+    parser.add_argument(
+        "--direct", action="store_true", help="also time the answer without rollups, and compare"
+    )
     args = parser.parse_args()
     name = args.database or f"workorders_bench_reports_{secrets.token_hex(3)}"
     admin = await asyncpg.connect(f"postgresql://{SERVER}/postgres")
@@ -131,6 +169,7 @@ async def main() -> None:
     try:
         if not args.database:
             await _fill(settings, args.orders)
+        await _roll_up(settings)
 
         # The machine's own pace, to read the figures below against: one plain pass over the orders.
         connection = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
@@ -167,8 +206,34 @@ async def main() -> None:
                 items = response.json()["items"]
                 print(
                     f"group_by={group_by:9} {len(items):4} groups  best {min(times[1:]):.3f} s  "
-                    f"median {statistics.median(times[1:]):.3f} s  (first {times[0]:.3f} s)"
+                    f"median {statistics.median(times[1:]):.3f} s  (first {times[0]:.3f} s)  "
+                    f"load {_load()}",
+                    flush=True,
                 )
+            if args.direct:
+                rolled = {
+                    group_by: (
+                        await http.get(
+                            "/v1/reports/summary",
+                            params={**period, "group_by": group_by, "format": "csv"},
+                        )
+                    ).text
+                    for group_by in filter(None, args.group_by.split(","))
+                }
+                # Without the row, nothing is covered: every figure is tallied from the orders.
+                await _forget_rollups(settings)
+                for group_by, answer in rolled.items():
+                    t0 = time.perf_counter()
+                    direct = await http.get(
+                        "/v1/reports/summary",
+                        params={**period, "group_by": group_by, "format": "csv"},
+                    )
+                    print(
+                        f"direct group_by={group_by:9} {time.perf_counter() - t0:.3f} s  "
+                        f"load {_load()}  same answer as from the rollups: {direct.text == answer}",
+                        flush=True,
+                    )
+                await _roll_up(settings)
     finally:
         if not args.keep and not args.database:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

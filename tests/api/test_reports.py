@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from workorders.models.reports import ReportRollup
+from workorders.services import report_rollups
 from workorders.services.reports import iso_duration
 
 if TYPE_CHECKING:
@@ -155,3 +157,50 @@ def test_iso_durations() -> None:
     assert iso_duration(90061) == "P1DT1H1M1S"
     assert iso_duration(86400 * 3) == "P3D"
     assert iso_duration(None) is None
+
+
+async def test_times_are_working_time_where_the_policy_uses_the_calendar(
+    app: Any,
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    clock: ManualClock,
+) -> None:
+    """Filed Friday 17:00, answered Monday 09:30 (Shanghai), Monday to Friday 09:00-18:00: a normal
+    order (its policy counts working time) took 1 h 30 min; an urgent one (around the clock) 64.5 h,
+    reported as its bucket's lower edge (P2DT16H, 64 h: within 1/32)."""
+    c = community
+    calendar = {"hours": {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}
+    settings = await client.patch(
+        "/v1/sla-settings", json={"calendar": calendar}, headers=c.manager.headers
+    )
+    assert settings.status_code == 200, settings.text
+    friday = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
+    clock.set(friday)
+    normal = await file_order(c.owner, "厨房水管漏水", location=HOME, category="plumbing")
+    urgent = await file_order(c.neighbour, "楼下装修噪音太大", category="noise")
+    normal = await _act(client, c.cs, normal, "route", queue="cleaning", priority="normal")
+    urgent = await _act(client, c.cs, urgent, "route", queue="engineering", priority="urgent")
+    clock.set(datetime(2026, 11, 30, 1, 30, tzinfo=UTC))  # Monday 09:30 in Shanghai
+    await _act(client, c.cleaner, normal, "claim")
+    await _act(client, c.engineer, urgent, "claim")
+    period = {
+        "from": (friday - timedelta(hours=9)).isoformat(),
+        "to": (clock.now() + timedelta(hours=1)).isoformat(),
+    }
+
+    async def times() -> dict[str, Any]:
+        response = await _summary(client, c.manager, period, group_by="queue")
+        assert response.status_code == 200, response.text
+        return {i["group"]: i["time_to_respond"] for i in response.json()["items"]}
+
+    live = await times()
+    assert live["cleaning"] == {"p50": "PT1H30M", "p90": "PT1H30M"}
+    assert live["engineering"] == {"p50": "P2DT16H", "p90": "P2DT16H"}
+    # The same from the daily rollups (Friday to Sunday rolled up, Monday live).
+    async with app.state.db.writer() as session, session.begin():
+        await report_rollups.roll_up(session, clock.now())
+    async with app.state.db.reader() as session:
+        state = await session.get(ReportRollup, "default")
+        assert state is not None and state.through_day == date(2026, 11, 30)
+    assert await times() == live

@@ -180,3 +180,49 @@ def test_the_figures_page_draws_its_charts_from_seeded_data(
     page.wait_for_function("() => document.querySelectorAll('#summary thead th').length === 14")
     shoot(page, "figures-by-assignee")
     assert page.errors == []
+
+
+def test_the_switch_turns_the_desk_english_and_it_stays(
+    open_desk: OpenDesk, service: Service
+) -> None:
+    page = open_desk(CS, "/desk#queues")
+    page.wait_for_selector("#queues tr[data-queue=engineering]")
+    board_link = page.locator("#nav a[href='#board']")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    chinese = board_link.inner_text()
+    page.click("#lang")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_selector("#queues tr[data-queue=engineering]")
+    assert board_link.inner_text() == "Live board" != chinese
+    assert page.locator("#lang").inner_text() == "中文"
+    shoot(page, "queues-switched-to-english")
+    page.reload()  # the choice is kept for the session
+    page.wait_for_selector("#nav:not([hidden])")
+    assert board_link.inner_text() == "Live board"
+    page.click("#lang")
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    assert page.locator("#nav a[href='#board']").inner_text() == chinese
+    assert page.errors == []
+
+
+def test_an_order_and_the_figures_read_on_a_phone(open_desk: OpenDesk, service: Service) -> None:
+    order = _file(service, OWNER, "卫生间下水道堵了")
+    page = open_desk(CS, f"/desk#order/{order['id']}", phone=True)
+    page.wait_for_selector("#timeline li")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shoot(page, "order-phone")
+
+    page = open_desk(MANAGER, "/desk/figures", phone=True)
+    page.wait_for_selector("body[data-figures=drawn]")
+    # Nothing wider than the screen: the charts stack in one column, the wide table scrolls in its box.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    widths = page.evaluate(
+        "[...document.querySelectorAll('.charts figure')].map(f => f.getBoundingClientRect().width)"
+    )
+    assert len(widths) == 4 and all(0 < w <= 390 for w in widths)
+    lefts = page.evaluate(
+        "[...document.querySelectorAll('.charts figure')].map(f => f.getBoundingClientRect().left)"
+    )
+    assert len(set(lefts)) == 1  # one column
+    shoot(page, "figures-phone")
+    assert page.errors == []

@@ -18,6 +18,7 @@ from workorders.services import attachments, idempotency, retention
 from workorders.storage import DirectoryStorage
 from workorders.workers import clock as clock_jobs
 from workorders.workers.deliveries import DeliveryWorker
+from workorders.workers.report_rollups import roll_up_reports
 from workorders.workers.routing_training import RoutingTrainer
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ JOBS: tuple[Job, ...] = (
 
 
 def jobs(settings: Settings) -> tuple[Job, ...]:
-    """Every periodic job; the clock's (deadlines, auto-close, schedules) on the clock interval."""
+    """Every periodic job; the clock's (deadlines, auto-close, schedules) and the reports' rollups on
+    the clock interval."""
     return (
         JOBS
         + tuple(
@@ -65,6 +67,7 @@ def jobs(settings: Settings) -> tuple[Job, ...]:
             for name, run in clock_jobs.CLOCK_JOBS
         )
         + (
+            Job("report-rollups", settings.clock_interval, roll_up_reports),
             Job(
                 "contact-retention",
                 timedelta(hours=1),

@@ -128,13 +128,25 @@ async function showQueues() {
 
 // --- an order ---------------------------------------------------------------------------------
 
+// Every item of a paged list, following `next_cursor` (a timeline or the comments may be long).
+async function allItems(path) {
+  const items = [];
+  let cursor = null;
+  do {
+    const page = await api("GET", `${path}?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return { items };
+}
+
 async function showOrder(id) {
   const box = document.getElementById("order");
   box.replaceChildren(h("p", { class: "muted" }, "…"));
   const path = `/v1/work-orders/${encodeURIComponent(id)}`;
   const [order, events, comments, attachments] = await Promise.all([
-    api("GET", path), api("GET", `${path}/events`),
-    api("GET", `${path}/comments`).catch(() => ({ items: [] })),
+    api("GET", path), allItems(`${path}/events`),
+    allItems(`${path}/comments`).catch(() => ({ items: [] })),
     api("GET", `${path}/attachments`).catch(() => null),  // not every service has photos yet
   ]);
   const loc = order.location || {};
