@@ -128,7 +128,7 @@ async function showQueues() {
 
 // --- an order ---------------------------------------------------------------------------------
 
-// Every item of a paged list, following `next_cursor` (a timeline or the comments may be long).
+// Every item of a paged list (the comments), following `next_cursor`.
 async function allItems(path) {
   const items = [];
   let cursor = null;
@@ -145,7 +145,7 @@ async function showOrder(id) {
   box.replaceChildren(h("p", { class: "muted" }, "…"));
   const path = `/v1/work-orders/${encodeURIComponent(id)}`;
   const [order, events, comments, attachments] = await Promise.all([
-    api("GET", path), allItems(`${path}/events`),
+    api("GET", path), api("GET", `${path}/events`),
     allItems(`${path}/comments`).catch(() => ({ items: [] })),
     api("GET", `${path}/attachments`).catch(() => null),  // not every service has photos yet
   ]);
