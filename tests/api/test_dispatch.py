@@ -164,11 +164,17 @@ async def test_claims_need_duty_and_room_and_a_claim_queue(
     assert (await _act(client, c.engineer, first["id"], "claim", {})).status_code == 200
 
     full = assert_problem(await _act(client, c.engineer, second["id"], "claim", {}), 403)
-    assert "at capacity (1/1 open)" in full["detail"]
+    assert full["detail"] == "您不能接此工单：您手上的工单已满（1/1）"
+    english = await client.post(
+        f"/v1/work-orders/{second['id']}/claim",
+        json={},
+        headers=c.engineer.headers | {"Accept-Language": "en"},
+    )
+    assert "you are at capacity (1/1 open)" in assert_problem(english, 403)["detail"]
 
     await _staff(client, c, c.engineer2, on_duty=False)
     away = assert_problem(await _act(client, c.engineer2, second["id"], "claim", {}), 403)
-    assert "off duty" in away["detail"]
+    assert away["detail"] == "您不能接此工单：您不在班"
 
     await _set(client, c.eng_supervisor, "engineering", "manual")
     await _staff(client, c, c.engineer2, on_duty=True)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from workorders.errors import Text, _
+
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
 
@@ -65,21 +67,24 @@ class Pick:
         }
 
 
-def capacity_refusal(member: Member) -> str | None:
-    """Why this person may not take one more order now, or None: shared by claims and dispatch."""
+def capacity_refusal(member: Member) -> Text | None:
+    """Why this person may not take one more order now, or None: shared by claims and dispatch
+    (words for the caller, said in their language; `str()` gives the English the events record)."""
     if not member.on_duty:
-        return "off duty"
+        return _("off duty")
     if member.open_orders >= member.max_open:
-        return f"at capacity ({member.open_orders}/{member.max_open} open)"
+        return _(
+            "at capacity ({count}/{most} open)", count=member.open_orders, most=member.max_open
+        )
     return None
 
 
-def claim_refusal(member: Member, strategy: Strategy | None) -> str | None:
+def claim_refusal(member: Member, strategy: Strategy | None) -> Text | None:
     """Why this person may not claim (抢单) an order dispatched by `strategy`, or None."""
     if strategy is Strategy.MANUAL:
-        return "orders in this queue are assigned by the supervisor"
+        return _("orders in this queue are assigned by the supervisor")
     refusal = capacity_refusal(member)
-    return f"you are {refusal}" if refusal else None
+    return _("you are {refusal}", refusal=refusal) if refusal else None
 
 
 def exclusion(member: Member, skills: Collection[str], declined: Collection[str]) -> str | None:
@@ -88,7 +93,7 @@ def exclusion(member: Member, skills: Collection[str], declined: Collection[str]
         return "declined this order"
     refusal = capacity_refusal(member)
     if refusal is not None:
-        return refusal
+        return str(refusal)
     missing = sorted(set(skills) - member.skills)
     if missing:
         return f"lacks skills: {', '.join(missing)}"
