@@ -80,7 +80,7 @@ async def test_one_action_is_one_version_and_one_event(
 ) -> None:
     c = community
     if path == "route":
-        order = await file_order(c.owner, "那个东西又坏又吵又脏")
+        order = await file_order(c.owner, "同上")
         assert order["status"] == "triage"
         after = await _act(client, c.cs, order["id"], "route", {"queue": "engineering"})
     else:
