@@ -382,3 +382,39 @@ async def test_a_reschedule_replaces_the_accepted_visit_only_once_accepted(
     assert at(accepted["sla"]["start_by"]) == at(friday["end"])
     listed = await client.get(f"/v1/work-orders/{oid}/appointments", headers=c.owner.headers)
     assert [a["status"] for a in listed.json()["items"]] == ["superseded", "declined", "accepted"]
+
+
+async def test_a_visit_still_standing_ends_with_the_order_leaving_the_visit_statuses(
+    client: httpx.AsyncClient, community: Community, file_order: FileOrder, clock: ManualClock
+) -> None:
+    c = community
+    # Accepted, then the work is done and resolved: the visit ends with it.
+    oid = (await claimed(client, c, file_order))["id"]
+    visit = (await propose(client, oid, c.engineer, window(clock, 1))).json()
+    assert (await step(client, oid, visit["id"], "accept", c.owner)).status_code == 200
+    for action, body in (("start", {}), ("resolve", {"resolution": "换了阀芯"})):
+        done = await client.post(
+            f"/v1/work-orders/{oid}/{action}", json=body, headers=c.engineer.headers
+        )
+        assert done.status_code == 200, done.text
+    order = await read(client, oid, c.owner)
+    assert order["status"] == "resolved"
+    assert order["appointment"]["status"] == "withdrawn"
+    shown = await client.get(
+        f"/v1/work-orders/{oid}/appointments/{visit['id']}", headers=c.engineer.headers
+    )
+    assert shown.json()["status"] == "withdrawn"
+    resolved = of_type(await timeline(client, oid, c.cs), "work_order.resolved")
+    assert resolved[0]["data"]["appointment_withdrawn"] == visit["id"]
+
+    # Proposed, then the engineer hands the order back to the queue: nobody is coming any more.
+    other = (await claimed(client, c, file_order))["id"]
+    pending = (await propose(client, other, c.engineer, window(clock, 2))).json()
+    before = await read(client, other, c.engineer)
+    back = await client.post(
+        f"/v1/work-orders/{other}/decline", json={"reason": "缺配件"}, headers=c.engineer.headers
+    )
+    assert back.status_code == 200, back.text
+    assert back.json()["appointment"]["status"] == "withdrawn"
+    assert back.json()["version"] == before["version"] + 1  # one action, one version
+    assert_problem(await step(client, other, pending["id"], "accept", c.owner), 409)

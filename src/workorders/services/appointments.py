@@ -251,6 +251,25 @@ async def answer(
     return order
 
 
+async def end_with_order(ctx: Context, order: WorkOrder) -> dict[str, Any]:
+    """The order has just left the statuses in which a visit is arranged (resolved, cancelled, sent
+    back to its queue): a visit still standing is withdrawn with it, by the same action and in that
+    action's event (the facts it adds are returned); an accepted one first gives back the deadlines it
+    moved. Nothing is read unless the order's card says a visit stands."""
+    shown = order.appointment or {}
+    if order.status in rules.VISIT_STATUSES or shown.get("status") not in rules.STANDING:
+        return {}
+    ended = await _standing(ctx, order)
+    for row in ended:
+        if row.status == AppointmentStatus.ACCEPTED:
+            await _take_back(ctx, order, row)
+        _settle(row, AppointmentStatus.WITHDRAWN, ctx.now)
+    if not ended:
+        return {}
+    order.appointment = card(ended[-1])
+    return {"appointment_withdrawn": ended[-1].id}
+
+
 def _check_preferred(end: datetime, now: datetime) -> None:
     """A window the owner would rather have must not be over already (its order is the schema's
     check, TimeWindow)."""

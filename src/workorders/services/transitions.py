@@ -135,6 +135,10 @@ async def act(
         if action is Action.ROUTE:
             order.dispatch = await dispatch.queue_strategy(ctx, order.queue)
             order.required_skills = []
+        # Imported here: appointments -> transitions (etag_matches) at import time.
+        from workorders.services import appointments
+
+        visit = await appointments.end_with_order(ctx, order)
         await _move_clocks(ctx, order, action)
     await _write(
         ctx.session,
@@ -143,7 +147,7 @@ async def act(
         type=action.event_type,
         actor=ctx.principal,
         at=ctx.now,
-        extra=dict(change.event_data) | history,
+        extra=dict(change.event_data) | history | visit,
     )
     await routing_examples.learn_from(ctx, order, action)
     if action is Action.CANCEL:
