@@ -191,7 +191,7 @@ def test_the_switch_turns_the_desk_english_and_it_stays(
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     chinese = board_link.inner_text()
     page.click("#lang")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
     page.wait_for_selector("#queues tr[data-queue=engineering]")
     assert board_link.inner_text() == "Live board" != chinese
     assert page.locator("#lang").inner_text() == "中文"
@@ -200,7 +200,7 @@ def test_the_switch_turns_the_desk_english_and_it_stays(
     page.wait_for_selector("#nav:not([hidden])")
     assert board_link.inner_text() == "Live board"
     page.click("#lang")
-    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
     assert page.locator("#nav a[href='#board']").inner_text() == chinese
     assert page.errors == []
 
