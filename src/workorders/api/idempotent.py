@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Header
 
-from workorders.api.presenters import FastJSON
+from workorders.api.presenters import FastJSON, reply
 from workorders.services import idempotency
 
 if TYPE_CHECKING:
+    from fastapi import Response
     from pydantic import BaseModel
 
     from workorders.services.context import Context
@@ -32,7 +33,7 @@ async def create_once(
     body: BaseModel,
     create: Callable[[], Awaitable[Created]],
     extra_headers: Callable[[BaseModel], dict[str, str]] | None = None,
-) -> FastJSON:
+) -> Response:
     """Run `create` unless this caller already sent this key; then answer what was answered then."""
     reservation = None
     if key is not None:
@@ -47,9 +48,11 @@ async def create_once(
             )
         reservation = outcome
     resource, location = await create()
-    payload = resource.model_dump(mode="json")
     headers = {"Location": location} | (extra_headers(resource) if extra_headers else {})
-    if reservation is not None:
-        reservation.remember(201, payload, headers)
-        await ctx.session.flush()
+    if reservation is None:
+        # Nothing to keep: serialized once, straight to JSON, by pydantic.
+        return reply(resource, status_code=201, headers=headers)
+    payload = resource.model_dump(mode="json")
+    reservation.remember(201, payload, headers)
+    await ctx.session.flush()
     return FastJSON(payload, status_code=201, headers=headers)
