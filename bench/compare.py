@@ -103,10 +103,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def fresh_postgres(name: str) -> str:
-    for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
-    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+def _psql(sql: str) -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
+
+
+@contextlib.contextmanager
+def fresh_postgres(name: str) -> Iterator[str]:
+    """A scratch PostgreSQL database for one run, dropped afterwards (runs used to leave them)."""
+    _psql(f'DROP DATABASE IF EXISTS "{name}"')
+    _psql(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def reference(database_url: str, seconds: int) -> dict[str, Load]:
@@ -292,15 +301,17 @@ def main() -> None:
     for backend in backends:
         work = Path(tempfile.mkdtemp(prefix="workorders-bench-"))
         suffix = secrets.token_hex(3)
-        if backend == "postgresql":
-            service_db = fresh_postgres(f"bench_service_{suffix}")
-            reference_db = fresh_postgres(f"bench_reference_{suffix}")
-        else:
-            service_db = f"sqlite+aiosqlite:///{work / 'service.db'}"
-            reference_db = f"sqlite+aiosqlite:///{work / 'reference.db'}"
-        theirs = reference(reference_db, args.seconds)
-        mine = service(service_db, args.seconds, args.service_src, work)
-        report(backend, args.seconds, mine, theirs)
+        with contextlib.ExitStack() as scratch:
+            scratch.callback(shutil.rmtree, work, ignore_errors=True)
+            if backend == "postgresql":
+                service_db = scratch.enter_context(fresh_postgres(f"bench_service_{suffix}"))
+                reference_db = scratch.enter_context(fresh_postgres(f"bench_reference_{suffix}"))
+            else:
+                service_db = f"sqlite+aiosqlite:///{work / 'service.db'}"
+                reference_db = f"sqlite+aiosqlite:///{work / 'reference.db'}"
+            theirs = reference(reference_db, args.seconds)
+            mine = service(service_db, args.seconds, args.service_src, work)
+            report(backend, args.seconds, mine, theirs)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ installed in the environment; it is not a dependency of the project).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import shutil
@@ -81,10 +82,18 @@ def main() -> None:
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     work = Path(tempfile.mkdtemp(prefix="workorders-cpu-"))
-    if args.backend == "postgresql":
-        database_url = fresh_postgres(f"bench_cpu_{secrets.token_hex(3)}")
-    else:
-        database_url = f"sqlite+aiosqlite:///{work / 'service.db'}"
+    with contextlib.ExitStack() as scratch:
+        scratch.callback(shutil.rmtree, work, ignore_errors=True)
+        if args.backend == "postgresql":
+            database_url = scratch.enter_context(
+                fresh_postgres(f"bench_cpu_{secrets.token_hex(3)}")
+            )
+        else:
+            database_url = f"sqlite+aiosqlite:///{work / 'service.db'}"
+        run(args, only, database_url, work)
+
+
+def run(args: argparse.Namespace, only: set[str] | None, database_url: str, work: Path) -> None:
     print(f"{args.backend}, wrk -t1 -c16 -d{args.seconds}s")
     print("| endpoint                 |   req/s |  p99 ms | errs | CPU ms/req | load1 |")
     print("|--------------------------|--------:|--------:|-----:|-----------:|------:|")
