@@ -102,7 +102,7 @@ async def _answer(
     params = body.model_dump() if body is not None else {}
     updated = await appointments.answer(ctx, order, appointment_id, step, params, if_match=if_match)
     read = await presenters.work_order(ctx, updated, presenters.language(accept_language))
-    return presenters.reply(read, headers={"ETag": f'"{updated.version}"'})
+    return presenters.reply(read, headers=presenters.etag(updated))
 
 
 _ANSWER_PROBLEMS = problems(403, 404, 409, 412)

@@ -62,6 +62,11 @@ def reply(
     )
 
 
+def etag(resource: Any) -> dict[str, str]:
+    """The `ETag` header of a versioned resource (an order, a rule): its version, a strong tag."""
+    return {"ETag": f'"{resource.version}"'}
+
+
 def language(accept_language: str | None) -> str:
     """`zh-CN` or `en`, as `Accept-Language` prefers (i18n.negotiate); Chinese by default."""
     return i18n.negotiate(accept_language)

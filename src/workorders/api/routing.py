@@ -63,10 +63,6 @@ def _rule(rule: routing_rules.EffectiveRule) -> RoutingRuleRead:
     return RoutingRuleRead.model_validate(rule, from_attributes=True)
 
 
-def _etag(rule: RoutingRuleRead) -> dict[str, str]:
-    return {"ETag": f'"{rule.version}"'}
-
-
 @router.get(
     "/routing-rules",
     tags=["routing"],
@@ -108,7 +104,7 @@ async def create_routing_rule(
         operation="createRoutingRule",
         body=body,
         create=create,
-        extra_headers=_etag,  # type: ignore[arg-type]
+        extra_headers=presenters.etag,
     )
 
 
@@ -122,7 +118,7 @@ async def get_routing_rule(
     rule_id: RuleId, ctx: ReadContext, response: Response
 ) -> RoutingRuleRead:
     rule = _rule(await routing_rules.get_rule(ctx, rule_id))
-    response.headers.update(_etag(rule))
+    response.headers.update(presenters.etag(rule))
     return rule
 
 
@@ -142,7 +138,7 @@ async def update_routing_rule(
     if_match: IfMatch = None,
 ) -> RoutingRuleRead:
     updated = _rule(await routing_rules.update_rule(ctx, rule_id, body, if_match=if_match))
-    response.headers.update(_etag(updated))
+    response.headers.update(presenters.etag(updated))
     return updated
 
 

@@ -40,10 +40,6 @@ from workorders.services.listing import OrderFilter, Sort, list_orders
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
 
 
-def _etag(order: Any) -> dict[str, str]:
-    return {"ETag": f'"{order.version}"'}
-
-
 @router.post(
     "",
     status_code=201,
@@ -69,7 +65,7 @@ async def create_work_order(
         operation="createWorkOrder",
         body=body,
         create=create,
-        extra_headers=_etag,
+        extra_headers=presenters.etag,
     )
 
 
@@ -130,7 +126,7 @@ async def get_work_order(
     accept_language: AcceptLanguage = None,
 ) -> Response:
     read = await presenters.work_order(ctx, order, presenters.language(accept_language))
-    return presenters.reply(read, headers=_etag(order))
+    return presenters.reply(read, headers=presenters.etag(order))
 
 
 @router.get(
@@ -219,7 +215,7 @@ async def create_work_order_follow_up(
         operation=f"follow-up:{order.id}",
         body=body,
         create=create,
-        extra_headers=_etag,
+        extra_headers=presenters.etag,
     )
 
 
@@ -275,7 +271,7 @@ def _action_endpoint(
         updated = await transitions.act(ctx, order, action, params, if_match=if_match)
         read = await presenters.work_order(ctx, updated, presenters.language(lang))
         # Serialized before the commit: the order's attributes are read while the session is open.
-        return presenters.reply(read, headers=_etag(updated))
+        return presenters.reply(read, headers=presenters.etag(updated))
 
     if body_model is NoBody:
         # An optional body whose schema is the plain object `NoBody` (not `NoBody | null`): both

@@ -26,7 +26,6 @@ from workorders.errors import (
     Forbidden,
     InvalidTransition,
     NotFound,
-    PreconditionFailed,
     ValidationFailed,
     _,
 )
@@ -35,7 +34,7 @@ from workorders.services import events
 from workorders.services import sla as policies
 from workorders.services.access import allowed_actions, facts
 from workorders.services.pagination import Ordering, fetch_page
-from workorders.services.transitions import etag_matches
+from workorders.services.transitions import require_match
 
 if TYPE_CHECKING:
     from workorders.domain.calendar import WorkingCalendar
@@ -135,17 +134,6 @@ def _check_window(window: Window, now: datetime, prefix: str = "") -> None:
         )
 
 
-def _check_if_match(order: WorkOrder, if_match: str | None) -> None:
-    if if_match is not None and not etag_matches(if_match, order.version):
-        raise PreconditionFailed(
-            _(
-                "If-Match {if_match} does not match the current version {version}",
-                if_match=if_match,
-                version=order.version,
-            )
-        )
-
-
 def _decide(
     ctx: Context,
     order: WorkOrder,
@@ -184,7 +172,7 @@ async def propose(
 ) -> Appointment:
     window = Window(body.start, body.end)
     _check_window(window, ctx.now)
-    _check_if_match(order, if_match)
+    require_match(order, if_match)
     standing = await _standing(ctx, order)
     _decide(ctx, order, Step.PROPOSE, current=None, standing=standing, window=window)
     row = Appointment(
@@ -219,7 +207,7 @@ async def answer(
     preferred = params.get("preferred_time")
     if preferred is not None:
         _check_preferred(preferred["end"], ctx.now)
-    _check_if_match(order, if_match)
+    require_match(order, if_match)
     standing = await _standing(ctx, order)
     window = Window(row.start_at, row.end_at)
     _decide(

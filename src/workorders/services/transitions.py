@@ -42,9 +42,17 @@ if TYPE_CHECKING:
     from workorders.services.context import Context
 
 
-def etag_matches(if_match: str, version: int) -> bool:
-    """RFC 9110 `If-Match`, compared strongly (domain/etags.py)."""
-    return etags.if_match_matches(if_match, version)
+def require_match(order: WorkOrder, if_match: str | None) -> None:
+    """A 412 unless `If-Match` (when sent) matches the order's version, compared strongly as RFC 9110
+    says (domain/etags.py): for the order's actions and its appointment steps alike."""
+    if if_match is not None and not etags.if_match_matches(if_match, order.version):
+        raise PreconditionFailed(
+            _(
+                "If-Match {if_match} does not match the current version {version}",
+                if_match=if_match,
+                version=order.version,
+            )
+        )
 
 
 async def _validate_params(ctx: Context, order: WorkOrder, action: Action, params: dict) -> None:
@@ -102,14 +110,7 @@ async def act(
 ) -> WorkOrder:
     """Take `action` on `order` as a compare-and-set on its version, with its event."""
     await _validate_params(ctx, order, action, params)
-    if if_match is not None and not etag_matches(if_match, order.version):
-        raise PreconditionFailed(
-            _(
-                "If-Match {if_match} does not match the current version {version}",
-                if_match=if_match,
-                version=order.version,
-            )
-        )
+    require_match(order, if_match)
     try:
         transition = lifecycle.decide(
             action,
@@ -135,7 +136,7 @@ async def act(
         if action is Action.ROUTE:
             order.dispatch = await dispatch.queue_strategy(ctx, order.queue)
             order.required_skills = []
-        # Imported here: appointments -> transitions (etag_matches) at import time.
+        # Imported here: appointments -> transitions (require_match) at import time.
         from workorders.services import appointments
 
         visit = await appointments.end_with_order(ctx, order)
