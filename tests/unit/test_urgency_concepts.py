@@ -34,6 +34,18 @@ from workorders.domain import urgency
         "the old man next door is on the floor, not waking up",
         "wires sticking out of the broken lamp post by the swings",
         "the toilet upstairs is overflowing into our bathroom",
+        # Written for the kinds the list lacked (the corpus's held-out misses), not copied from it.
+        "卧室的暖气片摸着带电，手一碰就发麻",
+        "the breaker panel in the hall is crackling and I saw a flash behind the cover",
+        "厨房一氧化碳报警器一直在响，家里人都说头晕",
+        "our carbon monoxide detector is going off and my wife feels sick",
+        "大爷在花坛边摔了，头上流了好多血",
+        "my neighbour slipped in the lobby and cannot stand up",
+        "a man with an iron bar is shouting at the guards at the north gate",
+        "楼下有人拿着铁棍追着一个人打",
+        "mum has alzheimer's and left the flat in her slippers twenty minutes ago",
+        "my 4yo wandered off from the playground and we can't find her",
+        "someone is climbing in through the kitchen window of the flat below",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -54,6 +66,28 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "What should I do if I smell gas?",
         "昨日在大堂摔了一跤，已经没事了",
         "下水道有股臭鸡蛋的味道",
+        # Danger words that name equipment, a route, a risk or a figure of speech.
+        "a van is parked across the fire lane, a fire engine could never get through",
+        "people charge e-bikes in the corridor overnight, it's a fire hazard",
+        "the radiator in the spare room is cold at the top, needs bleeding",
+        "there is a sewer gas smell near the bins",
+        "the roaches near the garbage room need spraying",
+        "smoke from the barbecue next door comes into my bedroom every weekend",
+        "门口停了辆车，救护车都进不来",
+        "someone blocked my car in the garage and I can't get out",
+        "马桶水箱一直哗哗流水，停不下来",
+        "after the storm there's ankle-deep rainwater on the path by block 2",
+        "健身器材螺丝松了，小孩玩的时候可能会受伤",
+        # Not happening: nobody in it, nothing burning, a question, a thank-you.
+        "the whole block lost power and the lift stopped, but nobody is trapped",
+        "the panel keeps beeping although nothing is burning",
+        "what do I do if I get stuck in the lift on my own?",
+        "真要着火了往哪个楼梯跑？",
+        "want to thank the plumber who came when our pipe burst on Sunday",
+        # A clause in the past, set off by a Chinese comma (",": it used to end no clause).
+        "上礼拜五我在电梯里被困了半小时，今天想问问维保记录",
+        # Cosmetic: plaster coming off, a seal off a door.
+        "走廊墙皮有几处脱落了，不急",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

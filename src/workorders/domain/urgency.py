@@ -33,6 +33,22 @@ _NOT_A_DANGER = _rx(
     r"smoke (?:alarm|detector)s?|fire (?:alarm|exit|door|lane|escape|extinguisher|hydrant|safety|drill|inspection|code)s?",
     r"gas (?:bill|fee|card|payment|top.?up)s?|fireworks?|smoking (?:area|room|ban|sign)|no smoking|cigarettes?",
     r"flood (?:prevention|season|barriers?)|pouring (?:with )?rain|lighters?",
+    # Fire-fighting's vehicles, routes and equipment, and a risk named as a risk.
+    r"消防(?:车|队|安全|隐患|系统|疏散)|火灾隐患|安全隐患|疏散集合点|救护车(?:都|也)?(?:进不来|过不去|开不进)",
+    r"fire (?:trucks?|engines?|brigade|department|service|hose(?: reel)?s?|cabinets?|hazards?|risks?|system|assembly)",
+    # Bleeding a radiator is maintenance; sewer gas is a drain's smell; spraying for pests is cleaning.
+    r"(?:radiators?|heaters?|heating).{0,60}bleed\w*|bleed\w* (?:the |my |a )?radiators?|needs? bleeding",
+    r"sewer gas|(?:lawn|garden|grass) sprinklers?|spraying (?:for |against )?(?:pests?|insects?|mosquito\w*|roach\w*)|needs? spraying",
+    # Smoke that is someone's cooking, barbecue or cigarette; paper and leaves burnt on purpose.
+    r"(?:barbecue|bbq|cooking|cigarette|incense)\w* smoke|smoke from (?:\w+'s |the |my |their )?(?:barbecue|bbq|cooking|kitchen|cigarettes?)",
+    r"burning (?:joss |paper|incense|offerings?|leaves)\w*|(?:nearly|almost) (?:gave|give|had) me a heart attack|吓出心脏病",
+    # A car that cannot leave is not a person trapped; a toilet cistern that keeps running is not a flood.
+    r"(?:cars?|parked|park\w*|blocked|snow)\b.{0,60}(?:can'?t|cannot) get out|车.{0,3}困在",
+    r"(?:马桶|水箱)[^，,。]{0,8}哗哗",
+    # After a storm, rainwater standing in public areas is cleaning's (the duty map), not a flood.
+    r"(?:rain|storm|puddle)\w*.{0,60}ankle.deep|ankle.deep.{0,40}(?:rain|storm)",
+    # A harm that may happen one day.
+    r"(?:可能|容易|会|怕)[^，,。]{0,3}受伤",
 )
 
 _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -60,32 +76,32 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "gas",
         _rx(
-            r"(?:燃气|煤气|天然气|液化气).{0,10}(?:味|漏|泄|嘶嘶)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|嘶嘶.{0,15}(?:味|气)",
+            r"(?:燃气|煤气|天然气|液化气).{0,10}(?:味|漏|泄|嘶嘶)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:疼|痛|晕)|晕乎乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:疼|痛|晕)|晕乎乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|嘶嘶.{0,15}(?:味|气)",
             r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,15}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
-            r"|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
+            r"|carbon monoxide|\bco (?:alarm|detector).{0,20}(?:going off|beeping|sounding)|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
         ),
     ),
     (
         "sparks / live wires",
         _rx(
-            r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一)?麻"
+            r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|带电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一)?麻"
             r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井).{0,6}(?:进水|积水|滴水|渗水|流水|有水)"
             r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井)",
-            r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|electrocut\w*|got shocked|\bshocked me|\btingle"
+            r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|(?:socket|outlet|switch|panel|box|meter|wire|wiring|plug)s?.{0,40}(?:crackl\w*|fizz\w*|arcing|flash\w*)|electrocut\w*|got shocked|\bshocked me|\btingle"
             r"|water.{0,30}(?:light fittings?|sockets?|fuse ?box|outlets?|consumer unit)|(?:light fittings?|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
         ),
     ),
     (
         "trapped",
         _rx(
-            r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢|里面).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:(?:还|都)?在里(?:面|头)|里面(?:还)?有人)",
+            r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:(?:还|都)?在里(?:面|头)|里面(?:还)?有人)",
             r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:can't|cannot|can not) get out|locked (?:in|inside)",
         ),
     ),
     (
         "flooding",
         _rx(
-            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌)|水.{0,15}往.{0,8}(?:灌|涌)|喷水|往外(?:喷|冒|涌|流)|淹|漫(?:出|到|进|了)|止不住|哗哗"
+            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌)|水.{0,15}往.{0,8}(?:灌|涌)|喷水|往外(?:喷|涌)|淹|漫(?:出|到|进|了)|止不住|哗哗"
             r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
             r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|\bsteam\b",
@@ -94,8 +110,8 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "violence / weapon",
         _rx(
-            r"打架|打人|斗殴|殴打|动手了|持刀|拿(?:着)?刀|砍人|捅人|家暴|行凶",
-            r"\bfight(?:ing)?\b|\battack\w*|\bbeating\b|\bpunch\w*|\bknife\b|\bweapon\b|\bgun\b|\bassault\w*",
+            r"打架|打人|斗殴|殴打|动手了|持刀|持械|拿(?:着)?(?:刀|棍|铁棍|棒子|砖头?|斧)|砍人|捅人|家暴|行凶",
+            r"\bfight(?:ing)?\b|\battack\w*|\bbeating\b|\bpunch\w*|\bknife\b|\bweapon\b|\bgun\b|(?:iron|metal) (?:bar|pipe|rod)|\bmachete|\baxe\b|\bassault\w*",
         ),
     ),
     (
@@ -104,25 +120,25 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?:正在|在)(?:撬|翻窗|爬窗|偷)|有人.{0,4}(?:撬|闯进|闯入|翻进)|翻(?:过|越)?(?:围墙|墙|栅栏|护栏|围栏|铁栏杆?)进(?:来|了|入)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)"
             r"|砸(?:车)?窗|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)",
             r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)"
-            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
+            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:through |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
         ),
     ),
     (
         "child or elderly in danger",
         _rx(
-            r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|儿子|女儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|危险|困|卡住|走丢|走失|不见了|找不到)"
+            r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|儿子|女儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|困|卡住|走丢|走失|不见了|找不到)"
             r"|(?:老年痴呆|阿尔茨海默|痴呆|失智).{0,20}(?:不见|走失|走丢|找不到|走出|出去)|(?:孩子|小孩|宝宝|婴儿).{0,8}(?:锁在|关在|留在)车里",
-            r"(?:child|kid|toddler|baby|boy|girl|son|daughter|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|danger|ledge|missing|lost|wander\w*)"
-            r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out)"
+            r"(?:child|kid|toddler|baby|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|years? old|year-old)\b|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)|granny).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|ledge|missing|lost|wander\w*)"
+            r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out|left|went out)"
             r"|(?:inside|in) (?:a |the )?locked car|locked in (?:a |the )?car|left (?:alone )?in (?:a |the )?(?:hot )?car",
         ),
     ),
     (
         "collapsed / injured",
         _rx(
-            r"晕倒|昏倒|倒地|倒在地|躺在地上|昏迷|不省人事|起不来|站不起来|叫不醒|(?:梯子|楼梯|台阶|屋顶).{0,3}摔下来|(?<![扶把拉])(?:腿|胳膊|手臂|手腕)(?:好像|可能)?(?:断了|骨折)|流血|骨折|抽搐|没有?呼吸|心脏病|救护车|受伤|(?:人|老人|孩子|小孩|他|她)被.{0,4}(?:车|电动车|摩托车?)撞",
+            r"晕倒|昏倒|倒地|倒在地|躺在地上|昏迷|不省人事|起不来|站不起来|叫不醒|(?:梯子|楼梯|台阶|屋顶).{0,3}摔下来|(?<![扶把拉])(?:腿|胳膊|手臂|手腕)(?:好像|可能)?(?:断了|骨折)|流血|流了?(?:很多|好多|一地|满脸|一身)?(?:的)?血|骨折|抽搐|没有?呼吸|心脏病|救护车|受伤|(?:人|老人|孩子|小孩|他|她)被.{0,4}(?:车|电动车|摩托车?)撞",
             r"collaps\w* (?:on|in|at|and)|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|seizure|passed out"
-            r"|on the (?:ground|floor) (?:and )?(?:can'?t|cannot|not moving|holding)|can'?t (?:stand|get up|move (?:his|her|my))|not waking|(?:he|she|they|person|man|woman|neighbou?r)\b.{0,20}not responding|unresponsive|won'?t wake"
+            r"|on the (?:ground|floor) (?:and )?(?:can'?t|cannot|not moving|holding)|(?:can'?t|cannot|can not) (?:stand|get up|move (?:his|her|my))|not waking|(?:he|she|they|person|man|woman|neighbou?r)\b.{0,20}not responding|unresponsive|won'?t wake"
             r"|knocked (?:off|down|over) (?:his|her|their|the)? ?(?:scooter|bike|feet)|(?:fell|fallen) (?:off|from|down) (?:a |the )?(?:ladder|stairs|roof|scaffold\w*|balcony)|(?:leg|arm|wrist|ankle|hip) (?:looks |is |seems )?broken|broken (?:leg|arm|hip)|(?:hit|knocked down|run over) by (?:a |the )?(?:car|scooter|bike|van|truck|vehicle)",
         ),
     ),
@@ -136,7 +152,7 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "structure falling",
         _rx(
-            r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|墙皮|玻璃|广告牌|雨棚|天花板|吊顶|阳台).{0,8}(?:掉下|坠落|脱落|砸|要掉|快掉|松动)",
+            r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|玻璃|广告牌|雨棚|天花板|吊顶|阳台).{0,8}(?:掉下|坠落|砸|要掉|快掉)",
             r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)",
         ),
     ),
@@ -146,6 +162,7 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _NEGATED_BEFORE = _rx(
     r"(?:没有|没|无|未|不|并非|不再)[^\s，,]{0,2}$",
     r"(?:\b(?:no|not|never|without|no longer)|n't)(?:\W+\w+)?$",
+    r"\b(?:nobody|no one|nothing|none)(?:'s)?(?:\W+\w+){0,2}$|没(?:有)?人[^\s，,]{0,2}$",
 )
 _PAST = _rx(
     r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
@@ -162,9 +179,10 @@ _AGAIN = _rx(
 )
 _NOT_REAL = _rx(
     r"如果|万一|假如|假设|要是|演练|演习|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
-    r"\bif (?:a|an|the|there|it|we|someone)\b|in case|\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i|residents|people) do|suggest|recommend|would it be possible to install",
+    r"真要|万一真|(?:应该|该)(?:怎么|走哪|先|打什么)|第一步|表扬|想感谢|要感谢",
+    r"\bif (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do|praise for|(?:want|would like) to thank|\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i|residents|people) do|suggest|recommend|would it be possible to install",
 )
-_CLAUSE = re.compile(r"[。！？!?；;\n]|，|,(?=\s)|\.(?=\s|$)")
+_CLAUSE = re.compile(r"[。！？!?；;\n]|，|,(?=\s)|(?<=[\u3400-\u9fff]),|\.(?=\s|$)")
 
 
 @dataclass(frozen=True)
