@@ -11,7 +11,10 @@ classes weighted to their sizes), because a yes/no question answered on its own 
 above ordinary requests better than the urgent column of a four-way guess. Urgency is recall
 first: urgent when a danger concept is present now, or when the urgent head passes a threshold of
 the request's language, chosen on held-out folds of the training data (grouped by source).
-Logistic regression, because it generalised best under group cross-validation among the linear
+The danger concepts are the list the duty map names, so they raise a request on their own, except
+where the urgent head is sure they misread it: below a veto of the request's language, half the
+lowest probability any held-out urgent request with a concept got ("fire lane", "nothing is
+burning", "the radiator needs bleeding" are the words of a danger, not a danger). Logistic regression, because it generalised best under group cross-validation among the linear
 models tried (a calibrated linear SVM and SGD came close), its probabilities can be thresholded as
 they are, and its coefficients explain a decision.
 
@@ -64,6 +67,9 @@ FALLBACK_URGENT_THRESHOLD = 0.2
 # Even the model does not call a request urgent below this when the request says it is solved,
 # hypothetical or about a procedure; above it the model has seen such wording and still insists.
 SETTLED_OVERRIDE = 0.9
+# The veto is this share of the lowest held-out urgent probability of a request a concept raised:
+# a margin, because a fold's lowest is only an estimate of the lowest a new emergency will get.
+VETO_MARGIN = 0.5
 # The share of a language's ordinary requests urgency may flag, chosen on held-out folds: the
 # issue's bar is 10% on requests nobody tuned on, so the folds keep a margin under it. Measured by
 # 5-fold cross-validation grouped by source over the 4,414-line corpus (each fold's thresholds chosen
@@ -166,9 +172,12 @@ class TextClassifier:
         urgent_thresholds: dict[str, float],
         queue_temperature: float,
         facts: dict[str, Any],
+        concept_vetoes: dict[str, float] | None = None,
     ) -> None:
         self.version = version
         self.urgent_thresholds = urgent_thresholds
+        # Models stored before vetoes existed have none: their concepts always raise.
+        self.concept_vetoes = concept_vetoes or {}
         self.queue_temperature = queue_temperature
         self.facts = facts  # training figures: corpus hash, sizes, seed, library versions
         self.parts = tuple(parts)
@@ -202,15 +211,11 @@ class TextClassifier:
         columns: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for analyze, vocabulary, idf, offset in self._analyzers:
-            counts: dict[int, int] = {}
-            for gram in analyze(text):
-                column = vocabulary.get(gram)
-                if column is not None:
-                    counts[column] = counts.get(column, 0) + 1
-            if not counts:
+            # map() looks the n-grams up without a Python-level loop: a few hundred per request.
+            hits = [column for column in map(vocabulary.get, analyze(text)) if column is not None]
+            if not hits:
                 continue
-            index = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            index, tf = np.unique(np.array(hits, dtype=np.int64), return_counts=True)
             weight = (1.0 + np.log(tf)) * idf[index]  # sublinear tf, as the vectorizers are set
             columns.append(index + offset)
             values.append(weight / np.linalg.norm(weight))
@@ -242,7 +247,9 @@ class TextClassifier:
     def _urgency(self, text: str, p_urgent: float) -> tuple[bool, tuple[str, ...]]:
         danger = urgency.assess(text)
         if danger.urgent:
-            return True, danger.found
+            if p_urgent >= self.concept_vetoes.get(language_of(text), 0.0):
+                return True, danger.found
+            return False, ()
         if p_urgent < self.urgent_threshold(text):
             return False, ()
         if danger.set_aside is not None and p_urgent < SETTLED_OVERRIDE:
@@ -270,6 +277,7 @@ class TextClassifier:
             "parts": [p.name for p in self.parts],
             "heads": {name: list(head.classes) for name, head in self.heads.items()},
             "urgent_thresholds": self.urgent_thresholds,
+            "concept_vetoes": self.concept_vetoes,
             "queue_temperature": self.queue_temperature,
             "facts": self.facts,
         }
@@ -321,6 +329,7 @@ def loads(blob: bytes) -> TextClassifier:
             urgent_thresholds={k: float(v) for k, v in meta["urgent_thresholds"].items()},
             queue_temperature=float(meta["queue_temperature"]),
             facts=dict(meta["facts"]),
+            concept_vetoes={k: float(v) for k, v in meta.get("concept_vetoes", {}).items()},
         )
     except (
         ValueError,
@@ -377,7 +386,8 @@ def train(
         raise ValueError("training needs examples of at least two queues")
     fitted, x = fit(examples, seed)
     held = held_out(examples, x, seed)
-    thresholds = _urgent_thresholds(examples, held)
+    vetoes = _concept_vetoes(examples, held)
+    thresholds = _urgent_thresholds(examples, held, vetoes)
     temperature = _queue_temperature(examples, held)
     corpus_hash = fingerprint(examples)
     facts = {
@@ -385,6 +395,7 @@ def train(
         "examples": len(examples),
         "seed": seed,
         "urgent_thresholds": thresholds,
+        "concept_vetoes": vetoes,
         "queue_temperature": temperature,
         "sklearn": sklearn.__version__,
         "numpy": np.__version__,
@@ -398,6 +409,7 @@ def train(
         urgent_thresholds=thresholds,
         queue_temperature=temperature,
         facts=facts,
+        concept_vetoes=vetoes,
     )
 
 
@@ -436,7 +448,9 @@ def held_out(examples: Sequence[LabelledExample], x: Any, seed: int, folds: int 
     return HeldOut(urgent_scores, queue_scores if every_queue else None)
 
 
-def _urgent_thresholds(examples: Sequence[LabelledExample], held: HeldOut) -> dict[str, float]:
+def _urgent_thresholds(
+    examples: Sequence[LabelledExample], held: HeldOut, vetoes: dict[str, float]
+) -> dict[str, float]:
     """Per language, the urgent probability above which the model flags a request.
 
     Set on held-out folds, so on situations the fold's model never saw (on its own training data
@@ -447,8 +461,9 @@ def _urgent_thresholds(examples: Sequence[LabelledExample], held: HeldOut) -> di
     if held.urgent is None:
         return dict.fromkeys(LANGUAGES, FALLBACK_URGENT_THRESHOLD)
     urgent = np.array([e.priority is Priority.URGENT for e in examples])
-    by_concept = np.array([urgency.assess(e.text).urgent for e in examples])
     language = np.array([e.language for e in examples])
+    veto = np.array([vetoes.get(lang, 0.0) for lang in language])
+    by_concept = np.array([urgency.assess(e.text).urgent for e in examples]) & (held.urgent >= veto)
     thresholds = {}
     for lang in LANGUAGES:
         mine = language == lang
@@ -465,6 +480,26 @@ def _urgent_thresholds(examples: Sequence[LabelledExample], held: HeldOut) -> di
         floor = float(candidates[allowed]) if 0 <= allowed < candidates.size else 0.0
         thresholds[lang] = max(recall_first, floor + 1e-6)
     return thresholds
+
+
+def _concept_vetoes(examples: Sequence[LabelledExample], held: HeldOut) -> dict[str, float]:
+    """Per language, the urgent probability under which the model overrules a danger concept.
+
+    Recall first: `VETO_MARGIN` of the lowest held-out probability among the language's urgent
+    requests that a concept raised, so that no held-out emergency a concept caught would have been
+    vetoed, with room to spare. No held-out scores or no such request: no veto.
+    """
+    if held.urgent is None:
+        return {}
+    urgent = np.array([e.priority is Priority.URGENT for e in examples])
+    by_concept = np.array([urgency.assess(e.text).urgent for e in examples])
+    language = np.array([e.language for e in examples])
+    vetoes = {}
+    for lang in LANGUAGES:
+        caught = held.urgent[(language == lang) & urgent & by_concept]
+        if caught.size:
+            vetoes[lang] = VETO_MARGIN * float(caught.min())
+    return vetoes
 
 
 def _queue_temperature(examples: Sequence[LabelledExample], held: HeldOut) -> float:
