@@ -46,6 +46,7 @@ from workorders.domain import urgency
         "mum has alzheimer's and left the flat in her slippers twenty minutes ago",
         "my 4yo wandered off from the playground and we can't find her",
         "someone is climbing in through the kitchen window of the flat below",
+        "the plug on the heater just sparked and there's a burnt smell, what do I do",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -84,6 +85,10 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "what do I do if I get stuck in the lift on my own?",
         "真要着火了往哪个楼梯跑？",
         "want to thank the plumber who came when our pipe burst on Sunday",
+        "what do I do if the lift stops between floors?",
+        "people smoke in the stairwell all the time and it stinks",
+        "the neighbours grill on their balcony and the smoke drifts into our bedroom",
+        "楼下有人用炭火烤串，烟全飘进我家了",
         # A clause in the past, set off by a Chinese comma (",": it used to end no clause).
         "上礼拜五我在电梯里被困了半小时，今天想问问维保记录",
         # Cosmetic: plaster coming off, a seal off a door.

@@ -40,6 +40,8 @@ _NOT_A_DANGER = _rx(
     r"(?:radiators?|heaters?|heating).{0,60}bleed\w*|bleed\w* (?:the |my |a )?radiators?|needs? bleeding",
     r"sewer gas|(?:lawn|garden|grass) sprinklers?|spraying (?:for |against )?(?:pests?|insects?|mosquito\w*|roach\w*)|needs? spraying",
     # Smoke that is someone's cooking, barbecue or cigarette; paper and leaves burnt on purpose.
+    r"(?:people|someone|somebody|they|he|she|guys?|men|neighbou?rs?|residents?|workers?) (?:\w+ )?smokes?\b",
+    r"(?:barbecu\w*|bbq|grill\w*).{0,80}\bsmoke|(?:烧烤|烤串|炭火|烤肉).{0,30}烟",
     r"(?:barbecue|bbq|cooking|cigarette|incense)\w* smoke|smoke from (?:\w+'s |the |my |their )?(?:barbecue|bbq|cooking|kitchen|cigarettes?)",
     r"burning (?:joss |paper|incense|offerings?|leaves)\w*|(?:nearly|almost) (?:gave|give|had) me a heart attack|吓出心脏病",
     # A car that cannot leave is not a person trapped; a toilet cistern that keeps running is not a flood.
@@ -180,7 +182,7 @@ _AGAIN = _rx(
 _NOT_REAL = _rx(
     r"如果|万一|假如|假设|要是|演练|演习|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
     r"真要|万一真|(?:应该|该)(?:怎么|走哪|先|打什么)|第一步|表扬|想感谢|要感谢",
-    r"\bif (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do|praise for|(?:want|would like) to thank|\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i|residents|people) do|suggest|recommend|would it be possible to install",
+    r"\bif (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|praise for|(?:want|would like) to thank|\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i|residents|people) do|suggest|recommend|would it be possible to install",
 )
 _CLAUSE = re.compile(r"[。！？!?；;\n]|，|,(?=\s)|(?<=[\u3400-\u9fff]),|\.(?=\s|$)")
 
