@@ -47,6 +47,7 @@ from workorders.domain import urgency
         "my 4yo wandered off from the playground and we can't find her",
         "someone is climbing in through the kitchen window of the flat below",
         "the plug on the heater just sparked and there's a burnt smell, what do I do",
+        "the pipe burst yesterday and water is still pouring in",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -89,6 +90,13 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "people smoke in the stairwell all the time and it stinks",
         "the neighbours grill on their balcony and the smoke drifts into our bedroom",
         "楼下有人用炭火烤串，烟全飘进我家了",
+        "guys smoking on the stairs again, the landing reeks of cigarette smoke",
+        "melted snow is dripping off the canopy onto the steps",
+        "last time we were stuck in the lift my daughter had a panic attack, please fix the intercom",
+        "12月3号电梯困人那次，你们的人半小时才到",
+        # An old danger, and "still" about something else in the same clause.
+        "上回着火以后楼道的灭火器一直没补上",
+        "after the fire in the bin store last week the wall is still black",
         # A clause in the past, set off by a Chinese comma (",": it used to end no clause).
         "上礼拜五我在电梯里被困了半小时，今天想问问维保记录",
         # Cosmetic: plaster coming off, a seal off a door.

@@ -31,7 +31,7 @@ _NOT_A_DANGER = _rx(
     r"烟感|烟雾报警器?|燃气报警器?|火灾报警器?|消防(?:栓|通道|门|器材|设施|设备|车道|演练|检查|喷淋|水带|箱)",
     r"灭火器|防火门|燃气费|煤气费|燃气卡|燃气表|抽烟|吸烟|烟头|烟味|烟花|防盗|漏电保护|打火机|喷泉|喷水池|洒水|防汛",
     r"smoke (?:alarm|detector)s?|fire (?:alarm|exit|door|lane|escape|extinguisher|hydrant|safety|drill|inspection|code)s?",
-    r"gas (?:bill|fee|card|payment|top.?up)s?|fireworks?|smoking (?:area|room|ban|sign)|no smoking|cigarettes?",
+    r"gas (?:bill|fee|card|payment|top.?up)s?|fireworks?|smoking (?:area|room|ban|sign)|no smoking|cigarettes?(?: smoke)?",
     r"flood (?:prevention|season|barriers?)|pouring (?:with )?rain|lighters?",
     # Fire-fighting's vehicles, routes and equipment, and a risk named as a risk.
     r"消防(?:车|队|安全|隐患|系统|疏散)|火灾隐患|安全隐患|疏散集合点|救护车(?:都|也)?(?:进不来|过不去|开不进)",
@@ -40,7 +40,9 @@ _NOT_A_DANGER = _rx(
     r"(?:radiators?|heaters?|heating).{0,60}bleed\w*|bleed\w* (?:the |my |a )?radiators?|needs? bleeding",
     r"sewer gas|(?:lawn|garden|grass) sprinklers?|spraying (?:for |against )?(?:pests?|insects?|mosquito\w*|roach\w*)|needs? spraying",
     # Smoke that is someone's cooking, barbecue or cigarette; paper and leaves burnt on purpose.
-    r"(?:people|someone|somebody|they|he|she|guys?|men|neighbou?rs?|residents?|workers?) (?:\w+ )?smokes?\b",
+    r"(?:people|someone|somebody|they|he|she|guys?|men|neighbou?rs?|residents?|workers?) (?:\w+ )?smok(?:es?|ing)\b",
+    # Snow that melts, and a panic attack, are not a melting socket or an assault.
+    r"melt\w* (?:snow|ice)|(?:snow|ice) (?:is |has |had )?melt\w*|panic attacks?",
     r"(?:barbecu\w*|bbq|grill\w*).{0,80}\bsmoke|(?:烧烤|烤串|炭火|烤肉).{0,30}烟",
     r"(?:barbecue|bbq|cooking|cigarette|incense)\w* smoke|smoke from (?:\w+'s |the |my |their )?(?:barbecue|bbq|cooking|kitchen|cigarettes?)",
     r"burning (?:joss |paper|incense|offerings?|leaves)\w*|(?:nearly|almost) (?:gave|give|had) me a heart attack|吓出心脏病",
@@ -168,7 +170,7 @@ _NEGATED_BEFORE = _rx(
 )
 _PAST = _rx(
     r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
-    r"last (?:week|month|year|time|night|winter|summer)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
+    r"\d{1,2}月\d{1,2}[日号]|\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week|month|year|time|night|winter|summer)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(
@@ -184,6 +186,8 @@ _NOT_REAL = _rx(
     r"真要|万一真|(?:应该|该)(?:怎么|走哪|先|打什么)|第一步|表扬|想感谢|要感谢",
     r"\bif (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|praise for|(?:want|would like) to thank|\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i|residents|people) do|suggest|recommend|would it be possible to install",
 )
+# How far from a danger word "again" or "still" may stand and still bring an old danger back to now.
+AGAIN_REACH = 6
 _CLAUSE = re.compile(r"[。！？!?；;\n]|，|,(?=\s)|(?<=[\u3400-\u9fff]),|\.(?=\s|$)")
 
 
@@ -236,7 +240,8 @@ def assess(text: str) -> Danger:
             clause = norm[start:end]
             if _NEGATED_BEFORE.search(norm[start : match.start()].rstrip()[-12:]):
                 continue
-            if _PAST.search(clause) and not _AGAIN.search(clause):
+            near = norm[max(start, match.start() - AGAIN_REACH) : min(end, match.end() + AGAIN_REACH)]
+            if _PAST.search(clause) and not _AGAIN.search(near):
                 past = True
                 continue
             found.append(f"{name}: {match.group(0).strip()[:24]}")
