@@ -13,9 +13,13 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
 - `eval4_tuned.jsonl` (520 lines, two more writers): blind, measured once after the third round
   (queue 96.7%, urgent recall 99.0%: one English emergency ending "what do i do" was read as a
   procedure question, false alarms 11.2%); that miss and two smoke patterns were then fixed.
-- `eval5_blind.jsonl` (520 lines, two more writers): written while eval4 was measured, sealed, and
+- `eval5_tuned.jsonl` (520 lines, two more writers): blind, measured once after that (queue 94.0%,
+  urgent recall 100%, false alarms 9.9%, English 11.6%); its misses then named the duties two
+  more training writers were asked for, and the concepts for old fires mentioned in passing.
+- `eval6_blind.jsonl` (520 lines, two more writers): written while eval5 was measured, sealed, and
   measured once on the router as it stands; the figures of record. Whoever changes the router
-  because of its misses renames it `eval5_tuned` and commissions a fresh blind set.
+  because of its misses renames it `eval6_tuned` and commissions a fresh blind set. Four of its
+  lines are vague texts also in the corpus ("在吗", "有人吗", "it's happening again", "???").
 
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
@@ -33,7 +37,7 @@ from workorders.domain.routing import ROUTE_THRESHOLD
 SETS = Path(__file__).parent.parent / "routing_sets"
 
 
-@pytest.fixture(scope="module", params=["eval1_tuned", "eval2_tuned", "eval3_tuned", "eval4_tuned", "eval5_blind"])
+@pytest.fixture(scope="module", params=["eval1_tuned", "eval2_tuned", "eval3_tuned", "eval4_tuned", "eval5_tuned", "eval6_blind"])
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
     examples = routing_model.read_examples(SETS / f"{request.param}.jsonl")
     assert len(examples) >= 300
@@ -47,7 +51,11 @@ def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
 def test_queue_accuracy_is_at_least_95_percent(
     evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
 ) -> None:
-    _unmet(request, eval5_blind="94.0% (en 93.7%, zh 94.3%)")
+    _unmet(
+        request,
+        eval5_tuned="94.6% (en 94.9%, zh 94.3%)",
+        eval6_blind="94.4% (en 92.0%, zh 96.5%)",
+    )
     assert evaluation.accuracy >= 0.95
 
 
@@ -60,6 +68,7 @@ def test_english_requests_are_at_least_90_percent_right(
 def test_every_urgent_request_is_flagged(
     evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
 ) -> None:
+    _unmet(request, eval6_blind="98.9% (94 of 95): one English request missed")
     assert evaluation.urgent_n > 0
     assert evaluation.urgent_recall == 1.0
 
@@ -69,8 +78,7 @@ def test_at_most_10_percent_of_the_others_are_flagged_in_each_language(
 ) -> None:
     _unmet(
         request,
-        eval4_tuned="10.5% overall, 10.5% of English and 10.4% of Chinese requests",
-        eval5_blind="9.9% overall but 11.6% of English requests (Chinese 8.5%)",
+        eval4_tuned="10.2% overall, 11.7% of Chinese requests (English 8.4%)",
     )
     shares = [evaluation.false_alarm_share] + [
         part.false_alarm_share for part in evaluation.per_language.values()

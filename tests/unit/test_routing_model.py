@@ -188,14 +188,7 @@ def test_the_past_the_solved_and_procedures_are_not_urgent(
         "请尽快处理",
         "你们来看看吧",
         "同上",
-        pytest.param(
-            "please deal with it",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="security at 0.53 since writer5 and writer6 joined (their 'please deal "
-                "with the noise' lines); the other wordings of it still reach customer service",
-            ),
-        ),
+        "please deal with it",
         "please deal with this",
         "there's a problem",
     ],

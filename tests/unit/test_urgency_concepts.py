@@ -48,6 +48,8 @@ from workorders.domain import urgency
         "someone is climbing in through the kitchen window of the flat below",
         "the plug on the heater just sparked and there's a burnt smell, what do I do",
         "the pipe burst yesterday and water is still pouring in",
+        "a man is fiddling with our front door lock right now, I can see him through the peephole",
+        "门外有人在撬锁，我一个人在家",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:

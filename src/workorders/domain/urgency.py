@@ -122,9 +122,9 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "intruder now",
         _rx(
             r"(?:正在|在)(?:撬|翻窗|爬窗|偷)|有人.{0,4}(?:撬|闯进|闯入|翻进)|翻(?:过|越)?(?:围墙|墙|栅栏|护栏|围栏|铁栏杆?)进(?:来|了|入)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)"
-            r"|砸(?:车)?窗|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)",
+            r"|砸(?:车)?窗|(?:撬|捅|拧|拨弄)(?:我家|我们家|我)?(?:的)?门?锁|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)",
             r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)"
-            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:through |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
+            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:scrap|fiddl|jimm|pry|forc|tamper)\w* (?:with |at )?(?:our|my|the|his|her) (?:front )?(?:lock|door)|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:through |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
         ),
     ),
     (
