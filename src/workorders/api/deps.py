@@ -66,8 +66,9 @@ async def get_principal(
 ) -> Principal:
     """The token's principal, borne out by the directory; refusals count against the caller's address.
 
-    The directory is read in a session of its own, from the configuration cache: when the cache is
-    warm (PostgreSQL hearing NOTIFY) this touches no connection at all."""
+    The directory comes from the configuration cache: when the cache alone can answer (PostgreSQL
+    hearing NOTIFY, the directory loaded) no session is opened at all; otherwise it is read in a
+    session of its own."""
     state = request.app.state
     limiter = state.rate_limiter
     address = client_address(request)
@@ -76,8 +77,10 @@ async def get_principal(
         if credentials is None:
             raise Unauthorized(_("send Authorization: Bearer <token>"))
         claimed = await state.verified_tokens.verify(credentials.credentials)
-        async with state.db.reader() as session, session.begin():
-            principal = await principals.resolve(session, claimed)
+        principal = principals.resolve_held(state.db.config, claimed)
+        if principal is None:
+            async with state.db.reader() as session, session.begin():
+                principal = await principals.resolve(session, claimed)
     except Unauthorized:
         await limiter.hit("auth_failure", address)
         raise
