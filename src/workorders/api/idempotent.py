@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Header
 
-from workorders.api.presenters import FastJSON, reply
+from workorders.api.presenters import FastJSON, jsonable, reply
 from workorders.services import idempotency
 
 if TYPE_CHECKING:
@@ -21,8 +21,9 @@ IdempotencyKey = Annotated[
     Header(alias="Idempotency-Key", description="Repeat a create safely (kept at least 24 h)"),
 ]
 
-# What a create produces: the response body and the new resource's path.
-Created = tuple["BaseModel", str]
+# What a create produces: the response body (a model, or plain data from a presenter) and the new
+# resource's path.
+Created = tuple[Any, str]
 
 
 async def create_once(
@@ -32,7 +33,7 @@ async def create_once(
     operation: str,
     body: BaseModel,
     create: Callable[[], Awaitable[Created]],
-    extra_headers: Callable[[BaseModel], dict[str, str]] | None = None,
+    extra_headers: Callable[[Any], dict[str, str]] | None = None,
 ) -> Response:
     """Run `create` unless this caller already sent this key; then answer what was answered then."""
     reservation = None
@@ -50,9 +51,9 @@ async def create_once(
     resource, location = await create()
     headers = {"Location": location} | (extra_headers(resource) if extra_headers else {})
     if reservation is None:
-        # Nothing to keep: serialized once, straight to JSON, by pydantic.
+        # Nothing to keep: serialized once, straight to JSON.
         return reply(resource, status_code=201, headers=headers)
-    payload = resource.model_dump(mode="json")
+    payload = jsonable(resource)
     reservation.remember(201, payload, headers)
     await ctx.session.flush()
     return FastJSON(payload, status_code=201, headers=headers)

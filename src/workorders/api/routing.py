@@ -269,15 +269,16 @@ async def set_queue_dispatch(
     tags=["queues"],
     operation_id="listQueueWorkOrders",
     summary="A queue's open orders in working order: most pressing first, then the longest waiting",
+    response_model=WorkOrderPage,
     responses=problems(),
 )
 async def list_queue_work_orders(
     queue: Queue, ctx: ReadContext, limit: Limit = 50, cursor: Cursor = None
-) -> WorkOrderPage:
+) -> Response:
     where = OrderFilter(statuses=sorted(OPEN_STATUSES), queue=queue)
     rows, next_cursor = await list_orders(
         ctx, where, sort=Sort.PRIORITY, limit=limit, cursor=cursor
     )
-    return WorkOrderPage(
-        items=[await presenters.work_order(ctx, row) for row in rows], next_cursor=next_cursor
+    return presenters.reply(
+        presenters.page([await presenters.work_order(ctx, row) for row in rows], next_cursor)
     )

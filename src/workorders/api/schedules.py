@@ -133,5 +133,7 @@ async def delete_schedule(schedule_id: ScheduleId, ctx: WriteContext) -> Respons
 )
 async def check_work_order_checklist_item(
     order: VisibleOrderForUpdate, index: ItemIndex, body: ChecklistCheck, ctx: WriteContext
-) -> WorkOrderRead:
-    return await presenters.work_order(ctx, await checklists.check(ctx, order, index, body))
+) -> Response:
+    return presenters.reply(
+        await presenters.work_order(ctx, await checklists.check(ctx, order, index, body))
+    )

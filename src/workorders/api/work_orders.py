@@ -54,7 +54,7 @@ async def create_work_order(
     idempotency_key: IdempotencyKey = None,
     accept_language: AcceptLanguage = None,
 ) -> Response:
-    async def create() -> tuple[BaseModel, str]:
+    async def create() -> tuple[presenters.OrderBody, str]:
         order = await work_orders.create(ctx, body)
         read = await presenters.work_order(ctx, order, presenters.language(accept_language))
         return read, f"/v1/work-orders/{order.id}"
@@ -106,10 +106,7 @@ async def list_work_orders(
     rows, next_cursor = await list_orders(ctx, where, sort=sort, limit=limit, cursor=cursor)
     lang = presenters.language(accept_language)
     return presenters.reply(
-        WorkOrderPage(
-            items=[await presenters.work_order(ctx, row, lang) for row in rows],
-            next_cursor=next_cursor,
-        )
+        presenters.page([await presenters.work_order(ctx, row, lang) for row in rows], next_cursor)
     )
 
 
@@ -204,7 +201,7 @@ async def create_work_order_follow_up(
     idempotency_key: IdempotencyKey = None,
     accept_language: AcceptLanguage = None,
 ) -> Response:
-    async def create() -> tuple[BaseModel, str]:
+    async def create() -> tuple[presenters.OrderBody, str]:
         child = await follow_ups.create(ctx, order, body)
         read = await presenters.work_order(ctx, child, presenters.language(accept_language))
         return read, f"/v1/work-orders/{child.id}"
@@ -223,6 +220,7 @@ async def create_work_order_follow_up(
     "/{order_id}/follow-ups",
     operation_id="listWorkOrderFollowUps",
     summary="The order's follow-ups in other departments that this caller may see, oldest first",
+    response_model=WorkOrderPage,
     responses=problems(404),
 )
 async def list_work_order_follow_ups(
@@ -231,11 +229,11 @@ async def list_work_order_follow_ups(
     limit: Limit = 50,
     cursor: Cursor = None,
     accept_language: AcceptLanguage = None,
-) -> WorkOrderPage:
+) -> Response:
     rows, next_cursor = await follow_ups.list_for(ctx, order, limit=limit, cursor=cursor)
     lang = presenters.language(accept_language)
-    return WorkOrderPage(
-        items=[await presenters.work_order(ctx, row, lang) for row in rows], next_cursor=next_cursor
+    return presenters.reply(
+        presenters.page([await presenters.work_order(ctx, row, lang) for row in rows], next_cursor)
     )
 
 

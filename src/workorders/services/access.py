@@ -61,21 +61,30 @@ def visible_to(principal: Principal) -> ColumnElement[bool]:
 
 
 @cache
-def _visible_order(shape: Shape) -> Select[WorkOrder]:
+def _visible_orders(shape: Shape) -> Select[WorkOrder]:
     condition = _visibility(shape, bindparam("property_id"), bindparam("sub"), bindparam("dept"))
-    return select(WorkOrder).where(WorkOrder.id == bindparam("order_id"), condition)
+    return select(WorkOrder).where(condition)
+
+
+@cache
+def _visible_order(shape: Shape) -> Select[WorkOrder]:
+    return _visible_orders(shape).where(WorkOrder.id == bindparam("order_id"))
+
+
+def _params(principal: Principal) -> dict[str, Any]:
+    return {"property_id": principal.property_id, "sub": principal.sub, "dept": str(principal.dept)}
+
+
+def visible_orders(principal: Principal) -> tuple[Select[WorkOrder], dict[str, Any]]:
+    """The query for the orders `principal` may see (`visible_to`), and its parameters. Built once
+    per shape of principal, as `visible_order`: building the condition was ~7% of a list page."""
+    return _visible_orders(_shape(principal)), _params(principal)
 
 
 def visible_order(principal: Principal, order_id: str) -> tuple[Select[WorkOrder], dict[str, Any]]:
     """The query for one order if `principal` may see it, and its parameters. The statement is built
     once per shape of principal: building it on every read cost about a tenth of the read's CPU."""
-    params = {
-        "order_id": order_id,
-        "property_id": principal.property_id,
-        "sub": principal.sub,
-        "dept": str(principal.dept),
-    }
-    return _visible_order(_shape(principal)), params
+    return _visible_order(_shape(principal)), _params(principal) | {"order_id": order_id}
 
 
 def facts(order: WorkOrder) -> OrderFacts:

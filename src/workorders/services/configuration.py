@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import bindparam, event, func, select, update
 
 from workorders.models import Property
 
@@ -40,6 +40,11 @@ _TOUCHED = "workorders.config.touched"
 _CACHE = "workorders.config.cache"
 
 T = TypeVar("T")
+
+# Built once: building the statement on each request cost more CPU than running it.
+_REVISION = select(Property.name, Property.timezone, Property.config_revision).where(
+    Property.id == bindparam("property_id")
+)
 
 
 @dataclass
@@ -64,6 +69,10 @@ class Snapshot:
             self._values[key] = await loader(session)
         return self._values[key]
 
+    def loaded(self, key: str) -> Any | None:
+        """The value under `key` if it has been loaded for this revision (no session needed)."""
+        return self._values.get(key)
+
 
 class ConfigCache:
     """The snapshots of one process. `trusted` tells whether invalidations arrive by NOTIFY."""
@@ -78,6 +87,11 @@ class ConfigCache:
         else:
             self._snapshots.pop(property_id, None)
 
+    def current(self, property_id: str) -> Snapshot | None:
+        """The snapshot this process holds when it may be trusted without reading the revision (what
+        `snapshot` would answer without touching the database), else None."""
+        return self._snapshots.get(property_id) if self.trusted() else None
+
     def held(self, property_id: str) -> Snapshot | None:
         """The snapshot this process holds, without looking at the database: for a request whose
         token check has just verified (or trusted) it."""
@@ -87,16 +101,10 @@ class ConfigCache:
         self, session: AsyncSession, property_id: str, *, verify: bool = False
     ) -> Snapshot | None:
         """The property's current snapshot, or None when no such property exists."""
+        if not verify and (trusted := self.current(property_id)) is not None:
+            return trusted
         held = self._snapshots.get(property_id)
-        if held is not None and not verify and self.trusted():
-            return held
-        row = (
-            await session.execute(
-                select(Property.name, Property.timezone, Property.config_revision).where(
-                    Property.id == property_id
-                )
-            )
-        ).one_or_none()
+        row = (await session.execute(_REVISION, {"property_id": property_id})).one_or_none()
         if row is None:
             self.invalidate(property_id)
             return None

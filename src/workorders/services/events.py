@@ -32,6 +32,28 @@ def order_facts(order: WorkOrder) -> dict[str, Any]:
     }
 
 
+def row(
+    *,
+    order: WorkOrder,
+    type: str,
+    actor: Principal | None,
+    at: datetime,
+    previous_status: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The event for a change to `order`, as the columns of its row."""
+    return {
+        "id": new_id("evt"),
+        "property_id": order.property_id,
+        "work_order_id": order.id,
+        "type": type,
+        "actor_type": str(actor.actor_type if actor else ActorType.SYSTEM),
+        "actor_id": actor.sub if actor else None,
+        "data": order_facts(order) | {"previous_status": previous_status} | (extra or {}),
+        "occurred_at": at,
+    }
+
+
 def record(
     session: AsyncSession,
     *,
@@ -43,16 +65,15 @@ def record(
     extra: dict[str, Any] | None = None,
 ) -> Event:
     """Add the event for a change to `order`; it commits (or not) with the change itself."""
-    data = order_facts(order) | {"previous_status": previous_status} | (extra or {})
     event = Event(
-        id=new_id("evt"),
-        property_id=order.property_id,
-        work_order_id=order.id,
-        type=type,
-        actor_type=actor.actor_type if actor else ActorType.SYSTEM,
-        actor_id=actor.sub if actor else None,
-        data=data,
-        occurred_at=at,
+        **row(
+            order=order,
+            type=type,
+            actor=actor,
+            at=at,
+            previous_status=previous_status,
+            extra=extra,
+        )
     )
     session.add(event)
     return event

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, s
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
 from workorders.models import WorkOrder
-from workorders.services.access import visible_to
+from workorders.services.access import visible_orders, visible_to
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def _matches(ctx: Context, q: str) -> ColumnElement[bool]:
 async def list_orders(
     ctx: Context, where: OrderFilter, *, sort: Sort, limit: int, cursor: str | None
 ) -> tuple[list[WorkOrder], str | None]:
-    query = select(WorkOrder).where(visible_to(ctx.principal))
+    query, params = visible_orders(ctx.principal)
     if where.statuses:
         query = query.where(WorkOrder.status.in_([str(s) for s in where.statuses]))
     for column, value in (
@@ -98,7 +98,9 @@ async def list_orders(
         query = query.where(WorkOrder.created_at < where.created_before)
     if where.q:
         query = query.where(_matches(ctx, where.q))
-    return await fetch_page(ctx.session, query, ORDERINGS[sort], limit=limit, cursor=cursor)
+    return await fetch_page(
+        ctx.session, query, ORDERINGS[sort], limit=limit, cursor=cursor, params=params
+    )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 MAX_TEXT = 200
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,8 +91,10 @@ async def fetch_page(
     *,
     limit: int,
     cursor: str | None,
+    params: Mapping[str, Any] | None = None,
 ) -> tuple[list[Row], str | None]:
-    """One page of `query` in `ordering`, and the cursor of the next page (None at the end)."""
+    """One page of `query` (run with its bound `params`) in `ordering`, and the cursor of the next
+    page (None at the end)."""
     keys = tuple_(*ordering.columns)
     if cursor is not None:
         values = _decode(ordering, cursor)
@@ -104,7 +106,8 @@ async def fetch_page(
         )
         query = query.where(keys < after if ordering.descending else keys > after)
     order_by = [c.desc() if ordering.descending else c.asc() for c in ordering.columns]
-    rows = list((await session.execute(query.order_by(*order_by).limit(limit + 1))).scalars())
+    page = query.order_by(*order_by).limit(limit + 1)
+    rows = list((await session.execute(page, params)).scalars())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

@@ -98,6 +98,21 @@ def _people(
     return snapshot.load(DIRECTORY_KEY, session, load)
 
 
+def resolve_held(cache: configuration.ConfigCache, claimed: Principal) -> Principal | None:
+    """`resolve` without a session, when this process's cache alone can answer (it hears NOTIFY and
+    holds the property's directory): None when it cannot, and `resolve` must read."""
+    snapshot = cache.current(claimed.property_id)
+    if snapshot is None:
+        return None
+    if claimed.sub is None:
+        return claimed
+    people: Mapping[str, Person] | None = snapshot.loaded(DIRECTORY_KEY)
+    if people is None:
+        return None
+    check(claimed, people.get(claimed.sub))
+    return claimed
+
+
 async def resolve(session: AsyncSession, claimed: Principal) -> Principal:
     """The principal to act as, once the directory has borne the token out."""
     try:

@@ -276,7 +276,8 @@ async def apply_pick(
 
 
 def needs_assignment(order: WorkOrder, pick: Pick, now: datetime) -> dict[str, Any]:
-    """The event (arguments of `events.record`) saying an order found nobody to take it."""
+    """The event (arguments of `events.record` or `events.row`) saying an order found nobody to
+    take it."""
     return {
         "order": order,
         "type": dispatch.NEEDS_ASSIGNMENT,

@@ -75,6 +75,8 @@ class DeliveryWorker:
         self.signal = signal or EventSignal(settings)
         self.jitter = jitter
         self._work = asyncio.Event()
+        # Whether fan-out made deliveries since the follow loop last woke the send loop.
+        self._made = False
 
     # --- following the feed ---------------------------------------------------------------------
 
@@ -83,7 +85,8 @@ class DeliveryWorker:
             now = self.clock.now()
 
             async def handle(events: list[Event]) -> None:
-                await webhook_delivery.fan_out(session, events, now)
+                if await webhook_delivery.fan_out(session, events, now):
+                    self._made = True
 
             return await feed.follow(session, WEBHOOKS_CONSUMER, handle, now=now)
 
@@ -215,8 +218,13 @@ class DeliveryWorker:
                     # A full page: read on at once. Events beyond the horizon: their transaction
                     # (or an older one) is about to commit; look again very soon.
                     pause = min(pause, 0 if page.events else HELD_BACK_PAUSE)
-            # New deliveries here or, made by another worker, in the database: look for them.
-            self._work.set()
+            # New deliveries: send them now. A cycle that made none (no endpoint takes these events,
+            # the usual case for a property without webhooks) leaves the send loop to its own timer,
+            # which also finds retries come due, another worker's deliveries and replays: claiming
+            # after every cycle cost a transaction per committed order for nothing.
+            if self._made:
+                self._made = False
+                self._work.set()
             if pause > 0:
                 await self.signal.wait(token, pause)
 
