@@ -37,7 +37,17 @@ from workorders.domain.routing import ROUTE_THRESHOLD
 SETS = Path(__file__).parent.parent / "routing_sets"
 
 
-@pytest.fixture(scope="module", params=["eval1_tuned", "eval2_tuned", "eval3_tuned", "eval4_tuned", "eval5_tuned", "eval6_blind"])
+@pytest.fixture(
+    scope="module",
+    params=[
+        "eval1_tuned",
+        "eval2_tuned",
+        "eval3_tuned",
+        "eval4_tuned",
+        "eval5_tuned",
+        "eval6_blind",
+    ],
+)
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
     examples = routing_model.read_examples(SETS / f"{request.param}.jsonl")
     assert len(examples) >= 300

@@ -240,7 +240,9 @@ def assess(text: str) -> Danger:
             clause = norm[start:end]
             if _NEGATED_BEFORE.search(norm[start : match.start()].rstrip()[-12:]):
                 continue
-            near = norm[max(start, match.start() - AGAIN_REACH) : min(end, match.end() + AGAIN_REACH)]
+            near = norm[
+                max(start, match.start() - AGAIN_REACH) : min(end, match.end() + AGAIN_REACH)
+            ]
             if _PAST.search(clause) and not _AGAIN.search(near):
                 past = True
                 continue

@@ -126,7 +126,9 @@ async def seed(session: AsyncSession, settings: Settings, now: datetime) -> Demo
         WorkOrderCreate(description="垃圾桶满了好几天没人清理", location=home(huang)),
     )
     await work_orders.create(as_owner(lin), WorkOrderCreate(description="请问物业费可以开发票吗？"))
-    await work_orders.create(as_owner(he), WorkOrderCreate(description="3栋楼下那个东西又不对了"))
+    # A message no department could act on ("same as above"): the router is unsure and customer
+    # service places it, so the desk opens with an order in triage.
+    await work_orders.create(as_owner(he), WorkOrderCreate(description="同上"))
     await _seed_schedules(manager, staff)
     return DemoPeople(staff=staff, owners=owners)
 
