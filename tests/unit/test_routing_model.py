@@ -219,6 +219,21 @@ def test_the_model_overrules_a_concept_only_when_it_is_sure(model: TextClassifie
     assert not vetoed.judge(emergency).urgent
 
 
+@pytest.mark.parametrize("text", ["help please", "something is wrong", "能管管吗！！！", "快来"])
+def test_a_request_that_says_almost_nothing_is_not_urgent_by_the_model_alone(
+    model: TextClassifier, text: str
+) -> None:
+    assert not classifier.says_enough(text)
+    assert not model.judge(text).urgent
+
+
+def test_a_short_request_with_a_danger_in_it_is_still_urgent(model: TextClassifier) -> None:
+    """The length floor holds back the model alone, never the danger concepts."""
+    assert not classifier.says_enough("电梯困人")
+    assert model.judge("电梯困人").urgent
+    assert model.judge("fire in 3F!").urgent
+
+
 def test_urgency_has_a_threshold_per_language(model: TextClassifier) -> None:
     assert set(model.urgent_thresholds) == {"zh", "en"}
     assert all(0 < t < 1 for t in model.urgent_thresholds.values())

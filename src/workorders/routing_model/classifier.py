@@ -67,6 +67,14 @@ FALLBACK_URGENT_THRESHOLD = 0.2
 # Even the model does not call a request urgent below this when the request says it is solved,
 # hypothetical or about a procedure; above it the model has seen such wording and still insists.
 SETTLED_OVERRIDE = 0.9
+# Under this many Chinese characters plus English words a request says too little for the model
+# alone to call it an emergency ("help please", "能不能管管"); the concepts still can. In the
+# 6,812-line corpus the shortest urgent request the concepts miss has 6, and 50 ordinary ones are
+# shorter than 5. The thresholds are chosen as if every request were long enough: the floor only
+# ever takes flags away, so it cannot raise the false alarms of longer ones.
+MIN_WORDS_FOR_MODEL_URGENCY = 5
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_ENGLISH_WORD = re.compile(r"[a-z][a-z']+")
 # The veto is this share of the lowest held-out urgent probability of a request a concept raised:
 # a margin, because a fold's lowest is only an estimate of the lowest a new emergency will get.
 VETO_MARGIN = 0.5
@@ -250,7 +258,7 @@ class TextClassifier:
             if p_urgent >= self.concept_vetoes.get(language_of(text), 0.0):
                 return True, danger.found
             return False, ()
-        if p_urgent < self.urgent_threshold(text):
+        if p_urgent < self.urgent_threshold(text) or not says_enough(text):
             return False, ()
         if danger.set_aside is not None and p_urgent < SETTLED_OVERRIDE:
             return False, ()
@@ -291,6 +299,13 @@ class TextClassifier:
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
         return buffer.getvalue()
+
+
+def says_enough(text: str) -> bool:
+    """Whether a request is long enough for the urgent head alone to flag it."""
+    norm = urgency.normalize(text)
+    size = len(_CJK.findall(norm)) + len(_ENGLISH_WORD.findall(norm))
+    return size >= MIN_WORDS_FOR_MODEL_URGENCY
 
 
 def _readable(part: str, name: str) -> bool:
