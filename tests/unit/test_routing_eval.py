@@ -16,10 +16,15 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
 - `eval5_tuned.jsonl` (520 lines, two more writers): blind, measured once after that (queue 94.0%,
   urgent recall 100%, false alarms 9.9%, English 11.6%); its misses then named the duties two
   more training writers were asked for, and the concepts for old fires mentioned in passing.
-- `eval6_blind.jsonl` (520 lines, two more writers): written while eval5 was measured, sealed, and
-  measured once on the router as it stands; the figures of record. Whoever changes the router
-  because of its misses renames it `eval6_tuned` and commissions a fresh blind set. Four of its
-  lines are vague texts also in the corpus ("在吗", "有人吗", "it's happening again", "???").
+- `eval6_tuned.jsonl` (520 lines, two more writers): blind, measured once after the second
+  round's corpus (queue 94.4%, en 92.0%; urgent recall 98.9%, one English request missed; false
+  alarms 8.0%); read again after the length floor for the model's own urgency (7.8%).
+- `eval7_blind.jsonl` (520 lines, two more writers): written while eval6 was measured, sealed, and
+  measured once on the router as it stands; the figures of record (queue 95.6%, urgent recall 100%,
+  false alarms 7.3%: every bar met, where eval5 and eval6 each missed one or two). Whoever changes
+  the router because of its misses renames it `eval7_tuned` and commissions a fresh blind set.
+  Four of its lines are texts also in the corpus ("在吗", "有人吗", "hello? anyone there",
+  "卫生间排风扇不转了").
 
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
@@ -45,7 +50,8 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval3_tuned",
         "eval4_tuned",
         "eval5_tuned",
-        "eval6_blind",
+        "eval6_tuned",
+        "eval7_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -64,7 +70,7 @@ def test_queue_accuracy_is_at_least_95_percent(
     _unmet(
         request,
         eval5_tuned="94.6% (en 94.9%, zh 94.3%)",
-        eval6_blind="94.4% (en 92.0%, zh 96.5%)",
+        eval6_tuned="94.4% (en 92.0%, zh 96.5%)",
     )
     assert evaluation.accuracy >= 0.95
 
@@ -78,7 +84,7 @@ def test_english_requests_are_at_least_90_percent_right(
 def test_every_urgent_request_is_flagged(
     evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
 ) -> None:
-    _unmet(request, eval6_blind="98.9% (94 of 95): one English request missed")
+    _unmet(request, eval6_tuned="98.9% (94 of 95): one English request missed")
     assert evaluation.urgent_n > 0
     assert evaluation.urgent_recall == 1.0
 
