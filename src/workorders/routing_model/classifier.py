@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sklearn
 from scipy.optimize import minimize_scalar
-from scipy.special import expit, log_softmax, softmax
+from scipy.special import expit, log_softmax
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
@@ -161,11 +161,18 @@ class Head:
     def proba(
         self, columns: np.ndarray, values: np.ndarray, temperature: float = 1.0
     ) -> np.ndarray:
-        z = self.scores(columns, values) / temperature
+        return self.proba_of(self.scores(columns, values), temperature)
+
+    def proba_of(self, scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+        """Probabilities from this head's raw scores (what `scores` gives)."""
+        z = scores / temperature
         if len(self.classes) == 2:
             positive = float(expit(z[0]))
             return np.array([1.0 - positive, positive])
-        return softmax(z)
+        # scipy's softmax is general over axes and costs ~60 µs for four numbers; this is its
+        # one-dimensional case.
+        e = np.exp(z - z.max())
+        return e / e.sum()
 
 
 class TextClassifier:
@@ -204,6 +211,16 @@ class TextClassifier:
             self._analyzers.append((analyzer, vocabulary, part.idf, offset))
             self._names += [(part.name, term) for term in part.terms]
             offset += len(part.terms)
+        # The three heads' weights in one matrix: one gather of the request's columns, one product.
+        self._rows: dict[str, slice] = {}
+        start = 0
+        for name, head in heads.items():
+            self._rows[name] = slice(start, start + len(head.coef))
+            start += len(head.coef)
+        self._coef = np.vstack([head.coef for head in heads.values()])
+        self._intercept = np.concatenate([head.intercept for head in heads.values()])
+        # Which n-grams may be shown as evidence, worked out once (`_readable`).
+        self._shown = np.array([_readable(part, name.strip()) for part, name in self._names])
         coef = heads["queue"].coef
         # Per queue, how much each n-gram favours it over the mean of the others: the evidence.
         self._margins = np.stack(
@@ -233,9 +250,11 @@ class TextClassifier:
 
     def judge(self, text: str) -> Judgement:
         columns, values = self.vector(text)
-        queue_p = self.heads["queue"].proba(columns, values, self.queue_temperature)
-        priority_p = self.heads["priority"].proba(columns, values)
-        p_urgent = float(self.heads["urgent"].proba(columns, values)[self._urgent_column])
+        scores = self._coef[:, columns] @ values + self._intercept
+        heads, rows = self.heads, self._rows
+        queue_p = heads["queue"].proba_of(scores[rows["queue"]], self.queue_temperature)
+        priority_p = heads["priority"].proba_of(scores[rows["priority"]])
+        p_urgent = float(heads["urgent"].proba_of(scores[rows["urgent"]])[self._urgent_column])
         order = np.argsort(-queue_p, kind="stable")
         ranked = tuple((self._queues[i], float(queue_p[i])) for i in order)
         by_priority = dict(zip(self._priorities, priority_p.tolist(), strict=True))
@@ -267,13 +286,13 @@ class TextClassifier:
     def _evidence(self, columns: np.ndarray, values: np.ndarray, best: int) -> tuple[str, ...]:
         """The n-grams of this request that most favour the best queue over the others."""
         weights = values * self._margins[best, columns]
+        candidates = np.flatnonzero((weights > 0) & self._shown[columns])
         chosen: list[str] = []
-        for i in np.argsort(-weights, kind="stable"):
-            if weights[i] <= 0 or len(chosen) == EVIDENCE_SIZE:
+        for i in candidates[np.argsort(-weights[candidates], kind="stable")]:
+            if len(chosen) == EVIDENCE_SIZE:
                 break
-            part, name = self._names[int(columns[i])]
-            name = name.strip()
-            if _readable(part, name) and not any(name in c or c in name for c in chosen):
+            name = self._names[int(columns[i])][1].strip()
+            if not any(name in c or c in name for c in chosen):
                 chosen.append(name)
         return tuple(chosen)
 
