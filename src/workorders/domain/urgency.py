@@ -20,9 +20,58 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[a-z]")
+# What of a pattern names letters: a pattern without escapes (\w, \b...) and group openers.
+_SYNTAX = re.compile(r"\\.|\(\?(?:<[!=]|[:!=])")
 
-def _rx(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+@dataclass(frozen=True)
+class Scripts:
+    """Which scripts a text holds: a Chinese pattern can only match where there are Han characters,
+    an English one only where there are Latin letters."""
+
+    han: bool
+    latin: bool
+
+    @classmethod
+    def of(cls, text: str) -> Scripts:
+        return cls(_HAN.search(text) is not None, _LATIN.search(text) is not None)
+
+
+class Patterns:
+    """Alternatives that mean one thing, compiled apart by script, so a request in one language runs
+    only its own (Python's regular expressions try every alternative at every position: running both
+    languages' cost a Chinese request twice). Each alternative is in one script only."""
+
+    def __init__(self, *alternatives: str) -> None:
+        for alternative in alternatives:
+            if _HAN.search(alternative) and _LATIN.search(_SYNTAX.sub("", alternative)):
+                raise ValueError(f"one script per alternative: {alternative!r}")
+        han = [a for a in alternatives if _HAN.search(a)]
+        latin = [a for a in alternatives if not _HAN.search(a)]
+        self._han = re.compile("|".join(f"(?:{a})" for a in han)) if han else None
+        self._latin = re.compile("|".join(f"(?:{a})" for a in latin)) if latin else None
+
+    def _for(self, scripts: Scripts) -> list[re.Pattern[str]]:
+        chosen = [(self._han, scripts.han), (self._latin, scripts.latin)]
+        return [pattern for pattern, present in chosen if pattern is not None and present]
+
+    def search(self, text: str, scripts: Scripts) -> bool:
+        return any(pattern.search(text) for pattern in self._for(scripts))
+
+    def finditer(self, text: str, scripts: Scripts) -> list[re.Match[str]]:
+        found = [m for pattern in self._for(scripts) for m in pattern.finditer(text)]
+        return sorted(found, key=lambda m: m.start())
+
+    def sub(self, replacement: str, text: str, scripts: Scripts) -> str:
+        for pattern in self._for(scripts):
+            text = pattern.sub(replacement, text)
+        return text
+
+
+def _rx(*alternatives: str) -> Patterns:
+    return Patterns(*alternatives)
 
 
 # Names of equipment and paperwork that contain a danger word but are not a danger: a blocked fire
@@ -43,11 +92,14 @@ _NOT_A_DANGER = _rx(
     r"(?:people|someone|somebody|they|he|she|guys?|men|neighbou?rs?|residents?|workers?) (?:\w+ )?smok(?:es?|ing)\b",
     # Snow that melts, and a panic attack, are not a melting socket or an assault.
     r"melt\w* (?:snow|ice)|(?:snow|ice) (?:is |has |had )?melt\w*|panic attacks?",
-    r"(?:barbecu\w*|bbq|grill\w*).{0,80}\bsmoke|(?:烧烤|烤串|炭火|烤肉).{0,30}烟",
+    r"(?:barbecu\w*|bbq|grill\w*).{0,80}\bsmoke",
+    r"(?:烧烤|烤串|炭火|烤肉).{0,30}烟",
     r"(?:barbecue|bbq|cooking|cigarette|incense)\w* smoke|smoke from (?:\w+'s |the |my |their )?(?:barbecue|bbq|cooking|kitchen|cigarettes?)",
-    r"burning (?:joss |paper|incense|offerings?|leaves)\w*|(?:nearly|almost) (?:gave|give|had) me a heart attack|吓出心脏病",
+    r"burning (?:joss |paper|incense|offerings?|leaves)\w*|(?:nearly|almost) (?:gave|give|had) me a heart attack",
+    r"吓出心脏病",
     # A car that cannot leave is not a person trapped; a toilet cistern that keeps running is not a flood.
-    r"(?:cars?|parked|park\w*|blocked|snow)\b.{0,60}(?:can'?t|cannot) get out|车.{0,3}困在",
+    r"(?:cars?|parked|park\w*|blocked|snow)\b.{0,60}(?:can'?t|cannot) get out",
+    r"车.{0,3}困在",
     r"(?:马桶|水箱)[^，,。]{0,8}哗哗",
     # After a storm, rainwater standing in public areas is cleaning's (the duty map), not a flood.
     r"(?:rain|storm|puddle)\w*.{0,60}ankle.deep|ankle.deep.{0,40}(?:rain|storm)",
@@ -55,7 +107,7 @@ _NOT_A_DANGER = _rx(
     r"(?:可能|容易|会|怕)[^，,。]{0,3}受伤",
 )
 
-_CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+_CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "fire",
         _rx(
@@ -166,11 +218,13 @@ _CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _NEGATED_BEFORE = _rx(
     r"(?:没有|没|无|未|不|并非|不再)[^\s，,]{0,2}$",
     r"(?:\b(?:no|not|never|without|no longer)|n't)(?:\W+\w+)?$",
-    r"\b(?:nobody|no one|nothing|none)(?:'s)?(?:\W+\w+){0,2}$|没(?:有)?人[^\s，,]{0,2}$",
+    r"\b(?:nobody|no one|nothing|none)(?:'s)?(?:\W+\w+){0,2}$",
+    r"没(?:有)?人[^\s，,]{0,2}$",
 )
 _PAST = _rx(
     r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
-    r"\d{1,2}月\d{1,2}[日号]|\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week|month|year|time|night|winter|summer)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
+    r"\d{1,2}月\d{1,2}[日号]",
+    r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week|month|year|time|night|winter|summer)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(
@@ -216,9 +270,13 @@ def normalize(text: str) -> str:
 def not_now(text: str) -> str | None:
     """Why the whole request is not about a danger happening now, or None."""
     norm = normalize(text)
-    if _NOT_REAL.search(norm):
+    return _not_now(norm, Scripts.of(norm))
+
+
+def _not_now(norm: str, scripts: Scripts) -> str | None:
+    if _NOT_REAL.search(norm, scripts):
         return "hypothetical or procedure"
-    if _SETTLED.search(norm) and not _AGAIN.search(norm):
+    if _SETTLED.search(norm, scripts) and not _AGAIN.search(norm, scripts):
         return "solved"
     return None
 
@@ -226,24 +284,26 @@ def not_now(text: str) -> str | None:
 @lru_cache(maxsize=4096)
 def assess(text: str) -> Danger:
     """The danger concepts present now in `text`."""
-    norm = _NOT_A_DANGER.sub(" ", normalize(text))
-    reason = not_now(norm)
+    norm = normalize(text)
+    scripts = Scripts.of(norm)
+    norm = _NOT_A_DANGER.sub(" ", norm, scripts)
+    reason = _not_now(norm, scripts)
     # Clause bounds: a concept may span clauses ("电梯停了，我妈在里面"), but negation and the past
     # are read in the clause where the danger word stands.
     bounds = [0, *(m.end() for m in _CLAUSE.finditer(norm)), len(norm)]
     found: list[str] = []
     past = False
     for name, pattern in _CONCEPTS:
-        for match in pattern.finditer(norm):
+        for match in pattern.finditer(norm, scripts):
             start = max(b for b in bounds if b <= match.start())
             end = min(b for b in bounds if b > match.start())
             clause = norm[start:end]
-            if _NEGATED_BEFORE.search(norm[start : match.start()].rstrip()[-12:]):
+            if _NEGATED_BEFORE.search(norm[start : match.start()].rstrip()[-12:], scripts):
                 continue
             near = norm[
                 max(start, match.start() - AGAIN_REACH) : min(end, match.end() + AGAIN_REACH)
             ]
-            if _PAST.search(clause) and not _AGAIN.search(near):
+            if _PAST.search(clause, scripts) and not _AGAIN.search(near, scripts):
                 past = True
                 continue
             found.append(f"{name}: {match.group(0).strip()[:24]}")
