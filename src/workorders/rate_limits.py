@@ -126,6 +126,7 @@ class RateLimiter:
         # (the auth-failure check of an address that never failed). Redis holds the other replicas'
         # counts too, so there the storage is always asked.
         self._counted: dict[tuple[str, str], float] | None = None if settings.redis_url else {}
+        self._forget_at = _REMEMBERED
 
     async def hit(self, name: str, key: str) -> None:
         """Count one against `name` for `key`; 429 when the window is full."""
@@ -159,13 +160,15 @@ class RateLimiter:
     def _remember(self, name: str, key: str) -> None:
         assert self._counted is not None
         now = time.monotonic()
-        if len(self._counted) >= _REMEMBERED:
-            # Many addresses failing: forget those whose counts no longer matter.
+        if len(self._counted) >= self._forget_at:
+            # Many addresses failing: forget those whose counts no longer matter, and look again
+            # only when as many again have come (a sweep per failure would be the prober's lever).
             self._counted = {
                 counted: at
                 for counted, at in self._counted.items()
                 if now - at <= 2 * self.limits[counted[0]].get_expiry()
             }
+            self._forget_at = max(_REMEMBERED, 2 * len(self._counted))
         self._counted[name, key] = now
 
     async def _refuse(self, name: str, key: str) -> None:
