@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
+HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[a-z]")
 # What of a pattern names letters: a pattern without escapes (\w, \b...) and group openers.
 _SYNTAX = re.compile(r"\\.|\(\?(?:<[!=]|[:!=])")
@@ -36,7 +36,7 @@ class Scripts:
 
     @classmethod
     def of(cls, text: str) -> Scripts:
-        return cls(_HAN.search(text) is not None, _LATIN.search(text) is not None)
+        return cls(HAN.search(text) is not None, _LATIN.search(text) is not None)
 
 
 class Patterns:
@@ -46,10 +46,10 @@ class Patterns:
 
     def __init__(self, *alternatives: str) -> None:
         for alternative in alternatives:
-            if _HAN.search(alternative) and _LATIN.search(_SYNTAX.sub("", alternative)):
+            if HAN.search(alternative) and _LATIN.search(_SYNTAX.sub("", alternative)):
                 raise ValueError(f"one script per alternative: {alternative!r}")
-        han = [a for a in alternatives if _HAN.search(a)]
-        latin = [a for a in alternatives if not _HAN.search(a)]
+        han = [a for a in alternatives if HAN.search(a)]
+        latin = [a for a in alternatives if not HAN.search(a)]
         self._han = re.compile("|".join(f"(?:{a})" for a in han)) if han else None
         self._latin = re.compile("|".join(f"(?:{a})" for a in latin)) if latin else None
 

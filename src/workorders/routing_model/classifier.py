@@ -14,7 +14,10 @@ the request's language, chosen on held-out folds of the training data (grouped b
 The danger concepts are the list the duty map names, so they raise a request on their own, except
 where the urgent head is sure they misread it: below a veto of the request's language, half the
 lowest probability any held-out urgent request with a concept got ("fire lane", "nothing is
-burning", "the radiator needs bleeding" are the words of a danger, not a danger). Logistic regression, because it generalised best under group cross-validation among the linear
+burning", "the radiator needs bleeding" are the words of a danger, not a danger). A request of
+fewer than five words says too little for the head alone: only the concepts raise it.
+
+Logistic regression, because it generalised best under group cross-validation among the linear
 models tried (a calibrated linear SVM and SGD came close), its probabilities can be thresholded as
 they are, and its coefficients explain a decision.
 
@@ -68,12 +71,11 @@ FALLBACK_URGENT_THRESHOLD = 0.2
 # hypothetical or about a procedure; above it the model has seen such wording and still insists.
 SETTLED_OVERRIDE = 0.9
 # Under this many Chinese characters plus English words a request says too little for the model
-# alone to call it an emergency ("help please", "能不能管管"); the concepts still can. In the
+# alone to call it an emergency ("help please", "能管管吗"); the concepts still can. In the
 # 6,812-line corpus the shortest urgent request the concepts miss has 6, and 50 ordinary ones are
 # shorter than 5. The thresholds are chosen as if every request were long enough: the floor only
 # ever takes flags away, so it cannot raise the false alarms of longer ones.
 MIN_WORDS_FOR_MODEL_URGENCY = 5
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _ENGLISH_WORD = re.compile(r"[a-z][a-z']+")
 # The veto is this share of the lowest held-out urgent probability of a request a concept raised:
 # a margin, because a fold's lowest is only an estimate of the lowest a new emergency will get.
@@ -323,7 +325,7 @@ class TextClassifier:
 def says_enough(text: str) -> bool:
     """Whether a request is long enough for the urgent head alone to flag it."""
     norm = urgency.normalize(text)
-    size = len(_CJK.findall(norm)) + len(_ENGLISH_WORD.findall(norm))
+    size = len(urgency.HAN.findall(norm)) + len(_ENGLISH_WORD.findall(norm))
     return size >= MIN_WORDS_FOR_MODEL_URGENCY
 
 
