@@ -4,8 +4,9 @@ A learned model catches most emergencies, but a missed fire costs more than a fa
 service must still raise an emergency when no model could load. So the duty map's list of dangers
 (fire, smoke, gas, sparks, someone trapped, flooding, violence, an intruder now, a child or an
 elderly person in danger or missing, a person collapsed or hit, someone about to jump, a structure
-about to fall) is kept here as concepts, each a few patterns in Chinese and English. These are names of the danger, never fragments of one
-labelled sentence: a concept earns its place by the guide, not by a case it fixes.
+about to fall) is kept here as concepts, each a few patterns in Chinese and English. These are
+names of the danger, never fragments of one labelled sentence: a concept earns its place by the
+guide, not by a case it fixes.
 
 A concept found is ignored when the words around it say it is not happening now: negated ("没有
 燃气味", "no smell of gas"), in the past ("上周漏过水", "last week"), solved ("已经修好了",
@@ -22,7 +23,7 @@ from functools import lru_cache
 
 HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[a-z]")
-# What of a pattern names letters: a pattern without escapes (\w, \b...) and group openers.
+# Escapes (\w, \b...) and group openers: their letters are a pattern's syntax, not English.
 _SYNTAX = re.compile(r"\\.|\(\?(?:<[!=]|[:!=])")
 
 
