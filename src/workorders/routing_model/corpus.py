@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from workorders.domain import urgency
 from workorders.domain.taxonomy import Priority, Queue
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def read_examples(path: Path) -> list[LabelledExample]:
 
 
 def language_of(text: str) -> str:
-    return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"
+    return "zh" if urgency.HAN.search(text) else "en"
 
 
 def _corpus_files() -> list[tuple[str, str]]:

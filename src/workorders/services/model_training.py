@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from workorders import routing_model
 from workorders.domain.taxonomy import Priority, Queue
+from workorders.routing_model.corpus import language_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,16 +28,12 @@ COPIES = 5
 HELD_OUT_SHARE = 0.25
 
 
-def _language(text: str) -> str:
-    return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"
-
-
 def labelled(example: RoutingExample) -> LabelledExample:
     return routing_model.LabelledExample(
         text=example.description,
         queue=Queue(example.queue),
         priority=Priority(example.priority),
-        language=_language(example.description),
+        language=language_of(example.description),
         source=f"work_order:{example.work_order_id}",
     )
 
