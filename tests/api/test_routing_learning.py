@@ -66,7 +66,7 @@ async def _teach(
     return taught
 
 
-def _quick_train(examples: Any, *, seed: int = 0) -> Any:
+def _quick_train(examples: Any, *, seed: int = 0, calibration: Any = None) -> Any:
     """A stand-in for training where only what happens around it is under test: the package's
     model under another name (a copy, so that naming it leaves the package's alone)."""
     return copy.copy(routing_model.default_classifier())

@@ -57,6 +57,29 @@ def test_the_same_seed_gives_the_same_model(
     assert [first.judge(t) for t in texts] == [second.judge(t) for t in texts]
 
 
+def test_a_training_given_a_calibration_takes_it_instead_of_folding(
+    small_corpus: list[routing_model.LabelledExample],
+) -> None:
+    folded = routing_model.train(small_corpus, seed=3)
+    given = classifier.Calibration(
+        urgent_thresholds={"zh": 0.41, "en": 0.37},
+        concept_vetoes={"zh": 0.05},
+        queue_temperature=2.5,
+    )
+
+    taken = routing_model.train(small_corpus, seed=3, calibration=given)
+
+    assert taken.calibration == given != folded.calibration
+    assert (folded.facts["calibrated_on"], taken.facts["calibrated_on"]) == (
+        "held-out folds",
+        "an earlier training",
+    )
+    # The fitted heads are the same: only what the folds decide was taken.
+    assert taken.judge("厨房水管漏水").ranked != folded.judge("厨房水管漏水").ranked  # temperature
+    assert taken.judge("厨房水管漏水").best[0] == folded.judge("厨房水管漏水").best[0]
+    assert taken.version == folded.version
+
+
 def test_a_stored_model_loads_back_and_judges_alike(model: TextClassifier) -> None:
     again = routing_model.loads(model.dumps())
 

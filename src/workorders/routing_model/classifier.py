@@ -270,6 +270,10 @@ class TextClassifier:
             priority=guess,
         )
 
+    @property
+    def calibration(self) -> Calibration:
+        return Calibration(self.urgent_thresholds, self.concept_vetoes, self.queue_temperature)
+
     def urgent_threshold(self, text: str) -> float:
         return self.urgent_thresholds.get(language_of(text), FALLBACK_URGENT_THRESHOLD)
 
@@ -414,25 +418,43 @@ def _urgent_labels(examples: Sequence[LabelledExample]) -> np.ndarray:
     return np.array(["1" if e.priority is Priority.URGENT else "0" for e in examples])
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """What held-out folds decide about a training: when urgency flags, when it is vetoed, how sure
+    the queue head may be. Computed by `calibrate`; a retraining that only adds a handful of lines
+    may take an earlier training's (`train(..., calibration=)`) instead of folding again."""
+
+    urgent_thresholds: dict[str, float]
+    concept_vetoes: dict[str, float]
+    queue_temperature: float
+
+
 def train(
-    examples: Sequence[LabelledExample], *, seed: int = 0, name: str | None = None
+    examples: Sequence[LabelledExample],
+    *,
+    seed: int = 0,
+    name: str | None = None,
+    calibration: Calibration | None = None,
 ) -> TextClassifier:
-    """Fit the heads on `examples`; the same examples and seed give the same model."""
+    """Fit the heads on `examples`; the same examples and seed give the same model.
+
+    Calibrated on held-out folds of `examples` unless `calibration` is given.
+    """
     if len({e.queue for e in examples}) < 2:
         raise ValueError("training needs examples of at least two queues")
     fitted, x = fit(examples, seed)
-    held = held_out(examples, x, seed)
-    vetoes = _concept_vetoes(examples, held)
-    thresholds = _urgent_thresholds(examples, held, vetoes)
-    temperature = _queue_temperature(examples, held)
+    calibrated_here = calibration is None
+    if calibration is None:
+        calibration = calibrate(examples, x, seed)
     corpus_hash = fingerprint(examples)
     facts = {
         "corpus_hash": corpus_hash,
         "examples": len(examples),
         "seed": seed,
-        "urgent_thresholds": thresholds,
-        "concept_vetoes": vetoes,
-        "queue_temperature": temperature,
+        "urgent_thresholds": calibration.urgent_thresholds,
+        "concept_vetoes": calibration.concept_vetoes,
+        "queue_temperature": calibration.queue_temperature,
+        "calibrated_on": "held-out folds" if calibrated_here else "an earlier training",
         "sklearn": sklearn.__version__,
         "numpy": np.__version__,
     }
@@ -442,11 +464,40 @@ def train(
         version,
         fitted.parts(),
         heads,
-        urgent_thresholds=thresholds,
-        queue_temperature=temperature,
+        urgent_thresholds=calibration.urgent_thresholds,
+        queue_temperature=calibration.queue_temperature,
         facts=facts,
-        concept_vetoes=vetoes,
+        concept_vetoes=calibration.concept_vetoes,
     )
+
+
+def calibrate(examples: Sequence[LabelledExample], x: Any, seed: int) -> Calibration:
+    """The thresholds, vetoes and temperature chosen on folds grouped by source."""
+    held = held_out(examples, x, seed)
+    labels = _Labels.of(examples)
+    vetoes = _concept_vetoes(labels, held)
+    return Calibration(
+        urgent_thresholds=_urgent_thresholds(labels, held, vetoes),
+        concept_vetoes=vetoes,
+        queue_temperature=_queue_temperature(examples, held),
+    )
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """Per example, what calibration compares the held-out scores with (computed once)."""
+
+    urgent: np.ndarray  # labelled urgent
+    language: np.ndarray
+    by_concept: np.ndarray  # a danger concept raises it
+
+    @classmethod
+    def of(cls, examples: Sequence[LabelledExample]) -> _Labels:
+        return cls(
+            urgent=np.array([e.priority is Priority.URGENT for e in examples]),
+            language=np.array([e.language for e in examples]),
+            by_concept=np.array([urgency.assess(e.text).urgent for e in examples]),
+        )
 
 
 @dataclass
@@ -485,7 +536,7 @@ def held_out(examples: Sequence[LabelledExample], x: Any, seed: int, folds: int 
 
 
 def _urgent_thresholds(
-    examples: Sequence[LabelledExample], held: HeldOut, vetoes: dict[str, float]
+    labels: _Labels, held: HeldOut, vetoes: dict[str, float]
 ) -> dict[str, float]:
     """Per language, the urgent probability above which the model flags a request.
 
@@ -496,10 +547,9 @@ def _urgent_thresholds(
     """
     if held.urgent is None:
         return dict.fromkeys(LANGUAGES, FALLBACK_URGENT_THRESHOLD)
-    urgent = np.array([e.priority is Priority.URGENT for e in examples])
-    language = np.array([e.language for e in examples])
+    urgent, language = labels.urgent, labels.language
     veto = np.array([vetoes.get(lang, 0.0) for lang in language])
-    by_concept = np.array([urgency.assess(e.text).urgent for e in examples]) & (held.urgent >= veto)
+    by_concept = labels.by_concept & (held.urgent >= veto)
     thresholds = {}
     for lang in LANGUAGES:
         mine = language == lang
@@ -518,7 +568,7 @@ def _urgent_thresholds(
     return thresholds
 
 
-def _concept_vetoes(examples: Sequence[LabelledExample], held: HeldOut) -> dict[str, float]:
+def _concept_vetoes(labels: _Labels, held: HeldOut) -> dict[str, float]:
     """Per language, the urgent probability under which the model overrules a danger concept.
 
     Recall first: `VETO_MARGIN` of the lowest held-out probability among the language's urgent
@@ -527,12 +577,9 @@ def _concept_vetoes(examples: Sequence[LabelledExample], held: HeldOut) -> dict[
     """
     if held.urgent is None:
         return {}
-    urgent = np.array([e.priority is Priority.URGENT for e in examples])
-    by_concept = np.array([urgency.assess(e.text).urgent for e in examples])
-    language = np.array([e.language for e in examples])
     vetoes = {}
     for lang in LANGUAGES:
-        caught = held.urgent[(language == lang) & urgent & by_concept]
+        caught = held.urgent[(labels.language == lang) & labels.urgent & labels.by_concept]
         if caught.size:
             vetoes[lang] = VETO_MARGIN * float(caught.min())
     return vetoes

@@ -119,7 +119,11 @@ def build(plan: Plan) -> Trained:
         reason = "worse than the active model on the held-out examples"
         trained_on = {"corpus": len(corpus), "examples": len(kept), "copies": COPIES}
         return Trained(plan, candidate, False, reason, figures, trained_on)
-    final = routing_model.train(training_set(corpus, plan.latest), seed=plan.seed)
+    # The held-out examples join the training now. They are a few lines among thousands, so the
+    # candidate's calibration (four folds of the same corpus) stands and is not folded again.
+    final = routing_model.train(
+        training_set(corpus, plan.latest), seed=plan.seed, calibration=candidate.calibration
+    )
     reason = "not worse than the active model on the held-out examples"
     trained_on = {"corpus": len(corpus), "examples": len(plan.latest), "copies": COPIES}
     return Trained(plan, final, True, reason, figures, trained_on)
