@@ -19,13 +19,16 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
 - `eval6_tuned.jsonl` (520 lines, two more writers): blind, measured once after the second
   round's corpus (queue 94.4%, en 92.0%; urgent recall 98.9%, one English request missed; false
   alarms 8.0%); read again after the length floor for the model's own urgency (7.8%).
-- `eval7_blind.jsonl` (520 lines, two more writers): written while eval6 was measured, sealed, and
-  measured once on the router as it stands; the figures of record (queue 95.6%, urgent recall 100%,
-  false alarms 7.3%: every bar met, where eval4, eval5 and eval6 each missed one or two; the
-  speed-ups after it change no decision, and its figures were checked identical). Whoever changes
-  the router because of its misses renames it `eval7_tuned` and commissions a fresh blind set.
-  Four of its lines are texts also in the corpus ("在吗", "有人吗", "hello? anyone there",
-  "卫生间排风扇不转了").
+- `eval7_tuned.jsonl` (520 lines, two more writers): written while eval6 was measured, sealed, and
+  measured once on the router of 280689c (queue 95.8%, urgent recall 100%, false alarms 7.3%: every
+  bar met, where eval4, eval5 and eval6 each missed one or two). Its misses then named the duties two
+  more training writers (writer9, writer10) were asked for. Four of its lines are texts also in the
+  corpus ("在吗", "有人吗", "hello? anyone there", "卫生间排风扇不转了").
+- `eval8_blind.jsonl` (520 lines, two more writers, 45% English): written at the start of the
+  session that added writer9 and writer10, sealed, and measured once after they joined (8,012
+  lines): queue 96.7% (en 95.7%, zh 97.6%), urgent recall 98.9% (94 of 95: one English request
+  missed), false alarms 5.2% (en 5.3%, zh 5.0%). The corpus before writer9 and writer10 scores the
+  same on it (96.7%, 98.9%, 4.5%).
 
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
@@ -52,7 +55,8 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval4_tuned",
         "eval5_tuned",
         "eval6_tuned",
-        "eval7_blind",
+        "eval7_tuned",
+        "eval8_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -70,8 +74,7 @@ def test_queue_accuracy_is_at_least_95_percent(
 ) -> None:
     _unmet(
         request,
-        eval5_tuned="94.6% (en 94.9%, zh 94.3%)",
-        eval6_tuned="94.4% (en 92.0%, zh 96.5%)",
+        eval6_tuned="94.6% (en 92.4%, zh 96.5%)",
     )
     assert evaluation.accuracy >= 0.95
 
@@ -85,7 +88,11 @@ def test_english_requests_are_at_least_90_percent_right(
 def test_every_urgent_request_is_flagged(
     evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
 ) -> None:
-    _unmet(request, eval6_tuned="98.9% (94 of 95): one English request missed")
+    _unmet(
+        request,
+        eval6_tuned="98.9% (94 of 95): one English request missed",
+        eval8_blind="98.9% (94 of 95): one English request missed",
+    )
     assert evaluation.urgent_n > 0
     assert evaluation.urgent_recall == 1.0
 
@@ -95,7 +102,7 @@ def test_at_most_10_percent_of_the_others_are_flagged_in_each_language(
 ) -> None:
     _unmet(
         request,
-        eval4_tuned="10.2% overall, 11.7% of Chinese requests (English 8.4%)",
+        eval4_tuned="9.5% overall, 10.4% of Chinese requests (English 8.4%)",
     )
     shares = [evaluation.false_alarm_share] + [
         part.false_alarm_share for part in evaluation.per_language.values()
