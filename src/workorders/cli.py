@@ -265,9 +265,23 @@ def cmd_routing_train(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_routing_evaluate(args: argparse.Namespace, _settings: Settings) -> int:
     from workorders import routing_model
+    from workorders.routing_model.corpus import read_examples_counted
     from workorders.routing_model.evaluation import render
 
-    examples = routing_model.read_examples(args.file)
+    try:
+        examples, skipped = read_examples_counted(args.file)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"workorders: cannot read {args.file}: {error}", file=sys.stderr)
+        return 2
+    if skipped:
+        print(f"{skipped} lines skipped: each needs text (or description), queue and priority")
+    if not examples:
+        print(
+            f"workorders: no labelled request in {args.file}: one JSON object a line with "
+            '"text" (or "description"), "queue" and "priority"',
+            file=sys.stderr,
+        )
+        return 2
     model = routing_model.default_classifier()
     print(render(routing_model.evaluate(model, examples), f"{model.version} on {args.file}"))
     if args.threshold is not None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from workorders import routing_model
+from workorders import cli, routing_model
 from workorders.domain import urgency
 from workorders.domain.routing import ROUTE_THRESHOLD, Draft, route
 from workorders.domain.taxonomy import Priority, Queue
@@ -330,3 +331,31 @@ def test_the_checks_name_what_keeps_a_line_out() -> None:
 
     assert [p.split(":")[0] for p in problems] == ["line 1", "line 2", "line 2", "line 3"]
     assert "language" in problems[0] and "queue" in problems[1] and "source" in problems[2]
+
+
+def test_evaluate_reads_requests_as_the_api_names_them_and_refuses_an_empty_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests = tmp_path / "requests.jsonl"
+    lines = [
+        {
+            "description": "厨房水管爆了，水喷得到处都是",
+            "queue": "engineering",
+            "priority": "urgent",
+        },
+        {"text": "物业费怎么交", "queue": "customer_service", "priority": "low"},
+        {"queue": "security", "priority": "normal"},
+    ]
+    requests.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines))
+
+    assert cli.main(["routing", "evaluate", str(requests)]) == 0
+    out = capsys.readouterr().out
+    assert "1 lines skipped" in out
+    assert "n=2" in out
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"queue": "security"}\n')
+    assert cli.main(["routing", "evaluate", str(empty)]) == 2
+    assert "no labelled request" in capsys.readouterr().err
+    assert cli.main(["routing", "evaluate", str(tmp_path / "missing.jsonl")]) == 2
+    assert "cannot read" in capsys.readouterr().err

@@ -32,7 +32,8 @@ class LabelledExample:
 def parse_lines(lines: Iterable[str], origin: str) -> tuple[list[LabelledExample], int]:
     """The valid examples of a JSONL text and how many lines were dropped as invalid.
 
-    A line without `source` is its own group; without `language` it is guessed from its script.
+    The request's words are `text`, or `description` as the API names them. A line without
+    `source` is its own group; without `language` it is guessed from its script.
     """
     examples: list[LabelledExample] = []
     dropped = 0
@@ -41,7 +42,7 @@ def parse_lines(lines: Iterable[str], origin: str) -> tuple[list[LabelledExample
             continue
         try:
             row = json.loads(line)
-            text = str(row["text"]).strip()
+            text = str(row["text"] if "text" in row else row["description"]).strip()
             if not text:
                 raise ValueError("empty text")
             examples.append(
@@ -60,8 +61,12 @@ def parse_lines(lines: Iterable[str], origin: str) -> tuple[list[LabelledExample
 
 def read_examples(path: Path) -> list[LabelledExample]:
     """Labelled examples from a JSONL file (an evaluation set, a corpus file); invalid lines skipped."""
-    examples, _ = parse_lines(path.read_text("utf-8").splitlines(), path.stem)
-    return examples
+    return read_examples_counted(path)[0]
+
+
+def read_examples_counted(path: Path) -> tuple[list[LabelledExample], int]:
+    """`read_examples`, and how many lines were skipped as invalid."""
+    return parse_lines(path.read_text("utf-8").splitlines(), path.stem)
 
 
 def language_of(text: str) -> str:
