@@ -24,11 +24,18 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   bar met, where eval4, eval5 and eval6 each missed one or two). Its misses then named the duties two
   more training writers (writer9, writer10) were asked for. Four of its lines are texts also in the
   corpus ("在吗", "有人吗", "hello? anyone there", "卫生间排风扇不转了").
-- `eval8_blind.jsonl` (520 lines, two more writers, 45% English): written at the start of the
+- `eval8_tuned.jsonl` (520 lines, two more writers, 45% English): written at the start of the
   session that added writer9 and writer10, sealed, and measured once after they joined (8,012
   lines): queue 96.7% (en 95.7%, zh 97.6%), urgent recall 98.9% (94 of 95: one English request
   missed), false alarms 5.2% (en 5.3%, zh 5.0%). The corpus before writer9 and writer10 scores the
-  same on it (96.7%, 98.9%, 4.5%).
+  same on it (96.7%, 98.9%, 4.5%). Its misses were then read: a gas leak ending "what should we
+  do?" (a plea for advice was read as a question about procedures), a person in a lift that would
+  not move, an intruder on a balcony; the danger concepts were changed for them.
+- `eval9_blind.jsonl` (520 lines, two more writers, 45% English): written while eval8 was
+  measured, sealed, and measured once after the concept changes eval8's misses led to (the router
+  of this commit): queue 98.1% (en 97.9%, zh 98.3%), urgent recall 100% (94 of 94), false alarms
+  8.5% (en 8.0%, zh 8.8%). Whoever changes the router because of its misses renames it
+  `eval9_tuned` and commissions a fresh blind set.
 
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
@@ -56,7 +63,8 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval5_tuned",
         "eval6_tuned",
         "eval7_tuned",
-        "eval8_blind",
+        "eval8_tuned",
+        "eval9_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -91,19 +99,14 @@ def test_every_urgent_request_is_flagged(
     _unmet(
         request,
         eval6_tuned="98.9% (94 of 95): one English request missed",
-        eval8_blind="98.9% (94 of 95): one English request missed",
     )
     assert evaluation.urgent_n > 0
     assert evaluation.urgent_recall == 1.0
 
 
 def test_at_most_10_percent_of_the_others_are_flagged_in_each_language(
-    evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
+    evaluation: routing_model.Evaluation,
 ) -> None:
-    _unmet(
-        request,
-        eval4_tuned="9.5% overall, 10.4% of Chinese requests (English 8.4%)",
-    )
     shares = [evaluation.false_alarm_share] + [
         part.false_alarm_share for part in evaluation.per_language.values()
     ]

@@ -50,6 +50,18 @@ from workorders.domain import urgency
         "the pipe burst yesterday and water is still pouring in",
         "a man is fiddling with our front door lock right now, I can see him through the peephole",
         "门外有人在撬锁，我一个人在家",
+        # A plea for advice ends an emergency as often as a question about procedures.
+        "客厅一股很冲的煤气味，阀门关了还有，窗户都开了，该怎么办",
+        "there's a strong gas smell in the hallway, we've opened the windows, what should we do?",
+        # Someone in a lift that will not move or open, said without "trapped".
+        "我爸一个人在电梯里，电梯不动了，门也打不开",
+        "my mother is in the lift on her own and it won't open",
+        # An intruder on one's own balcony or garden.
+        "there's somebody on our balcony, he climbed up from the street",
+        "有个不认识的人爬上我家阳台了",
+        # A window frame about to come off a high floor.
+        "风太大了，卧室的窗框整个在晃，马上要被吹掉了，楼下是人行道",
+        "the whole window frame in the living room is rattling loose, it could blow out onto the street",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -68,6 +80,9 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "the garage door remote is not responding",
         "楼梯扶手断了一截，有点扎手",
         "What should I do if I smell gas?",
+        "what should residents do in a typhoon?",
+        "电梯困人的话应该怎么做？想教教家里老人",
+        "如果家里闻到煤气味该怎么办",
         "昨日在大堂摔了一跤，已经没事了",
         "下水道有股臭鸡蛋的味道",
         # Danger words that name equipment, a route, a risk or a figure of speech.

@@ -151,8 +151,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "trapped",
         _rx(
-            r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:(?:还|都)?在里(?:面|头)|里面(?:还)?有人)",
-            r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:can't|cannot|can not) get out|locked (?:in|inside)",
+            r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:(?:还|都)?在里(?:面|头)|里面(?:还)?有人)|在(?:电梯|轿厢)里.{0,20}(?:不动|停了|停住|卡住|门(?:也)?(?:不开|打不开|开不了))",
+            r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:in|inside) (?:the |a )?(?:lift|elevator).{0,40}(?:won'?t (?:move|open)|(?:doors?|it) (?:won'?t|doesn'?t|can'?t) open|not moving|stopped between)|(?:can't|cannot|can not) get out|locked (?:in|inside)",
         ),
     ),
     (
@@ -175,8 +175,9 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "intruder now",
         _rx(
             r"(?:正在|在)(?:撬|翻窗|爬窗|偷)|有人.{0,4}(?:撬|闯进|闯入|翻进)|翻(?:过|越)?(?:围墙|墙|栅栏|护栏|围栏|铁栏杆?)进(?:来|了|入)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)"
-            r"|砸(?:车)?窗|(?:撬|捅|拧|拨弄)(?:我家|我们家|我)?(?:的)?门?锁|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)",
-            r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)"
+            r"|砸(?:车)?窗|(?:撬|捅|拧|拨弄)(?:我家|我们家|我)?(?:的)?门?锁|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)"
+            r"|(?:我家|我们家|我屋企)(?:的)?(?:阳台|院子)(?:上|里)有(?:个|一个)?(?:陌生|不认识的?)?人|有(?:个|一个)?(?:陌生|不认识的?)?人.{0,6}(?:在|爬上|爬进|跳进|翻进)(?:我家|我们家)(?:的)?(?:阳台|院子)",
+            r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)|(?:someone|somebody|a stranger|a man|a guy) (?:is )?(?:on|in) (?:my|our) (?:balcony|garden|yard|terrace)"
             r"|(?:breaking|smashing) (?:car |the )?windows?|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:scrap|fiddl|jimm|pry|forc|tamper)\w* (?:with |at )?(?:our|my|the|his|her) (?:front )?(?:lock|door)|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:through |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
         ),
     ),
@@ -209,8 +210,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "structure falling",
         _rx(
-            r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|玻璃|广告牌|雨棚|天花板|吊顶|阳台).{0,8}(?:掉下|坠落|砸|要掉|快掉)",
-            r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)",
+            r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|玻璃|广告牌|雨棚|天花板|吊顶|阳台).{0,20}(?:掉下|坠落|砸|要掉|快掉)|(?:窗框|窗扇|整扇窗|整个窗).{0,30}(?:掉下|坠落|砸|要掉|快掉|吹掉|吹下)",
+            r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)|(?:window frame|whole window).{0,50}(?:blow|fall|com)(?:e|ing)? (?:out|off|down)",
         ),
     ),
 )
@@ -236,10 +237,13 @@ _AGAIN = _rx(
     r"又|再次|还在|正在|一直|开始|到现在|依然|仍然",
     r"\bagain\b|\bstill\b|right now|\bnow it\b|\bsince\b|\bkeeps?\b",
 )
+# A question is hypothetical by a condition ("如果", "if", "in case") or by the words of procedures
+# and drills; a plea for advice alone ("该怎么办", "what should we do?") ends as many emergencies
+# happening now as it does questions about procedures, so it sets nothing aside.
 _NOT_REAL = _rx(
-    r"如果|万一|假如|假设|要是|演练|演习|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
-    r"真要|万一真|(?:应该|该)(?:怎么|走哪|先|打什么)|第一步|表扬|想感谢|要感谢",
-    r"\bif (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|praise for|(?:want|would like) to thank|\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i|residents|people) do|suggest|recommend|would it be possible to install",
+    r"如果|万一|假如|假设|要是|(?<!说)的话|演练|演习|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
+    r"真要|万一真|第一步|表扬|想感谢|要感谢",
+    r"\bif (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|praise for|(?:want|would like) to thank|\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i) (?:actually )?do (?:if|when|in case|in (?:a|an|the event))\b|what (?:should|would) (?:residents|people|owners|tenants) do|suggest|recommend|would it be possible to install",
 )
 # How far from a danger word "again" or "still" may stand and still bring an old danger back to now.
 AGAIN_REACH = 6
