@@ -70,6 +70,12 @@ async def database_url(
 
 
 # The suite's own traffic must not trip the production defaults; the limit tests set low ones.
+# A message no department could act on ("it's like that again over at building 7"): the packaged
+# model cannot place it (no queue reaches 0.5), so it is filed into triage. Tests that need an order
+# in triage file it; the demo files the same words. A model retrained on a corpus that makes it sure
+# of these words fails those tests at their first assertion: choose another message then.
+UNPLACEABLE = "7栋那边又那样了"
+
 GENEROUS_LIMITS = (
     "create_order=100000/hour;request=100000/minute;auth_failure=100000/minute;comment=100000/hour"
 )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.conftest import UNPLACEABLE
 from workorders.services import sla_clock
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ async def test_one_action_is_one_version_and_one_event(
 ) -> None:
     c = community
     if path == "route":
-        order = await file_order(c.owner, "同上")
+        order = await file_order(c.owner, UNPLACEABLE)
         assert order["status"] == "triage"
         after = await _act(client, c.cs, order["id"], "route", {"queue": "engineering"})
     else:

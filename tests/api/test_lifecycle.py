@@ -6,6 +6,8 @@ import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from tests.conftest import UNPLACEABLE
+
 if TYPE_CHECKING:
     import httpx
 
@@ -285,7 +287,7 @@ async def test_supervisor_assigns_within_department_only(
 async def test_customer_service_routes_triage_and_hold_resume(
     client: httpx.AsyncClient, community: Community, file_order: FileOrder
 ) -> None:
-    order = await file_order(community.owner, "同上")
+    order = await file_order(community.owner, UNPLACEABLE)
     assert order["status"] == "triage"
     assert order["queue"] == "customer_service"
     assert order["routing"]["rule_id"] is None

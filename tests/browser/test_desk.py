@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from tests.browser.conftest import shoot
+from tests.conftest import UNPLACEABLE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -60,7 +61,7 @@ def test_the_board_reads_on_a_phone_and_in_english(open_desk: OpenDesk, service:
 
 
 def test_a_triage_order_is_routed_from_the_page(open_desk: OpenDesk, service: Service) -> None:
-    order = _file(service, OWNER, "同上")
+    order = _file(service, OWNER, UNPLACEABLE)
     assert order["status"] == "triage"
     page = open_desk(CS, "/desk#triage")
     form = page.locator(f"#triage form[data-order='{order['id']}']")

@@ -126,9 +126,9 @@ async def seed(session: AsyncSession, settings: Settings, now: datetime) -> Demo
         WorkOrderCreate(description="垃圾桶满了好几天没人清理", location=home(huang)),
     )
     await work_orders.create(as_owner(lin), WorkOrderCreate(description="请问物业费可以开发票吗？"))
-    # A message no department could act on ("same as above"): the router is unsure and customer
-    # service places it, so the desk opens with an order in triage.
-    await work_orders.create(as_owner(he), WorkOrderCreate(description="同上"))
+    # A message no department could act on ("it's like that again over at building 7"): the router
+    # is unsure and customer service places it, so the desk opens with an order in triage.
+    await work_orders.create(as_owner(he), WorkOrderCreate(description="7栋那边又那样了"))
     await _seed_schedules(manager, staff)
     return DemoPeople(staff=staff, owners=owners)
 
