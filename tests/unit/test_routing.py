@@ -426,6 +426,17 @@ def test_urgency_does_not_depend_on_the_rules_or_a_model() -> None:
     assert decision.reason == "no rule matched; urgent: gas: 燃气味"
 
 
+def test_with_a_model_its_judgement_of_urgency_is_the_decision() -> None:
+    """The model weighs the concepts itself and may overrule one ("fire lane"): the router takes
+    its word, so the service decides as the model was evaluated."""
+    sure_it_is_not = _Stub(SURE.ranked, urgent=False, priority=Priority.NORMAL)
+
+    gas = Draft(description="家里燃气味很重")
+
+    assert route(gas, [], sure_it_is_not).priority is Priority.NORMAL
+    assert route(gas, [], None).priority is Priority.URGENT
+
+
 def test_urgency_raises_a_lower_rule_priority_and_says_why() -> None:
     lift = _rule("lift", When(keywords=("电梯",)), Then(Queue.ENGINEERING, Priority.NORMAL))
 

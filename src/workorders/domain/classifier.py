@@ -18,7 +18,7 @@ class Judgement:
 
     ranked: tuple[tuple[Queue, float], ...]  # every queue with its probability, best first
     evidence: tuple[str, ...]  # the n-grams that pushed the best queue most
-    urgent: bool
+    urgent: bool  # the whole decision: the danger concepts as the model weighed them, and its own
     urgency_evidence: tuple[str, ...]  # the danger concepts or the model's urgent probability
     priority: Priority  # the model's guess among high, normal and low (urgency is `urgent`)
 

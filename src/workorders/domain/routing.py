@@ -229,13 +229,13 @@ def _model_reason(queue: Queue, confidence: float, evidence: tuple[str, ...]) ->
 def _danger(text: str, judgement: Judgement | None) -> tuple[str, ...]:
     """Why this request is an emergency now; empty when it is not.
 
-    The danger concepts are read here too, not only inside a model, so that the service still
-    raises emergencies when no model could load.
+    A model's judgement has weighed the danger concepts already, and overrules one only where it
+    is sure the words were misread ("fire lane"): the service must decide as the model was
+    evaluated. Without a model the concepts are read here, so that emergencies are still raised.
     """
-    found = urgency.assess(text).found
-    if found:
-        return found
-    if judgement is not None and judgement.urgent:
+    if judgement is None:
+        return urgency.assess(text).found
+    if judgement.urgent:
         return judgement.urgency_evidence or ("model",)
     return ()
 
