@@ -95,7 +95,10 @@ async def test_routing_an_order_records_a_labelled_example(
         client, community.cs, leak, "route", {"queue": "cleaning", "priority": "low"}
     )
     assert moved["queue"] == "cleaning"
-    for text in ("楼道灯不亮", "单元门坏了"):
+    # The last is long enough to be given a title cut from it ("The parking barrier at the…"):
+    # the example is its words once, not the title and then the words again.
+    long = "The parking barrier at the north gate will not open for my car"
+    for text in ("楼道灯不亮", "单元门坏了", long):
         clock.advance(timedelta(minutes=1))
         order = await file_order(community.owner, text)
         target = "security" if order["queue"] != "security" else "cleaning"
@@ -105,13 +108,15 @@ async def test_routing_an_order_records_a_labelled_example(
     assert response.status_code == 200, response.text
     page = response.json()
     assert len(page["items"]) == 2 and page["next_cursor"] is not None
+    assert page["items"][0]["description"] == long
     rest = await client.get(
         f"/v1/routing/examples?limit=2&cursor={page['next_cursor']}",
         headers=community.manager.headers,
     )
     last = rest.json()
     assert rest.status_code == 200 and last["next_cursor"] is None
-    oldest = last["items"][0]
+    assert len(last["items"]) == 2
+    oldest = last["items"][-1]
     assert oldest == {
         "work_order_id": leak["id"],
         "description": "水龙头\n厨房水龙头滴水",

@@ -29,9 +29,13 @@ OLDEST_FIRST = (RoutingExample.created_at, RoutingExample.id)
 
 def text_of(order: WorkOrder) -> str:
     """The request as the owner wrote it: its title (unless it merely begins the description) and
-    its description."""
+    its description.
+
+    A title filing cut from the description ends in an ellipsis ("Barrier arm at the garage…");
+    it begins the description all the same, and kept, it would teach every word of it twice.
+    """
     title, description = (order.title or "").strip(), order.description.strip()
-    if not title or description.startswith(title):
+    if not title or description.startswith(title.removesuffix("…").rstrip()):
         return description
     return f"{title}\n{description}"
 
