@@ -8,6 +8,7 @@ when PostgreSQL does not answer.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections import Counter
@@ -26,6 +27,7 @@ from workorders.auth import mint_token
 from workorders.clock import ManualClock
 from workorders.config import Settings
 from workorders.db import Base, Database
+from workorders.domain import routing
 from workorders.domain.actors import Role
 from workorders.domain.taxonomy import Department
 from workorders.migrate import upgrade
@@ -70,11 +72,14 @@ async def database_url(
 
 
 # The suite's own traffic must not trip the production defaults; the limit tests set low ones.
-# A message no department could act on ("it's like that again over at building 7"): the packaged
-# model cannot place it (no queue reaches 0.5), so it is filed into triage. Tests that need an order
-# in triage file it; the demo files the same words. A model retrained on a corpus that makes it sure
-# of these words fails those tests at their first assertion: choose another message then.
-UNPLACEABLE = "7栋那边又那样了"
+@pytest.fixture
+def unsure_router(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The router as it is when its model cannot place a request: what no rule matches is filed into
+    triage, for customer service to place. The packaged model is sure of almost every request (it
+    sends vague ones to customer service itself), so a test that needs an order in triage asks for
+    this rather than for words the next corpus may teach it."""
+    monkeypatch.setattr(routing, "route", functools.partial(routing.route, threshold=1.1))
+
 
 GENEROUS_LIMITS = (
     "create_order=100000/hour;request=100000/minute;auth_failure=100000/minute;comment=100000/hour"

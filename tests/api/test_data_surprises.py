@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import UNPLACEABLE
 from workorders.services import sla_clock
 
 if TYPE_CHECKING:
@@ -77,11 +76,16 @@ async def test_a_reopened_order_drops_its_rating_and_resolution_and_the_event_ke
 
 @pytest.mark.parametrize("path", ["route", "resume"])
 async def test_one_action_is_one_version_and_one_event(
-    client: httpx.AsyncClient, community: Community, file_order: FileOrder, path: str
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    path: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     c = community
     if path == "route":
-        order = await file_order(c.owner, UNPLACEABLE)
+        request.getfixturevalue("unsure_router")
+        order = await file_order(c.owner, "楼下那块地方有点问题")
         assert order["status"] == "triage"
         after = await _act(client, c.cs, order["id"], "route", {"queue": "engineering"})
     else:

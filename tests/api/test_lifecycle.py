@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from tests.conftest import UNPLACEABLE
+import pytest
 
 if TYPE_CHECKING:
     import httpx
@@ -284,10 +284,11 @@ async def test_supervisor_assigns_within_department_only(
     assert declined.json()["assignee_id"] is None
 
 
+@pytest.mark.usefixtures("unsure_router")
 async def test_customer_service_routes_triage_and_hold_resume(
     client: httpx.AsyncClient, community: Community, file_order: FileOrder
 ) -> None:
-    order = await file_order(community.owner, UNPLACEABLE)
+    order = await file_order(community.owner, "楼下那块地方有点问题")
     assert order["status"] == "triage"
     assert order["queue"] == "customer_service"
     assert order["routing"]["rule_id"] is None
