@@ -10,8 +10,9 @@ connection was in each state: running a statement (`active`, with its wait event
 is a row lock, `IO:WALSync` the commit's flush), waiting for the service inside a transaction (`idle in
 transaction`: the request's coroutine has not yet sent its next statement, i.e. it waits for the event
 loop) or idle in the pool. For `idle in transaction` and `Lock` waits it also names the statement, and
-it counts the samples in which some connection held the number counter's row lock while idle in
-transaction with others queued behind it (the convoy this was written to find). Wall-clock figures:
+it counts the samples in which some connection was queued on a lock (the number counter's convoy this
+was written to find) and the connections the service opened during the run (a pool too small for the
+load closes and reopens its overflow connections). Wall-clock figures:
 on a loaded machine they say so, but the shares hold better than throughput does.
 """
 
@@ -53,6 +54,8 @@ def _kind(query: str) -> str:
 async def sample(dsn: str, database: str, stop: threading.Event, interval: float) -> Counter[str]:
     seen: Counter[str] = Counter()
     connection = await asyncpg.connect(dsn)
+    sessions = "SELECT sessions FROM pg_stat_database WHERE datname = $1"
+    opened = await connection.fetchval(sessions, database)
     try:
         while not stop.is_set():
             rows = await connection.fetch(SAMPLE, database)
@@ -73,6 +76,8 @@ async def sample(dsn: str, database: str, stop: threading.Event, interval: float
                 seen["~samples with a connection queued on a lock"] += 1
                 seen["~connections queued on a lock (sum)"] += queued
             await asyncio.sleep(interval)
+        # Connections the service opened meanwhile (PostgreSQL forks a backend for each).
+        seen["opened"] = await connection.fetchval(sessions, database) - opened
     finally:
         await connection.close()
     return seen
@@ -93,10 +98,11 @@ def measure(dsn: str, database: str, scenario: Scenario, seconds: int, interval:
     seen = asyncio.run(sample(dsn, database, stop, interval))
     thread.join()
     got = result["load"]
-    samples = seen.pop("samples")
+    samples, opened = seen.pop("samples"), seen.pop("opened")
     print(
         f"\n{scenario.name}: {got.rps:.0f} req/s, p50 {got.p50_ms:.1f} ms, p99 {got.p99_ms:.1f} ms, "
-        f"{got.errors} errors, load average {os.getloadavg()[0]:.1f}, {samples} samples"
+        f"{got.errors} errors, load average {os.getloadavg()[0]:.1f}, {samples} samples, "
+        f"{opened} connections opened by the service during the run"
     )
     print("| connection state (per sample, of the service's connections) | mean connections |")
     print("|---|--:|")
