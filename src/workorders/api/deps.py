@@ -131,8 +131,11 @@ async def filing_context(request: Request, principal: CurrentPrincipal) -> Async
     transaction), so no `BEGIN`/`COMMIT` round trips and, above all, no wait for this process between
     taking the number counter's row lock and committing (every other filer of the property queues on
     that lock: bench/RESULTS.md, round 5). A filing that must hold a lock until its write (automatic
-    dispatch's queue turn) begins a transaction there (`db.in_one_transaction`). With a key, the
-    key's record and the order are one transaction; on SQLite filing holds the write lock anyway."""
+    dispatch's queue turn) begins a transaction there (`db.in_one_transaction`). In autocommit the
+    order is committed by its statement: a failure after it (building the response) answers 500
+    without undoing the order, which a client that must not file twice avoids with a key. With a
+    key, the key's record and the order are one transaction; on SQLite filing holds the write lock
+    anyway."""
     db = request.app.state.db
     if db.dialect != "postgresql" or "idempotency-key" in request.headers:
         async with db.writer() as session, session.begin():
