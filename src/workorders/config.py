@@ -36,8 +36,11 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = Field(default_factory=_default_database_url, repr=False)
-    # PostgreSQL connection pool per process; SQLite serialises writers itself.
-    db_pool_size: int = 10
+    # PostgreSQL connection pool per process; SQLite serialises writers itself. Kept open: as many as
+    # a process uses at once under load (16 requests in flight and the workers' few); past it the pool
+    # opens overflow connections and closes each again when it comes back, a new PostgreSQL backend
+    # and its statements prepared anew every time (bench/RESULTS.md, round 5).
+    db_pool_size: int = 20
     db_max_overflow: int = 10
     # How long a SQLite writer waits for the lock before giving up (milliseconds).
     sqlite_busy_timeout_ms: int = 10_000

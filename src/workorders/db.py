@@ -149,4 +149,32 @@ class Database:
             await self.read_engine.dispose()
 
 
-__all__ = ["AsyncSession", "Base", "Database", "JSONType", "UTCDateTime", "new_id", "utcnow"]
+async def in_one_transaction(session: AsyncSession) -> None:
+    """Make the rest of `session`'s work one transaction, committed (or not) with the session.
+
+    A session of PostgreSQL's autocommit engine runs each statement as a transaction of its own; one
+    that must hold a lock until a later write (a queue's turn row) begins a transaction here, at the
+    engine's own isolation level. Its earlier statements wrote nothing (they are committed already:
+    each was its own transaction); the connection goes back to the pool in autocommit. Any other
+    session is in a transaction already and is left as it is.
+    """
+    connection = (await session.connection()).sync_connection
+    assert connection is not None  # a session's connection is open
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        return
+    await session.commit()
+    await session.connection(
+        execution_options={"isolation_level": connection.default_isolation_level}
+    )
+
+
+__all__ = [
+    "AsyncSession",
+    "Base",
+    "Database",
+    "JSONType",
+    "UTCDateTime",
+    "in_one_transaction",
+    "new_id",
+    "utcnow",
+]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from workorders.cli import main
+from workorders.cli import app_without_workers, main
 from workorders.models import Owner, Staff, WorkOrder
 from workorders.services import demo
 
@@ -48,3 +49,15 @@ def test_token_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.count(".") == 2  # header.claims.signature
     assert main(["token", "--role", "staff", "--sub", "stf_1"]) == 2
     assert "dept" in capsys.readouterr().err
+
+
+def test_a_served_app_is_frozen_out_of_the_collectors_way() -> None:
+    """`serve`'s factory freezes what it built (gc.freeze): full collections under load walked it all."""
+    gc.unfreeze()
+    try:
+        app = app_without_workers()
+        assert gc.get_freeze_count() > 0
+        # Frozen: in no generation a collection walks.
+        assert not any(o is app for g in (0, 1, 2) for o in gc.get_objects(generation=g))
+    finally:
+        gc.unfreeze()

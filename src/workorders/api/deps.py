@@ -125,8 +125,32 @@ async def writing_context(request: Request, principal: CurrentPrincipal) -> Asyn
         yield _context(request, principal, session)
 
 
+async def filing_context(request: Request, principal: CurrentPrincipal) -> AsyncIterator[Context]:
+    """A new order's session. On PostgreSQL, without an `Idempotency-Key`, it runs in autocommit:
+    filing reads, then writes the order, its events and its number in one statement (its own
+    transaction), so no `BEGIN`/`COMMIT` round trips and, above all, no wait for this process between
+    taking the number counter's row lock and committing (every other filer of the property queues on
+    that lock: bench/RESULTS.md, round 5). A filing that must hold a lock until its write (automatic
+    dispatch's queue turn) begins a transaction there (`db.in_one_transaction`). In autocommit the
+    order is committed by its statement: a failure after it (building the response) answers 500
+    without undoing the order, which a client that must not file twice avoids with a key. With a
+    key, the key's record and the order are one transaction; on SQLite filing holds the write lock
+    anyway."""
+    db = request.app.state.db
+    if db.dialect != "postgresql" or "idempotency-key" in request.headers:
+        async with db.writer() as session, session.begin():
+            yield _context(request, principal, session)
+        return
+    # PostgreSQL's reader sessions are autocommit. Not `session.begin()`: a transaction begun inside
+    # would end that block's. Committed before the response is sent; closed without, rolled back.
+    async with db.reader() as session:
+        yield _context(request, principal, session)
+        await session.commit()
+
+
 ReadContext = Annotated[Context, Depends(reading_context, scope="function")]
 WriteContext = Annotated[Context, Depends(writing_context, scope="function")]
+FilingContext = Annotated[Context, Depends(filing_context, scope="function")]
 
 OrderId = Annotated[str, Path(max_length=64, description="The work order's id (`wo_…`)")]
 

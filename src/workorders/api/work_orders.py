@@ -11,7 +11,13 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel
 
 from workorders.api import presenters
-from workorders.api.deps import ReadContext, VisibleOrder, VisibleOrderForUpdate, WriteContext
+from workorders.api.deps import (
+    FilingContext,
+    ReadContext,
+    VisibleOrder,
+    VisibleOrderForUpdate,
+    WriteContext,
+)
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.params import AcceptLanguage, Cursor, IfMatch, Limit
 from workorders.api.responses import problems
@@ -50,7 +56,7 @@ router = APIRouter(prefix="/work-orders", tags=["work orders"])
 )
 async def create_work_order(
     body: WorkOrderCreate,
-    ctx: WriteContext,
+    ctx: FilingContext,
     idempotency_key: IdempotencyKey = None,
     accept_language: AcceptLanguage = None,
 ) -> Response:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from workorders.db import new_id
+from workorders.db import in_one_transaction, new_id
 from workorders.domain import dispatch
 from workorders.domain.actors import ActorType, Role
 from workorders.domain.dispatch import DEFAULT_STRATEGY, Member, Pick, Strategy
@@ -113,7 +113,9 @@ async def _lock_queue(
     session: AsyncSession, property_id: str, queue: str, now: datetime
 ) -> QueueDispatch:
     """The queue's row, created if missing, locked until the transaction ends: dispatchers of one
-    queue take turns, so two new orders never both see the same person as next or least loaded."""
+    queue take turns, so two new orders never both see the same person as next or least loaded. A
+    new order filed in autocommit (`deps.filing_context`) begins its transaction here."""
+    await in_one_transaction(session)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(

@@ -5,9 +5,12 @@ pass it in; everything else is done here once.
 The order is written in as few round trips as the database allows: its deadlines and its queue's
 dispatch come from the property's cached configuration, its assignee is decided before the insert
 (never insert then update), and the number counter — whose row lock every filer of the property
-queues on — is taken last, in the very statement that inserts the order on PostgreSQL
-(`WITH n AS (INSERT … ON CONFLICT DO UPDATE … RETURNING) INSERT INTO work_orders … SELECT … FROM n`),
-so the lock is held only for the events' insert and the commit.
+queues on — is taken last, in the one statement that writes the order and its events on PostgreSQL
+(`WITH counter AS (INSERT … ON CONFLICT DO UPDATE … RETURNING), o AS (INSERT INTO work_orders …
+SELECT … FROM counter RETURNING …), e AS (INSERT INTO events … SELECT … FROM o) SELECT … FROM o`), so
+the lock is held from that statement to the commit and never across a round trip of its own: under
+load each round trip inside the lock is also a wait for the event loop, and every other filer of the
+property queues behind it (bench/RESULTS.md, round 5).
 """
 
 from __future__ import annotations
@@ -18,7 +21,22 @@ from typing import TYPE_CHECKING, Any
 from typing import cast as typed
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Column, String, Table, bindparam, cast, func, insert, literal, select
+from sqlalchemy import (
+    JSON,
+    BindParameter,
+    Column,
+    ColumnElement,
+    String,
+    Table,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import make_transient_to_detached
@@ -28,6 +46,7 @@ from workorders.domain.dispatch import Strategy
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Priority
 from workorders.models import Event, NumberCounter, WorkOrder
+from workorders.models.feed import current_txid
 from workorders.services import dispatch, events, placement, transitions
 from workorders.services.numbers import next_number
 
@@ -189,37 +208,46 @@ async def file(
         )
     elif pick is not None:
         written.append(events.row(**transitions.needs_assignment(order, pick, now)))
-    order.number = await _insert(session, order, snap.timezone, now)
-    await _insert_events(session, written, order.number)
+    order.number = await _insert(session, order, written, snap.timezone, now)
     make_transient_to_detached(order)
     session.add(order)
     return order
 
 
-async def _insert_events(session: AsyncSession, written: list[dict[str, Any]], number: str) -> None:
-    """Insert the new order's events, numbered, in one Core statement (left to the unit of work they
-    would be flushed at commit, which cost more CPU than the insert itself)."""
-    rows = [event | {"data": event["data"] | {"number": number}} for event in written]
-    await session.execute(insert(Event.metadata.tables[Event.__tablename__]), rows)
-
-
-async def _insert(session: AsyncSession, order: WorkOrder, timezone: str, now: datetime) -> str:
-    """Insert the order row, numbered; returns its number. The statement is built once per dialect
-    (bound parameters only): building it per request cost more CPU than running it."""
+async def _insert(
+    session: AsyncSession,
+    order: WorkOrder,
+    written: list[dict[str, Any]],
+    timezone: str,
+    now: datetime,
+) -> str:
+    """Insert the order row and its events (rows for Core inserts, never objects of the session: built,
+    added and flushed, those cost more CPU than the insert), numbered; returns the number. The
+    statements are built once (bound parameters only): building them per request cost more CPU than
+    running them."""
     table = WorkOrder.__table__
     for column in table.columns:
         if column.key not in order.__dict__:
             # Set, so that the row attached after the insert has every column loaded.
             setattr(order, column.key, None)
     values = {column.key: getattr(order, column.key) for column in table.columns}
-    dialect = session.get_bind().dialect.name
-    if dialect != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         # SQLite: the transaction holds the database's one write lock already (BEGIN IMMEDIATE).
-        values["number"] = await next_number(session, order.property_id, timezone, now)
-        await session.execute(_statement(dialect), values)
-        return str(values["number"])
+        number = await next_number(session, order.property_id, timezone, now)
+        await session.execute(_order_insert(), values | {"number": number})
+        rows = [event | {"data": event["data"] | {"number": number}} for event in written]
+        await session.execute(insert(_events_table()), rows)
+        return number
     values["day"] = now.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
-    return str((await session.execute(_statement(dialect), values)).scalar_one())
+    columns = tuple(written[0])
+    for index, event in enumerate(written):
+        values.update({f"event{index}_{key}": event[key] for key in columns})
+    statement = _numbered_insert(columns, len(written))
+    return str((await session.execute(statement, values)).scalar_one())
+
+
+def _events_table() -> Table:
+    return typed(Table, Event.__table__)
 
 
 def _bind_type(column: Column[Any]) -> Any:
@@ -229,12 +257,22 @@ def _bind_type(column: Column[Any]) -> Any:
     return column.type
 
 
-@cache
-def _statement(dialect: str) -> Executable:
+def _order_binds() -> dict[str, BindParameter[Any]]:
     table = typed(Table, WorkOrder.__table__)
-    binds = {c.key: bindparam(c.key, type_=_bind_type(c)) for c in table.columns}
-    if dialect != "postgresql":
-        return insert(table).values(binds)
+    return {c.key: bindparam(c.key, type_=_bind_type(c)) for c in table.columns}
+
+
+@cache
+def _order_insert() -> Executable:
+    return insert(typed(Table, WorkOrder.__table__)).values(_order_binds())
+
+
+@cache
+def _numbered_insert(columns: tuple[str, ...], events: int) -> Executable:
+    """PostgreSQL: the counter, the order and its `events` events (each row of the event's `columns`
+    bound as `event{i}_{column}`, its data given the order's number) in one statement."""
+    table = typed(Table, WorkOrder.__table__)
+    binds = _order_binds()
     counters = typed(Table, NumberCounter.__table__)
     counter = (
         postgresql.insert(counters)
@@ -254,11 +292,29 @@ def _statement(dialect: str) -> Executable:
         + func.lpad(digits, func.greatest(4, func.length(digits)), "0")
     )
     names = [name for name in binds if name != "number"]
-    return (
+    order = (
         insert(table)
         .from_select(
             [*names, "number"],
             select(*(binds[name] for name in names), number).select_from(counter),
         )
         .returning(table.c.number)
+        .cte("o")
     )
+    log = _events_table()
+    numbered = func.jsonb_build_object("number", order.c.number)
+
+    def column(index: int, key: str) -> ColumnElement[Any]:
+        bound = bindparam(f"event{index}_{key}", type_=log.c[key].type)
+        if key != "data":
+            return bound
+        return type_coerce(bound, JSONB).op("||", return_type=JSONB)(numbered)
+
+    rows = union_all(
+        *(
+            select(*(column(index, key) for key in columns), current_txid()).select_from(order)
+            for index in range(events)
+        )
+    )
+    logged = insert(log).from_select([*columns, "txid"], rows).cte("e")
+    return select(order.c.number).add_cte(logged)
