@@ -71,7 +71,6 @@ async def database_url(
         await admin.close()
 
 
-# The suite's own traffic must not trip the production defaults; the limit tests set low ones.
 @pytest.fixture
 def unsure_router(monkeypatch: pytest.MonkeyPatch) -> None:
     """The router as it is when its model cannot place a request: what no rule matches is filed into
@@ -81,6 +80,7 @@ def unsure_router(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(routing, "route", functools.partial(routing.route, threshold=1.1))
 
 
+# The suite's own traffic must not trip the production defaults; the limit tests set low ones.
 GENEROUS_LIMITS = (
     "create_order=100000/hour;request=100000/minute;auth_failure=100000/minute;comment=100000/hour"
 )
