@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from workorders import routing_model
 from workorders.domain import urgency
 
 
@@ -122,3 +125,68 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:
     assert not urgency.assess(text).urgent, text
+
+
+@pytest.mark.parametrize(
+    ("pattern", "choices"),
+    [
+        (r"a|(?:b|c)d|[|)]e|\|f", ["a", "(?:b|c)d", "[|)]e", r"\|f"]),
+        (r"[^]|]x|y", ["[^]|]x", "y"]),
+        (r"(?<!no )\bburning\b(?! smell)", [r"(?<!no )\bburning\b(?! smell)"]),
+    ],
+)
+def test_a_pattern_is_split_only_at_its_own_bars(pattern: str, choices: list[str]) -> None:
+    assert urgency._top_level_choices(pattern) == choices
+
+
+def test_a_leading_group_is_multiplied_out_in_order() -> None:
+    assert urgency._multiplied(r"(?:a|(?:b|c)d)e") == ["ae", "bde", "cde"]
+    assert urgency._multiplied(r"(?:a|b)?c") == [r"(?:a|b)?c"]
+    assert urgency._multiplied(r"x(?:a|b)") == [r"x(?:a|b)"]
+
+
+CONCEPT_WORDING = [
+    r"\bfire\b|\bon fire\b|flames?\b|(?<!no )\bburning\b(?! smell)",
+    r"(?:socket|plug|wire)s?\b.{0,30}\bsmoking|smoking from",
+    r"(?:\bno|n't)(?:\W+\w+)?$",
+    r"\bgas\b.{0,20}(?:leak|smell)|(?:smell|reek)\w*.{0,15}\bgas\b",
+]
+TEXTS = [
+    "the plugs are smoking from behind the sofa",
+    "a fire! flames on the 3rd floor, nothing burning smell",
+    "no burning here, inflames the wire smoking from it",
+    "smells like gas, gas leak??",
+    "it isn't",
+    "there's no",
+    "",
+]
+
+
+@pytest.mark.parametrize("pattern", CONCEPT_WORDING)
+def test_word_initial_first_finds_what_the_pattern_finds(pattern: str) -> None:
+    plain, fast = re.compile(pattern), urgency.word_initial_first(pattern)
+    assert fast.pattern != plain.pattern
+    for text in TEXTS:
+        assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_every_pattern_finds_on_the_corpus_what_its_plain_alternatives_find() -> None:
+    """The compiled concepts and markers, rewritten for speed, against the alternatives as written."""
+    texts = [urgency.normalize(e.text) for e in routing_model.load_corpus()[::3]]
+    patterns = [p for _, p in urgency._CONCEPTS] + [
+        urgency._NOT_A_DANGER,
+        urgency._NOT_REAL,
+        urgency._SETTLED,
+        urgency._AGAIN,
+        urgency._PAST,
+        urgency._NEGATED_BEFORE,
+        urgency._ANY_CONCEPT,
+    ]
+    for concept in patterns:
+        english = [a for a in concept.alternatives if not urgency.HAN.search(a)]
+        plain = re.compile("|".join(f"(?:{a})" for a in english))
+        fast = urgency.word_initial_first(*english)
+        for text in texts:
+            assert [m.span() for m in fast.finditer(text)] == [
+                m.span() for m in plain.finditer(text)
+            ], (plain.pattern[:60], text)

@@ -18,7 +18,6 @@ place. It only ever raises a priority to urgent, never lowers one.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -324,22 +323,22 @@ def _in_window(hour: int, hours: tuple[int, int]) -> bool:
 # Cue words for the kind of request when the owner did not say. Complaint cues win over the others:
 # "请问你们怎么还不来修，我要投诉" is a complaint phrased as a question. They name the speech act
 # (complaining, asking, suggesting), never a department's subject: the queue is the model's job.
-_COMPLAINT = re.compile(
+_COMPLAINT = urgency.word_initial_first(
     r"投诉|态度(?:差|很差|太差|不好|恶劣)|爱理不理|不作为|推诿|踢皮球|乱收费|不满意|给个说法|太慢|"
     r"\bcomplain|\bcomplaint|\brude\b|unacceptable|nobody (?:came|has come)|no one (?:came|has come)"
 )
-_SUGGESTION = re.compile(
+_SUGGESTION = urgency.word_initial_first(
     r"建议|提议|提个意见|希望(?:能|可以)?(?:增|加|多|安装)|增设|加装|"
     r"\bsuggest|it would be (?:nice|great|good)|could (?:we|you) (?:add|have|install|put)|please consider"
 )
-_INQUIRY = re.compile(
+_INQUIRY = urgency.word_initial_first(
     r"咨询|请问|想问|问一下|问下|想了解|打听|什么时候|几点|多少钱|怎么办理|如何办理|需要什么|要带什么|"
     r"怎么交|是否|需不需要|可以吗|"
     r"\bhow (?:do|can|much|long)\b|\bwhen (?:is|are|does|do|will)\b|\bwhat (?:are|is|time)\b|"
     r"\bcan i\b|\bdo i need\b|\bis it possible\b|\bi'd like to know\b"
 )
 # A question or wish that names a fault ("请问暖气为什么不热") is still a repair request.
-_FAULT = re.compile(
+_FAULT = urgency.word_initial_first(
     r"坏|维修|修理|来修|修一下|报修|漏|堵|不亮|不热|不制冷|失灵|故障|打不开|关不上|不能用|没反应|停水|停电|没水|没电|"
     r"\bbroken\b|\bleak|not working|doesn't work|won't (?:open|close|work|start|flush)|\bblocked\b|"
     r"\bno (?:water|power|heating)\b|\brepair|\bfix\b"

@@ -41,18 +41,24 @@ class Scripts:
 
 
 class Patterns:
-    """Alternatives that mean one thing, compiled apart by script, so a request in one language runs
-    only its own (Python's regular expressions try every alternative at every position: running both
-    languages' cost a Chinese request twice). Each alternative is in one script only."""
+    """Alternatives that mean one thing, compiled for speed without changing what they match.
+
+    Compiled apart by script, so a request in one language runs only its own (Python's regular
+    expressions try every alternative at every position: running both languages' cost a Chinese
+    request twice). Each alternative is in one script only. And the English alternatives that start
+    a word (`\\bfire\\b`) are gathered under one `\\b`, so that they are tried only where a word
+    starts: English concepts cost a third less.
+    """
 
     def __init__(self, *alternatives: str) -> None:
         for alternative in alternatives:
             if HAN.search(alternative) and _LATIN.search(_SYNTAX.sub("", alternative)):
                 raise ValueError(f"one script per alternative: {alternative!r}")
+        self.alternatives = alternatives
         han = [a for a in alternatives if HAN.search(a)]
         latin = [a for a in alternatives if not HAN.search(a)]
         self._han = re.compile("|".join(f"(?:{a})" for a in han)) if han else None
-        self._latin = re.compile("|".join(f"(?:{a})" for a in latin)) if latin else None
+        self._latin = word_initial_first(*latin) if latin else None
 
     def _for(self, scripts: Scripts) -> list[re.Pattern[str]]:
         chosen = [(self._han, scripts.han), (self._latin, scripts.latin)]
@@ -69,6 +75,70 @@ class Patterns:
         for pattern in self._for(scripts):
             text = pattern.sub(replacement, text)
         return text
+
+
+_WORD_INITIAL = re.compile(r"\\b(?=[a-z])")
+# A character class: "]" first stands for itself, and escapes are skipped.
+_CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]\\])*\]")
+
+
+def word_initial_first(*alternatives: str) -> re.Pattern[str]:
+    """`(?:a|b)c|d|\\be` as `\\b(?:e)|ac|bc|d`: the same matches, found faster.
+
+    At each position of a text the engine tries every alternative, but rejects at once one that
+    starts with a letter the text does not have there; one that starts with a group or with `\\b`
+    it enters. So a leading group is multiplied out (`(?:a|b)c` is `ac|bc`, tried in the same
+    order), and the alternatives that start a word are gathered under one `\\b`, entered only where
+    a word starts. Moving a word-initial alternative ahead of another can only change which of two
+    matches at one position is reported; on the corpus and the evaluation sets none changed."""
+    initial: list[str] = []
+    other: list[str] = []
+    for piece in (p for a in alternatives for c in _top_level_choices(a) for p in _multiplied(c)):
+        if _WORD_INITIAL.match(piece):
+            initial.append(piece[2:])
+        else:
+            other.append(piece)
+    gathered = [r"\b(?:" + "|".join(initial) + ")"] if initial else []
+    return re.compile("|".join(gathered + [f"(?:{piece})" for piece in other]))
+
+
+def _multiplied(piece: str) -> list[str]:
+    """`(?:a|b)c` as ["ac", "bc"], again while a piece starts with such a group; any other piece,
+    and a group with a quantifier (`(?:a|b)?c`), as it is."""
+    if not piece.startswith("(?:"):
+        return [piece]
+    close = next(i for i, depth in _structure(piece) if depth == 0)
+    rest = piece[close + 1 :]
+    if rest[:1] in ("?", "*", "+", "{"):
+        return [piece]
+    return [m for choice in _top_level_choices(piece[3:close]) for m in _multiplied(choice + rest)]
+
+
+def _top_level_choices(pattern: str) -> list[str]:
+    """`a|(?:b|c)|[|]` as ["a", "(?:b|c)", "[|]"]: split at the bars outside groups and classes."""
+    bars = [i for i, depth in _structure(pattern, "|") if depth == 0]
+    return [pattern[i + 1 : j] for i, j in zip([-1, *bars], [*bars, len(pattern)], strict=True)]
+
+
+def _structure(pattern: str, wanted: str = ")") -> list[tuple[int, int]]:
+    """Where `wanted` ("|" or ")") stands in `pattern` outside escapes and character classes, and
+    how many groups are open around it (a ")" counts as outside the group it closes)."""
+    found: list[tuple[int, int]] = []
+    depth, i = 0, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 1
+        elif char == "[" and (klass := _CLASS.match(pattern, i)):
+            i = klass.end() - 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == wanted:
+            found.append((i, depth))
+        i += 1
+    return found
 
 
 def _rx(*alternatives: str) -> Patterns:
@@ -216,6 +286,9 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     ),
 )
 
+# Every concept's alternatives in one: most requests hold none, and one pass over them says so.
+_ANY_CONCEPT = Patterns(*(a for _, concept in _CONCEPTS for a in concept.alternatives))
+
 # What puts a danger out of the present. Clause-level: the words must stand in the danger's clause.
 _NEGATED_BEFORE = _rx(
     r"(?:没有|没|无|未|不|并非|不再)[^\s，,]{0,2}$",
@@ -267,8 +340,10 @@ def concepts(text: str) -> list[str]:
     return [found.split(":", 1)[0].replace(" ", "_") for found in assess(text).found]
 
 
+@lru_cache(maxsize=1024)
 def normalize(text: str) -> str:
-    """Full-width to half-width and lower case, so "ＦＩＲＥ" and "fire" are one word."""
+    """Full-width to half-width and lower case, so "ＦＩＲＥ" and "fire" are one word. Kept for a
+    while: routing one request reads its text normalized five times."""
     return unicodedata.normalize("NFKC", text).lower()
 
 
@@ -293,6 +368,14 @@ def assess(text: str) -> Danger:
     scripts = Scripts.of(norm)
     norm = _NOT_A_DANGER.sub(" ", norm, scripts)
     reason = _not_now(norm, scripts)
+    found, past = _present(norm, scripts) if _ANY_CONCEPT.search(norm, scripts) else ([], False)
+    if found and reason is not None:
+        return Danger((), reason)
+    return Danger(tuple(found), reason or ("past" if past else None))
+
+
+def _present(norm: str, scripts: Scripts) -> tuple[list[str], bool]:
+    """The concepts found now, and whether one was set aside as past."""
     # Clause bounds: a concept may span clauses ("电梯停了，我妈在里面"), but negation and the past
     # are read in the clause where the danger word stands.
     bounds = [0, *(m.end() for m in _CLAUSE.finditer(norm)), len(norm)]
@@ -313,6 +396,4 @@ def assess(text: str) -> Danger:
                 continue
             found.append(f"{name}: {match.group(0).strip()[:24]}")
             break
-    if found and reason is not None:
-        return Danger((), reason)
-    return Danger(tuple(found), reason or ("past" if past else None))
+    return found, past
