@@ -7,7 +7,6 @@ need training of their own use a small slice of the corpus to stay quick.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +149,30 @@ def test_the_fast_path_gives_the_pipelines_probabilities(
             assert got == pytest.approx(row, abs=1e-5), (name, text)
 
 
+def test_character_columns_word_by_word_are_the_analyzers(model: TextClassifier) -> None:
+    """The columns `vector` reads word by word, some from its cache of words, are the ones
+    scikit-learn's `char_wb` analyzer gives the whole text, as often."""
+    chars = next(part for part in model.parts if part.name == "chars")
+    vocabulary = {term: i for i, term in enumerate(chars.terms)}
+    analyze = classifier._vectorizer("chars").build_analyzer()
+    by_words = classifier._CharColumns(vocabulary)
+    edges = [
+        "",
+        " ",
+        "a",
+        "ab",
+        "I",
+        "ＦＩＲＥ  in 3F!!",
+        "漏水\u3000了",
+        "x" * 40,
+        "电梯困人 again",
+    ]
+    texts = [e.text for e in routing_model.load_corpus()[::5]] + edges
+    for text in texts * 2:  # the second time from the cache
+        expected = [c for c in map(vocabulary.get, analyze(text)) if c is not None]
+        assert sorted(by_words(text)) == sorted(expected), text
+
+
 @pytest.mark.parametrize(
     ("text", "queue"),
     [
@@ -263,17 +286,6 @@ def test_urgency_has_a_threshold_per_language(model: TextClassifier) -> None:
     assert all(0 < t < 1 for t in model.urgent_thresholds.values())
     assert model.urgent_threshold("厨房漏水") == model.urgent_thresholds["zh"]
     assert model.urgent_threshold("kitchen leak") == model.urgent_thresholds["en"]
-
-
-def test_a_request_is_judged_well_under_a_millisecond(model: TextClassifier) -> None:
-    texts = [e.text for e in routing_model.load_corpus()[::7]]
-    timings = []
-    for text in texts:
-        started = time.perf_counter()
-        model.judge(text)
-        timings.append(time.perf_counter() - started)
-    # The bar is 1 ms at p99 on an idle machine; a shared test machine gets some slack.
-    assert np.percentile(timings, 50) < 0.002
 
 
 def test_the_shipped_threshold_sends_a_small_share_to_triage(model: TextClassifier) -> None:
