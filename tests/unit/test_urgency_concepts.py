@@ -117,6 +117,9 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         # An old danger, and "still" about something else in the same clause.
         "上回着火以后楼道的灭火器一直没补上",
         "after the fire in the bin store last week the wall is still black",
+        # Holidays and weekends are past too.
+        "the basement flooded last weekend, could someone check the pump before the rains",
+        "we had a small fire on the balcony over the holidays, can we get the railing repainted",
         # A clause in the past, set off by a Chinese comma (",": it used to end no clause).
         "上礼拜五我在电梯里被困了半小时，今天想问问维保记录",
         # Cosmetic: plaster coming off, a seal off a door.

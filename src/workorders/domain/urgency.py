@@ -299,7 +299,7 @@ _NEGATED_BEFORE = _rx(
 _PAST = _rx(
     r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
     r"\d{1,2}月\d{1,2}[日号]",
-    r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week|month|year|time|night|winter|summer)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
+    r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week(?:end)?|month|year|time|night|winter|spring|summer|autumn|fall|christmas|new year|chinese new year|spring festival|national day|holidays?)|over (?:the )?(?:holidays|new year|spring festival)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(
