@@ -41,8 +41,22 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
 - `eval10_blind.jsonl` (520 lines, two more writers, 45% English, about 30 messages too vague to
   place): written while eval9 was measured, sealed, and measured once on the router after
   writer11 joined (8,501 lines): queue 98.5% (en 98.3%, zh 98.6%), urgent recall 100% (94 of 94),
-  false alarms 6.3% (en 6.9%, zh 5.9%): the figures of record. Whoever changes the router
-  because of the misses of eval9 or eval10 renames the set `_tuned` and commissions a fresh one.
+  false alarms 6.3% (en 6.9%, zh 5.9%). Its misses were never read.
+- `eval11_tuned.jsonl` (520 lines, two more writers, 45% English): written in the session that
+  made routing faster, sealed, and measured once on that router (the router of eval10, the same
+  decisions on every line of the corpus and the sets): queue 95.0% (en 92.4%, zh 97.2%), urgent
+  recall 97.9% (92 of 94: a cracked pipe squirting water, "滋"; a hot electrical smell and haze from
+  a switch cabinet, set aside by "not sure if"), false alarms 9.4% (en 12.2%, zh 7.2%). Its misses
+  were then read, and the concepts learnt squirting water, hot electrical smells, haze and fumes
+  from equipment, melting only of cables and plastics, "turned out fine" and "dry now", a negation
+  between a gas and its leak, someone's smoking, a machine's arm, jumping off something high, and
+  "not sure if" as no condition: on the corpus 10 lines moved, all the right way. Retrained on
+  them, the model places 94.8% of it (en 91.9%) and flags every urgent request.
+- `eval12_blind.jsonl` (520 lines, two more writers, 45% English): written while eval11 was read,
+  sealed, and measured once after those changes (the router of this commit): queue 95.0% (en 93.6%,
+  zh 96.2%), urgent recall 100% (95 of 95), false alarms 8.2% (en 8.3%, zh 8.2%): every bar met,
+  the figures of record. Six of its lines (of 2 to 21 characters) are texts also in the corpus.
+  Whoever changes the router because of its misses renames it `_tuned` and commissions a fresh one.
 
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
@@ -73,6 +87,8 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval8_tuned",
         "eval9_tuned",
         "eval10_blind",
+        "eval11_tuned",
+        "eval12_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -90,7 +106,8 @@ def test_queue_accuracy_is_at_least_95_percent(
 ) -> None:
     _unmet(
         request,
-        eval6_tuned="94.0% (en 91.6%, zh 96.1%)",
+        eval6_tuned="94.2% (en 91.6%, zh 96.5%)",
+        eval11_tuned="94.8% (en 91.9%, zh 97.2%)",
     )
     assert evaluation.accuracy >= 0.95
 
@@ -117,8 +134,8 @@ def test_at_most_10_percent_of_the_others_are_flagged_in_each_language(
 ) -> None:
     _unmet(
         request,
-        eval3_tuned="6.8% overall, 10.5% of English requests (16 of 152)",
-        eval4_tuned="9.5% overall, 10.4% of Chinese requests (24 of 230)",
+        eval4_tuned="9.3% overall, 10.4% of Chinese requests (24 of 230)",
+        eval11_tuned="8.7% overall, 11.1% of English requests (21 of 189)",
     )
     shares = [evaluation.false_alarm_share] + [
         part.false_alarm_share for part in evaluation.per_language.values()
@@ -129,7 +146,7 @@ def test_at_most_10_percent_of_the_others_are_flagged_in_each_language(
 def _unmet(request: pytest.FixtureRequest, **measured: str) -> None:
     """A bar an older set still falls short of, said here, not hidden. These sets were tuned on, and
     each corpus change moves their figures by a point or so either way (the newest blind sets are
-    the measure: eval9 and eval10 meet every bar). Strict, so the suite fails the day a set meets
+    the measure: eval10 and eval12 meet every bar). Strict, so the suite fails the day a set meets
     the bar and its mark must go."""
     for name, figure in measured.items():
         if name in request.node.callspec.id:

@@ -59,6 +59,14 @@ from workorders.domain import urgency
         # Someone in a lift that will not move or open, said without "trapped".
         "我爸一个人在电梯里，电梯不动了，门也打不开",
         "my mother is in the lift on her own and it won't open",
+        # Water that squirts, a hot electrical smell, haze from equipment, a melting cable, a
+        # strong smell of gas put at some distance, and "not sure if" that is no condition.
+        "水管接头那儿水一直往外滋，地上全湿了",
+        "there's a hot electrical smell in the hallway near the meter box",
+        "a grey haze is coming out of the fuse box and it's buzzing",
+        "the charger cable on my desk is melting",
+        "the kitchen smells really very strongly of gas and the stove is off",
+        "sparks coming out of the socket in the kitchen, not sure if I should switch off the mains",
         # An intruder on one's own balcony or garden.
         "there's somebody on our balcony, he climbed up from the street",
         "有个不认识的人爬上我家阳台了",
@@ -117,6 +125,16 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         # An old danger, and "still" about something else in the same clause.
         "上回着火以后楼道的灭火器一直没补上",
         "after the fire in the bin store last week the wall is still black",
+        # Someone smoking; a machine's arm; jumping off something low; ice cream melting; a
+        # negation between the gas and its leak; settled by "dry now", "turned out fine".
+        "security staff are smoking in the guard booth again",
+        "someone's smoking on the stairs every night",
+        "the barrier arm at the car park exit is broken again",
+        "kids jump off the low wall into the sandpit every day",
+        "my ice cream was melting by the time the lift finally came",
+        "燃气表旁边的报警器老响，燃气公司看过说不漏气",
+        "the basement flooded in the typhoon but it's dry now, the walls need repainting",
+        "smelled gas in the corridor earlier, it turned out fine: a pot had boiled over next door",
         # Holidays and weekends are past too.
         "the basement flooded last weekend, could someone check the pump before the rains",
         "we had a small fire on the balcony over the holidays, can we get the railing repainted",

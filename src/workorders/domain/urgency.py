@@ -160,9 +160,11 @@ _NOT_A_DANGER = _rx(
     r"(?:radiators?|heaters?|heating).{0,60}bleed\w*|bleed\w* (?:the |my |a )?radiators?|needs? bleeding",
     r"sewer gas|(?:lawn|garden|grass) sprinklers?|spraying (?:for |against )?(?:pests?|insects?|mosquito\w*|roach\w*)|needs? spraying",
     # Smoke that is someone's cooking, barbecue or cigarette; paper and leaves burnt on purpose.
-    r"(?:people|someone|somebody|they|he|she|guys?|men|neighbou?rs?|residents?|workers?) (?:\w+ )?smok(?:es?|ing)\b",
+    r"(?:people|someone|somebody|they|he|she|guys?|men|neighbou?rs?|residents?|workers?|staff|kids|teenagers|tenants|drivers|cleaners|guards)(?:'s| is| are)? (?:\w+ ){0,2}smok(?:es?|ing)\b",
     # Snow that melts, and a panic attack, are not a melting socket or an assault.
     r"melt\w* (?:snow|ice)|(?:snow|ice) (?:is |has |had )?melt\w*|panic attacks?",
+    # A machine's arm is not a person's.
+    r"(?:door|closer|barrier|gate|crane|robot|swing|mechanical|wiper) arms?",
     r"(?:barbecu\w*|bbq|grill\w*).{0,80}\bsmoke",
     r"(?:烧烤|烤串|炭火|烤肉).{0,30}烟",
     r"(?:barbecue|bbq|cooking|cigarette|incense)\w* smoke|smoke from (?:\w+'s |the |my |their )?(?:barbecue|bbq|cooking|kitchen|cigarettes?)",
@@ -190,21 +192,23 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "smoke",
         _rx(
             r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|一股烟|冒黑烟|(?:有|一层|一些|薄薄的|好多|很多|有点|大量)烟(?![花头草酒感味])",
-            r"\bsmoke\b|\bsmoky\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger|fan|appliance)s?\b.{0,30}\bsmoking|smoking from",
+            r"\bsmoke\b|\bsmoky\b|\b(?:haze|hazy|fumes)\b.{0,30}(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)|(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)s?\b.{0,30}\b(?:haze|hazy|fumes)\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger|fan|appliance)s?\b.{0,30}\bsmoking|smoking from",
         ),
     ),
     (
         "burning smell",
         _rx(
             r"烧焦|焦味|糊味|焦糊|烧(?:电线|塑料|胶皮|橡胶)|电线.{0,4}烧|(?:插座|插头|开关|电线|电箱).{0,6}(?:熔|融)化",
-            r"burning smell|smell(?:s|ing)? (?:of |like )?burn|smells? burnt|\bmelt(?:ing|ed)\b",
+            r"burning smell|smell(?:s|ing)? (?:of |like )?burn|smells? burnt|(?:hot|electrical|electric) (?:\w+ )?smell"
+            r"|(?:socket|outlet|plug|wire|wiring|cable|switch|charger|plastic|insulation|cover)s?\b.{0,50}\bmelt(?:ing|ed)\b"
+            r"|\bmelt(?:ing|ed)\b.{0,30}\b(?:socket|outlet|plug|wire|wiring|cable|switch|charger|plastic|insulation)",
         ),
     ),
     (
         "gas",
         _rx(
-            r"(?:燃气|煤气|天然气|液化气).{0,10}(?:味|漏|泄|嘶嘶)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:疼|痛|晕)|晕乎乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:疼|痛|晕)|晕乎乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|嘶嘶.{0,15}(?:味|气)",
-            r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,15}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
+            r"(?:燃气|煤气|天然气|液化气)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:疼|痛|晕)|晕乎乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:疼|痛|晕)|晕乎乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|嘶嘶.{0,15}(?:味|气)",
+            r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,25}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
             r"|carbon monoxide|\bco (?:alarm|detector).{0,20}(?:going off|beeping|sounding)|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
         ),
     ),
@@ -228,7 +232,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "flooding",
         _rx(
-            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌)|水.{0,15}往.{0,8}(?:灌|涌)|喷水|往外(?:喷|涌)|淹|漫(?:出|到|进|了)|止不住|哗哗"
+            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|喷水|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
             r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
             r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|\bsteam\b",
@@ -274,7 +278,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "self-harm",
         _rx(
             r"跳楼|要跳|想跳|轻生|自杀|站在(?:楼顶|天台|顶楼|窗台|阳台).{0,4}边",
-            r"\bjump(?:ing)? off|going to jump|about to jump|suicid\w*|kill (?:him|her|my)sel(?:f|ves)|standing on the (?:roof )?(?:edge|ledge)",
+            r"\bjump(?:ing)? off (?:the |a |his |her |their |our )?(?:roof|building|balcony|bridge|ledge|top|window|tower)|going to jump|about to jump|suicid\w*|kill (?:him|her|my)sel(?:f|ves)|standing on the (?:roof )?(?:edge|ledge)",
         ),
     ),
     (
@@ -303,8 +307,9 @@ _PAST = _rx(
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(
-    r"已经?(?:修好|处理好|解决|灭了|好了|没事)|修好了|处理好了|现在没事|现在好了|早就好了",
-    r"fixed now|been fixed|was fixed|is fixed|(?:was |been |is )?(?:resolved|sorted)|all fine now|fine now|no longer",
+    r"已经?(?:修好|处理好|解决|灭了|好了|没事)|修好了|处理好了|现在没事|现在好了|早就好了|虚惊一场|是误报",
+    r"fixed now|been fixed|was fixed|is fixed|(?:was |been |is )?(?:resolved|sorted)|all fine now|fine now|no longer"
+    r"|turned out (?:to be )?(?:fine|ok|okay|nothing|a false alarm)|false alarm|(?:is|it'?s|all) dry now|all ok(?:ay)? now",
 )
 _AGAIN = _rx(
     r"又|再次|还在|正在|一直|开始|到现在|依然|仍然",
@@ -316,7 +321,7 @@ _AGAIN = _rx(
 _NOT_REAL = _rx(
     r"如果|万一|假如|假设|要是|(?<!说)的话|演练|演习|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
     r"真要|万一真|第一步|表扬|想感谢|要感谢",
-    r"\bif (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|praise for|(?:want|would like) to thank|\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i) (?:actually )?do (?:if|when|in case|in (?:a|an|the event))\b|what (?:should|would) (?:residents|people|owners|tenants) do|suggest|recommend|would it be possible to install",
+    r"\bif(?<!sure if)(?<!wonder if)(?<!ondering if)(?<!see if)(?<!check if)(?<!know if)(?<!ask if)(?<!sking if) (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|praise for|(?:want|would like) to thank|\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i) (?:actually )?do (?:if|when|in case|in (?:a|an|the event))\b|what (?:should|would) (?:residents|people|owners|tenants) do|suggest|recommend|would it be possible to install",
 )
 # How far from a danger word "again" or "still" may stand and still bring an old danger back to now.
 AGAIN_REACH = 6
