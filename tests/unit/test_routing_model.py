@@ -173,6 +173,19 @@ def test_character_columns_word_by_word_are_the_analyzers(model: TextClassifier)
         assert sorted(by_words(text)) == sorted(expected), text
 
 
+def test_learnt_words_are_looked_up_before_any_request_needs_them(model: TextClassifier) -> None:
+    model.forget_words()
+    (chars,) = model._char_columns()
+    model.learn_words(["the boiler cupboard door sticks", "楼道灯不亮"])
+    learnt = chars._word.cache_info()
+
+    model.judge("my cupboard door sticks")
+
+    after = chars._word.cache_info()
+    assert learnt.currsize == 6  # five English words, and a Chinese request of five characters
+    assert (after.misses, after.hits - learnt.hits) == (learnt.misses + 1, 3)  # "my" is new
+
+
 @pytest.mark.parametrize(
     ("text", "queue"),
     [

@@ -67,8 +67,11 @@ def default_classifier() -> TextClassifier:
 
 
 def warm_default() -> str:
-    """Build or load the default model now, so that the first request routes at once; its version."""
-    return default_classifier().version
+    """Build or load the default model now, and look up the corpus's words, so that the first
+    requests route at full speed; its version."""
+    model = default_classifier()
+    model.learn_words(e.text for e in load_corpus())
+    return model.version
 
 
 def default_loaded() -> bool:

@@ -53,7 +53,7 @@ from workorders.domain.taxonomy import Priority, Queue
 from workorders.routing_model.corpus import fingerprint, language_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from workorders.routing_model.corpus import LabelledExample
 
@@ -268,11 +268,20 @@ class TextClassifier:
             priority=guess,
         )
 
+    def learn_words(self, texts: Iterable[str]) -> None:
+        """Look up the character n-grams of these texts' words now, ahead of the requests that will
+        use them (about 0.3 s for the corpus's words)."""
+        for columns_of in self._char_columns():
+            for text in texts:
+                columns_of(text)
+
     def forget_words(self) -> None:
         """Empty the cache of words' character n-grams (for measuring a cold start)."""
-        for columns_of, _, _ in self._columns:
-            if isinstance(columns_of, _CharColumns):
-                columns_of.forget()
+        for columns_of in self._char_columns():
+            columns_of.forget()
+
+    def _char_columns(self) -> list[_CharColumns]:
+        return [c for c, _, _ in self._columns if isinstance(c, _CharColumns)]
 
     @property
     def calibration(self) -> Calibration:
