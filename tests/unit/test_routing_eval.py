@@ -86,7 +86,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval7_tuned",
         "eval8_tuned",
         "eval9_tuned",
-        "eval10_blind",
+        "eval10_tuned",
         "eval11_tuned",
         "eval12_blind",
     ],

@@ -67,6 +67,10 @@ from workorders.domain import urgency
         "the charger cable on my desk is melting",
         "the kitchen smells really very strongly of gas and the stove is off",
         "sparks coming out of the socket in the kitchen, not sure if I should switch off the mains",
+        # Water coming out too fast to stop; things smouldering.
+        "the pipe under the sink broke and water is coming out so fast, it's all over the kitchen",
+        "somebody dumped ash in the rubbish room and the bags are smoking",
+        "the mattress left by the bins is smouldering",
         # An intruder on one's own balcony or garden.
         "there's somebody on our balcony, he climbed up from the street",
         "有个不认识的人爬上我家阳台了",

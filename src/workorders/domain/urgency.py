@@ -159,8 +159,9 @@ _NOT_A_DANGER = _rx(
     # Bleeding a radiator is maintenance; sewer gas is a drain's smell; spraying for pests is cleaning.
     r"(?:radiators?|heaters?|heating).{0,60}bleed\w*|bleed\w* (?:the |my |a )?radiators?|needs? bleeding",
     r"sewer gas|(?:lawn|garden|grass) sprinklers?|spraying (?:for |against )?(?:pests?|insects?|mosquito\w*|roach\w*)|needs? spraying",
-    # Smoke that is someone's cooking, barbecue or cigarette; paper and leaves burnt on purpose.
-    r"(?:people|someone|somebody|they|he|she|guys?|men|neighbou?rs?|residents?|workers?|staff|kids|teenagers|tenants|drivers|cleaners|guards)(?:'s| is| are)? (?:\w+ ){0,2}smok(?:es?|ing)\b",
+    # Smoke that is someone's cooking, barbecue or cigarette (with the smoke said after the smoker);
+    # paper and leaves burnt on purpose.
+    r"\b(?:people|someone|somebody|they|he|she|guys?|men|neighbou?rs?|residents?|workers?|staff|kids|teenagers|tenants|drivers|cleaners|guards)(?:'s| is| are)? (?:\w+ ){0,2}smok(?:es?|ing)\b(?:.{0,80}\bsmoke\b)?",
     # Snow that melts, and a panic attack, are not a melting socket or an assault.
     r"melt\w* (?:snow|ice)|(?:snow|ice) (?:is |has |had )?melt\w*|panic attacks?",
     # A machine's arm is not a person's.
@@ -192,7 +193,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "smoke",
         _rx(
             r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|一股烟|冒黑烟|(?:有|一层|一些|薄薄的|好多|很多|有点|大量)烟(?![花头草酒感味])",
-            r"\bsmoke\b|\bsmoky\b|\b(?:haze|hazy|fumes)\b.{0,30}(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)|(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)s?\b.{0,30}\b(?:haze|hazy|fumes)\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger|fan|appliance)s?\b.{0,30}\bsmoking|smoking from",
+            r"\bsmoke\b|\bsmoky\b|smoulder\w*|smolder\w*|(?:box|boxes|cardboard|rubbish|trash|garbage|bins?|paper|mattress|sofa|curtains?|cables?|motor|battery|batteries|e-?bikes?|scooters?)\b.{0,25}\bsmoking\b|\b(?:haze|hazy|fumes)\b.{0,30}(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)|(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)s?\b.{0,30}\b(?:haze|hazy|fumes)\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger|fan|appliance)s?\b.{0,30}\bsmoking|smoking from",
         ),
     ),
     (
@@ -235,6 +236,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|喷水|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
             r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
             r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
+            r"|water\b.{0,40}\b(?:everywhere|(?:very|so|too) fast|non.?stop|won'?t stop|not stopping|can'?t stop)"
             r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|\bsteam\b",
         ),
     ),
