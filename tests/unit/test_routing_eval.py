@@ -38,10 +38,11 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   corpus: 98.5%, 100%, 8.2%. One of its lines, an old kitchen fire "last Christmas", was seen
   while checking the service against the evaluation, and `_PAST` then learnt holidays and
   weekends (the router without a model no longer calls it urgent; with one, nothing moved).
-- `eval10_blind.jsonl` (520 lines, two more writers, 45% English, about 30 messages too vague to
+- `eval10_tuned.jsonl` (520 lines, two more writers, 45% English, about 30 messages too vague to
   place): written while eval9 was measured, sealed, and measured once on the router after
   writer11 joined (8,501 lines): queue 98.5% (en 98.3%, zh 98.6%), urgent recall 100% (94 of 94),
-  false alarms 6.3% (en 6.9%, zh 5.9%). Its misses were never read.
+  false alarms 6.3% (en 6.9%, zh 5.9%). After writer12 and writer13 joined, it missed one English
+  emergency (a pipe with water coming out too fast); that line was read, and it is tuned since.
 - `eval11_tuned.jsonl` (520 lines, two more writers, 45% English): written in the session that
   made routing faster, sealed, and measured once on that router (the router of eval10, the same
   decisions on every line of the corpus and the sets): queue 95.0% (en 92.4%, zh 97.2%), urgent
@@ -55,8 +56,13 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
 - `eval12_blind.jsonl` (520 lines, two more writers, 45% English): written while eval11 was read,
   sealed, and measured once after those changes (the router of this commit): queue 95.0% (en 93.6%,
   zh 96.2%), urgent recall 100% (95 of 95), false alarms 8.2% (en 8.3%, zh 8.2%): every bar met,
-  the figures of record. Six of its lines (of 2 to 21 characters) are texts also in the corpus.
-  Whoever changes the router because of its misses renames it `_tuned` and commissions a fresh one.
+  Six of its lines (of 2 to 21 characters) are texts also in the corpus. Its misses were never
+  read; after writer12 and writer13 joined (9,487 lines): 95.4%, 100%, 7.1%.
+- `eval13_tuned.jsonl` (520 lines, two more writers, 45% English): written while eval12 was
+  measured, sealed, and measured once after writer12 and writer13 joined: queue 95.4% (en 94.9%,
+  zh 95.8%), urgent recall 96.8% (92 of 95: a voice-typed "煤气位" with dizziness, water dripping
+  into a lamp, water up to the ankles and still coming in), false alarms 5.2% (en 4.2%, zh 6.0%).
+  Its misses were read and the concepts learnt those kinds.
 
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
@@ -89,6 +95,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval10_tuned",
         "eval11_tuned",
         "eval12_blind",
+        "eval13_tuned",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -101,14 +108,7 @@ def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
     return result
 
 
-def test_queue_accuracy_is_at_least_95_percent(
-    evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
-) -> None:
-    _unmet(
-        request,
-        eval6_tuned="94.2% (en 91.6%, zh 96.5%)",
-        eval11_tuned="94.8% (en 91.9%, zh 97.2%)",
-    )
+def test_queue_accuracy_is_at_least_95_percent(evaluation: routing_model.Evaluation) -> None:
     assert evaluation.accuracy >= 0.95
 
 
@@ -130,13 +130,8 @@ def test_every_urgent_request_is_flagged(
 
 
 def test_at_most_10_percent_of_the_others_are_flagged_in_each_language(
-    evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
+    evaluation: routing_model.Evaluation,
 ) -> None:
-    _unmet(
-        request,
-        eval4_tuned="9.3% overall, 10.4% of Chinese requests (24 of 230)",
-        eval11_tuned="8.7% overall, 11.1% of English requests (21 of 189)",
-    )
     shares = [evaluation.false_alarm_share] + [
         part.false_alarm_share for part in evaluation.per_language.values()
     ]
@@ -145,9 +140,8 @@ def test_at_most_10_percent_of_the_others_are_flagged_in_each_language(
 
 def _unmet(request: pytest.FixtureRequest, **measured: str) -> None:
     """A bar an older set still falls short of, said here, not hidden. These sets were tuned on, and
-    each corpus change moves their figures by a point or so either way (the newest blind sets are
-    the measure: eval10 and eval12 meet every bar). Strict, so the suite fails the day a set meets
-    the bar and its mark must go."""
+    each corpus change moves their figures by a point or so either way (the newest blind set is the
+    measure). Strict, so the suite fails the day a set meets the bar and its mark must go."""
     for name, figure in measured.items():
         if name in request.node.callspec.id:
             request.applymarker(

@@ -208,7 +208,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "gas",
         _rx(
-            r"(?:燃气|煤气|天然气|液化气)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:疼|痛|晕)|晕乎乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:疼|痛|晕)|晕乎乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|嘶嘶.{0,15}(?:味|气)",
+            r"(?:燃气|煤气|天然气|液化气)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|嘶嘶.{0,15}(?:味|气)",
             r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,25}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
             r"|carbon monoxide|\bco (?:alarm|detector).{0,20}(?:going off|beeping|sounding)|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
         ),
@@ -218,7 +218,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         _rx(
             r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|带电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一)?麻"
             r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井).{0,6}(?:进水|积水|滴水|渗水|流水|有水)"
-            r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井)",
+            r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井)"
+            r"|(?:滴|渗|流|漏)(?:到|进)了?(?:灯|开关|插座|电箱|配电箱|电表箱)",
             r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|(?:socket|outlet|switch|panel|box|meter|wire|wiring|plug)s?.{0,40}(?:crackl\w*|fizz\w*|arcing|flash\w*)|electrocut\w*|got shocked|\bshocked me|\btingle"
             r"|water.{0,30}(?:light fittings?|sockets?|fuse ?box|outlets?|consumer unit)|(?:light fittings?|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
         ),
@@ -237,6 +238,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
             r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|water\b.{0,40}\b(?:everywhere|(?:very|so|too) fast|non.?stop|won'?t stop|not stopping|can'?t stop)"
+            r"|water\b.{0,60}\b(?:still (?:coming in|pouring|flowing in|rising)|keeps? (?:pouring|rising))"
             r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|\bsteam\b",
         ),
     ),
