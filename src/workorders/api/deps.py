@@ -9,6 +9,7 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.base import SecurityBase
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workorders.auth import TokenVerifier
@@ -88,18 +89,29 @@ async def get_principal(
     return principal
 
 
-async def checked_request(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """Every `/v1` call: who is asking first (401 comes before 422, API.md), then no control
+class BearerCheck(SecurityBase):
+    """Every `/v1` call's check: who is asking first (401 comes before 422, API.md), then no control
     character in its path, query or the headers the service reads. Its endpoints' principal too
-    (`CurrentPrincipal`): one dependency, not a principal dependency under a check dependency, as
-    FastAPI's solving of each cost more CPU than the work it did."""
-    principal = await get_principal(request, credentials)
-    await refuse_control_characters(request)
-    return principal
+    (`CurrentPrincipal`): one dependency, not a principal dependency under a check dependency.
 
+    It is the bearer scheme itself (the same `HTTPBearer` scheme in the OpenAPI document, which FastAPI
+    finds by a dependency being a `SecurityBase`), not a dependency on `HTTPBearer`: FastAPI solves
+    every dependency of an endpoint's tree on each request, again for each place it appears (a cache
+    hit included), and the check appears up to three times in an endpoint's tree (the `/v1` routers'
+    dependency, the context's, the order's); its solving cost more CPU than the work it did."""
+
+    def __init__(self, bearer: HTTPBearer) -> None:
+        self.bearer = bearer
+        self.model = bearer.model
+        self.scheme_name = bearer.scheme_name
+
+    async def __call__(self, request: Request) -> Principal:
+        principal = await get_principal(request, await self.bearer(request))
+        await refuse_control_characters(request)
+        return principal
+
+
+checked_request = BearerCheck(_bearer)
 
 CurrentPrincipal = Annotated[Principal, Depends(checked_request)]
 
