@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import manager_of_class
 
 from workorders.db import new_id
 from workorders.domain.dispatch import Strategy
@@ -142,7 +143,7 @@ async def file(
     turn instead: that turn is moved on under a lock held until the commit and must not be taken
     twice."""
     deadlines = await placement.deadlines(session, snap, where.priority, where.category, now)
-    order = WorkOrder(
+    order = _loaded(
         id=new_id("wo"),
         property_id=snap.property_id,
         number=None,
@@ -232,6 +233,20 @@ async def file(
     order.number = await _insert(session, order, written, snap.timezone, now, revision)
     make_transient_to_detached(order)
     session.add(order)
+    return order
+
+
+_ORDERS = manager_of_class(WorkOrder)
+_ORDER_COLUMNS = tuple(column.key for column in typed(Table, WorkOrder.__table__).columns)
+
+
+def _loaded(**values: Any) -> WorkOrder:
+    """A new `WorkOrder` built the way SQLAlchemy builds one it loads: its values (None for every
+    column not given) written straight into the instance, not set one by one through ~35
+    instrumented attributes, which was ~4% of a create's instructions. It is transient until the
+    insert; `make_transient_to_detached` then marks every value loaded and unchanged."""
+    order: WorkOrder = _ORDERS.new_instance()
+    order.__dict__.update(dict.fromkeys(_ORDER_COLUMNS), **values)
     return order
 
 
