@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/inproc.py [--backend postgresql|sqlite] [--only create,read] [-n 100]
     .venv/bin/python bench/inproc.py --callgrind [--only read] [-n 200]
+    .venv/bin/python bench/inproc.py --callgrind --reference --only create,read   # the floor
 
-The app (workers off) is called as an ASGI application straight from this process, after a warm-up,
+With `--reference`, the same is done for `reference_app.py` (its create and read, the
+floor the service is compared with by `compare.py`). The app (workers off) is called as an ASGI application straight from this process, after a warm-up,
 for `-n` requests per scenario (create, read, list, action: the scenarios of `compare.py`). Without
 `--callgrind` it prints the process's CPU per request, which moves with the machine's load. With it,
 the script runs itself under valgrind's callgrind, instrumentation switched on only around the `-n`
@@ -30,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from compare import CREATE_BODY, fresh_postgres
+from compare import CREATE_BODY, REFERENCE_BODY, fresh_postgres
 
 from workorders.app import create_app
 from workorders.auth import mint_token
@@ -137,6 +139,46 @@ async def scenarios(app: Any, settings: Settings) -> dict[str, Call]:
     return {"create": create, "read": read, "list": page, "action": action}
 
 
+async def reference_scenarios(app: Any) -> dict[str, Call]:
+    """The reference app's create and read, as compare.py loads them."""
+    order = json.loads(await ok(app, "POST", "/orders", None, REFERENCE_BODY))
+
+    async def create() -> None:
+        await ok(app, "POST", "/orders", None, REFERENCE_BODY)
+
+    async def read() -> None:
+        await ok(app, "GET", f"/orders/{order['id']}", None)
+
+    return {"create": create, "read": read}
+
+
+async def drive_reference(database_url: str, only: list[str], n: int, instrumented: bool) -> None:
+    os.environ["REFERENCE_DB_URL"] = database_url
+    import reference_app  # reads its database from the environment on import
+
+    await reference_app._create_tables()
+    calls = await reference_scenarios(reference_app.app)
+    await measure(calls, only, n, instrumented)
+
+
+async def measure(calls: dict[str, Call], only: list[str], n: int, instrumented: bool) -> None:
+    for name in only:
+        call = calls[name]
+        for _ in range(max(20, n // 5)):  # caches, pools and statement caches warm
+            await call()
+        if instrumented:
+            callgrind("on")
+        started = time.process_time()
+        for _ in range(n):
+            await call()
+        used = time.process_time() - started
+        if instrumented:
+            callgrind("off")
+            print(f"measured {name}", flush=True)
+        else:
+            print(f"| {name:8} | {n:5} | {used / n * 1000:8.3f} |", flush=True)
+
+
 def callgrind(switch: str) -> None:
     subprocess.run(
         ["callgrind_control", "-i", switch, str(os.getpid())],
@@ -152,22 +194,7 @@ async def drive(database_url: str, only: list[str], n: int, instrumented: bool) 
     await database.dispose()
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        calls = await scenarios(app, settings)
-        for name in only:
-            call = calls[name]
-            for _ in range(max(20, n // 5)):  # caches, pools and statement caches warm
-                await call()
-            if instrumented:
-                callgrind("on")
-            started = time.process_time()
-            for _ in range(n):
-                await call()
-            used = time.process_time() - started
-            if instrumented:
-                callgrind("off")
-                print(f"measured {name}", flush=True)
-            else:
-                print(f"| {name:8} | {n:5} | {used / n * 1000:8.3f} |", flush=True)
+        await measure(await scenarios(app, settings), only, n, instrumented)
 
 
 def under_callgrind(args: argparse.Namespace, only: list[str]) -> None:
@@ -191,7 +218,8 @@ def under_callgrind(args: argparse.Namespace, only: list[str]) -> None:
                     str(args.n),
                     "--instrumented",
                 ]
-                + (["--keep", str(args.keep)] if args.keep else []),
+                + (["--keep", str(args.keep)] if args.keep else [])
+                + (["--reference"] if args.reference else []),
                 check=True,
                 stderr=subprocess.DEVNULL,
             )
@@ -214,11 +242,15 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100, help="requests measured per scenario")
     parser.add_argument("--callgrind", action="store_true", help="instructions per request")
     parser.add_argument("--keep", type=Path, help="keep the callgrind files in this folder")
+    parser.add_argument("--reference", action="store_true", help="measure reference_app.py")
     parser.add_argument("--instrumented", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     only = args.only.split(",")
     if args.callgrind:
-        print(f"{args.backend}, instructions per request (callgrind, in process, workers off)")
+        what = "the reference app" if args.reference else "the service"
+        print(
+            f"{what} on {args.backend}, instructions per request (callgrind, in process, workers off)"
+        )
         print("| scenario |     n | per request |")
         under_callgrind(args, only)
         return
@@ -233,7 +265,8 @@ def main() -> None:
             url = scratch.enter_context(fresh_postgres(f"bench_inproc_{secrets.token_hex(3)}"))
         else:
             url = f"sqlite+aiosqlite:///{work / 'service.db'}"
-        asyncio.run(drive(url, only, args.n, args.instrumented))
+        run = drive_reference if args.reference else drive
+        asyncio.run(run(url, only, args.n, args.instrumented))
 
 
 if __name__ == "__main__":

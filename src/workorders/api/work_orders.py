@@ -5,7 +5,7 @@ is a runtime value, and FastAPI reads endpoint annotations as objects.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel
@@ -13,10 +13,13 @@ from pydantic import BaseModel
 from workorders.api import presenters
 from workorders.api.deps import (
     FilingContext,
+    OrderAt,
     ReadContext,
+    ReadOrder,
     VisibleOrder,
     VisibleOrderForUpdate,
     WriteContext,
+    WriteOrder,
 )
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.params import AcceptLanguage, Cursor, IfMatch, Limit
@@ -123,13 +126,9 @@ async def list_work_orders(
     response_model=WorkOrderRead,
     responses=problems(404),
 )
-async def get_work_order(
-    order: VisibleOrder,
-    ctx: ReadContext,
-    accept_language: AcceptLanguage = None,
-) -> Response:
-    read = await presenters.work_order(ctx, order, presenters.language(accept_language))
-    return presenters.reply(read, headers=presenters.etag(order))
+async def get_work_order(found: ReadOrder, accept_language: AcceptLanguage = None) -> Response:
+    read = await presenters.work_order(found.ctx, found.order, presenters.language(accept_language))
+    return presenters.reply(read, headers=presenters.etag(found.order))
 
 
 @router.get(
@@ -265,12 +264,9 @@ def _action_endpoint(
     action: Action, body_model: type[BaseModel]
 ) -> Callable[..., Awaitable[Response]]:
     async def take(
-        order: Any,
-        ctx: Any,
-        body: BaseModel | None,
-        if_match: str | None,
-        lang: str | None,
+        found: OrderAt, body: BaseModel | None, if_match: str | None, lang: str | None
     ) -> Response:
+        ctx, order = found.ctx, found.order
         params = body.model_dump() if body is not None else {}
         updated = await transitions.act(ctx, order, action, params, if_match=if_match)
         read = await presenters.work_order(ctx, updated, presenters.language(lang))
@@ -281,24 +277,22 @@ def _action_endpoint(
         # An optional body whose schema is the plain object `NoBody` (not `NoBody | null`): both
         # generators then let the call leave it out, and `{}` still works; unknown fields are 422.
         async def endpoint(
-            order: VisibleOrderForUpdate,
-            ctx: WriteContext,
+            found: WriteOrder,
             body: Annotated[NoBody, Body()] = None,  # type: ignore[assignment]
             if_match: IfMatch = None,
             accept_language: AcceptLanguage = None,
         ) -> Response:
-            return await take(order, ctx, body, if_match, accept_language)
+            return await take(found, body, if_match, accept_language)
 
     else:
 
         async def endpoint(  # type: ignore[misc]  # the body's type differs, on purpose
-            order: VisibleOrderForUpdate,
-            ctx: WriteContext,
+            found: WriteOrder,
             body: Annotated[body_model, Body()],  # type: ignore[valid-type]
             if_match: IfMatch = None,
             accept_language: AcceptLanguage = None,
         ) -> Response:
-            return await take(order, ctx, body, if_match, accept_language)
+            return await take(found, body, if_match, accept_language)
 
     endpoint.__name__ = f"{action}_work_order"
     return endpoint

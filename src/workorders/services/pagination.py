@@ -7,6 +7,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Integer, bindparam, tuple_
@@ -21,7 +22,7 @@ MAX_TEXT = 200
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from sqlalchemy import Select
+    from sqlalchemy import ColumnElement, Select
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.orm import InstrumentedAttribute
 
@@ -33,6 +34,17 @@ class Ordering:
     name: str
     columns: Sequence[InstrumentedAttribute[Any]]
     descending: bool = False
+
+    # Built once per ordering (orderings are module constants): building them for every page was
+    # ~5% of a list page's CPU.
+    @cached_property
+    def keys(self) -> ColumnElement[Any]:
+        """The columns as one row value, for the cursor's comparison."""
+        return tuple_(*self.columns)
+
+    @cached_property
+    def order_by(self) -> tuple[ColumnElement[Any], ...]:
+        return tuple(c.desc() if self.descending else c.asc() for c in self.columns)
 
 
 def _encode(ordering: Ordering, values: Sequence[Any]) -> str:
@@ -95,7 +107,7 @@ async def fetch_page(
 ) -> tuple[list[Row], str | None]:
     """One page of `query` (run with its bound `params`) in `ordering`, and the cursor of the next
     page (None at the end)."""
-    keys = tuple_(*ordering.columns)
+    keys = ordering.keys
     if cursor is not None:
         values = _decode(ordering, cursor)
         after = tuple_(
@@ -105,8 +117,7 @@ async def fetch_page(
             )
         )
         query = query.where(keys < after if ordering.descending else keys > after)
-    order_by = [c.desc() if ordering.descending else c.asc() for c in ordering.columns]
-    page = query.order_by(*order_by).limit(limit + 1)
+    page = query.order_by(*ordering.order_by).limit(limit + 1)
     rows = list((await session.execute(page, params)).scalars())
     if len(rows) <= limit:
         return rows, None
