@@ -77,6 +77,9 @@ from workorders.domain import urgency
         "家里有股怪味 头好晕 热水器一直开着",
         "楼上漏水渗进了开关盒里",
         "there is water all over the garage floor and it is still pouring in from the ramp",
+        # Traditional characters read as simplified ones.
+        "廚房裡煤氣味好重，頭有點暈",
+        "電梯停在兩層中間，我媽還在裡面",
         # An intruder on one's own balcony or garden.
         "there's somebody on our balcony, he climbed up from the street",
         "有个不认识的人爬上我家阳台了",
@@ -224,3 +227,9 @@ def test_every_pattern_finds_on_the_corpus_what_its_plain_alternatives_find() ->
             assert [m.span() for m in fast.finditer(text)] == [
                 m.span() for m in plain.finditer(text)
             ], (plain.pattern[:60], text)
+
+
+def test_traditional_characters_are_read_as_simplified_and_nothing_else_changes() -> None:
+    assert urgency.normalize("電梯壞了，ＦＩＲＥ Exit") == "电梯坏了,fire exit"
+    assert urgency.normalize("計程車 滑鼠") == "计程车 滑鼠"  # characters only, not regional words
+    assert urgency.normalize("the lift is broken") == "the lift is broken"

@@ -18,7 +18,6 @@ place. It only ever raises a priority to urgent, never lowers one.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -376,5 +375,5 @@ def _text_of(draft: Draft) -> str:
 
 @lru_cache(maxsize=4096)
 def _norm(text: str) -> str:
-    """Full-width to half-width, lower case, no spaces, so "ＡＰＰ 打 不 开" reads as "app打不开"."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+    """As `urgency.normalize`, without spaces, so "ＡＰＰ 打 不 開" reads as "app打不开"."""
+    return "".join(urgency.normalize(text).split())

@@ -21,6 +21,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import zhconv
+
 HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[a-z]")
 # Escapes (\w, \b...) and group openers: their letters are a pattern's syntax, not English.
@@ -351,9 +353,13 @@ def concepts(text: str) -> list[str]:
 
 @lru_cache(maxsize=1024)
 def normalize(text: str) -> str:
-    """Full-width to half-width and lower case, so "ＦＩＲＥ" and "fire" are one word. Kept for a
-    while: routing one request reads its text normalized five times."""
-    return unicodedata.normalize("NFKC", text).lower()
+    """Full-width to half-width, lower case and simplified characters, so "ＦＩＲＥ" and "fire" are
+    one word, and so are "電梯" and "电梯": owners from Hong Kong, Macau and Taiwan write traditional
+    characters, which the corpus and the concepts, in simplified ones, would not otherwise read.
+    Characters only (`zh-hans`), never one region's words for another's. Kept for a while: routing
+    one request reads its text normalized five times."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return zhconv.convert(folded, "zh-hans") if HAN.search(folded) else folded
 
 
 def not_now(text: str) -> str | None:
