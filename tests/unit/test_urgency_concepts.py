@@ -182,6 +182,13 @@ def test_a_leading_group_is_multiplied_out_in_order() -> None:
     assert urgency._multiplied(r"x(?:a|b)") == [r"x(?:a|b)"]
 
 
+def test_pieces_are_grouped_behind_a_first_letter_they_must_have() -> None:
+    assert (
+        urgency._by_first_letter(["sa", "b", "sc", "s?x", r"\d+"])
+        == r"s(?:a|c)|b(?:)|(?:s?x)|(?:\d+)"
+    )
+
+
 CONCEPT_WORDING = [
     r"\bfire\b|\bon fire\b|flames?\b|(?<!no )\bburning\b(?! smell)",
     r"(?:socket|plug|wire)s?\b.{0,30}\bsmoking|smoking from",

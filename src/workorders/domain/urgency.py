@@ -49,7 +49,7 @@ class Patterns:
     expressions try every alternative at every position: running both languages' cost a Chinese
     request twice). Each alternative is in one script only. And the English ones are rewritten by
     `word_initial_first` into a form the engine rejects faster: with the word cache, routing an
-    English request takes about 40% fewer instructions.
+    English request takes about half the instructions it did.
     """
 
     def __init__(self, *alternatives: str) -> None:
@@ -80,6 +80,8 @@ class Patterns:
 
 
 _WORD_INITIAL = re.compile(r"\\b(?=[a-z])")
+# A piece whose first character is a letter it must have: not optional, not repeated.
+_PLAIN_FIRST = re.compile(r"[a-z0-9 '-](?![?*+{])")
 # A character class: "]" first stands for itself, and escapes are skipped.
 _CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]\\])*\]")
 
@@ -90,9 +92,10 @@ def word_initial_first(*alternatives: str) -> re.Pattern[str]:
     At each position of a text the engine tries every alternative, but rejects at once one that
     starts with a letter the text does not have there; one that starts with a group or with `\\b`
     it enters. So a leading group is multiplied out (`(?:a|b)c` is `ac|bc`, tried in the same
-    order), and the alternatives that start a word are gathered under one `\\b`, entered only where
-    a word starts. Moving a word-initial alternative ahead of another can only change which of two
-    matches at one position is reported; on the corpus and the evaluation sets none changed."""
+    order), the alternatives that start a word are gathered under one `\\b`, entered only where
+    a word starts, and both kinds are grouped behind their first letters (`_by_first_letter`).
+    Moving a word-initial alternative ahead of another can only change which of two matches at one
+    position is reported; on the corpus and the evaluation sets none changed."""
     initial: list[str] = []
     other: list[str] = []
     for piece in (p for a in alternatives for c in _top_level_choices(a) for p in _multiplied(c)):
@@ -100,8 +103,24 @@ def word_initial_first(*alternatives: str) -> re.Pattern[str]:
             initial.append(piece[2:])
         else:
             other.append(piece)
-    gathered = [r"\b(?:" + "|".join(initial) + ")"] if initial else []
-    return re.compile("|".join(gathered + [f"(?:{piece})" for piece in other]))
+    gathered = [r"\b(?:" + _by_first_letter(initial) + ")"] if initial else []
+    return re.compile("|".join(gathered + ([_by_first_letter(other)] if other else [])))
+
+
+def _by_first_letter(pieces: list[str]) -> str:
+    """`sa|b|sc` as `s(?:a|c)|(?:b)`: the pieces that start with one plain letter behind that letter,
+    so that the engine tries one group at a position, not every piece. Pieces with different first
+    letters never match at one position, so grouping them keeps each match; a piece that starts
+    otherwise (a class, an escape, an optional letter) keeps its place after them."""
+    groups: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for piece in pieces:
+        if _PLAIN_FIRST.match(piece):
+            groups.setdefault(piece[0], []).append(piece[1:])
+        else:
+            rest.append(piece)
+    grouped = [f"{first}(?:{'|'.join(tails)})" for first, tails in groups.items()]
+    return "|".join(grouped + [f"(?:{piece})" for piece in rest])
 
 
 def _multiplied(piece: str) -> list[str]:
