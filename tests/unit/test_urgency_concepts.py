@@ -77,6 +77,9 @@ from workorders.domain import urgency
         "家里有股怪味 头好晕 热水器一直开着",
         "楼上漏水渗进了开关盒里",
         "there is water all over the garage floor and it is still pouring in from the ramp",
+        # Someone with dementia gone, said before the dementia is.
+        "dad left the flat after lunch and still isn't answering, he has early alzheimer's",
+        "我妈出门三个多小时没回来，电话也不接，她有老年痴呆",
         # Traditional characters read as simplified ones.
         "廚房裡煤氣味好重，頭有點暈",
         "電梯停在兩層中間，我媽還在裡面",

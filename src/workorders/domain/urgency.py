@@ -284,9 +284,10 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "child or elderly in danger",
         _rx(
             r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|儿子|女儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|困|卡住|走丢|走失|不见了|找不到)"
-            r"|(?:老年痴呆|阿尔茨海默|痴呆|失智).{0,20}(?:不见|走失|走丢|找不到|走出|出去)|(?:孩子|小孩|宝宝|婴儿).{0,8}(?:锁在|关在|留在)车里",
+            r"|(?:老年痴呆|阿尔茨海默|痴呆|失智).{0,20}(?:不见|走失|走丢|找不到|走出|出去)|(?:不见了|走失|走丢|找不到|没回来|不接电话).{0,30}(?:老年痴呆|阿尔茨海默|痴呆|失智)|(?:孩子|小孩|宝宝|婴儿).{0,8}(?:锁在|关在|留在)车里",
             r"(?:child|kid|toddler|baby|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|years? old|year-old)\b|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)|granny).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|ledge|missing|lost|wander\w*)"
             r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out|left|went out)"
+            r"|(?:wander\w*|missing|lost|gone|walked out|went out|(?:isn'?t|not) answering|(?:isn'?t|not|hasn'?t come) back).{0,80}(?:dementia|alzheimer)"
             r"|(?:inside|in) (?:a |the )?locked car|locked in (?:a |the )?car|left (?:alone )?in (?:a |the )?(?:hot )?car",
         ),
     ),
