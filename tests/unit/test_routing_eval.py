@@ -75,6 +75,12 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   97.1%, zh 96.8%), urgent recall 99.0% (96 of 97: one English emergency missed), false alarms
   7.6% (en 5.7%, zh 9.2%). Its one miss was then read: someone with dementia gone for hours, the
   dementia said last; the concept reads it either way round since.
+- `eval16_blind.jsonl` (520 lines, two more writers: a hillside western city, and an international
+  port community): written while eval15 was read, sealed, and measured once on the router of this
+  commit: queue 96.2% (en 95.5%, zh 96.8%), urgent recall 97.9% (92 of 94: one English and one
+  Chinese emergency missed), false alarms 4.2% (en 5.6%, zh 3.1%): the figures of record. Its
+  misses were never read. Whoever changes the router because of them renames it `_tuned` and
+  commissions a fresh set.
 
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
@@ -110,6 +116,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval13_tuned",
         "eval14_tuned",
         "eval15_tuned",
+        "eval16_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -141,6 +148,7 @@ def test_every_urgent_request_is_flagged(
     _unmet(
         request,
         eval6_tuned="98.9% (94 of 95): one English request missed",
+        eval16_blind="97.9% (92 of 94): one English and one Chinese request missed",
     )
     assert evaluation.urgent_n > 0
     assert evaluation.urgent_recall == 1.0
