@@ -271,9 +271,10 @@ class TextClassifier:
     def learn_words(self, texts: Iterable[str]) -> None:
         """Look up the character n-grams of these texts' words now, ahead of the requests that will
         use them (about 0.3 s for the corpus's words)."""
-        for columns_of in self._char_columns():
-            for text in texts:
-                columns_of(text)
+        chars = self._char_columns()
+        for text in texts:
+            for columns_of in chars:
+                columns_of.learn(text)
 
     def forget_words(self) -> None:
         """Empty the cache of words' character n-grams (for measuring a cold start)."""
@@ -379,6 +380,12 @@ class _CharColumns:
             else:
                 columns += self._word_columns(word)
         return columns
+
+    def learn(self, text: str) -> None:
+        """Keep the columns of this text's words that a cache holds, working out no others."""
+        for word in urgency.normalize(text).split():
+            if len(word) <= self.LONGEST_CACHED:
+                self._word(word)
 
     def forget(self) -> None:
         self._word.cache_clear()
