@@ -89,6 +89,23 @@ from workorders.domain import urgency
         # A window frame about to come off a high floor.
         "风太大了，卧室的窗框整个在晃，马上要被吹掉了，楼下是人行道",
         "the whole window frame in the living room is rattling loose, it could blow out onto the street",
+        # "Not a drill" is the opposite of a drill; a polite "grateful if" is no condition.
+        "this is not a drill, there is smoke coming up the stairwell from the car park",
+        "不是演习！楼梯间真的在冒烟",
+        "I would be grateful if someone came at once: there is an odour of gas on the landing",
+        # Stopped halfway with someone inside; rain pouring in through a broken window.
+        "我跟孩子在电梯里，突然停在半空了",
+        "we're in the elevator and it stopped midway, the display is blank",
+        "阳台玻璃被风刮碎了，雨一个劲往屋里灌进来",
+        # A man beating his wife; things being thrown down right now.
+        "对面楼有个男的在打他老婆，女的在哭",
+        "楼上那家还在往下扔酒瓶，楼下都是小孩",
+        "bottles are being thrown off a balcony of block 3 onto the play area",
+        # A rotten-egg smell that keeps getting stronger; a hazy, choking corridor.
+        "家里有股臭鸡蛋的味道，越来越浓了",
+        "楼道里雾蒙蒙的，什么也看不清",
+        # Cantonese: about to fall.
+        "天台個水泥簷篷裂開咗，隨時跌落嚟",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -161,6 +178,11 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "上礼拜五我在电梯里被困了半小时，今天想问问维保记录",
         # Cosmetic: plaster coming off, a seal off a door.
         "走廊墙皮有几处脱落了，不急",
+        # A drill read before "fire drill" is blanked as equipment's name.
+        "will there be smoke during the fire drill next week? my son has asthma",
+        # A crack that has not fallen (Cantonese); a sink that smells of rotten eggs since move-in.
+        "窗玻璃有条裂缝，未跌落，打风前换咗佢",
+        "洗手池下水一直有股臭鸡蛋味，搬进来就这样",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

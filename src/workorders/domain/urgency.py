@@ -179,6 +179,7 @@ _NOT_A_DANGER = _rx(
     r"fire (?:trucks?|engines?|brigade|department|service|hose(?: reel)?s?|cabinets?|hazards?|risks?|system|assembly)",
     # Bleeding a radiator is maintenance; sewer gas is a drain's smell; spraying for pests is cleaning.
     r"(?:radiators?|heaters?|heating).{0,60}bleed\w*|bleed\w* (?:the |my |a )?radiators?|needs? bleeding",
+    r"(?:下水|地漏|存水弯|水槽|洗手池|洗菜池|马桶|化粪池|污水|排水)[^，,。]{0,8}臭鸡蛋味?",
     r"sewer gas|(?:lawn|garden|grass) sprinklers?|spraying (?:for |against )?(?:pests?|insects?|mosquito\w*|roach\w*)|needs? spraying",
     # Smoke that is someone's cooking, barbecue or cigarette (with the smoke said after the smoker);
     # paper and leaves burnt on purpose.
@@ -213,7 +214,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "smoke",
         _rx(
-            r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|一股烟|冒黑烟|(?:有|一层|一些|薄薄的|好多|很多|有点|大量)烟(?![花头草酒感味])",
+            r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|(?:走廊|楼道|楼梯间?|屋里|房间|车库|地库)(?:里)?.{0,3}(?:雾蒙蒙|白茫茫|灰蒙蒙)|一股烟|冒黑烟|(?:有|一层|一些|薄薄的|好多|很多|有点|大量)烟(?![花头草酒感味])",
             r"\bsmoke\b|\bsmoky\b|smoulder\w*|smolder\w*|(?:box|boxes|cardboard|rubbish|trash|garbage|bins?|paper|mattress|sofa|curtains?|cables?|motor|battery|batteries|e-?bikes?|scooters?)\b.{0,25}\bsmoking\b|\b(?:haze|hazy|fumes)\b.{0,30}(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)|(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)s?\b.{0,30}\b(?:haze|hazy|fumes)\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger|fan|appliance)s?\b.{0,30}\bsmoking|smoking from",
         ),
     ),
@@ -229,8 +230,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "gas",
         _rx(
-            r"(?:燃气|煤气|天然气|液化气)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|嘶嘶.{0,15}(?:味|气)",
-            r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek)\w*.{0,25}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
+            r"(?:燃气|煤气|天然气|液化气)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|臭鸡蛋.{0,12}(?:越来越|冲|浓|呛|头晕|不敢)|嘶嘶.{0,15}(?:味|气)",
+            r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek|odou?r)\w*.{0,25}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
             r"|carbon monoxide|\bco (?:alarm|detector).{0,20}(?:going off|beeping|sounding)|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
         ),
     ),
@@ -248,14 +249,14 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "trapped",
         _rx(
-            r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:(?:还|都)?在里(?:面|头)|里面(?:还)?有人)|在(?:电梯|轿厢)里.{0,20}(?:不动|停了|停住|卡住|门(?:也)?(?:不开|打不开|开不了))",
-            r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:in|inside) (?:the |a )?(?:lift|elevator).{0,40}(?:won'?t (?:move|open)|(?:doors?|it) (?:won'?t|doesn'?t|can'?t) open|not moving|stopped between)|(?:can't|cannot|can not) get out|locked (?:in|inside)",
+            r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:(?:还|都)?在里(?:面|头)|里面(?:还)?有人)|在(?:电梯|轿厢)里.{0,20}(?:不动|停了|停住|停(?:在)?半(?:路|空|中|截)|卡住|门(?:也)?(?:不开|打不开|开不了))",
+            r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:in|inside) (?:the |a )?(?:lift|elevator).{0,40}(?:won'?t (?:move|open)|(?:doors?|it) (?:won'?t|doesn'?t|can'?t) open|not moving|stopped (?:between|halfway|midway))|(?:can't|cannot|can not) get out|locked (?:in|inside)",
         ),
     ),
     (
         "flooding",
         _rx(
-            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|喷水|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
+            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|雨.{0,6}(?:灌|涌)进|喷水|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
             r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
             r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|water\b.{0,40}\b(?:everywhere|(?:very|so|too) fast|non.?stop|won'?t stop|not stopping|can'?t stop)"
@@ -266,7 +267,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "violence / weapon",
         _rx(
-            r"打架|打人|斗殴|殴打|动手了|持刀|持械|拿(?:着)?(?:刀|棍|铁棍|棒子|砖头?|斧)|砍人|捅人|家暴|行凶",
+            r"打架|打人|打(?:他|她)?(?:的)?(?:老婆|老公|媳妇|女朋友|男朋友)|(?:拽|揪|扯)着(?:她的?|他的?)?头发|斗殴|殴打|动手了|持刀|持械|拿(?:着)?(?:刀|棍|铁棍|棒子|砖头?|斧)|砍人|捅人|家暴|行凶",
             r"\bfight(?:ing)?\b|\battack\w*|\bbeating\b|\bpunch\w*|\bknife\b|\bweapon\b|\bgun\b|(?:iron|metal) (?:bar|pipe|rod)|\bmachete|\baxe\b|\bassault\w*",
         ),
     ),
@@ -301,6 +302,14 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         ),
     ),
     (
+        "thrown from height",
+        _rx(
+            r"(?:还在|正在|一直在|又在)(?:从楼上|从上面|从窗户|从阳台|从楼顶)?往下(?:扔|丢|砸|抛)",
+            r"(?:being|getting) (?:thrown|dropped|tossed|chucked) (?:off|from|out of|down from)\b"
+            r"|\b(?:someone|somebody|people|kids|he|she|they)(?: is| are|'s|'re)? (?:throwing|dropping|tossing|chucking) (?:\w+ ){0,3}(?:off|from|out of|down from) (?:the |a |their |his |her )?(?:roof|top|window|balcony|building|floor)",
+        ),
+    ),
+    (
         "self-harm",
         _rx(
             r"跳楼|要跳|想跳|轻生|自杀|站在(?:楼顶|天台|顶楼|窗台|阳台).{0,4}边",
@@ -310,7 +319,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "structure falling",
         _rx(
-            r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|玻璃|广告牌|雨棚|天花板|吊顶|阳台).{0,20}(?:掉下|坠落|砸|要掉|快掉)|(?:窗框|窗扇|整扇窗|整个窗).{0,30}(?:掉下|坠落|砸|要掉|快掉|吹掉|吹下)",
+            r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|玻璃|广告牌|雨棚|雨篷|檐篷|石屎|水泥|天花板|吊顶|阳台).{0,20}(?:掉下|坠落|砸|要掉|快掉|(?<![未冇])跌(?:落|下))|(?:窗框|窗扇|整扇窗|整个窗).{0,30}(?:掉下|坠落|砸|要掉|快掉|吹掉|吹下)",
             r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)|(?:window frame|whole window).{0,50}(?:blow|fall|com)(?:e|ing)? (?:out|off|down)",
         ),
     ),
@@ -345,9 +354,9 @@ _AGAIN = _rx(
 # and drills; a plea for advice alone ("该怎么办", "what should we do?") ends as many emergencies
 # happening now as it does questions about procedures, so it sets nothing aside.
 _NOT_REAL = _rx(
-    r"如果|万一|假如|假设|要是|(?<!说)的话|演练|演习|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
+    r"如果|万一|假如|假设|要是|(?<!说)的话|(?<!不是)(?<!并非)(?:演练|演习)|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
     r"真要|万一真|第一步|表扬|想感谢|要感谢",
-    r"\bif(?<!sure if)(?<!wonder if)(?<!ondering if)(?<!see if)(?<!check if)(?<!know if)(?<!ask if)(?<!sking if) (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|praise for|(?:want|would like) to thank|\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i) (?:actually )?do (?:if|when|in case|in (?:a|an|the event))\b|what (?:should|would) (?:residents|people|owners|tenants) do|suggest|recommend|would it be possible to install",
+    r"\bif(?<!sure if)(?<!wonder if)(?<!ondering if)(?<!see if)(?<!check if)(?<!know if)(?<!ask if)(?<!sking if)(?<!grateful if)(?<!ppreciate it if)(?<!ppreciated if) (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|praise for|(?:want|would like) to thank|(?<!not a )(?<!n't a )(?<!no )\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i) (?:actually )?do (?:if|when|in case|in (?:a|an|the event))\b|what (?:should|would) (?:residents|people|owners|tenants) do|suggest|recommend|would it be possible to install",
 )
 # How far from a danger word "again" or "still" may stand and still bring an old danger back to now.
 AGAIN_REACH = 6
@@ -401,8 +410,9 @@ def assess(text: str) -> Danger:
     """The danger concepts present now in `text`."""
     norm = normalize(text)
     scripts = Scripts.of(norm)
-    norm = _NOT_A_DANGER.sub(" ", norm, scripts)
+    # Read before the equipment names are blanked: a "fire drill" is a drill, not a fire.
     reason = _not_now(norm, scripts)
+    norm = _NOT_A_DANGER.sub(" ", norm, scripts)
     found, past = _present(norm, scripts) if _ANY_CONCEPT.search(norm, scripts) else ([], False)
     if found and reason is not None:
         return Danger((), reason)
