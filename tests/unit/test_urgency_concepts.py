@@ -106,6 +106,11 @@ from workorders.domain import urgency
         "楼道里雾蒙蒙的，什么也看不清",
         # Cantonese: about to fall.
         "天台個水泥簷篷裂開咗，隨時跌落嚟",
+        # A smell that makes people afraid to touch a switch; a door being kicked in now.
+        "楼道里有股怪怪的气味，大家都不敢按电灯开关",
+        "weird smell in the kitchen, I'm too scared to switch on the lights",
+        "有人在外面一直踹我家的门，骂骂咧咧的",
+        "a man is kicking our front door and yelling my name",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -183,6 +188,9 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         # A crack that has not fallen (Cantonese); a sink that smells of rotten eggs since move-in.
         "窗玻璃有条裂缝，未跌落，打风前换咗佢",
         "洗手池下水一直有股臭鸡蛋味，搬进来就这样",
+        "地漏返味，闻着像臭鸡蛋的味道",
+        # Someone who kicked a door and has left.
+        "刚才有人在楼下踹单元门，现在已经走了，门有点变形",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

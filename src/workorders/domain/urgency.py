@@ -179,7 +179,7 @@ _NOT_A_DANGER = _rx(
     r"fire (?:trucks?|engines?|brigade|department|service|hose(?: reel)?s?|cabinets?|hazards?|risks?|system|assembly)",
     # Bleeding a radiator is maintenance; sewer gas is a drain's smell; spraying for pests is cleaning.
     r"(?:radiators?|heaters?|heating).{0,60}bleed\w*|bleed\w* (?:the |my |a )?radiators?|needs? bleeding",
-    r"(?:下水|地漏|存水弯|水槽|洗手池|洗菜池|马桶|化粪池|污水|排水)[^，,。]{0,8}臭鸡蛋味?",
+    r"(?:下水|地漏|存水弯|水槽|洗手池|洗菜池|马桶|化粪池|污水|排水)[^。]{0,10}臭鸡蛋(?:的)?味?",
     r"sewer gas|(?:lawn|garden|grass) sprinklers?|spraying (?:for |against )?(?:pests?|insects?|mosquito\w*|roach\w*)|needs? spraying",
     # Smoke that is someone's cooking, barbecue or cigarette (with the smoke said after the smoker);
     # paper and leaves burnt on purpose.
@@ -230,9 +230,9 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "gas",
         _rx(
-            r"(?:燃气|煤气|天然气|液化气)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|臭鸡蛋.{0,12}(?:越来越|冲|浓|呛|头晕|不敢)|嘶嘶.{0,15}(?:味|气)",
+            r"(?:燃气|煤气|天然气|液化气)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋(?:的)?味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|臭鸡蛋.{0,12}(?:越来越|冲|浓|呛|头晕|不敢)|嘶嘶.{0,15}(?:味|气)|(?:味|气).{0,30}(?:不敢(?:开|按|碰|打|点)(?:灯|电灯|开关|火)|(?:灯|火|开关)(?:也|都)?不敢(?:开|按|碰|打|点))",
             r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek|odou?r)\w*.{0,25}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
-            r"|carbon monoxide|\bco (?:alarm|detector).{0,20}(?:going off|beeping|sounding)|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
+            r"|(?:smell|odou?r|stink)\w*.{0,60}(?:(?:afraid|scared|too scared|daren'?t|don'?t dare) to (?:turn|switch|flick|light)|(?:didn'?t|not|won'?t|daren'?t) (?:turn|switch)\w* (?:on )?(?:the |any )?lights?)|carbon monoxide|\bco (?:alarm|detector).{0,20}(?:going off|beeping|sounding)|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
         ),
     ),
     (
@@ -275,10 +275,10 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "intruder now",
         _rx(
             r"(?:正在|在)(?:撬|翻窗|爬窗|偷)|有人.{0,4}(?:撬|闯进|闯入|翻进)|翻(?:过|越)?(?:围墙|墙|栅栏|护栏|围栏|铁栏杆?)进(?:来|了|入)|(?:小偷|贼|陌生人).{0,6}(?:还在|正在|在里面|在我家|进了我家)"
-            r"|砸(?:车)?窗|(?:撬|捅|拧|拨弄)(?:我家|我们家|我)?(?:的)?门?锁|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)"
+            r"|砸(?:车)?窗|(?:砸|踹|踢)(?:我家|我们家|他家|别人家)?(?:的)?门|(?:撬|捅|拧|拨弄)(?:我家|我们家|我)?(?:的)?门?锁|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)"
             r"|(?:我家|我们家|我屋企)(?:的)?(?:阳台|院子)(?:上|里)有(?:个|一个)?(?:陌生|不认识的?)?人|有(?:个|一个)?(?:陌生|不认识的?)?人.{0,6}(?:在|爬上|爬进|跳进|翻进)(?:我家|我们家)(?:的)?(?:阳台|院子)",
             r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)|(?:someone|somebody|a stranger|a man|a guy) (?:is )?(?:on|in) (?:my|our) (?:balcony|garden|yard|terrace)"
-            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:scrap|fiddl|jimm|pry|forc|tamper)\w* (?:with |at )?(?:our|my|the|his|her) (?:front )?(?:lock|door)|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:through |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
+            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:kick|smash|kick|batter)\w* (?:at |in )?(?:the |my |our |a |their |his |her |someone'?s )?(?:front )?doors?\b|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:scrap|fiddl|jimm|pry|forc|tamper)\w* (?:with |at )?(?:our|my|the|his|her) (?:front )?(?:lock|door)|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:through |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
         ),
     ),
     (
@@ -342,7 +342,7 @@ _PAST = _rx(
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(
-    r"已经?(?:修好|处理好|解决|灭了|好了|没事)|修好了|处理好了|现在没事|现在好了|早就好了|虚惊一场|是误报",
+    r"已经?(?:修好|处理好|解决|灭了|好了|没事)|修好了|处理好了|现在没事|(?:现在|已经|人都)(?:人)?走了|现在好了|早就好了|虚惊一场|是误报",
     r"fixed now|been fixed|was fixed|is fixed|(?:was |been |is )?(?:resolved|sorted)|all fine now|fine now|no longer"
     r"|turned out (?:to be )?(?:fine|ok|okay|nothing|a false alarm)|false alarm|(?:is|it'?s|all) dry now|all ok(?:ay)? now",
 )
