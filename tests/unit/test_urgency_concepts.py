@@ -111,6 +111,9 @@ from workorders.domain import urgency
         "weird smell in the kitchen, I'm too scared to switch on the lights",
         "有人在外面一直踹我家的门，骂骂咧咧的",
         "a man is kicking our front door and yelling my name",
+        # Water running down a stairwell is a flood, however it is said.
+        "the pipe on 9F is leaking a lot and water is flowing down the stairs",
+        "水管漏得厉害，水沿着楼梯一级一级往下淌",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -191,6 +194,9 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "地漏返味，闻着像臭鸡蛋的味道",
         # Someone who kicked a door and has left.
         "刚才有人在楼下踹单元门，现在已经走了，门有点变形",
+        # A weekday or a month in the past.
+        "my son was stuck in the lift last Wednesday for half an hour, has anyone looked at it since?",
+        "the burst pipe in March left a stain on my ceiling, when will it be repainted?",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

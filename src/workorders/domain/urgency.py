@@ -257,11 +257,11 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "flooding",
         _rx(
             r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|雨.{0,6}(?:灌|涌)进|喷水|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
-            r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
+            r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|水.{0,12}楼梯.{0,8}(?:往下|一路)?(?:流|淌|冲)|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
             r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|water\b.{0,40}\b(?:everywhere|(?:very|so|too) fast|non.?stop|won'?t stop|not stopping|can'?t stop)"
             r"|water\b.{0,60}\b(?:still (?:coming in|pouring|flowing in|rising)|keeps? (?:pouring|rising))"
-            r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|\bsteam\b",
+            r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|water\b.{0,20}(?:running|streaming|flowing|coming|rushing|pouring|cascading) down (?:the |our |my )?(?:stairs|stairwell|staircase|steps)|\bsteam\b",
         ),
     ),
     (
@@ -338,7 +338,7 @@ _NEGATED_BEFORE = _rx(
 _PAST = _rx(
     r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
     r"\d{1,2}月\d{1,2}[日号]",
-    r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week(?:end)?|month|year|time|night|winter|spring|summer|autumn|fall|christmas|new year|chinese new year|spring festival|national day|holidays?)|over (?:the )?(?:holidays|new year|spring festival)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
+    r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week(?:end)?|month|year|time|night|winter|spring|summer|autumn|fall|christmas|new year|chinese new year|spring festival|national day|holidays?|(?:mon|tues|wednes|thurs|fri|satur|sun)day)|\bin (?:jan|febr)uary\b|\bin (?:march|april|june|july|august|september|october|november|december)\b|over (?:the )?(?:holidays|new year|spring festival)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(
