@@ -197,6 +197,10 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         # A weekday or a month in the past.
         "my son was stuck in the lift last Wednesday for half an hour, has anyone looked at it since?",
         "the burst pipe in March left a stain on my ceiling, when will it be repainted?",
+        # Cantonese negation; a fountain that no longer sprays; "no need to send anyone".
+        "唔係火災呀，只係隔籬屋煲燶咗嘢，有啲味",
+        "水景池的水不喷了，是不是泵坏了",
+        "厨房刚才有点煤气味，是灶没关好，已经关了，不用派人过来",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

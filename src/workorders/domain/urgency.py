@@ -256,7 +256,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "flooding",
         _rx(
-            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|雨.{0,6}(?:灌|涌)进|喷水|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
+            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?<![不没唔冇])(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|雨.{0,6}(?:灌|涌)进|喷水|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
             r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|水.{0,12}楼梯.{0,8}(?:往下|一路)?(?:流|淌|冲)|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
             r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|water\b.{0,40}\b(?:everywhere|(?:very|so|too) fast|non.?stop|won'?t stop|not stopping|can'?t stop)"
@@ -330,7 +330,7 @@ _ANY_CONCEPT = Patterns(*(a for _, concept in _CONCEPTS for a in concept.alterna
 
 # What puts a danger out of the present. Clause-level: the words must stand in the danger's clause.
 _NEGATED_BEFORE = _rx(
-    r"(?:没有|没|无|未|不|并非|不再)[^\s，,]{0,2}$",
+    r"(?:没有|没|无|未|不|并非|不再|唔|冇)[^\s，,]{0,2}$",
     r"(?:\b(?:no|not|never|without|no longer)|n't)(?:\W+\w+)?$",
     r"\b(?:nobody|no one|nothing|none)(?:'s)?(?:\W+\w+){0,2}$",
     r"没(?:有)?人[^\s，,]{0,2}$",
@@ -342,7 +342,7 @@ _PAST = _rx(
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(
-    r"已经?(?:修好|处理好|解决|灭了|好了|没事)|修好了|处理好了|现在没事|(?:现在|已经|人都)(?:人)?走了|现在好了|早就好了|虚惊一场|是误报",
+    r"已经?(?:修好|处理好|解决|灭了|好了|没事)|修好了|处理好了|现在没事|不用(?:派人|来人|过来)|(?:现在|已经|人都)(?:人)?走了|现在好了|早就好了|虚惊一场|是误报",
     r"fixed now|been fixed|was fixed|is fixed|(?:was |been |is )?(?:resolved|sorted)|all fine now|fine now|no longer"
     r"|turned out (?:to be )?(?:fine|ok|okay|nothing|a false alarm)|false alarm|(?:is|it'?s|all) dry now|all ok(?:ay)? now",
 )
