@@ -113,6 +113,9 @@ from workorders.domain import urgency
         "a man is kicking our front door and yelling my name",
         # Water running down a stairwell is a flood, however it is said.
         "the pipe on 9F is leaking a lot and water is flowing down the stairs",
+        # Smoke "so thick"; a fire not yet out.
+        "车棚后面不知道谁在烧垃圾，烟特别大，往楼里飘",
+        "阳台上的纸箱子烧着了，我浇了水，火还没灭",
         "水管漏得厉害，水沿着楼梯一级一级往下淌",
     ],
 )
@@ -201,6 +204,9 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "唔係火災呀，只係隔籬屋煲燶咗嘢，有啲味",
         "水景池的水不喷了，是不是泵坏了",
         "厨房刚才有点煤气味，是灶没关好，已经关了，不用派人过来",
+        # The time said once at the head of the sentence covers its later clauses.
+        "前天晚上有人在花坛边烧纸，烟好大，以后能不能管管",
+        "last night someone was burning rubbish by the gate, smoke everywhere, please stop them doing it again",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

@@ -207,14 +207,14 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "fire",
         _rx(
-            r"着火|起火|失火|火灾|明火|火苗|火势|大火|烧起来|烧着了|烧到|在烧|燃烧|点着了|引燃",
+            r"着火|起火|失火|火(?:还|也)?(?:没有?)(?:灭|熄|扑灭)|火灾|明火|火苗|火势|大火|烧起来|烧着了|烧到|在烧|燃烧|点着了|引燃",
             r"\bfire\b|\bon fire\b|flames?\b|\bablaze\b|(?<!no )\bburning\b(?! smell)|caught fire",
         ),
     ),
     (
         "smoke",
         _rx(
-            r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|(?:走廊|楼道|楼梯间?|屋里|房间|车库|地库)(?:里)?.{0,3}(?:雾蒙蒙|白茫茫|灰蒙蒙)|一股烟|冒黑烟|(?:有|一层|一些|薄薄的|好多|很多|有点|大量)烟(?![花头草酒感味])",
+            r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|烟(?:好|很|太|特别|老)大|烟大得|(?:走廊|楼道|楼梯间?|屋里|房间|车库|地库)(?:里)?.{0,3}(?:雾蒙蒙|白茫茫|灰蒙蒙)|一股烟|冒黑烟|(?:有|一层|一些|薄薄的|好多|很多|有点|大量)烟(?![花头草酒感味])",
             r"\bsmoke\b|\bsmoky\b|smoulder\w*|smolder\w*|(?:box|boxes|cardboard|rubbish|trash|garbage|bins?|paper|mattress|sofa|curtains?|cables?|motor|battery|batteries|e-?bikes?|scooters?)\b.{0,25}\bsmoking\b|\b(?:haze|hazy|fumes)\b.{0,30}(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)|(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)s?\b.{0,30}\b(?:haze|hazy|fumes)\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger|fan|appliance)s?\b.{0,30}\bsmoking|smoking from",
         ),
     ),
@@ -360,6 +360,7 @@ _NOT_REAL = _rx(
 )
 # How far from a danger word "again" or "still" may stand and still bring an old danger back to now.
 AGAIN_REACH = 6
+_SENTENCE = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
 _CLAUSE = re.compile(r"[。！？!?；;\n]|，|,(?=\s)|(?<=[\u3400-\u9fff]),|\.(?=\s|$)")
 
 
@@ -421,22 +422,24 @@ def assess(text: str) -> Danger:
 
 def _present(norm: str, scripts: Scripts) -> tuple[list[str], bool]:
     """The concepts found now, and whether one was set aside as past."""
-    # Clause bounds: a concept may span clauses ("电梯停了，我妈在里面"), but negation and the past
-    # are read in the clause where the danger word stands.
+    # A concept may span clauses ("电梯停了，我妈在里面"). Negation is read in the clause where the
+    # danger word stands; the past from the start of its sentence, since the time is said once
+    # ("昨天傍晚车棚那边有人烧东西，烟很大"); "again" and "still" next to the danger bring it back.
     bounds = [0, *(m.end() for m in _CLAUSE.finditer(norm)), len(norm)]
+    sentences = [0, *(m.end() for m in _SENTENCE.finditer(norm))]
     found: list[str] = []
     past = False
     for name, pattern in _CONCEPTS:
         for match in pattern.finditer(norm, scripts):
             start = max(b for b in bounds if b <= match.start())
             end = min(b for b in bounds if b > match.start())
-            clause = norm[start:end]
             if _NEGATED_BEFORE.search(norm[start : match.start()].rstrip()[-12:], scripts):
                 continue
             near = norm[
                 max(start, match.start() - AGAIN_REACH) : min(end, match.end() + AGAIN_REACH)
             ]
-            if _PAST.search(clause, scripts) and not _AGAIN.search(near, scripts):
+            sentence = norm[max(b for b in sentences if b <= match.start()) : end]
+            if _PAST.search(sentence, scripts) and not _AGAIN.search(near, scripts):
                 past = True
                 continue
             found.append(f"{name}: {match.group(0).strip()[:24]}")
