@@ -116,6 +116,8 @@ from workorders.domain import urgency
         # Smoke "so thick"; a fire not yet out.
         "车棚后面不知道谁在烧垃圾，烟特别大，往楼里飘",
         "阳台上的纸箱子烧着了，我浇了水，火还没灭",
+        # Voice input's homophones for gas.
+        "楼道里然气味好冲，谁家漏了",
         "水管漏得厉害，水沿着楼梯一级一级往下淌",
     ],
 )
