@@ -118,6 +118,9 @@ from workorders.domain import urgency
         "阳台上的纸箱子烧着了，我浇了水，火还没灭",
         # Voice input's homophones for gas.
         "楼道里然气味好冲，谁家漏了",
+        # Someone lying on the ground, or collapsed, said with the person first.
+        "a woman is lying on the path behind block 2 and doesn't answer when I call",
+        "my grandpa suddenly collapsed while walking the dog by the lake",
         "水管漏得厉害，水沿着楼梯一级一级往下淌",
     ],
 )
@@ -208,6 +211,9 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "厨房刚才有点煤气味，是灶没关好，已经关了，不用派人过来",
         # The time said once at the head of the sentence covers its later clauses.
         "前天晚上有人在花坛边烧纸，烟好大，以后能不能管管",
+        # A dead bird lies on the path; a film shoot's fake blood.
+        "a dead pigeon is lying on the path by the kindergarten gate",
+        "they're filming a cop show by the lake, a guy lying in fake blood scared my kids",
         "last night someone was burning rubbish by the gate, smoke everywhere, please stop them doing it again",
     ],
 )

@@ -296,7 +296,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "collapsed / injured",
         _rx(
             r"晕倒|昏倒|倒地|倒在地|躺在地上|昏迷|不省人事|起不来|站不起来|叫不醒|(?:梯子|楼梯|台阶|屋顶).{0,3}摔下来|(?<![扶把拉])(?:腿|胳膊|手臂|手腕)(?:好像|可能)?(?:断了|骨折)|流血|流了?(?:很多|好多|一地|满脸|一身)?(?:的)?血|骨折|抽搐|没有?呼吸|心脏病|救护车|受伤|(?:人|老人|孩子|小孩|他|她)被.{0,4}(?:车|电动车|摩托车?)撞",
-            r"collaps\w* (?:on|in|at|and)|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|seizure|passed out"
+            r"collaps\w* (?:on|in|at|and)|\b(?:he|she|man|woman|person|someone|somebody|guy|lady|student|kid|child|boy|girl|neighbou?r|resident|worker|cleaner|guard|rider|dad|mum|mom|father|mother|grand\w+|wife|husband|uncle|aunt\w*) (?:has |just |suddenly )?collapsed\b"
+            r"|\b(?:man|woman|person|someone|somebody|guy|lady|he|she|kid|child|boy|girl|rider|neighbou?r|resident|worker)\b.{0,20}\b(?:lying|laying|lies) (?:on|at|in|face down)\b|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|seizure|passed out"
             r"|on the (?:ground|floor) (?:and )?(?:can'?t|cannot|not moving|holding)|(?:can'?t|cannot|can not) (?:stand|get up|move (?:his|her|my))|not waking|(?:he|she|they|person|man|woman|neighbou?r)\b.{0,20}not responding|unresponsive|won'?t wake"
             r"|knocked (?:off|down|over) (?:his|her|their|the)? ?(?:scooter|bike|feet)|(?:fell|fallen) (?:off|from|down) (?:a |the )?(?:ladder|stairs|roof|scaffold\w*|balcony)|(?:leg|arm|wrist|ankle|hip) (?:looks |is |seems )?broken|broken (?:leg|arm|hip)|(?:hit|knocked down|run over) by (?:a |the )?(?:car|scooter|bike|van|truck|vehicle)",
         ),
@@ -356,7 +357,7 @@ _AGAIN = _rx(
 _NOT_REAL = _rx(
     r"如果|万一|假如|假设|要是|(?<!说)的话|(?<!不是)(?<!并非)(?:演练|演习)|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
     r"真要|万一真|第一步|表扬|想感谢|要感谢",
-    r"\bif(?<!sure if)(?<!wonder if)(?<!ondering if)(?<!see if)(?<!check if)(?<!know if)(?<!ask if)(?<!sking if)(?<!grateful if)(?<!ppreciate it if)(?<!ppreciated if) (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|praise for|(?:want|would like) to thank|(?<!not a )(?<!n't a )(?<!no )\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i) (?:actually )?do (?:if|when|in case|in (?:a|an|the event))\b|what (?:should|would) (?:residents|people|owners|tenants) do|suggest|recommend|would it be possible to install",
+    r"\bif(?<!sure if)(?<!wonder if)(?<!ondering if)(?<!see if)(?<!check if)(?<!know if)(?<!ask if)(?<!sking if)(?<!grateful if)(?<!ppreciate it if)(?<!ppreciated if) (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|praise for|(?:want|would like) to thank|(?<!not a )(?<!n't a )(?<!no )\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i) (?:actually )?do (?:if|when|in case|in (?:a|an|the event))\b|what (?:should|would) (?:residents|people|owners|tenants) do|suggest|recommend|would it be possible to install|\bfake (?:\w+ )?(?:gunshots?|blood|fire|smoke|flames?)|film(?:ing)? (?:crew|shoot)",
 )
 # How far from a danger word "again" or "still" may stand and still bring an old danger back to now.
 AGAIN_REACH = 6
