@@ -121,6 +121,9 @@ from workorders.domain import urgency
         # Someone lying on the ground, or collapsed, said with the person first.
         "a woman is lying on the path behind block 2 and doesn't answer when I call",
         "my grandpa suddenly collapsed while walking the dog by the lake",
+        # Water into a breaker box, or running down a light that is still on.
+        "卫生间漏水漏到家里电闸箱了，闸一直跳",
+        "water is running down the light fitting in the hall and the light is still on",
         "水管漏得厉害，水沿着楼梯一级一级往下淌",
     ],
 )
@@ -214,6 +217,12 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         # A dead bird lies on the path; a film shoot's fake blood.
         "a dead pigeon is lying on the path by the kindergarten gate",
         "they're filming a cop show by the lake, a guy lying in fake blood scared my kids",
+        # A floodlight; "no fire or smoke"; the ambulance's lane blocked; the day before yesterday.
+        "the floodlight over the basketball court is out",
+        "the corridor alarm keeps chirping, there is no fire or smoke, just the battery",
+        "有辆车停在救护车通道上，挡了一下午",
+        "前两天楼道里有人晕倒，想问问小区有没有配急救箱",
+        "water was dripping from the hall lamp so I switched the lights off, can someone check it tomorrow",
         "last night someone was burning rubbish by the gate, smoke everywhere, please stop them doing it again",
     ],
 )

@@ -175,7 +175,7 @@ _NOT_A_DANGER = _rx(
     r"gas (?:bill|fee|card|payment|top.?up)s?|fireworks?|smoking (?:area|room|ban|sign)|no smoking|cigarettes?(?: smoke)?",
     r"flood (?:prevention|season|barriers?)|pouring (?:with )?rain|lighters?",
     # Fire-fighting's vehicles, routes and equipment, and a risk named as a risk.
-    r"消防(?:车|队|安全|隐患|系统|疏散)|火灾隐患|安全隐患|疏散集合点|救护车(?:都|也)?(?:进不来|过不去|开不进)",
+    r"消防(?:车|队|安全|隐患|系统|疏散)|火灾隐患|安全隐患|疏散集合点|救护车(?:都|也)?(?:进不来|过不去|开不进)|救护车(?:的)?通道",
     r"fire (?:trucks?|engines?|brigade|department|service|hose(?: reel)?s?|cabinets?|hazards?|risks?|system|assembly)",
     # Bleeding a radiator is maintenance; sewer gas is a drain's smell; spraying for pests is cleaning.
     r"(?:radiators?|heaters?|heating).{0,60}bleed\w*|bleed\w* (?:the |my |a )?radiators?|needs? bleeding",
@@ -239,11 +239,11 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "sparks / live wires",
         _rx(
             r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|带电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一)?麻"
-            r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井).{0,6}(?:进水|积水|滴水|渗水|流水|有水)"
-            r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井)"
-            r"|(?:滴|渗|流|漏)(?:到|进)了?(?:灯|开关|插座|电箱|配电箱|电表箱)",
+            r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱).{0,6}(?:进水|积水|滴水|渗水|流水|有水)"
+            r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱)"
+            r"|(?:滴|渗|流|漏)(?:到|进)了?(?:我家|家里)?(?:灯|开关|插座|电箱|配电箱|电表箱|电闸箱?|闸箱)",
             r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|(?:socket|outlet|switch|panel|box|meter|wire|wiring|plug)s?.{0,40}(?:crackl\w*|fizz\w*|arcing|flash\w*)|electrocut\w*|got shocked|\bshocked me|\btingle"
-            r"|water.{0,30}(?:light fittings?|sockets?|fuse ?box|outlets?|consumer unit)|(?:light fittings?|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
+            r"|water.{0,30}(?:light fittings?|sockets?|fuse ?box|outlets?|consumer unit)|(?:running|dripping|pouring|coming|leaking) (?:down|into|through|out of|from) (?:the |a )?(?:light fittings?|ceiling lights?|lamps?|sockets?|fuse ?box|outlets?)(?!.{0,80}\b(?:turned|switched|shut) (?:\w+ ){0,2}off\b)|(?:light fittings?|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
         ),
     ),
     (
@@ -258,7 +258,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         _rx(
             r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?<![不没唔冇])(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|雨.{0,6}(?:灌|涌)进|喷水|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
             r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|水.{0,12}楼梯.{0,8}(?:往下|一路)?(?:流|淌|冲)|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
-            r"\bburst\b|\bflood\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
+            r"\bburst\b|\bflood(?!light)\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|water\b.{0,40}\b(?:everywhere|(?:very|so|too) fast|non.?stop|won'?t stop|not stopping|can'?t stop)"
             r"|water\b.{0,60}\b(?:still (?:coming in|pouring|flowing in|rising)|keeps? (?:pouring|rising))"
             r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|water\b.{0,20}(?:running|streaming|flowing|coming|rushing|pouring|cascading) down (?:the |our |my )?(?:stairs|stairwell|staircase|steps)|\bsteam\b",
@@ -332,12 +332,12 @@ _ANY_CONCEPT = Patterns(*(a for _, concept in _CONCEPTS for a in concept.alterna
 # What puts a danger out of the present. Clause-level: the words must stand in the danger's clause.
 _NEGATED_BEFORE = _rx(
     r"(?:没有|没|无|未|不|并非|不再|唔|冇)[^\s，,]{0,2}$",
-    r"(?:\b(?:no|not|never|without|no longer)|n't)(?:\W+\w+)?$",
+    r"(?:\b(?:no|not|never|without|no longer)|n't)(?:\W+\w+)?(?:\W+(?:or|nor)(?:\W+\w+)?)?$",
     r"\b(?:nobody|no one|nothing|none)(?:'s)?(?:\W+\w+){0,2}$",
     r"没(?:有)?人[^\s，,]{0,2}$",
 )
 _PAST = _rx(
-    r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|那次|以前|之前|曾经|昨天|前天|过的那次",
+    r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|前(?:两|三)天|前些日子|前阵子|那次|以前|之前|曾经|昨天|前天|过的那次",
     r"\d{1,2}月\d{1,2}[日号]",
     r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week(?:end)?|month|year|time|night|winter|spring|summer|autumn|fall|christmas|new year|chinese new year|spring festival|national day|holidays?|(?:mon|tues|wednes|thurs|fri|satur|sun)day)|\bin (?:jan|febr)uary\b|\bin (?:march|april|june|july|august|september|october|november|december)\b|over (?:the )?(?:holidays|new year|spring festival)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
 )
