@@ -124,6 +124,12 @@ from workorders.domain import urgency
         # Water into a breaker box, or running down a light that is still on.
         "卫生间漏水漏到家里电闸箱了，闸一直跳",
         "water is running down the light fitting in the hall and the light is still on",
+        # A shock from a socket or a tap, said as a shock given or a hand gone numb (Cantonese too).
+        "the switch in the kitchen gave my son a shock just now",
+        "摸了一下阳台的铁栏杆，手一下就麻了，旁边有根电线",
+        "浴室個熱水爐俾電親，掂落去麻麻哋",
+        # Dirty water still welling up, already in the bedroom.
+        "厕所下水道的脏水不停往外冒，已经漫到卧室了",
         "水管漏得厉害，水沿着楼梯一级一级往下淌",
     ],
 )
@@ -216,6 +222,7 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "前天晚上有人在花坛边烧纸，烟好大，以后能不能管管",
         # A dead bird lies on the path; a film shoot's fake blood.
         "a dead pigeon is lying on the path by the kindergarten gate",
+        "碰到这种事真麻烦，门禁卡又消磁了",
         "they're filming a cop show by the lake, a guy lying in fake blood scared my kids",
         # A floodlight; "no fire or smoke"; the ambulance's lane blocked; the day before yesterday.
         "the floodlight over the basketball court is out",

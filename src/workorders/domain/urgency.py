@@ -238,11 +238,11 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "sparks / live wires",
         _rx(
-            r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|带电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一)?麻"
+            r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉)|(?:裸露|外露).{0,3}电线|触电|带电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一下?)?(?:就|都|有点)?麻(?!烦)|(?:碰|摸|触|掂)(?:到|了|落去|落)?.{0,6}麻(?!烦|将|辣|油|酱)|(?:俾|畀|被)电(?:亲|到)"
             r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱).{0,6}(?:进水|积水|滴水|渗水|流水|有水)"
             r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱)"
             r"|(?:滴|渗|流|漏)(?:到|进)了?(?:我家|家里)?(?:灯|开关|插座|电箱|配电箱|电表箱|电闸箱?|闸箱)",
-            r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|(?:socket|outlet|switch|panel|box|meter|wire|wiring|plug)s?.{0,40}(?:crackl\w*|fizz\w*|arcing|flash\w*)|electrocut\w*|got shocked|\bshocked me|\btingle"
+            r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|gave (?:me|her|him|us|them|my \w+) (?:a |an )?(?:\w+ )?shock|(?:socket|outlet|switch|plug|tap|heater|appliance)s?.{0,40}\bshock|(?:socket|outlet|switch|panel|box|meter|wire|wiring|plug)s?.{0,40}(?:crackl\w*|fizz\w*|arcing|flash\w*)|electrocut\w*|got shocked|\bshocked me|\btingle"
             r"|water.{0,30}(?:light fittings?|sockets?|fuse ?box|outlets?|consumer unit)|(?:running|dripping|pouring|coming|leaking) (?:down|into|through|out of|from) (?:the |a )?(?:light fittings?|ceiling lights?|lamps?|sockets?|fuse ?box|outlets?)(?!.{0,80}\b(?:turned|switched|shut) (?:\w+ ){0,2}off\b)|(?:light fittings?|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
         ),
     ),
@@ -257,7 +257,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "flooding",
         _rx(
             r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?<![不没唔冇])(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|雨.{0,6}(?:灌|涌)进|喷水|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
-            r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|水.{0,12}楼梯.{0,8}(?:往下|一路)?(?:流|淌|冲)|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
+            r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|(?:脏水|污水|水).{0,8}(?:一直|不停)往外(?:冒|涌|流)|(?:水|脏水|污水).{0,12}(?:流到|漫到|淹到)了?(?:客厅|卧室|房间|屋里|走廊)|水.{0,12}楼梯.{0,8}(?:往下|一路)?(?:流|淌|冲)|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
             r"\bburst\b|\bflood(?!light)\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|water\b.{0,40}\b(?:everywhere|(?:very|so|too) fast|non.?stop|won'?t stop|not stopping|can'?t stop)"
             r"|water\b.{0,60}\b(?:still (?:coming in|pouring|flowing in|rising)|keeps? (?:pouring|rising))"
