@@ -130,6 +130,9 @@ from workorders.domain import urgency
         "浴室個熱水爐俾電親，掂落去麻麻哋",
         # Dirty water still welling up, already in the bedroom.
         "厕所下水道的脏水不停往外冒，已经漫到卧室了",
+        # Water coming down "like rain"; an old man who is muddled and has not come back.
+        "厨房顶上漏水像下大雨一样，盆都接不过来",
+        "我奶奶有点迷糊，早上出门买菜到现在还没回来，手机也没带",
         "水管漏得厉害，水沿着楼梯一级一级往下淌",
     ],
 )

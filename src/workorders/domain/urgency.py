@@ -257,7 +257,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "flooding",
         _rx(
             r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?<![不没唔冇])(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|雨.{0,6}(?:灌|涌)进|喷水|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
-            r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌)|大量进水|(?:脏水|污水|水).{0,8}(?:一直|不停)往外(?:冒|涌|流)|(?:水|脏水|污水).{0,12}(?:流到|漫到|淹到)了?(?:客厅|卧室|房间|屋里|走廊)|水.{0,12}楼梯.{0,8}(?:往下|一路)?(?:流|淌|冲)|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
+            r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌|浇)|(?:漏|水|往下).{0,8}(?:跟|像)下(?:大)?雨(?:似的|一样)|大量进水|(?:脏水|污水|水).{0,8}(?:一直|不停)往外(?:冒|涌|流)|(?:水|脏水|污水).{0,12}(?:流到|漫到|淹到)了?(?:客厅|卧室|房间|屋里|走廊)|水.{0,12}楼梯.{0,8}(?:往下|一路)?(?:流|淌|冲)|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
             r"\bburst\b|\bflood(?!light)\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|water\b.{0,40}\b(?:everywhere|(?:very|so|too) fast|non.?stop|won'?t stop|not stopping|can'?t stop)"
             r"|water\b.{0,60}\b(?:still (?:coming in|pouring|flowing in|rising)|keeps? (?:pouring|rising))"
@@ -285,7 +285,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "child or elderly in danger",
         _rx(
             r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|儿子|女儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|困|卡住|走丢|走失|不见了|找不到)"
-            r"|(?:老年痴呆|阿尔茨海默|痴呆|失智).{0,20}(?:不见|走失|走丢|找不到|走出|出去)|(?:不见了|走失|走丢|找不到|没回来|不接电话).{0,30}(?:老年痴呆|阿尔茨海默|痴呆|失智)|(?:孩子|小孩|宝宝|婴儿).{0,8}(?:锁在|关在|留在)车里",
+            r"|(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊).{0,20}(?:不见|走失|走丢|找不到|走出|出去|没回来|没回家)|(?:不见了|走失|走丢|找不到|没回来|不接电话).{0,30}(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊)|(?:孩子|小孩|宝宝|婴儿).{0,8}(?:锁在|关在|留在)车里",
             r"(?:child|kid|toddler|baby|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|years? old|year-old)\b|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)|granny).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|ledge|missing|lost|wander\w*)"
             r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out|left|went out)"
             r"|(?:wander\w*|missing|lost|gone|walked out|went out|(?:isn'?t|not) answering|(?:isn'?t|not|hasn'?t come) back).{0,80}(?:dementia|alzheimer)"
