@@ -132,6 +132,7 @@ from workorders.domain import urgency
         "厕所下水道的脏水不停往外冒，已经漫到卧室了",
         # Water coming down "like rain"; an old man who is muddled and has not come back.
         "厨房顶上漏水像下大雨一样，盆都接不过来",
+        "water is leaking from the light fixture in the bathroom ceiling",
         "我奶奶有点迷糊，早上出门买菜到现在还没回来，手机也没带",
         "水管漏得厉害，水沿着楼梯一级一级往下淌",
     ],
