@@ -133,6 +133,7 @@ from workorders.domain import urgency
         # Water coming down "like rain"; an old man who is muddled and has not come back.
         "厨房顶上漏水像下大雨一样，盆都接不过来",
         "water is leaking from the light fixture in the bathroom ceiling",
+        "路灯杆底下的电线露出来了，刚下过雨，小孩在旁边玩",
         "我奶奶有点迷糊，早上出门买菜到现在还没回来，手机也没带",
         "水管漏得厉害，水沿着楼梯一级一级往下淌",
     ],
