@@ -134,6 +134,10 @@ from workorders.domain import urgency
         "厨房顶上漏水像下大雨一样，盆都接不过来",
         "water is leaking from the light fixture in the bathroom ceiling",
         "路灯杆底下的电线露出来了，刚下过雨，小孩在旁边玩",
+        # Read in the corpus's own held-out misses.
+        "a man is sitting on the bench by the pond clutching his chest and can't talk",
+        "楼道电井里一直噼啪响，还有闪光",
+        "垃圾站旁边那堆纸箱子着了，火挺大",
         "我奶奶有点迷糊，早上出门买菜到现在还没回来，手机也没带",
         "水管漏得厉害，水沿着楼梯一级一级往下淌",
     ],

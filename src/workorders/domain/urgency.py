@@ -207,7 +207,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "fire",
         _rx(
-            r"着火|起火|失火|火(?:还|也)?(?:没有?)(?:灭|熄|扑灭)|火灾|明火|火苗|火势|大火|烧起来|烧着了|烧到|在烧|燃烧|点着了|引燃",
+            r"着火|起火|失火|火(?:挺|很|好|太|特别)大|火(?:还|也)?(?:没有?)(?:灭|熄|扑灭)|火灾|明火|火苗|火势|大火|烧起来|烧着了|烧到|在烧|燃烧|点着了|引燃",
             r"\bfire\b|\bon fire\b|flames?\b|\bablaze\b|(?<!no )\bburning\b(?! smell)|caught fire",
         ),
     ),
@@ -241,7 +241,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉|露在外|露出)|(?:裸露|外露).{0,3}电线|触电|带电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一下?)?(?:就|都|有点)?麻(?!烦)|(?:碰|摸|触|掂)(?:到|了|落去|落)?.{0,6}麻(?!烦|将|辣|油|酱)|(?:俾|畀|被)电(?:亲|到)"
             r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱).{0,6}(?:进水|积水|滴水|渗水|流水|有水)"
             r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱)"
-            r"|(?:滴|渗|流|漏)(?:到|进)了?(?:我家|家里)?(?:灯|开关|插座|电箱|配电箱|电表箱|电闸箱?|闸箱)",
+            r"|(?:电表箱|电箱|配电箱|开关|插座|电闸|电井).{0,10}(?:啪啪|噼啪|噼里啪啦|闪光|闪火|冒火)|(?:滴|渗|流|漏)(?:到|进)了?(?:我家|家里)?(?:灯|开关|插座|电箱|配电箱|电表箱|电闸箱?|闸箱)",
             r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|gave (?:me|her|him|us|them|my \w+) (?:a |an )?(?:\w+ )?shock|(?:socket|outlet|switch|plug|tap|heater|appliance)s?.{0,40}\bshock|(?:socket|outlet|switch|panel|box|meter|wire|wiring|plug)s?.{0,40}(?:crackl\w*|fizz\w*|arcing|flash\w*)|electrocut\w*|got shocked|\bshocked me|\btingle"
             r"|water.{0,30}(?:light (?:fittings?|fixtures?)|sockets?|fuse ?box|outlets?|consumer unit)|(?:running|dripping|pouring|coming|leaking) (?:down|into|through|out of|from) (?:the |a )?(?:light (?:fittings?|fixtures?)|ceiling lights?|lamps?|sockets?|fuse ?box|outlets?)(?!.{0,80}\b(?:turned|switched|shut) (?:\w+ ){0,2}off\b)|(?:light (?:fittings?|fixtures?)|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
         ),
@@ -295,9 +295,9 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "collapsed / injured",
         _rx(
-            r"晕倒|昏倒|倒地|倒在地|躺在地上|昏迷|不省人事|起不来|站不起来|叫不醒|(?:梯子|楼梯|台阶|屋顶).{0,3}摔下来|(?<![扶把拉])(?:腿|胳膊|手臂|手腕)(?:好像|可能)?(?:断了|骨折)|流血|流了?(?:很多|好多|一地|满脸|一身)?(?:的)?血|骨折|抽搐|没有?呼吸|心脏病|救护车|受伤|(?:人|老人|孩子|小孩|他|她)被.{0,4}(?:车|电动车|摩托车?)撞",
+            r"晕倒|昏倒|倒地|倒在地|躺在地上|昏迷|不省人事|起不来|站不起来|叫不醒|(?:梯子|楼梯|台阶|屋顶).{0,3}摔下来|(?<![扶把拉])(?:腿|胳膊|手臂|手腕)(?:好像|可能)?(?:断了|骨折)|流血|流了?(?:很多|好多|一地|满脸|一身)?(?:的)?血|骨折|抽搐|没有?呼吸|心脏病|胸口(?:疼|痛|闷)|捂着胸口|救护车|受伤|(?:人|老人|孩子|小孩|他|她)被.{0,4}(?:车|电动车|摩托车?)撞",
             r"collaps\w* (?:on|in|at|and)|\b(?:he|she|man|woman|person|someone|somebody|guy|lady|student|kid|child|boy|girl|neighbou?r|resident|worker|cleaner|guard|rider|dad|mum|mom|father|mother|grand\w+|wife|husband|uncle|aunt\w*) (?:has |just |suddenly )?collapsed\b"
-            r"|\b(?:man|woman|person|someone|somebody|guy|lady|he|she|kid|child|boy|girl|rider|neighbou?r|resident|worker)\b.{0,20}\b(?:lying|laying|lies) (?:on|at|in|face down)\b|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|seizure|passed out"
+            r"|\b(?:man|woman|person|someone|somebody|guy|lady|he|she|kid|child|boy|girl|rider|neighbou?r|resident|worker)\b.{0,20}\b(?:lying|laying|lies) (?:on|at|in|face down)\b|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|(?:holding|clutching|grabbing) (?:his|her|their|my) chest|chest pains?|seizure|passed out"
             r"|on the (?:ground|floor) (?:and )?(?:can'?t|cannot|not moving|holding)|(?:can'?t|cannot|can not) (?:stand|get up|move (?:his|her|my))|not waking|(?:he|she|they|person|man|woman|neighbou?r)\b.{0,20}not responding|unresponsive|won'?t wake"
             r"|knocked (?:off|down|over) (?:his|her|their|the)? ?(?:scooter|bike|feet)|(?:fell|fallen) (?:off|from|down) (?:a |the )?(?:ladder|stairs|roof|scaffold\w*|balcony)|(?:leg|arm|wrist|ankle|hip) (?:looks |is |seems )?broken|broken (?:leg|arm|hip)|(?:hit|knocked down|run over) by (?:a |the )?(?:car|scooter|bike|van|truck|vehicle)",
         ),
