@@ -53,11 +53,12 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   between a gas and its leak, someone's smoking, a machine's arm, jumping off something high, and
   "not sure if" as no condition: on the corpus 10 lines moved, all the right way. Retrained on
   them, the model places 94.8% of it (en 91.9%) and flags every urgent request.
-- `eval12_blind.jsonl` (520 lines, two more writers, 45% English): written while eval11 was read,
-  sealed, and measured once after those changes (the router of this commit): queue 95.0% (en 93.6%,
-  zh 96.2%), urgent recall 100% (95 of 95), false alarms 8.2% (en 8.3%, zh 8.2%): every bar met,
-  Six of its lines (of 2 to 21 characters) are texts also in the corpus. Its misses were never
-  read; after writer12 and writer13 joined (9,487 lines): 95.4%, 100%, 7.1%.
+- `eval12_tuned.jsonl` (520 lines, two more writers, 45% English): written while eval11 was read,
+  sealed, and measured once after those changes: queue 95.0% (en 93.6%, zh 96.2%), urgent recall
+  100% (95 of 95), false alarms 8.2% (en 8.3%, zh 8.2%): every bar met. Six of its lines (of 2 to 21
+  characters) are texts also in the corpus. After writer12 and writer13 joined (9,487 lines): 95.4%,
+  100%, 7.1%. Its misses were first read when the model, retrained on the concepts of 19c6530,
+  lost a gas smell typed by voice as 然气 (54c1394).
 - `eval13_tuned.jsonl` (520 lines, two more writers, 45% English): written while eval12 was
   measured, sealed, and measured once after writer12 and writer13 joined: queue 95.4% (en 94.9%,
   zh 95.8%), urgent recall 96.8% (92 of 95: a voice-typed "煤气位" with dizziness, water dripping
@@ -75,13 +76,85 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   97.1%, zh 96.8%), urgent recall 99.0% (96 of 97: one English emergency missed), false alarms
   7.6% (en 5.7%, zh 9.2%). Its one miss was then read: someone with dementia gone for hours, the
   dementia said last; the concept reads it either way round since.
-- `eval16_blind.jsonl` (520 lines, two more writers: a hillside western city, and an international
-  port community): written while eval15 was read, sealed, and measured once on the router of this
-  commit: queue 96.2% (en 95.5%, zh 96.8%), urgent recall 97.9% (92 of 94: one English and one
-  Chinese emergency missed), false alarms 4.2% (en 5.6%, zh 3.1%): the figures of record. Its
-  misses were never read. Whoever changes the router because of them renames it `_tuned` and
-  commissions a fresh set.
-
+- `eval16_tuned.jsonl` (520 lines, two more writers: a hillside western city, and an international
+  port community): written while eval15 was read, sealed, and measured once on the router of
+  abbfba7: queue 96.2% (en 95.5%, zh 96.8%), urgent recall 97.9% (92 of 94: real smoke set aside by
+  "not a drill"; someone in a lift stopped halfway), false alarms 4.2% (en 5.6%, zh 3.1%). Those two
+  misses were read, with eval6's last one (an odour of gas set aside by "I would be grateful if"),
+  and the concepts learnt them (8818519).
+- `eval17_blind.jsonl` (520 lines, two more writers: an old northern community of walk-ups, and a
+  riverside high-rise estate in a hot inland city; 50% English): written at the start of the
+  session of 8818519, sealed, and measured once on that router: queue 97.1% (en 96.9%, zh 97.3%),
+  urgent recall 100% (94 of 94), false alarms 5.4% (en 3.3%, zh 7.6%): every bar met. Its misses
+  were never read.
+- `eval18_tuned.jsonl` (520 lines, two more writers: a technology-park community in Shenzhen, and
+  a suburban villa community near Hangzhou; 50% English): written with eval17, sealed, and measured
+  once on the same router: queue 97.3% (en 96.9%, zh 97.7%), urgent recall 98.9% (94 of 95: a
+  rotten-egg smell said with 的, the lights left off), false alarms 4.9% (en 3.4%, zh 6.4%). That
+  miss was read and the concepts learnt it.
+- `eval19_tuned.jsonl` (520 lines, two more writers: a converted work-unit compound in central
+  China, and a coastal gated community; 50% English): written while eval17 and eval18 were
+  measured, sealed, and measured once on the router of dfd1576: queue 96.2% (en 95.0%, zh 97.3%),
+  urgent recall 98.9% (92 of 93: a roof tank "leaking very much, water running down the stairs"),
+  false alarms 5.2% (en 5.1%, zh 5.2%). That miss was read and the concepts learnt it (ab6bef3).
+- `eval20_blind.jsonl` (520 lines, two more writers: an affordable-housing estate on the edge of a
+  south-western city, and an upscale downtown community with a concierge; 50% English): written
+  with eval19, sealed, and measured once on the router of ab6bef3: queue 94.6% (en 93.1%, zh
+  96.2%), urgent recall 100% (94 of 94), false alarms 3.8% (en 4.7%, zh 2.8%): short of the queue
+  bar. Its misses were never read.
+- `eval21_blind.jsonl` (520 lines, two more writers: a resettlement community of former villagers
+  near a northern city, and a long-let rental complex of students and young workers; 49% English):
+  written while eval17 and eval18 were read, sealed, and measured once on the router of 94b181e
+  (writer15 and writer16 in the corpus): queue 97.3% (en 97.3%, zh 97.3%), urgent recall 100% (94
+  of 94), false alarms 6.1% (en 5.2%, zh 7.0%): every bar met. Its misses were never read.
+- `eval22_tuned.jsonl` (520 lines, two more writers: a mountain retirement community, and a
+  Guangzhou tower complex whose Chinese lines are mostly in Cantonese; 51% English): written with
+  eval21, sealed, and measured once on the same router: queue 93.5% (en 93.5%, zh 93.4%), urgent
+  recall 95.6% (86 of 90: a shock from a socket, a tap that left a hand numb, in Mandarin and in
+  Cantonese, sewage reaching the living room), false alarms 8.4% (en 3.3%, zh 13.5%; 22.2% of the
+  Cantonese writer's Chinese lines). Its misses were read (2c79958); the Cantonese false alarms
+  led to writer17.
+- `eval23_tuned.jsonl` (520 lines, two more writers: a north-eastern estate of hard winters, and a
+  lakeside family estate in the Yangtze delta; 49% English): written while eval21 and eval22 were
+  measured, sealed, and measured once on the router of 90b8018 (writer17 in the corpus): queue
+  96.0% (en 95.7%, zh 96.2%), urgent recall 96.8% (91 of 94: water pouring down "like rain", a
+  muddled old man two hours gone in the frost, icicles about to fall over an entrance), false
+  alarms 5.2% (en 3.3%, zh 6.9%). Its misses were read (2a1b25d). The icicles are left: the corpus's
+  writers call such icicles high, as the guide calls a tree that may fall.
+- `eval24_blind.jsonl` (520 lines, two more writers: a hillside city of stairs and footbridges,
+  and a new town of smart buildings; 49% English): written with eval23, sealed, and measured once
+  on the same router: queue 95.6% (en 96.1%, zh 95.1%), urgent recall 100% (94 of 94), false
+  alarms 5.2% (en 5.7%, zh 4.6%): every bar met. Its misses were never read.
+- `eval25_tuned.jsonl` (520 lines, two more writers: an old staff-housing estate in a central
+  city, and a seaside resort of seasonal owners; 49% English): written while eval23 was read,
+  sealed, and measured once on the router of 2a1b25d: queue 97.3% (en 96.9%, zh 97.7%), urgent
+  recall 98.9% (92 of 93: water through a ceiling "light fixture", lights flickering), false alarms
+  5.2% (en 6.2%, zh 4.1%). That miss was read (467ce39).
+- `eval26_blind.jsonl` (520 lines, two more writers: an older Hong Kong or Macau estate whose
+  Chinese lines are in Cantonese, and a north-western suburb; 48% English): written with eval25,
+  sealed, and measured once on the same router: queue 95.2% (en 96.4%, zh 94.1%), urgent recall
+  100% (94 of 94), false alarms 7.0% (en 5.4%, zh 8.5%; 14.3% of the Cantonese writer's Chinese
+  lines): every bar met. Its misses were never read.
+- `eval27_blind.jsonl` (520 lines, two more writers: a south-western community of cross-border
+  traders, and a senior-living community beside a hospital; 49% English): written while eval25 was
+  read, sealed, and measured once on the router of 467ce39: queue 96.3% (en 95.3%, zh 97.4%),
+  urgent recall 100% (94 of 94), false alarms 7.0% (en 6.3%, zh 7.8%): every bar met. Its misses
+  were never read.
+- `eval28_tuned.jsonl` (520 lines, two more writers: a waterfront new district in the north, and
+  a Shenzhen estate by the Hong Kong border, part Cantonese; 50% English): written with eval27,
+  sealed, and measured once on the same router: queue 96.3% (en 97.3%, zh 95.4%), urgent recall
+  97.8% (91 of 93: a lamp post's wires 露在外面 in the rain; a branch about to fall over a
+  pavement, which the guide calls high), false alarms 5.4% (en 5.2%, zh 5.6%). Its misses were
+  read (a62a504).
+- `eval29_blind.jsonl` and `eval30_blind.jsonl` (520 lines each, four more writers: a family estate
+  with a school inside its gates, a compound of international families, a resettled old town on
+  the south-east coast, a university neighbourhood; 50% English): written while eval28 was read,
+  sealed, and measured once on the router of 3c74927, the last change: eval29 queue 95.2% (en
+  93.9%, zh 96.5%), urgent recall 98.9% (93 of 94: one English emergency missed), false alarms
+  7.3% (en 6.5%, zh 8.0%); eval30 queue 97.5% (en 96.5%, zh 98.5%), urgent recall 100% (94 of 94),
+  false alarms 4.7% (en 5.3%, zh 4.1%): every bar met. The figures of record; their misses were
+  never read. Whoever changes the router because of them renames the set `_tuned` and
+  commissions a fresh one.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -112,11 +185,25 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval9_tuned",
         "eval10_tuned",
         "eval11_tuned",
-        "eval12_blind",
+        "eval12_tuned",
         "eval13_tuned",
         "eval14_tuned",
         "eval15_tuned",
-        "eval16_blind",
+        "eval16_tuned",
+        "eval17_blind",
+        "eval18_tuned",
+        "eval19_tuned",
+        "eval20_blind",
+        "eval21_blind",
+        "eval22_tuned",
+        "eval23_tuned",
+        "eval24_blind",
+        "eval25_tuned",
+        "eval26_blind",
+        "eval27_blind",
+        "eval28_tuned",
+        "eval29_blind",
+        "eval30_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -132,7 +219,11 @@ def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
 def test_queue_accuracy_is_at_least_95_percent(
     evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
 ) -> None:
-    _unmet(request, eval14_tuned="94.2% (en 95.4%, zh 93.3%)")
+    _unmet(
+        request,
+        eval14_tuned="94.4% (en 95.4%, zh 93.6%)",
+        eval22_tuned="94.2% (en 94.7%, zh 93.8%)",
+    )
     assert evaluation.accuracy >= 0.95
 
 
@@ -147,8 +238,17 @@ def test_every_urgent_request_is_flagged(
 ) -> None:
     _unmet(
         request,
-        eval6_tuned="98.9% (94 of 95): one English request missed",
-        eval16_blind="97.9% (92 of 94): one English and one Chinese request missed",
+        # Read: the writers call urgent what the guide calls high (a tree or icicles that may fall).
+        eval18_tuned="94 of 95: a branch hanging over a kindergarten gate, by the guide high",
+        eval23_tuned="93 of 94: icicles over an entrance, high in the corpus's convention",
+        eval28_tuned="92 of 93: a branch about to fall over a pavement, by the guide high",
+        # Read: thick smoke from burnt paper, 烟，浓得看不清, at 0.037 under a threshold of 0.038.
+        eval11_tuned="93 of 94: one Chinese request just under the threshold",
+        # Never read. eval24 and eval27 caught every emergency when measured once, on 90b8018 and
+        # 467ce39; the retraining of 3c74927 moved one Chinese request of each under the threshold.
+        eval24_blind="93 of 94: one Chinese request missed since 3c74927",
+        eval27_blind="93 of 94: one Chinese request missed since 3c74927",
+        eval29_blind="93 of 94: one English request missed",
     )
     assert evaluation.urgent_n > 0
     assert evaluation.urgent_recall == 1.0
@@ -157,7 +257,7 @@ def test_every_urgent_request_is_flagged(
 def test_at_most_10_percent_of_the_others_are_flagged_in_each_language(
     evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
 ) -> None:
-    _unmet(request, eval14_tuned="12.2% overall, 16.7% of Chinese requests (39 of 234)")
+    _unmet(request, eval14_tuned="13.4% overall, 16.7% of Chinese requests (39 of 234)")
     shares = [evaluation.false_alarm_share] + [
         part.false_alarm_share for part in evaluation.per_language.values()
     ]
