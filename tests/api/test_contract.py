@@ -6,9 +6,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import jwt
+from fastapi.routing import APIRoute
+
+from workorders.api.deps import checked_request
+from workorders.api.events import stream_router
+from workorders.app import create_app
 
 if TYPE_CHECKING:
     import httpx
+    from fastapi.dependencies.models import Dependant
 
     from tests.conftest import Community, FileOrder, MakeToken
     from workorders.config import Settings
@@ -65,6 +71,32 @@ async def test_no_bad_or_expired_token_is_401(
     assert_problem(
         await client.get("/v1/work-orders", headers={"Authorization": f"Bearer {wrong_key}"}), 401
     )
+
+
+def _first_solved(dependant: Dependant) -> object:
+    """The first dependency FastAPI calls for an endpoint: its first dependency's first, depth first."""
+    while dependant.dependencies:
+        dependant = dependant.dependencies[0]
+    return dependant.call
+
+
+def test_every_v1_endpoint_checks_the_bearer_before_anything_else(settings: Settings) -> None:
+    """No router-wide check (FastAPI would solve it again beside the endpoint's): each `/v1`
+    endpoint's own dependencies must begin with it, so 401 comes before 422 and before any lookup."""
+    app = create_app(settings)
+    checked = 0
+    for included in app.router.routes:
+        router = getattr(included, "original_router", None)
+        if router is None or not included.include_context.prefix.startswith("/v1"):
+            continue
+        for route in router.routes:
+            assert isinstance(route, APIRoute)
+            if router is stream_router:  # a ticket or a bearer: its own check, router-wide
+                assert route.dependant.dependencies[0].call is router.dependencies[0].dependency
+                continue
+            assert _first_solved(route.dependant) is checked_request, route.path
+            checked += 1
+    assert checked > 90
 
 
 async def test_token_claims_are_checked(
