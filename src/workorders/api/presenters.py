@@ -29,7 +29,7 @@ from workorders.services.access import allowed_actions
 from workorders.services.directory import mask_phone, shows_phone_of
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from workorders.models import Comment, Event, Owner, Staff, WorkOrder
     from workorders.services.context import Context
@@ -83,9 +83,17 @@ async def work_order(ctx: Context, order: WorkOrder, lang: str = i18n.DEFAULT) -
     return _work_order(ctx, order, lang, people)
 
 
-def page(items: list[OrderBody], next_cursor: str | None) -> dict[str, Any]:
-    """A `WorkOrderPage`."""
-    return {"items": items, "next_cursor": next_cursor}
+async def page(
+    ctx: Context, rows: Sequence[WorkOrder], next_cursor: str | None, lang: str = i18n.DEFAULT
+) -> dict[str, Any]:
+    """A `WorkOrderPage` of `rows` for the caller who asked, in `lang`. A caller sees the orders of
+    their own property alone (services/access.visible_to), so its directory is looked up once for
+    the page, not once per order."""
+    people = await principals.directory(ctx.session, ctx.principal.property_id) if rows else {}
+    return {
+        "items": [_work_order(ctx, row, lang, people) for row in rows],
+        "next_cursor": next_cursor,
+    }
 
 
 def _assignee(order: WorkOrder, people: Mapping[str, Person]) -> dict[str, Any] | None:

@@ -279,6 +279,4 @@ async def list_queue_work_orders(
     rows, next_cursor = await list_orders(
         ctx, where, sort=Sort.PRIORITY, limit=limit, cursor=cursor
     )
-    return presenters.reply(
-        presenters.page([await presenters.work_order(ctx, row) for row in rows], next_cursor)
-    )
+    return presenters.reply(await presenters.page(ctx, rows, next_cursor))

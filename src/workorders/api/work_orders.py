@@ -114,9 +114,7 @@ async def list_work_orders(
     )
     rows, next_cursor = await list_orders(ctx, where, sort=sort, limit=limit, cursor=cursor)
     lang = presenters.language(accept_language)
-    return presenters.reply(
-        presenters.page([await presenters.work_order(ctx, row, lang) for row in rows], next_cursor)
-    )
+    return presenters.reply(await presenters.page(ctx, rows, next_cursor, lang))
 
 
 @router.get(
@@ -237,9 +235,7 @@ async def list_work_order_follow_ups(
 ) -> Response:
     rows, next_cursor = await follow_ups.list_for(ctx, order, limit=limit, cursor=cursor)
     lang = presenters.language(accept_language)
-    return presenters.reply(
-        presenters.page([await presenters.work_order(ctx, row, lang) for row in rows], next_cursor)
-    )
+    return presenters.reply(await presenters.page(ctx, rows, next_cursor, lang))
 
 
 # --- actions: one operation each, so that generated SDKs get `claimWorkOrder(...)` and friends ---
