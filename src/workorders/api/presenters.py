@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from fastapi import Response
@@ -39,6 +40,28 @@ if TYPE_CHECKING:
 OrderBody = dict[str, Any]
 
 _CHECKLIST = TypeAdapter(list[ChecklistItemRead])
+_TIME_WINDOW = TypeAdapter(TimeWindowRead)
+
+
+@lru_cache(maxsize=4096)
+def _routing_of(stored: bytes) -> dict[str, Any]:
+    return RoutingInfo.model_validate_json(stored).model_dump(mode="json")
+
+
+def _routing(stored: dict[str, Any]) -> dict[str, Any]:
+    """An order's `routing` (JSON written when it was routed, in the shapes of every version since)
+    as `RoutingInfo` writes it. Validating it was ~4% of a list page, and orders are read and listed
+    again and again with the same routing: the answer is kept per stored JSON, shared by every body
+    that shows it (no one changes a body once built). A decision just made may hold what JSON
+    does not (a numpy float): `jsonable` writes it as it will be stored."""
+    return _routing_of(orjson.dumps(stored, default=jsonable))
+
+
+@lru_cache(maxsize=1024)
+def _duration(seconds: int) -> str:
+    """`seconds` as pydantic writes a `timedelta` (ISO 8601: `PT1H30M`), for orjson, which does not
+    know durations."""
+    return cast("str", jsonable(timedelta(seconds=seconds)))
 
 
 def jsonable(value: Any) -> Any:
@@ -150,7 +173,9 @@ def _work_order(
             "area": location.get("area"),
         },
         "preferred_time": (
-            TimeWindowRead.model_validate(order.preferred_time)
+            _TIME_WINDOW.dump_python(
+                _TIME_WINDOW.validate_python(order.preferred_time), mode="json"
+            )
             if order.preferred_time is not None
             else None
         ),
@@ -166,7 +191,7 @@ def _work_order(
         "channel": order.channel,
         "escalation_level": order.escalation_level,
         "parent_id": order.parent_id,
-        "routing": RoutingInfo.model_validate(order.routing),
+        "routing": _routing(order.routing),
         "sla": {
             "respond_by": order.respond_by,
             "start_by": order.start_by,
@@ -176,7 +201,7 @@ def _work_order(
             "resolved_at": order.resolved_at,
             "breached": order.breached,
             "paused_at": order.paused_at,
-            "paused_for": timedelta(seconds=order.paused_seconds or 0),
+            "paused_for": _duration(order.paused_seconds or 0),
             "visit": (
                 {"start": order.visit_start, "end": order.visit_end}
                 if order.visit_start is not None and order.visit_end is not None
@@ -192,7 +217,9 @@ def _work_order(
         "hold_reason": owner_view.order_field(ctx.principal, "hold_reason", order.hold_reason),
         "schedule_id": order.schedule_id,
         "checklist": (
-            _CHECKLIST.validate_python(order.checklist) if order.checklist is not None else None
+            _CHECKLIST.dump_python(_CHECKLIST.validate_python(order.checklist), mode="json")
+            if order.checklist is not None
+            else None
         ),
         "version": order.version,
         "created_at": order.created_at,
