@@ -11,7 +11,7 @@ then `pybabel update` refreshes it). `negotiate` leaves the matching of language
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -208,13 +208,20 @@ def say(value: Any, lang: str) -> str:
 def labels_for(order_like: Any, lang: str) -> dict[str, str | None]:
     """`{"status", "queue", "priority", "kind", "category"}` of an order (a row, a read model or a
     dict) in `lang`; a value without a label (a category a rule made up) is shown as it is."""
-    catalogue = CATALOGUE.get(lang, CATALOGUE[DEFAULT])
     # Whether it is a dict is asked once per order, not once per field (~3% of a list page).
     values = (
-        [order_like.get(field) for field in FIELDS]
+        tuple([order_like.get(field) for field in FIELDS])
         if isinstance(order_like, Mapping)
-        else [getattr(order_like, field) for field in FIELDS]
+        else tuple([getattr(order_like, field) for field in FIELDS])
     )
+    return dict(_labels(lang, values))
+
+
+@lru_cache(maxsize=4096)
+def _labels(lang: str, values: tuple[Any, ...]) -> Mapping[str, str | None]:
+    """`labels_for` on the order's values: looked up once per combination (most orders of a page
+    share their status, queue, priority, kind and category), copied for each order."""
+    catalogue = CATALOGUE.get(lang, CATALOGUE[DEFAULT])
     labels: dict[str, str | None] = {}
     for field, value in zip(FIELDS, values, strict=True):
         text = None if value is None else str(value)
