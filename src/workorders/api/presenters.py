@@ -136,10 +136,11 @@ def _assignee(order: WorkOrder, people: Mapping[str, Person]) -> dict[str, Any] 
     }
 
 
-def _appointment(ctx: Context, order: WorkOrder) -> AppointmentRead | None:
+def _appointment(ctx: Context, order: WorkOrder) -> dict[str, Any] | None:
+    """The order's appointment card as JSON data (`AppointmentRead` writes it), for orjson."""
     if order.appointment is None:
         return None
-    return appointment(ctx, order, order.appointment)
+    return appointment(ctx, order, order.appointment).model_dump(mode="json")
 
 
 def appointment(ctx: Context, order: WorkOrder, shown: dict[str, Any]) -> AppointmentRead:
