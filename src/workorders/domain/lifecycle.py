@@ -193,10 +193,6 @@ def relations(principal: Principal | None, order: OrderFacts) -> frozenset[Relat
     return frozenset(found)
 
 
-def _within_reopen_window(order: OrderFacts, now: datetime, window: timedelta) -> bool:
-    return reopenable(order.status, order.closed_at, now, window)
-
-
 def reopenable(status: str, closed_at: datetime | None, now: datetime, window: timedelta) -> bool:
     """Whether an order of `status`, closed at `closed_at`, is still within its reopen window (one
     that is not closed always is)."""
@@ -215,8 +211,8 @@ def decide(
 
     Raises `WrongStatus` before `NotPermitted`: the API answers 409 before 403.
     """
-    reopenable = _within_reopen_window(order, now, reopen_window)
-    return _transition(action, order.status, reopenable, relations(principal, order))
+    within = reopenable(order.status, order.closed_at, now, reopen_window)
+    return _transition(action, order.status, within, relations(principal, order))
 
 
 def _transition(
@@ -239,7 +235,7 @@ def allowed_actions(
     principal: Principal, order: OrderFacts, *, now: datetime, reopen_window: timedelta
 ) -> list[Action]:
     """The actions this caller may take on this order now, in table order (for drawing buttons)."""
-    within = _within_reopen_window(order, now, reopen_window)
+    within = reopenable(order.status, order.closed_at, now, reopen_window)
     return list(allowed(order.status, within, relations(principal, order)))
 
 

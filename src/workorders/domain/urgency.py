@@ -278,7 +278,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             r"|砸(?:车)?窗|(?:砸|踹|踢)(?:我家|我们家|他家|别人家)?(?:的)?门|(?:撬|捅|拧|拨弄)(?:我家|我们家|我)?(?:的)?门?锁|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)"
             r"|(?:我家|我们家|我屋企)(?:的)?(?:阳台|院子)(?:上|里)有(?:个|一个)?(?:陌生|不认识的?)?人|有(?:个|一个)?(?:陌生|不认识的?)?人.{0,6}(?:在|爬上|爬进|跳进|翻进)(?:我家|我们家)(?:的)?(?:阳台|院子)",
             r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)|(?:someone|somebody|a stranger|a man|a guy) (?:is )?(?:on|in) (?:my|our) (?:balcony|garden|yard|terrace)"
-            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:kick|smash|kick|batter)\w* (?:at |in )?(?:the |my |our |a |their |his |her |someone'?s )?(?:front )?doors?\b|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:scrap|fiddl|jimm|pry|forc|tamper)\w* (?:with |at )?(?:our|my|the|his|her) (?:front )?(?:lock|door)|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:through |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
+            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:kick|smash|batter)\w* (?:at |in )?(?:the |my |our |a |their |his |her |someone'?s )?(?:front )?doors?\b|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:scrap|fiddl|jimm|pry|forc|tamper)\w* (?:with |at )?(?:our|my|the|his|her) (?:front )?(?:lock|door)|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:through |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
         ),
     ),
     (
@@ -362,7 +362,7 @@ _NOT_REAL = _rx(
 # How far from a danger word "again" or "still" may stand and still bring an old danger back to now.
 AGAIN_REACH = 6
 _SENTENCE = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
-_CLAUSE = re.compile(r"[。！？!?；;\n]|，|,(?=\s)|(?<=[\u3400-\u9fff]),|\.(?=\s|$)")
+_CLAUSE = re.compile(_SENTENCE.pattern + r"|，|,(?=\s)|(?<=[\u3400-\u9fff]),")
 
 
 @dataclass(frozen=True)
