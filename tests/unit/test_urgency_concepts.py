@@ -140,6 +140,9 @@ from workorders.domain import urgency
         "垃圾站旁边那堆纸箱子着了，火挺大",
         "我奶奶有点迷糊，早上出门买菜到现在还没回来，手机也没带",
         "水管漏得厉害，水沿着楼梯一级一级往下淌",
+        # Smoke named by what burns ("a puff of burning-something smoke"), and smoke too thick to see.
+        "楼道一股烧东西的烟，呛得不行",
+        "走廊里的烟浓得看不见门牌了",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -240,6 +243,9 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "前两天楼道里有人晕倒，想问问小区有没有配急救箱",
         "water was dripping from the hall lamp so I switched the lights off, can someone check it tomorrow",
         "last night someone was burning rubbish by the gate, smoke everywhere, please stop them doing it again",
+        # A barbecue's smoke, and a smell of smoke: neither is a fire.
+        "楼下飘上来一阵烧烤的烟，熏得开不了窗",
+        "楼道里一股烧纸的烟味",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

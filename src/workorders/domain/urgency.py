@@ -214,7 +214,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "smoke",
         _rx(
-            r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|烟(?:好|很|太|特别|老)大|烟大得|(?:走廊|楼道|楼梯间?|屋里|房间|车库|地库)(?:里)?.{0,3}(?:雾蒙蒙|白茫茫|灰蒙蒙)|一股烟|冒黑烟|(?:有|一层|一些|薄薄的|好多|很多|有点|大量)烟(?![花头草酒感味])",
+            r"冒烟|浓烟|黑烟|白烟|烟雾|全是烟|烟(?:好|很|太|特别|老)大|烟大得|(?:走廊|楼道|楼梯间?|屋里|房间|车库|地库)(?:里)?.{0,3}(?:雾蒙蒙|白茫茫|灰蒙蒙)|一股烟|(?:一股|一阵|一大股)[^，。,.!！？?]{1,6}的烟(?![花头草酒感味])|烟.{0,2}浓得|冒黑烟|(?:有|一层|一些|薄薄的|好多|很多|有点|大量)烟(?![花头草酒感味])",
             r"\bsmoke\b|\bsmoky\b|smoulder\w*|smolder\w*|(?:box|boxes|cardboard|rubbish|trash|garbage|bins?|paper|mattress|sofa|curtains?|cables?|motor|battery|batteries|e-?bikes?|scooters?)\b.{0,25}\bsmoking\b|\b(?:haze|hazy|fumes)\b.{0,30}(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)|(?:socket|outlet|plug|switch|panel|cabinet|box|meter|wiring)s?\b.{0,30}\b(?:haze|hazy|fumes)\b|(?:socket|outlet|plug|wire|wiring|switch|panel|box|meter|heater|charger|fan|appliance)s?\b.{0,30}\bsmoking|smoking from",
         ),
     ),
