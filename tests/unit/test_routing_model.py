@@ -57,6 +57,16 @@ def test_the_same_seed_gives_the_same_model(
     assert [first.judge(t) for t in texts] == [second.judge(t) for t in texts]
 
 
+def test_heads_fitted_side_by_side_are_the_heads_fitted_in_turn(
+    small_corpus: list[routing_model.LabelledExample], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    side_by_side = routing_model.train(small_corpus, seed=1)
+    monkeypatch.setattr(classifier, "FIT_THREADS", 1)
+    in_turn = routing_model.train(small_corpus, seed=1)
+
+    assert side_by_side.dumps() == in_turn.dumps()
+
+
 def test_a_training_given_a_calibration_takes_it_instead_of_folding(
     small_corpus: list[routing_model.LabelledExample],
 ) -> None:
