@@ -143,6 +143,18 @@ from workorders.domain import urgency
         # Smoke named by what burns ("a puff of burning-something smoke"), and smoke too thick to see.
         "楼道一股烧东西的烟，呛得不行",
         "走廊里的烟浓得看不见门牌了",
+        # A lift's doors open on an empty shaft; a gas meter hissing, by its sound and its smell.
+        "8楼电梯门开着，后面黑洞洞的没有轿厢",
+        "the elevator doors opened on floor 6 but the car isn't there, just the shaft",
+        "厨房燃气表咝咝响，闻着呛",
+        # A hydrant knocked over; water running down along a ceiling lamp that is still on.
+        "路边消防栓被撞了，水柱冲起两米高",
+        "楼上的水顺着客厅吊灯往下流，灯还亮着",
+        # "Than yesterday" compares with the past and is about now; the owner's fear of where a
+        # danger leads ("what if…") comes after it and does not make it hypothetical.
+        "the hiss at the gas meter is louder than yesterday",
+        "the socket behind the tv is smoking, what if it catches fire?",
+        "电梯门开着，轿厢不在这一层，万一有人走进去咋办",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -246,6 +258,10 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         # A barbecue's smoke, and a smell of smoke: neither is a fire.
         "楼下飘上来一阵烧烤的烟，熏得开不了窗",
         "楼道里一股烧纸的烟味",
+        # A condition before the danger, in its clause, makes it hypothetical.
+        "万一电梯门开了后面没有轿厢，该怎么办",
+        "what should we do if the lift doors open and the car isn't there?",
+        "燃气表咝咝响的话是不是漏气，要怎么处理",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:
@@ -308,6 +324,7 @@ def test_every_pattern_finds_on_the_corpus_what_its_plain_alternatives_find() ->
     patterns = [p for _, p in urgency._CONCEPTS] + [
         urgency._NOT_A_DANGER,
         urgency._NOT_REAL,
+        urgency._CONDITION,
         urgency._SETTLED,
         urgency._AGAIN,
         urgency._PAST,

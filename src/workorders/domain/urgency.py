@@ -230,7 +230,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "gas",
         _rx(
-            r"(?:燃气|煤气|天然气|液化气|然气|燃汽|煤汽)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋(?:的)?味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|臭鸡蛋.{0,12}(?:越来越|冲|浓|呛|头晕|不敢)|嘶嘶.{0,15}(?:味|气)|(?:味|气).{0,30}(?:不敢(?:开|按|碰|打|点)(?:灯|电灯|开关|火)|(?:灯|火|开关)(?:也|都)?不敢(?:开|按|碰|打|点))",
+            r"(?:燃气|煤气|天然气|液化气|然气|燃汽|煤汽)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋(?:的)?味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|臭鸡蛋.{0,12}(?:越来越|冲|浓|呛|头晕|不敢)|(?:嘶嘶|咝咝).{0,15}(?:味|气)|(?:燃气|煤气|天然气)(?:表|管|管道|阀门?|灶|罐)?.{0,10}(?:嘶嘶|咝咝|丝丝|呲呲|哧哧)|(?:嘶嘶|咝咝|丝丝|呲呲|哧哧).{0,20}(?:呛|臭|冲鼻)|(?:味|气).{0,30}(?:不敢(?:开|按|碰|打|点)(?:灯|电灯|开关|火)|(?:灯|火|开关)(?:也|都)?不敢(?:开|按|碰|打|点))",
             r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek|odou?r)\w*.{0,25}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
             r"|(?:smell|odou?r|stink)\w*.{0,60}(?:(?:afraid|scared|too scared|daren'?t|don'?t dare) to (?:turn|switch|flick|light)|(?:didn'?t|not|won'?t|daren'?t) (?:turn|switch)\w* (?:on )?(?:the |any )?lights?)|carbon monoxide|\bco (?:alarm|detector).{0,20}(?:going off|beeping|sounding)|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
         ),
@@ -239,7 +239,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "sparks / live wires",
         _rx(
             r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉|露在外|露出)|(?:裸露|外露).{0,3}电线|触电|带电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一下?)?(?:就|都|有点)?麻(?!烦)|(?:碰|摸|触|掂)(?:到|了|落去|落)?.{0,6}麻(?!烦|将|辣|油|酱)|(?:俾|畀|被)电(?:亲|到)"
-            r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱).{0,6}(?:进水|积水|滴水|渗水|流水|有水)"
+            r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱).{0,6}(?:进水|积水|滴水|渗水|流水|有水|(?:都|全)是水)"
+            r"|(?:顺着|沿着).{0,3}(?:吊灯|灯|灯具|灯座|灯线|开关|插座).{0,4}(?:流|淌|滴|漏)(?!.{0,20}(?:不敢开|关了|关掉|没开|拉了?闸))"
             r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱)"
             r"|(?:电表箱|电箱|配电箱|开关|插座|电闸|电井).{0,10}(?:啪啪|噼啪|噼里啪啦|闪光|闪火|冒火)|(?:滴|渗|流|漏)(?:到|进)了?(?:我家|家里)?(?:灯|开关|插座|电箱|配电箱|电表箱|电闸箱?|闸箱)",
             r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|gave (?:me|her|him|us|them|my \w+) (?:a |an )?(?:\w+ )?shock|(?:socket|outlet|switch|plug|tap|heater|appliance)s?.{0,40}\bshock|(?:socket|outlet|switch|panel|box|meter|wire|wiring|plug)s?.{0,40}(?:crackl\w*|fizz\w*|arcing|flash\w*)|electrocut\w*|got shocked|\bshocked me|\btingle"
@@ -254,9 +255,16 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         ),
     ),
     (
+        "open lift shaft",
+        _rx(
+            r"(?:电梯|梯)门.{0,6}(?:开着|打开|敞着|开了).{0,30}(?:没有?(?:轿厢|电梯)|轿厢.{0,6}(?:没|不)在|黑洞洞|空的|井道)|(?:电梯井|井道).{0,6}(?:敞开|敞着|开着|露着|没门)",
+            r"(?:lift|elevator) doors?.{0,30}\bopen.{0,40}(?:no (?:car|cabin|lift)\b|(?:car|cabin) (?:isn'?t|is not|not) there|empty shaft|just (?:the |a )?shaft|into the shaft)|open (?:lift |elevator )?shaft",
+        ),
+    ),
+    (
         "flooding",
         _rx(
-            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?<![不没唔冇])(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|雨.{0,6}(?:灌|涌)进|喷水|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
+            r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?<![不没唔冇])(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|雨.{0,6}(?:灌|涌)进|喷水|水柱|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
             r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌|浇)|(?:漏|水|往下).{0,8}(?:跟|像)下(?:大)?雨(?:似的|一样)|大量进水|(?:脏水|污水|水).{0,8}(?:一直|不停)往外(?:冒|涌|流)|(?:水|脏水|污水).{0,12}(?:流到|漫到|淹到)了?(?:客厅|卧室|房间|屋里|走廊)|水.{0,12}楼梯.{0,8}(?:往下|一路)?(?:流|淌|冲)|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
             r"\bburst\b|\bflood(?!light)\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|water\b.{0,40}\b(?:everywhere|(?:very|so|too) fast|non.?stop|won'?t stop|not stopping|can'?t stop)"
@@ -337,9 +345,9 @@ _NEGATED_BEFORE = _rx(
     r"没(?:有)?人[^\s，,]{0,2}$",
 )
 _PAST = _rx(
-    r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|前(?:两|三)天|前些日子|前阵子|那次|以前|之前|曾经|昨天|前天|过的那次",
+    r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|前(?:两|三)天|前些日子|前阵子|那次|以前|之前|曾经|(?<!比)昨天|(?<!比)前天|过的那次",
     r"\d{1,2}月\d{1,2}[日号]",
-    r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week(?:end)?|month|year|time|night|winter|spring|summer|autumn|fall|christmas|new year|chinese new year|spring festival|national day|holidays?|(?:mon|tues|wednes|thurs|fri|satur|sun)day)|\bin (?:jan|febr)uary\b|\bin (?:march|april|june|july|august|september|october|november|december)\b|over (?:the )?(?:holidays|new year|spring festival)|yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
+    r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week(?:end)?|month|year|time|night|winter|spring|summer|autumn|fall|christmas|new year|chinese new year|spring festival|national day|holidays?|(?:mon|tues|wednes|thurs|fri|satur|sun)day)|\bin (?:jan|febr)uary\b|\bin (?:march|april|june|july|august|september|october|november|december)\b|over (?:the )?(?:holidays|new year|spring festival)|(?<!than )yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(
@@ -351,13 +359,21 @@ _AGAIN = _rx(
     r"又|再次|还在|正在|一直|开始|到现在|依然|仍然",
     r"\bagain\b|\bstill\b|right now|\bnow it\b|\bsince\b|\bkeeps?\b",
 )
-# A question is hypothetical by a condition ("如果", "if", "in case") or by the words of procedures
-# and drills; a plea for advice alone ("该怎么办", "what should we do?") ends as many emergencies
+# A question is about no danger now by the words of procedures, drills, praise or suggestions, said
+# anywhere in it; a plea for advice alone ("该怎么办", "what should we do?") ends as many emergencies
 # happening now as it does questions about procedures, so it sets nothing aside.
 _NOT_REAL = _rx(
-    r"如果|万一|假如|假设|要是|(?<!说)的话|(?<!不是)(?<!并非)(?:演练|演习)|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
-    r"真要|万一真|第一步|表扬|想感谢|要感谢",
-    r"\bif(?<!sure if)(?<!wonder if)(?<!ondering if)(?<!see if)(?<!check if)(?<!know if)(?<!ask if)(?<!sking if)(?<!grateful if)(?<!ppreciate it if)(?<!ppreciated if) (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|praise for|(?:want|would like) to thank|(?<!not a )(?<!n't a )(?<!no )\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:we|i) (?:actually )?do (?:if|when|in case|in (?:a|an|the event))\b|what (?:should|would) (?:residents|people|owners|tenants) do|suggest|recommend|would it be possible to install|\bfake (?:\w+ )?(?:gunshots?|blood|fire|smoke|flames?)|film(?:ing)? (?:crew|shoot)",
+    r"(?<!不是)(?<!并非)(?:演练|演习)|培训|预案|流程|步骤|规定|须知|知识|讲座|宣传|建议|提议|是否有|有没有.{0,6}(?:预案|措施)",
+    r"第一步|表扬|想感谢|要感谢",
+    r"praise for|(?:want|would like) to thank|(?<!not a )(?<!n't a )(?<!no )\bdrill\b|training|procedure|evacuation plan|what (?:should|would) (?:residents|people|owners|tenants) do|suggest|recommend|would it be possible to install|\bfake (?:\w+ )?(?:gunshots?|blood|fire|smoke|flames?)|film(?:ing)? (?:crew|shoot)",
+)
+# A condition ("如果", "万一", "if", "in case") makes hypothetical the dangers of its own clause and
+# of the clauses after it ("万一电梯困人了怎么办", "what do we do if there's a fire"). A danger told in
+# a clause before it stands: what follows is the owner's fear of where it leads ("电梯门开着，轿厢不在
+# 这一层，万一有人走进去咋办", "the socket is smoking, what if it catches fire").
+_CONDITION = _rx(
+    r"如果|万一|假如|假设|要是|(?<!说)的话|真要",
+    r"\bif(?<!sure if)(?<!wonder if)(?<!ondering if)(?<!see if)(?<!check if)(?<!know if)(?<!ask if)(?<!sking if)(?<!grateful if)(?<!ppreciate it if)(?<!ppreciated if) (?:a|an|the|there|there'?s|it|we|someone|i|you|my|our|ever)\b|in case|what (?:do|can) (?:i|we|you) do (?:if|when)\b|what (?:should|would) (?:we|i) (?:actually )?do (?:if|when|in case|in (?:a|an|the event))\b",
 )
 # How far from a danger word "again" or "still" may stand and still bring an old danger back to now.
 AGAIN_REACH = 6
@@ -399,9 +415,12 @@ def not_now(text: str) -> str | None:
     return _not_now(norm, Scripts.of(norm))
 
 
+HYPOTHETICAL = "hypothetical or procedure"
+
+
 def _not_now(norm: str, scripts: Scripts) -> str | None:
-    if _NOT_REAL.search(norm, scripts):
-        return "hypothetical or procedure"
+    if _NOT_REAL.search(norm, scripts) or _CONDITION.search(norm, scripts):
+        return HYPOTHETICAL
     if _SETTLED.search(norm, scripts) and not _AGAIN.search(norm, scripts):
         return "solved"
     return None
@@ -414,21 +433,26 @@ def assess(text: str) -> Danger:
     scripts = Scripts.of(norm)
     # Read before the equipment names are blanked: a "fire drill" is a drill, not a fire.
     reason = _not_now(norm, scripts)
+    by_condition_alone = reason == HYPOTHETICAL and not _NOT_REAL.search(norm, scripts)
     norm = _NOT_A_DANGER.sub(" ", norm, scripts)
     found, past = _present(norm, scripts) if _ANY_CONCEPT.search(norm, scripts) else ([], False)
     if found and reason is not None:
-        return Danger((), reason)
-    return Danger(tuple(found), reason or ("past" if past else None))
+        condition = _CONDITION.finditer(norm, scripts) if by_condition_alone else []
+        # Only a condition set them aside: the dangers told in clauses before it still stand.
+        told_first = [name for name, end in found if condition and end <= condition[0].start()]
+        return Danger(tuple(told_first)) if told_first else Danger((), reason)
+    return Danger(tuple(name for name, _ in found), reason or ("past" if past else None))
 
 
-def _present(norm: str, scripts: Scripts) -> tuple[list[str], bool]:
-    """The concepts found now, and whether one was set aside as past."""
+def _present(norm: str, scripts: Scripts) -> tuple[list[tuple[str, int]], bool]:
+    """The concepts found now, each with where its words and their clause end, and whether one was
+    set aside as past."""
     # A concept may span clauses ("电梯停了，我妈在里面"). Negation is read in the clause where the
     # danger word stands; the past from the start of its sentence, since the time is said once
     # ("昨天傍晚车棚那边有人烧东西，烟很大"); "again" and "still" next to the danger bring it back.
     bounds = [0, *(m.end() for m in _CLAUSE.finditer(norm)), len(norm)]
     sentences = [0, *(m.end() for m in _SENTENCE.finditer(norm))]
-    found: list[str] = []
+    found: list[tuple[str, int]] = []
     past = False
     for name, pattern in _CONCEPTS:
         for match in pattern.finditer(norm, scripts):
@@ -443,6 +467,6 @@ def _present(norm: str, scripts: Scripts) -> tuple[list[str], bool]:
             if _PAST.search(sentence, scripts) and not _AGAIN.search(near, scripts):
                 past = True
                 continue
-            found.append(f"{name}: {match.group(0).strip()[:24]}")
+            found.append((f"{name}: {match.group(0).strip()[:24]}", max(end, match.end())))
             break
     return found, past
