@@ -155,6 +155,18 @@ from workorders.domain import urgency
         "the hiss at the gas meter is louder than yesterday",
         "the socket behind the tv is smoking, what if it catches fire?",
         "电梯门开着，轿厢不在这一层，万一有人走进去咋办",
+        # Written for the kinds a writer of emergencies found unnamed (writer20), not copied from it.
+        "困电梯了，快来",
+        "we're stuck i think, the lift in block 2 stopped between floors",
+        "the gas valve by the boiler room door stinks, really strong near it",
+        "8栋燃气表一直嘶嘶的，阀门关了也没用",
+        "some kids are on the roof of the garage jumping across to the wall",
+        "a lady collapsed by the mailboxes, she isn't moving",
+        "阳台顶灯的灯罩里积满了水，刚才噼啪响了一下",
+        "a window pane on the 15th floor is half out of its frame",
+        "someone is throwing bottles from upstairs onto the path",
+        "a man is threatening the cashier at the shop by the gate with a screwdriver",
+        "drunk guy swinging a chain at people outside the bar",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -262,6 +274,10 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "万一电梯门开了后面没有轿厢，该怎么办",
         "what should we do if the lift doors open and the car isn't there?",
         "燃气表咝咝响的话是不是漏气，要怎么处理",
+        # A gas pipe with no smell; a hammer in a simile; a meter read, not hissing.
+        "the gas pipe by the meter is rusty, no smell, please check it sometime",
+        "暖气管子半夜咚咚响，跟有人拿锤子砸似的",
+        "燃气表的读数好像不对，这个月特别多",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

@@ -170,7 +170,7 @@ def _rx(*alternatives: str) -> Patterns:
 # exit, a smoke detector that beeps, a gas bill. They are blanked out before the concepts are looked for.
 _NOT_A_DANGER = _rx(
     r"烟感|烟雾报警器?|燃气报警器?|火灾报警器?|消防(?:栓|通道|门|器材|设施|设备|车道|演练|检查|喷淋|水带|箱)",
-    r"灭火器|防火门|燃气费|煤气费|燃气卡|燃气表|抽烟|吸烟|烟头|烟味|烟花|防盗|漏电保护|打火机|喷泉|喷水池|洒水|防汛",
+    r"灭火器|防火门|燃气费|煤气费|燃气卡|燃气表(?!.{0,8}(?:嘶嘶|咝咝|丝丝|呲呲|哧哧))|抽烟|吸烟|烟头|烟味|烟花|防盗|漏电保护|打火机|喷泉|喷水池|洒水|防汛",
     r"smoke (?:alarm|detector)s?|fire (?:alarm|exit|door|lane|escape|extinguisher|hydrant|safety|drill|inspection|code)s?",
     r"gas (?:bill|fee|card|payment|top.?up)s?|fireworks?|smoking (?:area|room|ban|sign)|no smoking|cigarettes?(?: smoke)?",
     r"flood (?:prevention|season|barriers?)|pouring (?:with )?rain|lighters?",
@@ -231,7 +231,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "gas",
         _rx(
             r"(?:燃气|煤气|天然气|液化气|然气|燃汽|煤汽)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋(?:的)?味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|臭鸡蛋.{0,12}(?:越来越|冲|浓|呛|头晕|不敢)|(?:嘶嘶|咝咝).{0,15}(?:味|气)|(?:燃气|煤气|天然气)(?:表|管|管道|阀门?|灶|罐)?.{0,10}(?:嘶嘶|咝咝|丝丝|呲呲|哧哧)|(?:嘶嘶|咝咝|丝丝|呲呲|哧哧).{0,20}(?:呛|臭|冲鼻)|(?:味|气).{0,30}(?:不敢(?:开|按|碰|打|点)(?:灯|电灯|开关|火)|(?:灯|火|开关)(?:也|都)?不敢(?:开|按|碰|打|点))",
-            r"\bgas\b.{0,20}(?:leak|smell|hiss)|(?:smell|stink|reek|odou?r)\w*.{0,25}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
+            r"\bgas\b.{0,20}(?:leak|smell|hiss)|\bgas (?:pipe|meter|valve|line|main|joint|tap)s?\b[^.!?;]{0,40}(?<!no )(?<!not )(?<!without )\b(?:smell|stink|reek|hiss)|(?:smell|stink|reek|odou?r)\w*.{0,25}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
             r"|(?:smell|odou?r|stink)\w*.{0,60}(?:(?:afraid|scared|too scared|daren'?t|don'?t dare) to (?:turn|switch|flick|light)|(?:didn'?t|not|won'?t|daren'?t) (?:turn|switch)\w* (?:on )?(?:the |any )?lights?)|carbon monoxide|\bco (?:alarm|detector).{0,20}(?:going off|beeping|sounding)|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
         ),
     ),
@@ -239,10 +239,10 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "sparks / live wires",
         _rx(
             r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉|露在外|露出)|(?:裸露|外露).{0,3}电线|触电|带电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一下?)?(?:就|都|有点)?麻(?!烦)|(?:碰|摸|触|掂)(?:到|了|落去|落)?.{0,6}麻(?!烦|将|辣|油|酱)|(?:俾|畀|被)电(?:亲|到)"
-            r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱).{0,6}(?:进水|积水|滴水|渗水|流水|有水|(?:都|全)是水)"
+            r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱).{0,6}(?:进水|积水|滴水|渗水|流水|有水|(?:都|全)是水|(?:积|灌)满了?水)"
             r"|(?:顺着|沿着).{0,3}(?:吊灯|灯|灯具|灯座|灯线|开关|插座).{0,4}(?:流|淌|滴|漏)(?!.{0,20}(?:不敢开|关了|关掉|没开|拉了?闸))"
             r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱)"
-            r"|(?:电表箱|电箱|配电箱|开关|插座|电闸|电井).{0,10}(?:啪啪|噼啪|噼里啪啦|闪光|闪火|冒火)|(?:滴|渗|流|漏)(?:到|进)了?(?:我家|家里)?(?:灯|开关|插座|电箱|配电箱|电表箱|电闸箱?|闸箱)",
+            r"|(?:电表箱|电箱|配电箱|开关|插座|电闸|电井).{0,10}(?:啪啪|噼啪|噼里啪啦|闪光|闪火|冒火)|灯.{0,10}(?:噼啪|噼里啪啦)|(?:滴|渗|流|漏)(?:到|进)了?(?:我家|家里)?(?:灯|开关|插座|电箱|配电箱|电表箱|电闸箱?|闸箱)",
             r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|gave (?:me|her|him|us|them|my \w+) (?:a |an )?(?:\w+ )?shock|(?:socket|outlet|switch|plug|tap|heater|appliance)s?.{0,40}\bshock|(?:socket|outlet|switch|panel|box|meter|wire|wiring|plug)s?.{0,40}(?:crackl\w*|fizz\w*|arcing|flash\w*)|electrocut\w*|got shocked|\bshocked me|\btingle"
             r"|water.{0,30}(?:light (?:fittings?|fixtures?)|sockets?|fuse ?box|outlets?|consumer unit)|(?:running|dripping|pouring|coming|leaking) (?:down|into|through|out of|from) (?:the |a )?(?:light (?:fittings?|fixtures?)|ceiling lights?|lamps?|sockets?|fuse ?box|outlets?)(?!.{0,80}\b(?:turned|switched|shut) (?:\w+ ){0,2}off\b)|(?:light (?:fittings?|fixtures?)|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
         ),
@@ -250,8 +250,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "trapped",
         _rx(
-            r"被困|困住|困在|困人|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:(?:还|都)?在里(?:面|头)|里面(?:还)?有人)|在(?:电梯|轿厢)里.{0,20}(?:不动|停了|停住|停(?:在)?半(?:路|空|中|截)|卡住|门(?:也)?(?:不开|打不开|开不了))",
-            r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:in|inside) (?:the |a )?(?:lift|elevator).{0,40}(?:won'?t (?:move|open)|(?:doors?|it) (?:won'?t|doesn'?t|can'?t) open|not moving|stopped (?:between|halfway|midway))|(?:can't|cannot|can not) get out|locked (?:in|inside)",
+            r"被困|困住|困在|困人|困(?:了)?电梯|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:(?:还|都)?在里(?:面|头)|里面(?:还)?有人)|在(?:电梯|轿厢)里.{0,20}(?:不动|停了|停住|停(?:在)?半(?:路|空|中|截)|卡住|门(?:也)?(?:不开|打不开|开不了))",
+            r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:in|inside) (?:the |a )?(?:lift|elevator).{0,40}(?:won'?t (?:move|open)|(?:doors?|it) (?:won'?t|doesn'?t|can'?t) open|not moving|stopped (?:between|halfway|midway))|(?:can't|cannot|can not) get out|locked (?:in|inside)|\b(?:i'?m|i am|we'?re|we are) (?:\w+ )?stuck\b(?=.{0,60}\b(?:lift|elevator)\b)|(?:lift|elevator)\b.{0,60}\b(?:i'?m|i am|we'?re|we are) (?:\w+ )?stuck\b",
         ),
     ),
     (
@@ -275,8 +275,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "violence / weapon",
         _rx(
-            r"打架|打人|打(?:他|她)?(?:的)?(?:老婆|老公|媳妇|女朋友|男朋友)|(?:拽|揪|扯)着(?:她的?|他的?)?头发|斗殴|殴打|动手了|持刀|持械|拿(?:着)?(?:刀|棍|铁棍|棒子|砖头?|斧)|砍人|捅人|家暴|行凶",
-            r"\bfight(?:ing)?\b|\battack\w*|\bbeating\b|\bpunch\w*|\bknife\b|\bweapon\b|\bgun\b|(?:iron|metal) (?:bar|pipe|rod)|\bmachete|\baxe\b|\bassault\w*",
+            r"打架|打人|打(?:他|她)?(?:的)?(?:老婆|老公|媳妇|女朋友|男朋友)|(?:拽|揪|扯)着(?:她的?|他的?)?头发|斗殴|殴打|动手了|持刀|持械|拿(?:着)?(?:刀|棍|铁棍|棒子|砖头?|斧|酒瓶)|砍人|捅人|家暴|行凶",
+            r"\bfight(?:ing)?\b|\battack\w*|\bbeating\b|\bpunch\w*|\bknife\b|\bweapon\b|\bgun\b|(?:iron|metal) (?:bar|pipe|rod)|\bmachete|\baxe\b|\bassault\w*|\bthreaten\w* (?:\w+ ){0,8}with (?:a |an |his |her )?(?:\w+ )?(?:hammer|bat|stick|bottle|brick|screwdriver|scissors|cleaver|club|bar|pipe|chain)s?\b|\b(?:swing\w*|wav\w*) (?:a |an |his |her )?(?:\w+ )?(?:hammer|bat|stick|bottle|brick|cleaver|club|chain)s?\b",
         ),
     ),
     (
@@ -294,7 +294,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         _rx(
             r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|儿子|女儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|困|卡住|走丢|走失|不见了|找不到)"
             r"|(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊).{0,20}(?:不见|走失|走丢|找不到|走出|出去|没回来|没回家)|(?:不见了|走失|走丢|找不到|没回来|不接电话).{0,30}(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊)|(?:孩子|小孩|宝宝|婴儿).{0,8}(?:锁在|关在|留在)车里",
-            r"(?:child|kid|toddler|baby|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|years? old|year-old)\b|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)|granny).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|ledge|missing|lost|wander\w*)"
+            r"(?:child|kid|toddler|baby|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|years? old|year-old)\b|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)|granny).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|ledge|missing|lost|wander\w*|on (?:the |a )?roof\b|jumping (?:off|from|to|between|across))"
             r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out|left|went out)"
             r"|(?:wander\w*|missing|lost|gone|walked out|went out|(?:isn'?t|not) answering|(?:isn'?t|not|hasn'?t come) back).{0,80}(?:dementia|alzheimer)"
             r"|(?:inside|in) (?:a |the )?locked car|locked in (?:a |the )?car|left (?:alone )?in (?:a |the )?(?:hot )?car",
@@ -304,7 +304,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "collapsed / injured",
         _rx(
             r"晕倒|昏倒|倒地|倒在地|躺在地上|昏迷|不省人事|起不来|站不起来|叫不醒|(?:梯子|楼梯|台阶|屋顶).{0,3}摔下来|(?<![扶把拉])(?:腿|胳膊|手臂|手腕)(?:好像|可能)?(?:断了|骨折)|流血|流了?(?:很多|好多|一地|满脸|一身)?(?:的)?血|骨折|抽搐|没有?呼吸|心脏病|胸口(?:疼|痛|闷)|捂着胸口|救护车|受伤|(?:人|老人|孩子|小孩|他|她)被.{0,4}(?:车|电动车|摩托车?)撞",
-            r"collaps\w* (?:on|in|at|and)|\b(?:he|she|man|woman|person|someone|somebody|guy|lady|student|kid|child|boy|girl|neighbou?r|resident|worker|cleaner|guard|rider|dad|mum|mom|father|mother|grand\w+|wife|husband|uncle|aunt\w*) (?:has |just |suddenly )?collapsed\b"
+            r"collaps\w* (?:on|in|at|and)|\bcollapsed\b|\b(?:he|she|man|woman|person|someone|somebody|guy|lady|student|kid|child|boy|girl|neighbou?r|resident|worker|cleaner|guard|rider|dad|mum|mom|father|mother|grand\w+|wife|husband|uncle|aunt\w*) (?:has |just |suddenly )?collapsed\b"
             r"|\b(?:man|woman|person|someone|somebody|guy|lady|he|she|kid|child|boy|girl|rider|neighbou?r|resident|worker)\b.{0,20}\b(?:lying|laying|lies) (?:on|at|in|face down)\b|\bfainted\b|unconscious|not breathing|bleeding|\binjured\b|badly hurt|ambulance|heart attack|(?:holding|clutching|grabbing) (?:his|her|their|my) chest|chest pains?|seizure|passed out"
             r"|on the (?:ground|floor) (?:and )?(?:can'?t|cannot|not moving|holding)|(?:can'?t|cannot|can not) (?:stand|get up|move (?:his|her|my))|not waking|(?:he|she|they|person|man|woman|neighbou?r)\b.{0,20}not responding|unresponsive|won'?t wake"
             r"|knocked (?:off|down|over) (?:his|her|their|the)? ?(?:scooter|bike|feet)|(?:fell|fallen) (?:off|from|down) (?:a |the )?(?:ladder|stairs|roof|scaffold\w*|balcony)|(?:leg|arm|wrist|ankle|hip) (?:looks |is |seems )?broken|broken (?:leg|arm|hip)|(?:hit|knocked down|run over) by (?:a |the )?(?:car|scooter|bike|van|truck|vehicle)",
@@ -315,7 +315,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         _rx(
             r"(?:还在|正在|一直在|又在)(?:从楼上|从上面|从窗户|从阳台|从楼顶)?往下(?:扔|丢|砸|抛)",
             r"(?:being|getting) (?:thrown|dropped|tossed|chucked) (?:off|from|out of|down from)\b"
-            r"|\b(?:someone|somebody|people|kids|he|she|they)(?: is| are|'s|'re)? (?:throwing|dropping|tossing|chucking) (?:\w+ ){0,3}(?:off|from|out of|down from) (?:the |a |their |his |her )?(?:roof|top|window|balcony|building|floor)",
+            r"|\b(?:someone|somebody|people|kids|he|she|they)(?: is| are|'s|'re)? (?:throwing|dropping|tossing|chucking) (?:\w+ ){0,3}(?:off|from|out of|down from) (?:the |a |their |his |her )?(?:roof|top|window|balcony|building|floor)"
+            r"|\b(?:someone|somebody|people|kids|he|she|they)(?: is| are|'s|'re)? (?:\w+ )?(?:throwing|dropping|tossing|chucking) (?:\w+ ){0,3}(?:from|down from) (?:upstairs|above|up there)",
         ),
     ),
     (
@@ -329,7 +330,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "structure falling",
         _rx(
             r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|玻璃|广告牌|雨棚|雨篷|檐篷|石屎|水泥|天花板|吊顶|阳台).{0,20}(?:掉下|坠落|砸|要掉|快掉|(?<![未冇])跌(?:落|下))|(?:窗框|窗扇|整扇窗|整个窗).{0,30}(?:掉下|坠落|砸|要掉|快掉|吹掉|吹下)",
-            r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)|(?:window frame|whole window).{0,50}(?:blow|fall|com)(?:e|ing)? (?:out|off|down)",
+            r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)|(?:window frame|whole window).{0,50}(?:blow|fall|com)(?:e|ing)? (?:out|off|down)|(?:pane|window|glass)\b.{0,30}\bhalf out of (?:its|the) frame|bricks?\b.{0,20}\b(?:dropping|falling|coming) (?:off|down)",
         ),
     ),
 )
