@@ -166,11 +166,19 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   community of brick blocks and towers, a Guangzhou redevelopment estate part Cantonese, a Kunming
   garden community of short-stay guests, a Suzhou industrial-park community; 50% English):
   written while eval31 to eval34 were measured, sealed, and measured once on the router of
-  537057d, the last change: eval35 queue 98.3% (en 98.5%, zh 98.1%), urgent recall 97.9% (92 of
-  94: two English emergencies missed), false alarms 6.6% (en 6.6%, zh 6.6%); eval36 queue 98.8%
-  (en 98.5%, zh 99.2%), urgent recall 100% (94 of 94), false alarms 6.3% (en 9.0%, zh 3.7%): every
-  bar met. The figures of record; their misses were never read. Whoever changes the router
-  because of them renames the set `_tuned` and commissions a fresh one.
+  537057d: eval35 queue 98.3% (en 98.5%, zh 98.1%), urgent recall 97.9% (92 of 94: two English
+  emergencies missed), false alarms 6.6% (en 6.6%, zh 6.6%); eval36 queue 98.8% (en 98.5%, zh
+  99.2%), urgent recall 100% (94 of 94), false alarms 6.3% (en 9.0%, zh 3.7%): every bar met. Their
+  misses were never read.
+- `eval37_blind.jsonl` and `eval38_blind.jsonl` (520 lines each, four more writers: a Zhengzhou
+  tower community of e-bikes and grandparents, a Qingdao seaside community of old villas and Korean
+  families, a Changsha community of storms and a night market, a Xi'an community by the city wall;
+  50% English): written while writer20 was read, sealed, and measured once on the router of
+  9d7f65b, the last change (writer20's emergencies in the corpus, the concepts they named): eval37
+  queue 98.3% (en 97.7%, zh 98.8%), urgent recall 100% (94 of 94), false alarms 6.8% (en 8.0%, zh
+  5.6%); eval38 queue 97.1% (en 95.8%, zh 98.5%), urgent recall 100% (94 of 94), false alarms 6.1%
+  (en 7.0%, zh 5.2%): every bar met on both. The figures of record; their misses were never read.
+  Whoever changes the router because of them renames the set `_tuned` and commissions a fresh one.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -226,6 +234,8 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval34_tuned",
         "eval35_blind",
         "eval36_blind",
+        "eval37_blind",
+        "eval38_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -264,14 +274,10 @@ def test_every_urgent_request_is_flagged(
         eval18_tuned="94 of 95: a branch hanging over a kindergarten gate, by the guide high",
         eval23_tuned="93 of 94: icicles over an entrance, high in the corpus's convention",
         eval28_tuned="92 of 93: a branch about to fall over a pavement, by the guide high",
-        # Never read. eval20 and eval24 caught every emergency when measured once (on ab6bef3 and
-        # 90b8018); retrainings since moved one Chinese request of each under the threshold (eval24
-        # at 3c74927, eval20 at 537057d: the head's probabilities moved, not only its thresholds).
-        # eval29 missed one English request when measured (3c74927), three since 537057d.
-        eval20_blind="93 of 94: one Chinese request missed since 537057d",
-        eval24_blind="93 of 94: one Chinese request missed since 3c74927",
-        eval29_blind="91 of 94: two English and one Chinese request missed since 537057d",
-        # The newest blind set but one, measured once on 537057d.
+        # Never read. eval29 missed one English request when measured (3c74927); each retraining
+        # since has moved one or two of its emergencies across the threshold either way.
+        eval29_blind="92 of 94: one English and one Chinese request missed since 9d7f65b",
+        # Measured once on 537057d; the same two English requests still missed.
         eval35_blind="92 of 94: two English requests missed",
     )
     assert evaluation.urgent_n > 0
@@ -281,7 +287,13 @@ def test_every_urgent_request_is_flagged(
 def test_at_most_10_percent_of_the_others_are_flagged_in_each_language(
     evaluation: routing_model.Evaluation, request: pytest.FixtureRequest
 ) -> None:
-    _unmet(request, eval14_tuned="13.4% overall, 16.7% of Chinese requests (39 of 234)")
+    _unmet(
+        request,
+        eval14_tuned="13.4% overall, 16.7% of Chinese requests (39 of 234)",
+        # Never read. 9.0% of its English requests when measured once (537057d); writer20's
+        # emergencies in the corpus (9d7f65b) raised it to 11.8% (25 of 212).
+        eval36_blind="7.5% overall, 11.8% of English requests (25 of 212) since 9d7f65b",
+    )
     shares = [evaluation.false_alarm_share] + [
         part.false_alarm_share for part in evaluation.per_language.values()
     ]
