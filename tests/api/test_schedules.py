@@ -178,3 +178,47 @@ async def test_a_failed_checklist_item_opens_a_linked_order(
         f"{path}/checklist/7", json={"result": "passed"}, headers=community.engineer.headers
     )
     assert_problem(missing, 404)
+
+
+async def test_a_start_out_of_reach_or_a_rule_too_frequent_is_refused_naming_its_field(
+    client: httpx.AsyncClient, community: Community, clock: ManualClock
+) -> None:
+    """dateutil walks a rule from its start: a daily rule started in the year 36 made one request
+    take five seconds (and the clock worker with it). A start lies within a year before and ten
+    years after now; scheduled work occurs at most once an hour."""
+    start = _local_midnight(clock.now()) + timedelta(days=1)
+    for dtstart in (datetime(36, 4, 27, 18, tzinfo=UTC), start.replace(year=start.year + 20)):
+        refused = await _create(client, community.manager, dtstart=dtstart)
+        problem = assert_problem(refused, 422, "validation-error")
+        assert problem["detail"].startswith("dtstart"), problem
+    for rule in ("FREQ=MINUTELY", "FREQ=HOURLY;BYMINUTE=0,30"):
+        refused = await _create(client, community.manager, dtstart=start, rrule=rule)
+        assert assert_problem(refused, 422, "validation-error")["detail"].startswith("rrule")
+    schedule = (await _create(client, community.manager, dtstart=start)).json()
+    moved = await client.patch(
+        f"/v1/schedules/{schedule['id']}",
+        json={"dtstart": "0036-04-27T18:29:17.3-11:19"},
+        headers=community.manager.headers,
+    )
+    assert assert_problem(moved, 422, "validation-error")["detail"].startswith("dtstart")
+
+
+async def test_a_schedule_resumed_years_after_its_start_runs_on_from_its_last_occurrence(
+    app: Any, client: httpx.AsyncClient, community: Community, clock: ManualClock
+) -> None:
+    start = _local_midnight(clock.now()) - timedelta(days=300)
+    schedule = (await _create(client, community.manager, dtstart=start)).json()
+    await client.patch(
+        f"/v1/schedules/{schedule['id']}", json={"active": False}, headers=community.manager.headers
+    )
+    clock.advance(timedelta(days=3 * 365))
+    resumed = await client.patch(
+        f"/v1/schedules/{schedule['id']}", json={"active": True}, headers=community.manager.headers
+    )
+    assert resumed.status_code == 200, resumed.text
+    next_run = datetime.fromisoformat(resumed.json()["next_run_at"])
+    assert next_run.astimezone(SHANGHAI).hour == 8
+    assert timedelta(0) <= next_run - clock.now() <= timedelta(days=1)
+    assert await run(app, clock_jobs.run_schedules) == 0
+    clock.set(next_run)
+    assert await run(app, clock_jobs.run_schedules) == 1

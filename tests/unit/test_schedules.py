@@ -85,3 +85,56 @@ def test_a_finished_rule_stops() -> None:
 def test_unusable_rules_are_refused(rule: str, timezone: str) -> None:
     with pytest.raises(schedules.InvalidRule):
         schedules.parse(rule, START, timezone)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;INTERVAL=15;BYHOUR=9",
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;BYHOUR=7;BYMINUTE=30",
+        "FREQ=WEEKLY;INTERVAL=3",
+        "FREQ=MONTHLY;BYMONTHDAY=31;BYHOUR=10",
+        "FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=16",
+        "FREQ=MONTHLY;INTERVAL=2;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=1,-1",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+        "FREQ=HOURLY;INTERVAL=5;BYMINUTE=15",
+        "FREQ=DAILY;BYHOUR=20,22,0,2,4;BYMINUTE=0;UNTIL=20300101T000000Z",
+    ],
+)
+def test_a_rule_walked_from_one_of_its_occurrences_has_the_same_occurrences(rule: str) -> None:
+    start = datetime(2025, 1, 31, 9, 45, tzinfo=SHANGHAI)
+    walked = schedules.parse(rule, start, "Asia/Shanghai")
+    seventh = list(walked.xafter(start, count=7, inc=True))[-1]
+    resumed = schedules.resumed(rule, start, "Asia/Shanghai", seventh.astimezone(UTC))
+
+    assert list(resumed.xafter(seventh, count=60, inc=True)) == list(
+        walked.xafter(seventh, count=60, inc=True)
+    )
+
+
+def test_a_counted_rule_is_walked_from_its_start() -> None:
+    rule = "FREQ=DAILY;COUNT=3;BYHOUR=8"
+    third = datetime(2026, 11, 3, 8, tzinfo=SHANGHAI)
+    resumed = schedules.resumed(rule, START, "Asia/Shanghai", third)
+    assert schedules.next_after(resumed, third) is None
+
+
+@pytest.mark.parametrize(
+    "rule", ["FREQ=MINUTELY", "FREQ=HOURLY;BYMINUTE=0,30", "FREQ=DAILY;COUNT=10001"]
+)
+def test_scheduled_work_occurs_at_most_hourly_and_counts_are_bounded(rule: str) -> None:
+    with pytest.raises(schedules.InvalidRule) as refused:
+        schedules.parse(rule, START, "Asia/Shanghai")
+    assert refused.value.field == "rrule"
+
+
+def test_a_start_lies_within_a_year_before_and_ten_years_after_now() -> None:
+    now = datetime(2026, 12, 2, tzinfo=UTC)
+    schedules.check_start(now - timedelta(days=365), now)
+    schedules.check_start(now + timedelta(days=3650), now)
+    for start in (now - timedelta(days=400), now + timedelta(days=4000)):
+        with pytest.raises(schedules.InvalidRule) as refused:
+            schedules.check_start(start, now)
+        assert refused.value.field == "dtstart"
+    with pytest.raises(schedules.InvalidRule):
+        schedules.parse("FREQ=DAILY", datetime(9999, 12, 31, 23, tzinfo=UTC), "Asia/Shanghai")

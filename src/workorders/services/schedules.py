@@ -63,12 +63,13 @@ def _require_manager_of(ctx: Context, queue: str) -> None:
 # --- schedules as data -----------------------------------------------------------------------------
 
 
-def _rule(rule: str, dtstart: datetime, timezone: str) -> rrule:
+def _rule(rule: str, dtstart: datetime, timezone: str, now: datetime) -> rrule:
+    """The rule of a schedule being set at `now`, or a 422 naming the field at fault."""
     try:
+        rules.check_start(dtstart, now)
         return rules.parse(rule, dtstart, timezone)
     except rules.InvalidRule as exc:
-        field = "timezone" if "timezone" in str(exc) else "rrule"
-        raise ValidationFailed.on(field, str(exc)) from None
+        raise ValidationFailed.on(exc.field, str(exc)) from None
 
 
 async def _check_assignee(ctx: Context, assignee_id: str | None, queue: str) -> None:
@@ -122,7 +123,7 @@ async def get_schedule(ctx: Context, schedule_id: str) -> Schedule:
 
 async def create_schedule(ctx: Context, body: ScheduleCreate) -> Schedule:
     _require_manager_of(ctx, body.queue)
-    rule = _rule(body.rrule, body.dtstart, body.timezone)
+    rule = _rule(body.rrule, body.dtstart, body.timezone, ctx.now)
     await _check_assignee(ctx, body.assignee_id, body.queue)
     dispatch = body.dispatch or ("assign" if body.assignee_id else "claim")
     _check_dispatch(dispatch, body.assignee_id)
@@ -174,9 +175,17 @@ async def update_schedule(ctx: Context, schedule: Schedule, body: ScheduleUpdate
             value = str(value)
         setattr(schedule, name, value)
     schedule.dispatch = dispatch
-    if timing or reactivated:
-        # From now on: a changed or resumed schedule does not make up for occurrences it skipped.
-        rule = _rule(schedule.rrule, schedule.dtstart, schedule.timezone)
+    if timing:
+        # From now on: a changed schedule does not make up for occurrences it skipped.
+        rule = _rule(schedule.rrule, schedule.dtstart, schedule.timezone, ctx.now)
+        schedule.next_run_at = rules.next_after(
+            rule, max(schedule.dtstart, ctx.now), inclusive=True
+        )
+    elif reactivated:
+        # Resumed as it was: walked on from its last known occurrence, however old its start.
+        rule = rules.resumed(
+            schedule.rrule, schedule.dtstart, schedule.timezone, schedule.next_run_at
+        )
         schedule.next_run_at = rules.next_after(
             rule, max(schedule.dtstart, ctx.now), inclusive=True
         )
@@ -215,7 +224,11 @@ async def run_due(session: AsyncSession, now: datetime) -> int:
 
 async def _run(session: AsyncSession, schedule: Schedule, now: datetime) -> int:
     try:
-        rule = rules.parse(schedule.rrule, schedule.dtstart, schedule.timezone)
+        # `next_run_at` is always one of the rule's occurrences: walked on from there, not from
+        # a start that may lie years back.
+        rule = rules.resumed(
+            schedule.rrule, schedule.dtstart, schedule.timezone, schedule.next_run_at
+        )
     except rules.InvalidRule:
         log.exception("schedule %s has an unusable rule; it is skipped", schedule.id)
         return 0
