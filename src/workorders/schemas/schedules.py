@@ -20,13 +20,20 @@ from workorders.schemas.core import (
 from workorders.schemas.strict import StrictBool, StrictDatetime, Unclearable, absent
 
 ChecklistItem = Annotated[str, Field(min_length=1, max_length=200)]
+Start = Annotated[
+    StrictDatetime,
+    Field(description="The rule's start: within a year before and ten years after the request"),
+]
 RRule = Annotated[
     str,
     Field(
         min_length=6,
         max_length=500,
         examples=["FREQ=DAILY;BYHOUR=8;BYMINUTE=0"],
-        description="An RFC 5545 RRULE, read in the schedule's timezone",
+        description=(
+            "An RFC 5545 RRULE, read in the schedule's timezone; at most one occurrence an hour, "
+            "COUNT at most 10000"
+        ),
     ),
 ]
 Dispatch = Literal["claim", "assign"]
@@ -44,7 +51,7 @@ class ScheduleCreate(RequestBody):
     location: Location | None = None
     checklist: list[ChecklistItem] = Field(default_factory=list, max_length=50)
     rrule: RRule
-    dtstart: StrictDatetime
+    dtstart: Start
     timezone: str = Field("Asia/Shanghai", max_length=64)
     dispatch: Dispatch | None = Field(
         None, description=DISPATCH_DESCRIPTION + "; by default `assign` when an assignee is given"
@@ -63,7 +70,7 @@ class ScheduleUpdate(RequestBody):
     location: Location | None = None
     checklist: Unclearable[Annotated[list[ChecklistItem], Field(max_length=50)]] = absent()
     rrule: Unclearable[RRule] = absent()
-    dtstart: Unclearable[StrictDatetime] = absent()
+    dtstart: Unclearable[Start] = absent()
     timezone: Unclearable[Annotated[str, Field(max_length=64)]] = absent()
     dispatch: Dispatch | None = None
     assignee_id: Id | None = None
