@@ -5,7 +5,7 @@ It imports only the domain and the models."""
 from __future__ import annotations
 
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
 
@@ -17,7 +17,108 @@ from workorders.domain.taxonomy import Queue
 from workorders.models import WorkOrder
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from workorders.services.context import Context
+
+
+class OrderFields(Protocol):
+    """An order's fields as the presenters and the access rules read them: a `WorkOrder` (the write
+    paths present the instance they changed) or a row of `ORDER_ROWS` (the read paths select the
+    table's columns and present the row: no ORM instance built only to be read; a row's attribute
+    by column key is SQLAlchemy's C code). The mapped attributes' names are the columns' keys
+    (tests/unit/test_order_fields.py holds that)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def property_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def location(self) -> dict[str, Any]: ...
+    @property
+    def preferred_time(self) -> dict[str, Any] | None: ...
+    @property
+    def appointment(self) -> dict[str, Any] | None: ...
+    @property
+    def contact_phone(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def queue(self) -> str: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def assignee_id(self) -> str | None: ...
+    @property
+    def owner_id(self) -> str | None: ...
+    @property
+    def reporter_type(self) -> str: ...
+    @property
+    def reporter_id(self) -> str | None: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def escalation_level(self) -> int: ...
+    @property
+    def parent_id(self) -> str | None: ...
+    @property
+    def schedule_id(self) -> str | None: ...
+    @property
+    def routing(self) -> dict[str, Any]: ...
+    @property
+    def dispatch(self) -> str | None: ...
+    @property
+    def respond_by(self) -> datetime | None: ...
+    @property
+    def start_by(self) -> datetime | None: ...
+    @property
+    def resolve_by(self) -> datetime | None: ...
+    @property
+    def responded_at(self) -> datetime | None: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+    @property
+    def cancelled_at(self) -> datetime | None: ...
+    @property
+    def breached(self) -> list[str]: ...
+    @property
+    def paused_at(self) -> datetime | None: ...
+    @property
+    def paused_seconds(self) -> int: ...
+    @property
+    def visit_start(self) -> datetime | None: ...
+    @property
+    def visit_end(self) -> datetime | None: ...
+    @property
+    def checklist(self) -> list[dict[str, Any]] | None: ...
+    @property
+    def hold_reason(self) -> str | None: ...
+    @property
+    def resolution(self) -> str | None: ...
+    @property
+    def rating_score(self) -> int | None: ...
+    @property
+    def rating_comment(self) -> str | None: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
 
 
 # What decides the shape of the visibility condition: sees the whole property, is an owner, is
@@ -71,6 +172,21 @@ def _visible_order(shape: Shape) -> Select[WorkOrder]:
     return _visible_orders(shape).where(WorkOrder.id == bindparam("order_id"))
 
 
+# The `work_orders` table's columns, for the reads that only present an order (`visible_rows`).
+ORDER_ROWS = select(WorkOrder.__table__)
+
+
+@cache
+def _visible_rows(shape: Shape) -> Select[Any]:
+    condition = _visibility(shape, bindparam("property_id"), bindparam("sub"), bindparam("dept"))
+    return ORDER_ROWS.where(condition)
+
+
+@cache
+def _visible_row(shape: Shape) -> Select[Any]:
+    return _visible_rows(shape).where(WorkOrder.id == bindparam("order_id"))
+
+
 def _params(principal: Principal) -> dict[str, Any]:
     return {"property_id": principal.property_id, "sub": principal.sub, "dept": str(principal.dept)}
 
@@ -87,7 +203,17 @@ def visible_order(principal: Principal, order_id: str) -> tuple[Select[WorkOrder
     return _visible_order(_shape(principal)), _params(principal) | {"order_id": order_id}
 
 
-def facts(order: WorkOrder) -> OrderFacts:
+def visible_rows(principal: Principal) -> tuple[Select[Any], dict[str, Any]]:
+    """`visible_orders` selecting the table's columns: rows (`OrderFields`), not ORM instances."""
+    return _visible_rows(_shape(principal)), _params(principal)
+
+
+def visible_row(principal: Principal, order_id: str) -> tuple[Select[Any], dict[str, Any]]:
+    """`visible_order` selecting the table's columns: a row (`OrderFields`), not an ORM instance."""
+    return _visible_row(_shape(principal)), _params(principal) | {"order_id": order_id}
+
+
+def facts(order: OrderFields) -> OrderFacts:
     return OrderFacts(
         status=Status(order.status),
         queue=Queue(order.queue),
@@ -97,12 +223,12 @@ def facts(order: WorkOrder) -> OrderFacts:
     )
 
 
-def claimable(order: WorkOrder) -> bool:
+def claimable(order: OrderFields) -> bool:
     """Whether the order's strategy lets staff claim it (for drawing the claim button)."""
     return order.dispatch != Strategy.MANUAL
 
 
-def allowed_actions(ctx: Context, order: WorkOrder) -> list[Action]:
+def allowed_actions(ctx: Context, order: OrderFields) -> list[Action]:
     """The actions the caller may take on `order` now, in table order (for drawing buttons)."""
     principal = ctx.principal
     sub = principal.sub

@@ -11,10 +11,11 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, s
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
 from workorders.models import WorkOrder
-from workorders.services.access import visible_orders, visible_to
-from workorders.services.pagination import Ordering, fetch_page
+from workorders.services.access import OrderFields, visible_rows, visible_to
+from workorders.services.pagination import Ordering, fetch_rows
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from workorders.services.context import Context
@@ -79,8 +80,9 @@ def _matches(ctx: Context, q: str) -> ColumnElement[bool]:
 
 async def list_orders(
     ctx: Context, where: OrderFilter, *, sort: Sort, limit: int, cursor: str | None
-) -> tuple[list[WorkOrder], str | None]:
-    query, params = visible_orders(ctx.principal)
+) -> tuple[Sequence[OrderFields], str | None]:
+    """A page of the orders the caller may see, as rows of the table (to present, not to change)."""
+    query, params = visible_rows(ctx.principal)
     if where.statuses:
         query = query.where(WorkOrder.status.in_([str(s) for s in where.statuses]))
     for column, value in (
@@ -98,7 +100,7 @@ async def list_orders(
         query = query.where(WorkOrder.created_at < where.created_before)
     if where.q:
         query = query.where(_matches(ctx, where.q))
-    return await fetch_page(
+    return await fetch_rows(
         ctx.session, query, ORDERINGS[sort], limit=limit, cursor=cursor, params=params
     )
 
