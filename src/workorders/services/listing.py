@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, s
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
 from workorders.models import WorkOrder
-from workorders.services.access import OrderFields, visible_rows, visible_to
+from workorders.services.access import OrderFields, order_row, visible_rows, visible_to
 from workorders.services.pagination import Ordering, fetch_rows
 
 if TYPE_CHECKING:
@@ -100,9 +100,10 @@ async def list_orders(
         query = query.where(WorkOrder.created_at < where.created_before)
     if where.q:
         query = query.where(_matches(ctx, where.q))
-    return await fetch_rows(
+    rows, next_cursor = await fetch_rows(
         ctx.session, query, ORDERINGS[sort], limit=limit, cursor=cursor, params=params
     )
+    return [order_row(row) for row in rows], next_cursor
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from workorders.services.access import (
     OrderFields,
     allowed_actions,
     facts,
+    order_row,
     visible_order,
     visible_row,
     visible_to,
@@ -58,7 +59,7 @@ async def read_visible(
     row = (await reader.execute(query, params)).one_or_none()
     if row is None:
         raise _not_found(order_id)
-    return row
+    return order_row(row)
 
 
 # --- filing ---------------------------------------------------------------------------------------
