@@ -210,10 +210,20 @@ async def reading_order(
     """Reading one order writes nothing, so its session is simply closed, not committed: on
     PostgreSQL (autocommit) there is no transaction to end at all, on SQLite the read's `BEGIN` ends
     in a rollback; `session.begin()`'s commit cost ~4% of a read's instructions. The order is read
-    as a row of its table, not an ORM instance: it is only presented."""
-    async with request.app.state.db.reader() as session:
-        ctx = _context(request, principal, session)
-        yield RowAt(ctx, await work_orders.read_visible(session, principal, order_id))
+    as a row of its table, not an ORM instance (it is only presented), on a connection of the
+    reader engine, not through a session: the connection goes back to the pool before the order
+    is presented."""
+    db = request.app.state.db
+    async with db.read_engine.connect() as connection:
+        order = await work_orders.read_visible(connection, principal, order_id)
+    # Presenting may still read (the directory, when the token check did not load it); the session
+    # holds no connection until it does, and is closed only if it began.
+    session = db.reader()
+    try:
+        yield RowAt(_context(request, principal, session), order)
+    finally:
+        if session.in_transaction():
+            await session.close()
 
 
 async def writing_order(
