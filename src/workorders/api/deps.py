@@ -11,7 +11,7 @@ import jwt
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.base import SecurityBase
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from workorders.auth import TokenVerifier
 from workorders.config import Settings
@@ -162,7 +162,31 @@ async def filing_context(request: Request, principal: CurrentPrincipal) -> Async
         await session.commit()
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A request that reads rows only to present them: its statements run on `connection`, one of
+    the reader engine's (no session's transaction, execute and close around them: on PostgreSQL
+    in autocommit, on SQLite its `BEGIN` ends in a rollback); `ctx`'s session is for what
+    presenting may still read (the directory, when the token check did not load it)."""
+
+    ctx: Context
+    connection: AsyncConnection
+
+
+async def reading_rows(request: Request, principal: CurrentPrincipal) -> AsyncIterator[Reading]:
+    db = request.app.state.db
+    # The session holds no connection until presenting reads through it, and is closed if it did.
+    session = db.reader()
+    try:
+        async with db.read_engine.connect() as connection:
+            yield Reading(_context(request, principal, session), connection)
+    finally:
+        if session.in_transaction():
+            await session.close()
+
+
 ReadContext = Annotated[Context, Depends(reading_context, scope="function")]
+ReadRows = Annotated[Reading, Depends(reading_rows, scope="function")]
 WriteContext = Annotated[Context, Depends(writing_context, scope="function")]
 FilingContext = Annotated[Context, Depends(filing_context, scope="function")]
 

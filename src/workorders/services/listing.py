@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
     from workorders.services.context import Context
 
 
@@ -79,9 +81,16 @@ def _matches(ctx: Context, q: str) -> ColumnElement[bool]:
 
 
 async def list_orders(
-    ctx: Context, where: OrderFilter, *, sort: Sort, limit: int, cursor: str | None
+    ctx: Context,
+    where: OrderFilter,
+    *,
+    sort: Sort,
+    limit: int,
+    cursor: str | None,
+    reader: AsyncSession | AsyncConnection | None = None,
 ) -> tuple[Sequence[OrderFields], str | None]:
-    """A page of the orders the caller may see, as rows of the table (to present, not to change)."""
+    """A page of the orders the caller may see, as rows of the table (to present, not to change),
+    read on `reader` (by default the context's session)."""
     query, params = visible_rows(ctx.principal)
     if where.statuses:
         query = query.where(WorkOrder.status.in_([str(s) for s in where.statuses]))
@@ -101,7 +110,12 @@ async def list_orders(
     if where.q:
         query = query.where(_matches(ctx, where.q))
     rows, next_cursor = await fetch_rows(
-        ctx.session, query, ORDERINGS[sort], limit=limit, cursor=cursor, params=params
+        ctx.session if reader is None else reader,
+        query,
+        ORDERINGS[sort],
+        limit=limit,
+        cursor=cursor,
+        params=params,
     )
     return [order_row(row) for row in rows], next_cursor
 
