@@ -106,6 +106,13 @@ async def work_order(ctx: Context, order: OrderFields, lang: str = i18n.DEFAULT)
     return _work_order(ctx, order, lang, people)
 
 
+def work_order_of(
+    ctx: Context, order: OrderFields, lang: str, people: Mapping[str, Person]
+) -> OrderBody:
+    """`work_order` with the directory of the order's property already looked up (`people`)."""
+    return _work_order(ctx, order, lang, people)
+
+
 async def page(
     ctx: Context, rows: Sequence[OrderFields], next_cursor: str | None, lang: str = i18n.DEFAULT
 ) -> dict[str, Any]:

@@ -129,7 +129,8 @@ async def list_work_orders(
     responses=problems(404),
 )
 async def get_work_order(found: ReadOrder, accept_language: AcceptLanguage = None) -> Response:
-    read = await presenters.work_order(found.ctx, found.order, presenters.language(accept_language))
+    lang = presenters.language(accept_language)
+    read = presenters.work_order_of(found.ctx, found.order, lang, found.people)
     return presenters.reply(read, headers=presenters.etag(found.order))
 
 
