@@ -176,9 +176,12 @@ class Reading:
 
 async def reading_rows(request: Request, principal: CurrentPrincipal) -> AsyncIterator[Reading]:
     db = request.app.state.db
-    # The session holds no connection until presenting reads through it, and is closed if it did.
+    # The session holds no connection until something reads through it, and is closed if it did.
     session = db.reader()
     try:
+        # The directory presenting needs, looked up before the connection is taken (usually held
+        # by the token check: no statement), so that the request holds one connection at a time.
+        await principals.directory(session, principal.property_id)
         async with db.read_engine.connect() as connection:
             yield Reading(_context(request, principal, session), connection)
     finally:
