@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,7 +11,7 @@ import jwt
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.base import SecurityBase
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from workorders.auth import TokenVerifier
 from workorders.config import Settings
@@ -22,7 +22,9 @@ from workorders.models import WorkOrder
 from workorders.rate_limits import client_address
 from workorders.refusals import refuse_control_characters
 from workorders.services import principals, work_orders
+from workorders.services.access import OrderFields
 from workorders.services.context import Context
+from workorders.services.principals import Person
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT: `workorders token --help`")
 
@@ -161,7 +163,34 @@ async def filing_context(request: Request, principal: CurrentPrincipal) -> Async
         await session.commit()
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A request that reads rows only to present them: its statements run on `connection`, one of
+    the reader engine's (no session's transaction, execute and close around them: on PostgreSQL
+    in autocommit, on SQLite its `BEGIN` ends in a rollback); `ctx`'s session is for what
+    presenting may still read (the directory, when the token check did not load it)."""
+
+    ctx: Context
+    connection: AsyncConnection
+
+
+async def reading_rows(request: Request, principal: CurrentPrincipal) -> AsyncIterator[Reading]:
+    db = request.app.state.db
+    # The session holds no connection until something reads through it, and is closed if it did.
+    session = db.reader()
+    try:
+        # The directory presenting needs, looked up before the connection is taken (usually held
+        # by the token check: no statement), so that the request holds one connection at a time.
+        await principals.directory(session, principal.property_id)
+        async with db.read_engine.connect() as connection:
+            yield Reading(_context(request, principal, session), connection)
+    finally:
+        if session.in_transaction():
+            await session.close()
+
+
 ReadContext = Annotated[Context, Depends(reading_context, scope="function")]
+ReadRows = Annotated[Reading, Depends(reading_rows, scope="function")]
 WriteContext = Annotated[Context, Depends(writing_context, scope="function")]
 FilingContext = Annotated[Context, Depends(filing_context, scope="function")]
 
@@ -190,19 +219,38 @@ class OrderAt:
     order: WorkOrder
 
 
+@dataclass(frozen=True, slots=True)
+class RowAt:
+    """An order the caller may see as its table's row (to present it, not to change it), the
+    request's context, and the directory of the order's property (for its assignee's card)."""
+
+    ctx: Context
+    order: OrderFields
+    people: Mapping[str, Person]
+
+
 # The order and the request's context as one dependency, for the hot endpoints (reading one order,
 # the actions): `VisibleOrder` beside `ReadContext` made FastAPI solve the context's dependency tree
 # twice per request (a cached dependency's own dependencies are solved again before the cache is
 # looked at). The check comes first (401 before 422), the order before the body (404 before 422).
-async def reading_order(
-    request: Request, principal: CurrentPrincipal, order_id: OrderId
-) -> AsyncIterator[OrderAt]:
-    """Reading one order writes nothing, so its session is simply closed, not committed: on
-    PostgreSQL (autocommit) there is no transaction to end at all, on SQLite the read's `BEGIN` ends
-    in a rollback; `session.begin()`'s commit cost ~4% of a read's instructions."""
-    async with request.app.state.db.reader() as session:
-        ctx = _context(request, principal, session)
-        yield OrderAt(ctx, await work_orders.get_visible(ctx, order_id))
+async def reading_order(request: Request, principal: CurrentPrincipal, order_id: OrderId) -> RowAt:
+    """Reading one order writes nothing: its row (not an ORM instance: it is only presented) is
+    read on a connection of the reader engine, not through a session (on PostgreSQL in autocommit,
+    on SQLite its `BEGIN` ends in a rollback), and the connection is back in the pool before the
+    order is presented. What presenting reads besides, the directory, is looked up here too
+    (usually held by the token check: no statement), so that nothing is left open for after the
+    endpoint: a plain dependency, not a generator FastAPI has to enter and exit."""
+    db = request.app.state.db
+    async with db.read_engine.connect() as connection:
+        order = await work_orders.read_visible(connection, principal, order_id)
+    # The session holds no connection unless the directory must be read, and is closed if it was.
+    session = db.reader()
+    try:
+        people = await principals.directory(session, order.property_id)
+    finally:
+        if session.in_transaction():
+            await session.close()
+    return RowAt(_context(request, principal, session), order, people)
 
 
 async def writing_order(
@@ -214,5 +262,5 @@ async def writing_order(
         yield OrderAt(ctx, await work_orders.get_visible(ctx, order_id))
 
 
-ReadOrder = Annotated[OrderAt, Depends(reading_order, scope="function")]
+ReadOrder = Annotated[RowAt, Depends(reading_order)]
 WriteOrder = Annotated[OrderAt, Depends(writing_order, scope="function")]

@@ -26,7 +26,7 @@ from workorders.schemas import (
     UnitRead,
 )
 from workorders.services import appointments, owner_view, principals
-from workorders.services.access import allowed_actions
+from workorders.services.access import OrderFields, allowed_actions
 from workorders.services.directory import mask_phone, shows_phone_of
 
 if TYPE_CHECKING:
@@ -99,15 +99,22 @@ def language(accept_language: str | None) -> str:
     return i18n.negotiate(accept_language)
 
 
-async def work_order(ctx: Context, order: WorkOrder, lang: str = i18n.DEFAULT) -> OrderBody:
+async def work_order(ctx: Context, order: OrderFields, lang: str = i18n.DEFAULT) -> OrderBody:
     """The order for the caller who asked, in `lang`. The assignee's card comes from the directory
     the request's token check already holds (services/principals.directory): no query of its own."""
     people = await principals.directory(ctx.session, order.property_id)
     return _work_order(ctx, order, lang, people)
 
 
+def work_order_of(
+    ctx: Context, order: OrderFields, lang: str, people: Mapping[str, Person]
+) -> OrderBody:
+    """`work_order` with the directory of the order's property already looked up (`people`)."""
+    return _work_order(ctx, order, lang, people)
+
+
 async def page(
-    ctx: Context, rows: Sequence[WorkOrder], next_cursor: str | None, lang: str = i18n.DEFAULT
+    ctx: Context, rows: Sequence[OrderFields], next_cursor: str | None, lang: str = i18n.DEFAULT
 ) -> dict[str, Any]:
     """A `WorkOrderPage` of `rows` for the caller who asked, in `lang`. A caller sees the orders of
     their own property alone (services/access.visible_to), so its directory is looked up once for
@@ -119,7 +126,7 @@ async def page(
     }
 
 
-def _assignee(order: WorkOrder, people: Mapping[str, Person]) -> dict[str, Any] | None:
+def _assignee(order: OrderFields, people: Mapping[str, Person]) -> dict[str, Any] | None:
     """An `AssigneeCard`."""
     if order.assignee_id is None:
         return None
@@ -136,22 +143,23 @@ def _assignee(order: WorkOrder, people: Mapping[str, Person]) -> dict[str, Any] 
     }
 
 
-def _appointment(ctx: Context, order: WorkOrder) -> dict[str, Any] | None:
+def _appointment(ctx: Context, order: OrderFields) -> dict[str, Any] | None:
     """The order's appointment card as JSON data (`AppointmentRead` writes it), for orjson."""
     if order.appointment is None:
         return None
     return appointment(ctx, order, order.appointment).model_dump(mode="json")
 
 
-def appointment(ctx: Context, order: WorkOrder, shown: dict[str, Any]) -> AppointmentRead:
+def appointment(ctx: Context, order: OrderFields, shown: dict[str, Any]) -> AppointmentRead:
     """An appointment (its card, services/appointments.card) with what this caller may do with it."""
-    return AppointmentRead.model_validate(
-        shown | {"allowed_actions": appointments.allowed_steps(ctx, order, shown)}
-    )
+    # `allowed_steps` reads the order's fields alone (its appointment and `access.facts`), so a row
+    # of the read paths serves as well as the instance its annotation names.
+    steps = appointments.allowed_steps(ctx, cast("WorkOrder", order), shown)
+    return AppointmentRead.model_validate(shown | {"allowed_actions": steps})
 
 
 def _work_order(
-    ctx: Context, order: WorkOrder, lang: str, people: Mapping[str, Person]
+    ctx: Context, order: OrderFields, lang: str, people: Mapping[str, Person]
 ) -> OrderBody:
     """A `WorkOrderRead` as plain data, its fields in the schema's order, built from the row as it is
     and not validated again (tests/api/test_presenters.py holds it to the schema): validating the
@@ -233,7 +241,7 @@ def _work_order(
     }
 
 
-def _contact_phone(ctx: Context, order: WorkOrder) -> str | None:
+def _contact_phone(ctx: Context, order: OrderFields) -> str | None:
     """Whole for the owner who gave it and the person sent to their door; masked for everyone else."""
     if order.contact_phone is None:
         return None

@@ -16,6 +16,7 @@ from workorders.api.deps import (
     OrderAt,
     ReadContext,
     ReadOrder,
+    ReadRows,
     VisibleOrder,
     VisibleOrderForUpdate,
     WriteContext,
@@ -86,7 +87,7 @@ async def create_work_order(
     responses=problems(),
 )
 async def list_work_orders(
-    ctx: ReadContext,
+    reading: ReadRows,
     status: Annotated[list[Status] | None, Query()] = None,
     queue: Queue | None = None,
     priority: Priority | None = None,
@@ -112,7 +113,10 @@ async def list_work_orders(
         created_before=created_before,
         q=q,
     )
-    rows, next_cursor = await list_orders(ctx, where, sort=sort, limit=limit, cursor=cursor)
+    ctx = reading.ctx
+    rows, next_cursor = await list_orders(
+        ctx, where, sort=sort, limit=limit, cursor=cursor, reader=reading.connection
+    )
     lang = presenters.language(accept_language)
     return presenters.reply(await presenters.page(ctx, rows, next_cursor, lang))
 
@@ -125,7 +129,8 @@ async def list_work_orders(
     responses=problems(404),
 )
 async def get_work_order(found: ReadOrder, accept_language: AcceptLanguage = None) -> Response:
-    read = await presenters.work_order(found.ctx, found.order, presenters.language(accept_language))
+    lang = presenters.language(accept_language)
+    read = presenters.work_order_of(found.ctx, found.order, lang, found.people)
     return presenters.reply(read, headers=presenters.etag(found.order))
 
 

@@ -11,11 +11,14 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, s
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
 from workorders.models import WorkOrder
-from workorders.services.access import visible_orders, visible_to
-from workorders.services.pagination import Ordering, fetch_page
+from workorders.services.access import OrderFields, order_row, visible_rows, visible_to
+from workorders.services.pagination import Ordering, fetch_rows
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
     from workorders.services.context import Context
 
@@ -78,9 +81,17 @@ def _matches(ctx: Context, q: str) -> ColumnElement[bool]:
 
 
 async def list_orders(
-    ctx: Context, where: OrderFilter, *, sort: Sort, limit: int, cursor: str | None
-) -> tuple[list[WorkOrder], str | None]:
-    query, params = visible_orders(ctx.principal)
+    ctx: Context,
+    where: OrderFilter,
+    *,
+    sort: Sort,
+    limit: int,
+    cursor: str | None,
+    reader: AsyncSession | AsyncConnection | None = None,
+) -> tuple[Sequence[OrderFields], str | None]:
+    """A page of the orders the caller may see, as rows of the table (to present, not to change),
+    read on `reader` (by default the context's session)."""
+    query, params = visible_rows(ctx.principal)
     if where.statuses:
         query = query.where(WorkOrder.status.in_([str(s) for s in where.statuses]))
     for column, value in (
@@ -98,9 +109,15 @@ async def list_orders(
         query = query.where(WorkOrder.created_at < where.created_before)
     if where.q:
         query = query.where(_matches(ctx, where.q))
-    return await fetch_page(
-        ctx.session, query, ORDERINGS[sort], limit=limit, cursor=cursor, params=params
+    rows, next_cursor = await fetch_rows(
+        ctx.session if reader is None else reader,
+        query,
+        ORDERINGS[sort],
+        limit=limit,
+        cursor=cursor,
+        params=params,
     )
+    return [order_row(row) for row in rows], next_cursor
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from sqlalchemy import ColumnElement, Select
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy import Row as SQLRow
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
     from sqlalchemy.orm import InstrumentedAttribute
 
 
@@ -96,6 +97,31 @@ def _checked(column: InstrumentedAttribute[Any], value: Any) -> Any:
 Row = TypeVar("Row")
 
 
+def _page_query(
+    query: Select[Any], ordering: Ordering, *, limit: int, cursor: str | None
+) -> Select[Any]:
+    """`query` after the cursor (if any), in `ordering`, with one row more than a page."""
+    if cursor is not None:
+        values = _decode(ordering, cursor)
+        after = tuple_(
+            *(
+                bindparam(None, v, type_=c.type)
+                for c, v in zip(ordering.columns, values, strict=True)
+            )
+        )
+        keys = ordering.keys
+        query = query.where(keys < after if ordering.descending else keys > after)
+    return query.order_by(*ordering.order_by).limit(limit + 1)
+
+
+def _cut(rows: list[Row], ordering: Ordering, limit: int) -> tuple[list[Row], str | None]:
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    return rows, _encode(ordering, [getattr(last, c.key) for c in ordering.columns])
+
+
 async def fetch_page(
     session: AsyncSession,
     query: Select[Row],
@@ -105,22 +131,24 @@ async def fetch_page(
     cursor: str | None,
     params: Mapping[str, Any] | None = None,
 ) -> tuple[list[Row], str | None]:
-    """One page of `query` (run with its bound `params`) in `ordering`, and the cursor of the next
-    page (None at the end)."""
-    keys = ordering.keys
-    if cursor is not None:
-        values = _decode(ordering, cursor)
-        after = tuple_(
-            *(
-                bindparam(None, v, type_=c.type)
-                for c, v in zip(ordering.columns, values, strict=True)
-            )
-        )
-        query = query.where(keys < after if ordering.descending else keys > after)
-    page = query.order_by(*ordering.order_by).limit(limit + 1)
+    """One page of `query`'s entities (run with its bound `params`) in `ordering`, and the cursor
+    of the next page (None at the end)."""
+    page = _page_query(query, ordering, limit=limit, cursor=cursor)
     rows = list((await session.execute(page, params)).scalars())
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    last = rows[-1]
-    return rows, _encode(ordering, [getattr(last, c.key) for c in ordering.columns])
+    return _cut(rows, ordering, limit)
+
+
+async def fetch_rows(
+    reader: AsyncSession | AsyncConnection,
+    query: Select[Any],
+    ordering: Ordering,
+    *,
+    limit: int,
+    cursor: str | None,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[list[SQLRow[Any]], str | None]:
+    """`fetch_page` of a query of columns: its rows as they are (their keys name the ordering's
+    columns), not ORM instances."""
+    page = _page_query(query, ordering, limit=limit, cursor=cursor)
+    rows = list((await reader.execute(page, params)).all())
+    return _cut(rows, ordering, limit)

@@ -13,10 +13,20 @@ from workorders.domain.taxonomy import Channel, Kind
 from workorders.errors import FieldError, Forbidden, NotFound, ValidationFailed, _
 from workorders.models import Event, Owner, WorkOrder
 from workorders.services import configuration, filing, owner_view, placement
-from workorders.services.access import allowed_actions, facts, visible_order, visible_to
+from workorders.services.access import (
+    OrderFields,
+    allowed_actions,
+    facts,
+    order_row,
+    visible_order,
+    visible_row,
+    visible_to,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
     from workorders.schemas import WorkOrderCreate
     from workorders.services.configuration import Snapshot
@@ -26,14 +36,30 @@ if TYPE_CHECKING:
 OWNER_FORBIDDEN_FIELDS = ("priority", "owner_id", "channel")
 
 
+def _not_found(order_id: str) -> NotFound:
+    return NotFound(
+        _("work order {order_id} does not exist or is not visible to you", order_id=order_id)
+    )
+
+
 async def get_visible(ctx: Context, order_id: str) -> WorkOrder:
+    """The order as an ORM instance, for the use cases that change it (or read its relations)."""
     query, params = visible_order(ctx.principal, order_id)
     order = (await ctx.session.execute(query, params)).scalar_one_or_none()
     if order is None:
-        raise NotFound(
-            _("work order {order_id} does not exist or is not visible to you", order_id=order_id)
-        )
+        raise _not_found(order_id)
     return order
+
+
+async def read_visible(
+    reader: AsyncSession | AsyncConnection, principal: Principal, order_id: str
+) -> OrderFields:
+    """The order's row, for reading it only (presenting it): the table's columns, no ORM instance."""
+    query, params = visible_row(principal, order_id)
+    row = (await reader.execute(query, params)).one_or_none()
+    if row is None:
+        raise _not_found(order_id)
+    return order_row(row)
 
 
 # --- filing ---------------------------------------------------------------------------------------
@@ -170,4 +196,12 @@ async def timeline(ctx: Context, order: WorkOrder) -> list[Event]:
     return owner_view.shown(ctx.principal, rows)
 
 
-__all__ = ["allowed_actions", "create", "facts", "get_visible", "timeline", "visible_to"]
+__all__ = [
+    "allowed_actions",
+    "create",
+    "facts",
+    "get_visible",
+    "read_visible",
+    "timeline",
+    "visible_to",
+]
