@@ -14,14 +14,18 @@ it and every pooled connection older than it, so one request fails and the next 
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import sqlite3
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,11 +34,16 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from sqlalchemy.engine import Dialect
 
     from workorders.config import Settings
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -104,11 +113,167 @@ def _sqlite_engine(settings: Settings, *, begin: str) -> AsyncEngine:
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+    if begin != "BEGIN IMMEDIATE":
 
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql(begin)
+
+        return engine
+
+    turns = _WriteTurns(settings.sqlite_busy_timeout_ms / 1000)
+    _TURNS[engine.sync_engine] = turns
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin_writing(connection: Any) -> None:
+        # Nothing yet: the write lock is taken at the transaction's first statement that is not
+        # the configuration's revision read (`_deferrable`), or by `on_sqlite_thread`.
+        connection.info[_READS_BEFORE_LOCK] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _before_statement(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        if _READS_BEFORE_LOCK not in connection.info:
+            return
+        if statement == _deferrable(connection.dialect) and hasattr(cursor, "_rows"):
+            return  # read outside the lock; read again when it is taken
+        await_only(_take_write_lock(connection))
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _after_statement(
+        connection: Any, cursor: Any, statement: str, parameters: Any, *_args: Any
+    ) -> None:
+        reads = connection.info.get(_READS_BEFORE_LOCK)
+        if reads is not None:
+            # The driver adapter's fetched rows, not consumed here: what the caller will read.
+            reads.append((statement, parameters, list(cursor._rows)))
+
+    def _on_end(connection: Any) -> None:
+        connection.info.pop(_READS_BEFORE_LOCK, None)
+        turns.give_back(connection.info)
+
+    def _on_checkin(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+        if record is not None:  # a connection never given back (it failed): its turn ends too
+            record.info.pop(_READS_BEFORE_LOCK, None)
+            turns.give_back(record.info)
+
+    event.listen(engine.sync_engine, "commit", _on_end)
+    event.listen(engine.sync_engine, "rollback", _on_end)
+    event.listen(engine.sync_engine, "checkin", _on_checkin)
+    event.listen(engine.sync_engine, "invalidate", _on_checkin)
     return engine
+
+
+_READS_BEFORE_LOCK = "workorders.sqlite.reads_before_lock"
+_DEFERRABLE: weakref.WeakKeyDictionary[Dialect, str] = weakref.WeakKeyDictionary()
+
+
+def _deferrable(dialect: Dialect) -> str:
+    """The one statement a writing transaction runs before it takes the write lock: the
+    configuration's revision read (`configuration._REVISION`), which a create makes first and then
+    spends its routing, its deadlines and its body on, none of which needs the lock."""
+    sql = _DEFERRABLE.get(dialect)
+    if sql is None:
+        # configuration's own statement (built once there), so that the two cannot drift apart.
+        from workorders.services.configuration import _REVISION
+
+        sql = _DEFERRABLE[dialect] = str(_REVISION.compile(dialect=dialect))
+    return sql
+
+
+def _show(connection: Any, statements: Sequence[str]) -> None:
+    """Statements run on the driver's thread, shown to the engine's `before_cursor_execute`
+    listeners (the statement counts of tests/api/test_statement_counts.py, a benchmark's probe)."""
+    for statement in statements:
+        for listen in connection.dispatch.before_cursor_execute:
+            listen(connection, None, statement, (), None, False)
+
+
+async def _take_write_lock(
+    connection: Any,
+    work: Callable[[sqlite3.Connection], T] | None = None,
+    statements: Sequence[str] = (),
+) -> T | None:
+    """`BEGIN IMMEDIATE` in the transaction's turn, the reads made before it made again under the
+    lock, and `work` if given: one call on the driver's thread. A read whose answer moved in
+    between (a configuration edit committed) fails the transaction with nothing written, as a
+    database that cannot serve it would (`OperationalError`, a 503 the client retries)."""
+    reads: list[tuple[str, Any, list[Any]]] = connection.info.pop(_READS_BEFORE_LOCK)
+    turns = _TURNS[connection.engine]
+    await turns.take_async(connection.info)
+    driver: Any = connection.connection.driver_connection  # aiosqlite.Connection
+
+    def begin(db: sqlite3.Connection) -> tuple[bool, T | None]:
+        db.execute("BEGIN IMMEDIATE")
+        for statement, parameters, rows in reads:
+            if db.execute(statement, parameters).fetchall() != rows:
+                db.execute("ROLLBACK")
+                return False, None
+        return True, (work(db) if work is not None else None)
+
+    _show(connection, ("BEGIN IMMEDIATE", *statements))
+    try:
+        began, result = await driver._execute(begin, driver._conn)
+    except sqlite3.Error as error:
+        turns.give_back(connection.info)
+        raise DBAPIError.instance(
+            "BEGIN IMMEDIATE", None, error, sqlite3.Error, dialect=connection.dialect
+        ) from error
+    except BaseException:
+        turns.give_back(connection.info)
+        raise
+    if not began:
+        turns.give_back(connection.info)
+        moved = sqlite3.OperationalError("what this transaction read moved before it could write")
+        raise DBAPIError.instance(reads[0][0], reads[0][1], moved, sqlite3.Error)
+    return result
+
+
+class _WriteTurns:
+    """This process's writers queue for SQLite's write lock here, in order, before `BEGIN IMMEDIATE`.
+
+    SQLite's own queue is no queue: a writer that finds the lock taken sleeps in its busy handler
+    (1, 2, 5, 10 … up to 100 ms between tries) and retries, so under load the lock stands free
+    while writers sleep, a late writer often takes it before one that has waited seconds, and
+    waits reach the 2 s clients give up at. Here the next writer is woken as the one before
+    commits (or rolls back). Only one of this process's connections at a time asks SQLite for the
+    lock, so SQLite's busy handler is left arbitrating between processes. A turn not had within
+    the busy timeout fails as SQLite's does ("database is locked")."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        # Per event loop: an asyncio lock belongs to one (tests run many, one after another).
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def take_async(self, info: dict[Any, Any]) -> None:
+        await _acquire(self._lock(), self.timeout)
+        info[_TURN] = self._lock()
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    @staticmethod
+    def give_back(info: dict[Any, Any]) -> None:
+        lock: asyncio.Lock | None = info.pop(_TURN, None)
+        if lock is not None:
+            lock.release()
+
+
+_TURN = "workorders.sqlite.write_turn"
+_TURNS: weakref.WeakKeyDictionary[Any, _WriteTurns] = weakref.WeakKeyDictionary()
+
+
+async def _acquire(lock: asyncio.Lock, seconds: float) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await lock.acquire()
+    except TimeoutError:
+        raise sqlite3.OperationalError("database is locked") from None
 
 
 class Database:
@@ -168,6 +333,38 @@ async def in_one_transaction(session: AsyncSession) -> None:
     )
 
 
+async def on_sqlite_thread(
+    session: AsyncSession, work: Callable[[sqlite3.Connection], T], *, statements: Sequence[str]
+) -> T:
+    """Run `work` with the session's SQLite connection, in its transaction, on the driver's thread, as
+    one call: aiosqlite hands every cursor call (open, execute, fetch, close) to that thread and
+    back, so each statement through SQLAlchemy waits three or four times for the event loop, which
+    under load is busy with other requests; inside a writing transaction every one of those waits
+    holds SQLite's one write lock. A writing transaction that has not taken the lock yet takes it
+    in the same call (`BEGIN IMMEDIATE`, its earlier reads checked). `work` runs `statements`,
+    compiled beforehand with their values bound (the driver's parameters), which the engine's
+    `before_cursor_execute` listeners are shown; a driver error is raised as SQLAlchemy's
+    (`DBAPIError`), as a statement's would be. Not for PostgreSQL."""
+    connection = (await session.connection()).sync_connection
+    assert connection is not None  # a session's connection is open
+    if _READS_BEFORE_LOCK in connection.info:
+        return cast(T, await _take_write_lock(connection, work, statements))
+    _show(connection, statements)
+    driver: Any = connection.connection.driver_connection  # aiosqlite.Connection
+    try:
+        # aiosqlite's queue to its thread (`_execute`), the one way to run code there.
+        result: T = await driver._execute(work, driver._conn)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(
+            statements[0] if statements else None,
+            None,
+            error,
+            sqlite3.Error,
+            dialect=connection.dialect,
+        ) from error
+    return result
+
+
 __all__ = [
     "AsyncSession",
     "Base",
@@ -176,5 +373,6 @@ __all__ = [
     "UTCDateTime",
     "in_one_transaction",
     "new_id",
+    "on_sqlite_thread",
     "utcnow",
 ]
