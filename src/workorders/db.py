@@ -14,10 +14,11 @@ it and every pooled connection older than it, so one request fails and the next 
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import sqlite3
+import threading
 import weakref
+from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -132,7 +133,13 @@ def _sqlite_engine(settings: Settings, *, begin: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _before_statement(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
-        if _READS_BEFORE_LOCK not in connection.info:
+        info = connection.info
+        if _COMMITTED in info and not statement.lstrip().upper().startswith("SELECT"):
+            raise InvalidRequestError(
+                "this transaction was committed with the order it filed (on_sqlite_thread's "
+                f"commit=True): nothing more may be written in it: {statement[:60]!r}"
+            )
+        if _READS_BEFORE_LOCK not in info:
             return
         if statement == _deferrable(connection.dialect) and hasattr(cursor, "_rows"):
             return  # read outside the lock; read again when it is taken
@@ -147,23 +154,62 @@ def _sqlite_engine(settings: Settings, *, begin: str) -> AsyncEngine:
             # The driver adapter's fetched rows, not consumed here: what the caller will read.
             reads.append((statement, parameters, list(cursor._rows)))
 
-    def _on_end(connection: Any) -> None:
-        connection.info.pop(_READS_BEFORE_LOCK, None)
-        turns.give_back(connection.info)
+    def _ending(how: str) -> Callable[[Any], None]:
+        def end(connection: Any) -> None:
+            info = connection.info
+            info.pop(_READS_BEFORE_LOCK, None)
+            info.pop(_COMMITTED, None)
+            turn: list[bool] | None = info.pop(_TURN, None)
+            if turn is None:
+                return
+            driver: Any = connection.connection.driver_connection
+
+            def finish(db: sqlite3.Connection) -> None:
+                # The COMMIT (or ROLLBACK) and the turn given back on the driver's thread, in one
+                # go: the next writer's thread wakes at once, not when this event loop gets to it.
+                # SQLAlchemy's own commit then finds no transaction and does nothing.
+                try:
+                    if db.in_transaction:
+                        db.execute(how)
+                finally:
+                    if turn[0]:
+                        turn[0] = False
+                        turns.give_back()
+
+            try:
+                await_only(driver._execute(finish, driver._conn))
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(
+                    how, None, error, sqlite3.Error, dialect=connection.dialect
+                ) from error
+            finally:
+                if turn[0]:  # the call never ran (a closed connection)
+                    turn[0] = False
+                    turns.give_back()
+
+        return end
 
     def _on_checkin(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
-        if record is not None:  # a connection never given back (it failed): its turn ends too
-            record.info.pop(_READS_BEFORE_LOCK, None)
-            turns.give_back(record.info)
+        if record is None:
+            return
+        # A connection given back without its transaction's end (it failed): its turn ends too.
+        record.info.pop(_READS_BEFORE_LOCK, None)
+        record.info.pop(_COMMITTED, None)
+        turn: list[bool] | None = record.info.pop(_TURN, None)
+        if turn is not None and turn[0]:
+            turn[0] = False
+            turns.give_back()
 
-    event.listen(engine.sync_engine, "commit", _on_end)
-    event.listen(engine.sync_engine, "rollback", _on_end)
+    event.listen(engine.sync_engine, "commit", _ending("COMMIT"))
+    event.listen(engine.sync_engine, "rollback", _ending("ROLLBACK"))
     event.listen(engine.sync_engine, "checkin", _on_checkin)
     event.listen(engine.sync_engine, "invalidate", _on_checkin)
     return engine
 
 
 _READS_BEFORE_LOCK = "workorders.sqlite.reads_before_lock"
+_TURN = "workorders.sqlite.write_turn"
+_COMMITTED = "workorders.sqlite.committed_early"
 _DEFERRABLE: weakref.WeakKeyDictionary[Dialect, str] = weakref.WeakKeyDictionary()
 
 
@@ -192,88 +238,103 @@ async def _take_write_lock(
     connection: Any,
     work: Callable[[sqlite3.Connection], T] | None = None,
     statements: Sequence[str] = (),
+    *,
+    commit: bool = False,
 ) -> T | None:
-    """`BEGIN IMMEDIATE` in the transaction's turn, the reads made before it made again under the
-    lock, and `work` if given: one call on the driver's thread. A read whose answer moved in
-    between (a configuration edit committed) fails the transaction with nothing written, as a
-    database that cannot serve it would (`OperationalError`, a 503 the client retries)."""
-    reads: list[tuple[str, Any, list[Any]]] = connection.info.pop(_READS_BEFORE_LOCK)
+    """In one call on the driver's thread: this process's turn (`_WriteTurns`), `BEGIN IMMEDIATE`,
+    the reads made before it made again under the lock, `work` if given and, with `commit`, the
+    `COMMIT` and the turn given back. A read whose answer moved in between (a configuration edit
+    committed) fails the transaction with nothing written, as a database that cannot serve it
+    would (`OperationalError`, a 503 the client retries)."""
+    info = connection.info
+    reads: list[tuple[str, Any, list[Any]]] = info.pop(_READS_BEFORE_LOCK)
     turns = _TURNS[connection.engine]
-    await turns.take_async(connection.info)
+    # Set before the call: a cancelled caller's turn is still given back, by the transaction's
+    # end, which runs on the same thread after this call.
+    turn = info[_TURN] = [False]
     driver: Any = connection.connection.driver_connection  # aiosqlite.Connection
 
     def begin(db: sqlite3.Connection) -> tuple[bool, T | None]:
-        db.execute("BEGIN IMMEDIATE")
-        for statement, parameters, rows in reads:
-            if db.execute(statement, parameters).fetchall() != rows:
+        turns.take()
+        turn[0] = True
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for statement, parameters, rows in reads:
+                if db.execute(statement, parameters).fetchall() != rows:
+                    db.execute("ROLLBACK")
+                    return False, None
+            result = work(db) if work is not None else None
+            if commit:
+                db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
                 db.execute("ROLLBACK")
-                return False, None
-        return True, (work(db) if work is not None else None)
+            raise
+        finally:
+            if turn[0] and (commit or not db.in_transaction):
+                turn[0] = False
+                turns.give_back()
+        return True, result
 
     _show(connection, ("BEGIN IMMEDIATE", *statements))
     try:
         began, result = await driver._execute(begin, driver._conn)
     except sqlite3.Error as error:
-        turns.give_back(connection.info)
         raise DBAPIError.instance(
             "BEGIN IMMEDIATE", None, error, sqlite3.Error, dialect=connection.dialect
         ) from error
-    except BaseException:
-        turns.give_back(connection.info)
-        raise
     if not began:
-        turns.give_back(connection.info)
         moved = sqlite3.OperationalError("what this transaction read moved before it could write")
         raise DBAPIError.instance(reads[0][0], reads[0][1], moved, sqlite3.Error)
+    if commit:
+        info[_COMMITTED] = True
+        del info[_TURN]  # given back already, on the driver's thread
     return result
 
 
 class _WriteTurns:
-    """This process's writers queue for SQLite's write lock here, in order, before `BEGIN IMMEDIATE`.
+    """This process's writers queue for SQLite's write lock here, first come first served, on the
+    driver's threads, right before `BEGIN IMMEDIATE`; the turn is given back there right after the
+    `COMMIT` (or `ROLLBACK`), and the next writer's thread goes on at once.
 
     SQLite's own queue is no queue: a writer that finds the lock taken sleeps in its busy handler
     (1, 2, 5, 10 … up to 100 ms between tries) and retries, so under load the lock stands free
     while writers sleep, a late writer often takes it before one that has waited seconds, and
-    waits reach the 2 s clients give up at. Here the next writer is woken as the one before
-    commits (or rolls back). Only one of this process's connections at a time asks SQLite for the
-    lock, so SQLite's busy handler is left arbitrating between processes. A turn not had within
-    the busy timeout fails as SQLite's does ("database is locked")."""
+    waits reached the 2 s clients give up at. Only one of this process's connections at a time
+    asks SQLite for the lock, so SQLite's busy handler is left arbitrating between processes. A
+    turn not had within the busy timeout fails as SQLite's does ("database is locked")."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        # Per event loop: an asyncio lock belongs to one (tests run many, one after another).
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiting: deque[threading.Lock] = deque()
 
-    async def take_async(self, info: dict[Any, Any]) -> None:
-        await _acquire(self._lock(), self.timeout)
-        info[_TURN] = self._lock()
+    def take(self) -> None:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            mine = threading.Lock()
+            mine.acquire()
+            self._waiting.append(mine)
+        if mine.acquire(timeout=self.timeout):
+            return  # handed over by `give_back`
+        with self._mutex:
+            if mine in self._waiting:
+                self._waiting.remove(mine)
+                raise sqlite3.OperationalError("database is locked")
+        # Handed over between the timeout and the mutex: it is this writer's after all.
 
-    def _lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
-        return lock
-
-    @staticmethod
-    def give_back(info: dict[Any, Any]) -> None:
-        lock: asyncio.Lock | None = info.pop(_TURN, None)
-        if lock is not None:
-            lock.release()
+    def give_back(self) -> None:
+        with self._mutex:
+            if self._waiting:
+                self._waiting.popleft().release()  # held still, by the next in line
+            else:
+                self._held = False
 
 
-_TURN = "workorders.sqlite.write_turn"
 _TURNS: weakref.WeakKeyDictionary[Any, _WriteTurns] = weakref.WeakKeyDictionary()
-
-
-async def _acquire(lock: asyncio.Lock, seconds: float) -> None:
-    try:
-        async with asyncio.timeout(seconds):
-            await lock.acquire()
-    except TimeoutError:
-        raise sqlite3.OperationalError("database is locked") from None
 
 
 class Database:
@@ -334,7 +395,11 @@ async def in_one_transaction(session: AsyncSession) -> None:
 
 
 async def on_sqlite_thread(
-    session: AsyncSession, work: Callable[[sqlite3.Connection], T], *, statements: Sequence[str]
+    session: AsyncSession,
+    work: Callable[[sqlite3.Connection], T],
+    *,
+    statements: Sequence[str],
+    commit: bool = False,
 ) -> T:
     """Run `work` with the session's SQLite connection, in its transaction, on the driver's thread, as
     one call: aiosqlite hands every cursor call (open, execute, fetch, close) to that thread and
@@ -344,11 +409,16 @@ async def on_sqlite_thread(
     in the same call (`BEGIN IMMEDIATE`, its earlier reads checked). `work` runs `statements`,
     compiled beforehand with their values bound (the driver's parameters), which the engine's
     `before_cursor_execute` listeners are shown; a driver error is raised as SQLAlchemy's
-    (`DBAPIError`), as a statement's would be. Not for PostgreSQL."""
+    (`DBAPIError`), as a statement's would be. Not for PostgreSQL.
+
+    `commit`: when this call takes the lock (the transaction has written nothing yet), it commits
+    too, so the lock is held for the call alone and never across a wait for the event loop; the
+    session's transaction may then still read, but a statement that writes is refused. Without it,
+    or when the lock was taken before, the session's transaction commits as usual."""
     connection = (await session.connection()).sync_connection
     assert connection is not None  # a session's connection is open
     if _READS_BEFORE_LOCK in connection.info:
-        return cast(T, await _take_write_lock(connection, work, statements))
+        return cast(T, await _take_write_lock(connection, work, statements, commit=commit))
     _show(connection, statements)
     driver: Any = connection.connection.driver_connection  # aiosqlite.Connection
     try:

@@ -286,10 +286,14 @@ async def _insert(
         assert revision is None, (
             "the revision is checked in the filing statement on PostgreSQL only"
         )
-        # SQLite: the transaction holds the database's one write lock already (BEGIN IMMEDIATE).
+        # SQLite: one call on the driver's thread. A transaction that has written nothing yet (a
+        # create without an Idempotency-Key: only the configuration's revision read before it)
+        # takes the write lock in that call, checks that revision again, writes and commits: the
+        # lock is held for the call alone. Otherwise (a key's record, a follow-up's parent, a
+        # schedule) the caller's transaction holds the lock already and commits as usual.
         day = now.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
         work, statements = _sqlite_filing(dialect, values, written, day)
-        return await on_sqlite_thread(session, work, statements=statements)
+        return await on_sqlite_thread(session, work, statements=statements, commit=True)
     values["day"] = now.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
     columns = tuple(written[0])
     for index, event in enumerate(written):
