@@ -7,12 +7,13 @@ under a configuration that has moved on."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InvalidRequestError, OperationalError
 
-from workorders.db import Database
+from workorders.db import Database, on_sqlite_thread
 from workorders.models import Owner, Property
 from workorders.services import configuration
 
@@ -27,9 +28,7 @@ def sqlite_db(db: Database) -> Database:
 async def _revision(db: Database) -> int:
     async with db.reader() as session, session.begin():
         return int(
-            await session.scalar(
-                select(Property.config_revision).where(Property.id == "default")
-            )
+            await session.scalar(select(Property.config_revision).where(Property.id == "default"))
             or 0
         )
 
@@ -54,20 +53,16 @@ async def test_an_edit_committed_between_the_revision_read_and_the_write_fails_i
 ) -> None:
     db = sqlite_db
     before = await _revision(db)
-    first = db.writer()
-    try:
+    async with db.writer() as first, first.begin():
+        await configuration.snapshot(first, "default", verify=True)
+        async with db.writer() as edit, edit.begin():
+            await configuration.touch(edit, "default")
         with pytest.raises(OperationalError):
-            async with first.begin():
-                await configuration.snapshot(first, "default", verify=True)
-                async with db.writer() as edit, edit.begin():
-                    await configuration.touch(edit, "default")
-                await first.execute(
-                    update(Property)
-                    .where(Property.id == "default")
-                    .values(config_revision=Property.config_revision + 100)
-                )
-    finally:
-        await first.close()
+            await first.execute(
+                update(Property)
+                .where(Property.id == "default")
+                .values(config_revision=Property.config_revision + 100)
+            )
     assert await _revision(db) == before + 1  # the edit's, and nothing of the failed one
 
 
@@ -87,3 +82,31 @@ async def test_writers_of_one_process_take_the_lock_in_turn(sqlite_db: Database)
 
     await asyncio.gather(*(write(i) for i in range(8)))
     assert sorted(order) == list(range(8))
+
+
+async def test_a_write_committed_in_its_own_call_holds_the_lock_for_that_call_alone(
+    sqlite_db: Database,
+) -> None:
+    """`on_sqlite_thread(commit=True)` in a transaction that has written nothing: taken, written and
+    committed in the call; another writer then goes on before the session ends, and the session
+    may still read but no longer write."""
+    db = sqlite_db
+
+    def rename(connection: sqlite3.Connection) -> int:
+        cursor = connection.execute("UPDATE properties SET name = name || '!' WHERE id = 'default'")
+        return cursor.rowcount
+
+    async with db.writer() as first, first.begin():
+        await configuration.snapshot(first, "default", verify=True)
+        changed = await on_sqlite_thread(
+            first, rename, statements=("UPDATE properties …",), commit=True
+        )
+        assert changed == 1
+        async with db.writer() as second, second.begin():  # would wait for `first` otherwise
+            name = await second.scalar(select(Property.name).where(Property.id == "default"))
+        assert name is not None and name.endswith("!")
+        assert await first.scalar(select(func.count()).select_from(Owner)) is not None
+        with pytest.raises(InvalidRequestError):
+            await first.execute(
+                update(Property).where(Property.id == "default").values(name=Property.name)
+            )
