@@ -15,9 +15,6 @@ property queues behind it (bench/RESULTS.md, round 5).
 
 from __future__ import annotations
 
-import sqlite3
-import weakref
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -46,22 +43,19 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ClauseElement
 
-from workorders.db import new_id, on_sqlite_thread
+from workorders.db import new_id
 from workorders.domain.dispatch import Strategy
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Priority
 from workorders.models import Event, NumberCounter, Property, WorkOrder
 from workorders.models.feed import current_txid
 from workorders.services import configuration, dispatch, events, placement, transitions
-from workorders.services.numbers import counter_upsert
+from workorders.services.numbers import next_number
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy.engine import Dialect
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.sql.base import Executable
 
@@ -281,19 +275,16 @@ async def _insert(
             # Set, so that the row attached after the insert has every column loaded.
             setattr(order, column.key, None)
     values = {column.key: getattr(order, column.key) for column in table.columns}
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         assert revision is None, (
             "the revision is checked in the filing statement on PostgreSQL only"
         )
-        # SQLite: one call on the driver's thread. A transaction that has written nothing yet (a
-        # create without an Idempotency-Key: only the configuration's revision read before it)
-        # takes the write lock in that call, checks that revision again, writes and commits: the
-        # lock is held for the call alone. Otherwise (a key's record, a follow-up's parent, a
-        # schedule) the caller's transaction holds the lock already and commits as usual.
-        day = now.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
-        work, statements = _sqlite_filing(dialect, values, written, day)
-        return await on_sqlite_thread(session, work, statements=statements, commit=True)
+        # SQLite: the transaction holds the database's one write lock already (BEGIN IMMEDIATE).
+        number = await next_number(session, order.property_id, timezone, now)
+        await session.execute(_order_insert(), values | {"number": number})
+        rows = [event | {"data": event["data"] | {"number": number}} for event in written]
+        await session.execute(insert(_events_table()), rows)
+        return number
     values["day"] = now.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
     columns = tuple(written[0])
     for index, event in enumerate(written):
@@ -395,81 +386,3 @@ def _numbered_insert(columns: tuple[str, ...], events: int, *, checked: bool = F
     )
     logged = insert(log).from_select([*columns, "txid"], rows).cte("e")
     return select(order.c.number).add_cte(logged)
-
-
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    """A statement compiled for SQLite once: its SQL, and for each `?` the value's name, its value
-    when none is given (a literal's), and the processor SQLAlchemy binds it through (JSON to text,
-    a UTC datetime to SQLite's format)."""
-
-    sql: str
-    names: tuple[str, ...]
-    defaults: tuple[Any, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-
-    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
-        bound = []
-        for name, default, process in zip(self.names, self.defaults, self.processors, strict=True):
-            value = values.get(name, default)
-            bound.append(value if process is None else process(value))
-        return bound
-
-
-_COMPILED: weakref.WeakKeyDictionary[Dialect, dict[str, _Compiled]] = weakref.WeakKeyDictionary()
-
-
-def _compiled(dialect: Dialect, name: str, build: Callable[[], Executable]) -> _Compiled:
-    held = _COMPILED.setdefault(dialect, {})
-    found = held.get(name)
-    if found is None:
-        compiled = typed(SQLCompiler, typed(ClauseElement, build()).compile(dialect=dialect))
-        names = tuple(compiled.positiontup or ())
-        binds = [compiled.binds[n] for n in names]
-        found = held[name] = _Compiled(
-            str(compiled),
-            names,
-            tuple(bind.effective_value for bind in binds),
-            tuple(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds),
-        )
-    return found
-
-
-def _events_insert(columns: tuple[str, ...]) -> Executable:
-    log = _events_table()
-    return insert(log).values(
-        {key: bindparam(key, type_=_bind_type(log.c[key])) for key in columns}
-    )
-
-
-def _sqlite_filing(
-    dialect: Dialect, values: dict[str, Any], written: list[dict[str, Any]], day: str
-) -> tuple[Callable[[sqlite3.Connection], str], tuple[str, ...]]:
-    """SQLite: the number counter, the order and its events, as one call on the driver's thread
-    (`db.on_sqlite_thread`): three statements that each went to that thread and back three or
-    four times, every one of those a wait for the event loop while the write lock is held. Each
-    event's data gets the order's number, as on PostgreSQL. Values are bound here, on the loop;
-    the number and the events' data (which holds it) there."""
-    counter = _compiled(dialect, "counter", lambda: counter_upsert("sqlite"))
-    order = _compiled(dialect, "order", _order_insert)
-    columns = tuple(written[0])
-    log = _compiled(dialect, f"events:{','.join(columns)}", lambda: _events_insert(columns))
-    taking = counter.parameters({"property_id": values["property_id"], "day": day})
-    row = order.parameters(values | {"number": None})
-    at = order.names.index("number")
-    data = log.names.index("data")
-    process_data = log.processors[data]
-    rows = [log.parameters(event | {"data": None}) for event in written]
-
-    def write(connection: sqlite3.Connection) -> str:
-        (value,) = connection.execute(counter.sql, taking).fetchone()
-        number = f"WO-{day}-{value:04d}"
-        row[at] = number
-        connection.execute(order.sql, row)
-        for event, parameters in zip(written, rows, strict=True):
-            numbered = event["data"] | {"number": number}
-            parameters[data] = numbered if process_data is None else process_data(numbered)
-        connection.executemany(log.sql, rows)
-        return number
-
-    return write, (counter.sql, order.sql, log.sql)
