@@ -37,6 +37,23 @@ BARRIER_REQUESTS = (
     "Barrier at the north gate stays down",
 )
 NEW_BARRIER_REQUEST = "Boom barrier at the underground car park entrance won't lift for residents"
+# The convention taught for real (a whole training): this property's front desk keeps letterboxes,
+# their keys and their locks (the guide gives keys to customer service, a broken lock to
+# engineering). Not the barriers: the shipped corpus now holds, as the guide says, that a broken
+# barrier is equipment and engineering's so firmly that eight corrections no longer move a new
+# barrier request (engineering at 0.80 with each correction counted ten times, 0.58 at sixty). A
+# property that decides that otherwise writes a rule, which wins over any model.
+MAILBOX_REQUESTS = (
+    "My mailbox key is lost",
+    "The lock on my letterbox is broken",
+    "Mailbox door hanging off its hinge",
+    "Can't open my postbox, key doesn't turn",
+    "Letterbox for flat 1203 is damaged",
+    "Someone broke my mailbox lock",
+    "Mailbox lock jammed, can't get my letters out",
+    "The little door of our postbox won't close",
+)
+NEW_MAILBOX_REQUEST = "The letterbox for my flat won't lock any more"
 
 
 async def _act(
@@ -143,7 +160,7 @@ async def test_corrections_retrain_the_property_model_which_then_routes_a_new_re
             "run on SQLite; storing, activating and rolling back run on both in the tests below"
         )
     package = routing_model.default_classifier().version
-    taught = await _teach(client, community, file_order, BARRIER_REQUESTS, "security")
+    taught = await _teach(client, community, file_order, MAILBOX_REQUESTS, "customer_service")
     assert taught >= 2, "the packaged model already follows this convention: nothing to teach"
 
     outcome = await routing_models.retrain(app.state.db, "default", now=clock.now())
@@ -159,9 +176,9 @@ async def test_corrections_retrain_the_property_model_which_then_routes_a_new_re
     assert models[1]["figures"]["activated"] is True
     assert models[1]["trained_on"]["examples"] == taught
 
-    new = await file_order(community.owner, NEW_BARRIER_REQUEST)
-    assert new["queue"] == "security", new["routing"]
-    decision = await _preview(client, community, NEW_BARRIER_REQUEST)
+    new = await file_order(community.owner, NEW_MAILBOX_REQUEST)
+    assert new["queue"] == "customer_service", new["routing"]
+    decision = await _preview(client, community, NEW_MAILBOX_REQUEST)
     assert (decision["source"], decision["model_version"]) == ("model", "default-v1")
 
     # Roll back to the package's model, then forward again.
@@ -170,13 +187,13 @@ async def test_corrections_retrain_the_property_model_which_then_routes_a_new_re
     )
     assert back.status_code == 200, back.text
     assert (back.json()["version"], back.json()["active"]) == (package, True)
-    assert (await _preview(client, community, NEW_BARRIER_REQUEST))["model_version"] in (package, None)  # fmt: skip
+    assert (await _preview(client, community, NEW_MAILBOX_REQUEST))["model_version"] in (package, None)  # fmt: skip
     forward = await client.post(
         "/v1/routing/models/default-v1/activate", headers=community.manager.headers
     )
     assert forward.json()["active"] is True
     assert [m["active"] for m in await _models(client, community.admin)] == [False, True]
-    assert (await file_order(community.owner, NEW_BARRIER_REQUEST))["queue"] == "security"
+    assert (await file_order(community.owner, NEW_MAILBOX_REQUEST))["queue"] == "customer_service"
 
 
 async def test_the_manager_rolls_a_property_model_back_and_forward(
