@@ -162,17 +162,6 @@ def visible_to(principal: Principal) -> ColumnElement[bool]:
     return _visibility(_shape(principal), principal.property_id, principal.sub, str(principal.dept))
 
 
-@cache
-def _visible_orders(shape: Shape) -> Select[WorkOrder]:
-    condition = _visibility(shape, bindparam("property_id"), bindparam("sub"), bindparam("dept"))
-    return select(WorkOrder).where(condition)
-
-
-@cache
-def _visible_order(shape: Shape) -> Select[WorkOrder]:
-    return _visible_orders(shape).where(WorkOrder.id == bindparam("order_id"))
-
-
 # The `work_orders` table's columns, for the reads that only present an order (`visible_rows`).
 ORDER_ROWS = select(WorkOrder.__table__)
 
@@ -192,40 +181,39 @@ def order_row(row: Iterable[Any]) -> OrderFields:
 
 
 @cache
-def _visible_rows(shape: Shape) -> Select[Any]:
+def _visible(shape: Shape, *, rows: bool, one: bool) -> Select[Any]:
+    """The query for the orders a principal of `shape` may see, its values bound later: built once
+    per shape (building the condition was ~7% of a list page, about a tenth of a read). As ORM
+    instances (to change them) or as the table's rows (`ORDER_ROWS`, to present them); one order
+    (`order_id` bound) or all."""
     condition = _visibility(shape, bindparam("property_id"), bindparam("sub"), bindparam("dept"))
-    return ORDER_ROWS.where(condition)
-
-
-@cache
-def _visible_row(shape: Shape) -> Select[Any]:
-    return _visible_rows(shape).where(WorkOrder.id == bindparam("order_id"))
+    query = (ORDER_ROWS if rows else select(WorkOrder)).where(condition)
+    return query.where(WorkOrder.id == bindparam("order_id")) if one else query
 
 
 def _params(principal: Principal) -> dict[str, Any]:
     return {"property_id": principal.property_id, "sub": principal.sub, "dept": str(principal.dept)}
 
 
-def visible_orders(principal: Principal) -> tuple[Select[WorkOrder], dict[str, Any]]:
-    """The query for the orders `principal` may see (`visible_to`), and its parameters. Built once
-    per shape of principal, as `visible_order`: building the condition was ~7% of a list page."""
-    return _visible_orders(_shape(principal)), _params(principal)
-
-
 def visible_order(principal: Principal, order_id: str) -> tuple[Select[WorkOrder], dict[str, Any]]:
-    """The query for one order if `principal` may see it, and its parameters. The statement is built
-    once per shape of principal: building it on every read cost about a tenth of the read's CPU."""
-    return _visible_order(_shape(principal)), _params(principal) | {"order_id": order_id}
+    """The query for one order if `principal` may see it (`visible_to`), as an ORM instance to
+    change, and its parameters."""
+    return _visible(_shape(principal), rows=False, one=True), _params(principal) | {
+        "order_id": order_id
+    }
 
 
 def visible_rows(principal: Principal) -> tuple[Select[Any], dict[str, Any]]:
-    """`visible_orders` selecting the table's columns: rows (`OrderFields`), not ORM instances."""
-    return _visible_rows(_shape(principal)), _params(principal)
+    """The orders `principal` may see as the table's rows (`order_row`, to present), and the
+    query's parameters."""
+    return _visible(_shape(principal), rows=True, one=False), _params(principal)
 
 
 def visible_row(principal: Principal, order_id: str) -> tuple[Select[Any], dict[str, Any]]:
-    """`visible_order` selecting the table's columns: a row (`OrderFields`), not an ORM instance."""
-    return _visible_row(_shape(principal)), _params(principal) | {"order_id": order_id}
+    """`visible_order` as the table's row (`order_row`, to present), not an ORM instance."""
+    return _visible(_shape(principal), rows=True, one=True), _params(principal) | {
+        "order_id": order_id
+    }
 
 
 def facts(order: OrderFields) -> OrderFacts:
