@@ -5,6 +5,12 @@ SQLITE_BUSY when another writer committed in between, whatever the busy timeout;
 that may write begin with `BEGIN IMMEDIATE` (they queue for the write lock up front and the busy timeout
 applies), while reads keep plain `BEGIN` and never block a writer under WAL. PostgreSQL needs none of this.
 
+Writers of one process also take turns before `BEGIN IMMEDIATE` (`WriteTurns`): SQLite's own busy
+handler sleeps between its tries (1, 2, 5 … 100 ms), the lock stands free while the waiters sleep, late
+writers overtake early ones, and under load the wait reached seconds (bench/RESULTS.md, round 9). A
+first-come-first-served queue in the process hands the lock on the moment a transaction ends; the busy
+handler is left to the rare writer of another process.
+
 PostgreSQL readers run in autocommit: a read is its statement alone, with no `BEGIN` and `COMMIT` round
 trips around it. Every statement still sees one consistent snapshot; the reads that take several (the
 feed) are written to be right across snapshots. Connections are not pinged on checkout (that is a round
@@ -14,7 +20,9 @@ it and every pooled connection older than it, so one request fails and the next 
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,7 +93,64 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _sqlite_engine(settings: Settings, *, begin: str) -> AsyncEngine:
+class WriteTurns:
+    """Writers of one engine take SQLite's write lock in turn, first come, first served.
+
+    A transaction's `begin` waits for its turn before it sends `BEGIN IMMEDIATE`; the turn is given
+    back when its connection returns to the pool, after the commit or the rollback, whichever way the
+    transaction ended (a connection invalidated mid-transaction returns too). The turn is held by the
+    connection, so a coroutine that holds a writer transaction must not begin a second one: it would
+    wait for itself. It would have waited on SQLite's lock before too; here it ends the same way, after
+    the busy timeout, as an error the client is told to retry (a 503).
+
+    One queue per event loop: the tests run apps on several loops, and an `asyncio.Lock` belongs to
+    the loop it first waited on.
+    """
+
+    _HELD = "workorders.write_turn"
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.waiting = 0  # writers of this process queued for a turn, on every loop
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    async def _take(self, info: dict[str, Any]) -> None:
+        lock = self._lock()
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(lock.acquire(), self.timeout_s)
+        finally:
+            self.waiting -= 1
+        info[self._HELD] = lock
+
+    def take(self, connection: Any) -> None:
+        """Wait for this connection's turn (called in the greenlet of a `begin` event)."""
+        fairy = connection.connection
+        fairy.dbapi_connection.run_async(lambda _driver: self._take(fairy.info))
+
+    def give_back(self, info: dict[str, Any]) -> None:
+        lock = info.pop(self._HELD, None)
+        if lock is not None:
+            lock.release()
+
+    def attach(self, engine: AsyncEngine) -> None:
+        @event.listens_for(engine.sync_engine, "checkin")
+        def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+            self.give_back(record.info)
+
+
+def _sqlite_engine(
+    settings: Settings, *, begin: str, turns: WriteTurns | None = None
+) -> AsyncEngine:
     url = make_url(settings.database_url)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -106,8 +171,12 @@ def _sqlite_engine(settings: Settings, *, begin: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if turns is not None:
+            turns.take(connection)
         connection.exec_driver_sql(begin)
 
+    if turns is not None:
+        turns.attach(engine)
     return engine
 
 
@@ -121,7 +190,10 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         if settings.is_sqlite:
-            self.write_engine = _sqlite_engine(settings, begin="BEGIN IMMEDIATE")
+            self.write_turns = WriteTurns(settings.sqlite_busy_timeout_ms / 1000)
+            self.write_engine = _sqlite_engine(
+                settings, begin="BEGIN IMMEDIATE", turns=self.write_turns
+            )
             self.read_engine = _sqlite_engine(settings, begin="BEGIN")
         else:
             self.write_engine = create_async_engine(

@@ -1,0 +1,140 @@
+"""SQLite's writers of one process take the write lock in turn (`db.WriteTurns`).
+
+Each test builds its own SQLite database with one table: what is under test is the engine, not the
+service. The service's own traffic runs through the same engines in every API test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from workorders.config import Settings
+from workorders.db import Database
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(
+        Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}",
+            sqlite_busy_timeout_ms=2_000,
+        )
+    )
+    async with database.writer() as session:
+        await session.execute(text("CREATE TABLE marks (who TEXT NOT NULL)"))
+        await session.commit()
+    yield database
+    await database.dispose()
+
+
+async def _mark(
+    database: Database,
+    who: str,
+    entered: list[str],
+    hold: asyncio.Event,
+    inside: asyncio.Event | None = None,
+) -> None:
+    async with database.writer() as session:
+        await session.execute(text("INSERT INTO marks (who) VALUES (:who)"), {"who": who})
+        entered.append(who)
+        if inside is not None:
+            inside.set()
+        await hold.wait()
+        await session.commit()
+
+
+async def _waiting_for_a_turn(database: Database, count: int) -> None:
+    """Until `count` writers wait behind the one holding the lock."""
+    for _ in range(200):
+        if database.write_turns.waiting == count:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{count} writers never queued")
+
+
+async def test_writers_enter_in_the_order_they_asked(database: Database) -> None:
+    entered: list[str] = []
+    first_holds = asyncio.Event()
+    go = asyncio.Event()
+    go.set()
+    first_inside = asyncio.Event()
+    first = asyncio.create_task(_mark(database, "first", entered, first_holds, first_inside))
+    await first_inside.wait()
+    later = []
+    for number, who in enumerate(["b", "c", "d", "e", "f"], start=1):
+        later.append(asyncio.create_task(_mark(database, who, entered, go)))
+        await _waiting_for_a_turn(database, number)
+    # Every later writer waits in the process's queue, none in SQLite's busy handler.
+    assert entered == ["first"]
+    first_holds.set()
+    await asyncio.gather(first, *later)
+    assert entered == ["first", "b", "c", "d", "e", "f"]
+    async with database.reader() as session:
+        rows = (await session.execute(text("SELECT count(*) FROM marks"))).scalar_one()
+    assert rows == 6
+
+
+async def _insert_then_fail(database: Database) -> None:
+    async with database.writer() as session:
+        await session.execute(text("INSERT INTO marks (who) VALUES ('gone')"))
+        raise RuntimeError("changed its mind")
+
+
+async def test_a_rolled_back_writer_gives_its_turn_back(database: Database) -> None:
+    with pytest.raises(RuntimeError, match="changed its mind"):
+        await _insert_then_fail(database)
+    async with asyncio.timeout(1):
+        async with database.writer() as session:
+            await session.execute(text("INSERT INTO marks (who) VALUES ('next')"))
+            await session.commit()
+    async with database.reader() as session:
+        kept = (await session.execute(text("SELECT who FROM marks"))).scalars().all()
+    assert kept == ["next"]
+
+
+async def test_an_invalidated_connection_gives_its_turn_back(database: Database) -> None:
+    async with database.writer() as session:
+        await session.execute(text("INSERT INTO marks (who) VALUES ('lost')"))
+        connection = await session.connection()
+        await connection.invalidate()
+    async with asyncio.timeout(1):
+        async with database.writer() as session:
+            await session.execute(text("INSERT INTO marks (who) VALUES ('next')"))
+            await session.commit()
+
+
+async def test_a_writer_that_waits_past_the_busy_timeout_fails_instead_of_hanging(
+    tmp_path: Path,
+) -> None:
+    database = Database(
+        Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}", sqlite_busy_timeout_ms=100
+        )
+    )
+    try:
+        async with database.writer() as holder:
+            await holder.execute(text("CREATE TABLE marks (who TEXT NOT NULL)"))
+            with pytest.raises(TimeoutError):
+                async with database.writer() as late:
+                    await late.execute(text("INSERT INTO marks (who) VALUES ('late')"))
+            await holder.commit()
+        # The holder's turn ended with its transaction; the queue is free again.
+        async with database.writer() as session:
+            await session.execute(text("INSERT INTO marks (who) VALUES ('later')"))
+            await session.commit()
+    finally:
+        await database.dispose()
+
+
+async def test_readers_do_not_wait_for_a_writer(database: Database) -> None:
+    async with database.writer() as holder:
+        await holder.execute(text("INSERT INTO marks (who) VALUES ('held')"))
+        async with asyncio.timeout(1), database.reader() as reader:
+            seen = (await reader.execute(text("SELECT count(*) FROM marks"))).scalar_one()
+        assert seen == 0  # WAL: the reader sees the last commit, the writer is not disturbed
+        await holder.commit()
