@@ -83,8 +83,11 @@ async def serving(settings: Settings, clock: ManualClock) -> AsyncIterator[str]:
         await task
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def two_servers(settings: Settings, clock: ManualClock) -> AsyncIterator[tuple[str, str]]:
+    """Two servers of this test alone. Servers shared by a module's tests would keep a feed position
+    across the tables being emptied between tests: on SQLite the next event's `seq` starts again
+    at 1, behind that position, and a stream would wait for it in vain."""
     live = settings.model_copy(
         update={
             "feed_heartbeat_interval": timedelta(seconds=0.3),

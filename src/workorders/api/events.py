@@ -105,13 +105,14 @@ async def stream_events(
     types: Types = None,
     work_order_id: WorkOrderId = None,
 ) -> EventStream:
-    settings = request.app.state.settings
+    state = request.app.state
+    follower = state.follower
     batches = fanout.stream(
-        request.app.state.db,
-        request.app.state.follower,
+        state.db,
+        follower,
         fanout.Interest(principal, types=tuple(types or ()), work_order_id=work_order_id),
-        start=start,
-        heartbeat=settings.feed_heartbeat_interval.total_seconds(),
+        start=start if start is not None else await follower.now(),
+        heartbeat=state.settings.feed_heartbeat_interval.total_seconds(),
     )
     # No proxy may hold events back to fill a buffer.
     return EventStream(

@@ -105,6 +105,16 @@ class Follower:
         self._subscribers.add(subscriber)
         return subscriber
 
+    async def now(self) -> Position:
+        """Where a stream that opens now starts: every event after it reaches the stream. The
+        follower's own position when it runs (no statement), else the feed's head. A stream settles
+        it before its response begins: an event committed after the client has its `200` is after
+        it, whenever the stream's first read happens."""
+        if self._position is not None:
+            return self._position
+        async with self._db.reader() as session, session.begin():
+            return await feed.head(session)
+
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
 
@@ -162,11 +172,11 @@ async def stream(
     follower: Follower,
     interest: Interest,
     *,
-    start: Position | None,
+    start: Position,
     heartbeat: float,
 ) -> AsyncIterator[list[Event] | None]:
-    """The subscriber's events from `start` (None: from now) as they commit, in the batches they
-    arrive in (never empty), so that a stream writes once per batch; None when a heartbeat is due."""
+    """The subscriber's events after `start` as they commit, in the batches they arrive in (never
+    empty), so that a stream writes once per batch; None when a heartbeat is due."""
     where = feed.principal_filter(
         interest.principal, types=interest.types, work_order_id=interest.work_order_id
     )
@@ -175,8 +185,6 @@ async def stream(
     while True:
         subscriber = await follower.subscribe(interest)
         try:
-            if position is None:
-                position = subscriber.start
             # Catch up from the database, up to where the follower took over.
             while position < subscriber.start:
                 async with db.reader() as session, session.begin():
