@@ -15,7 +15,6 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.api.test_contract import assert_problem
-from workorders.api.attachments import get_storage
 from workorders.domain.actors import Principal, Role
 from workorders.limits import BodySizeLimit
 from workorders.models.attachments import Attachment
@@ -36,10 +35,14 @@ ORIENTATION = 0x0112
 
 @pytest.fixture
 def storage(app: Any, tmp_path: Path) -> Iterator[DirectoryStorage]:
-    store = DirectoryStorage(tmp_path / "attachments")
-    app.dependency_overrides[get_storage] = lambda: store
-    yield store
-    app.dependency_overrides.pop(get_storage, None)
+    """The app's files in a folder of this test's: a request's code finds its storage through the
+    app's settings (the endpoints, and a cancelled order's photos going with it)."""
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"data_dir": tmp_path})
+    try:
+        yield DirectoryStorage.from_settings(app.state.settings)
+    finally:
+        app.state.settings = settings
 
 
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (8, 8), **save: Any) -> bytes:

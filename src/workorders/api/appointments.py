@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Response
 from pydantic import BaseModel
 
-from workorders.api import presenters
+from workorders.api import V1, presenters
 from workorders.api.deps import ReadContext, VisibleOrder, VisibleOrderForUpdate, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.params import AcceptLanguage, Cursor, IfMatch, Limit
@@ -29,7 +29,7 @@ from workorders.schemas import (
 )
 from workorders.services import appointments
 
-router = APIRouter(prefix="/work-orders/{order_id}/appointments", tags=["appointments"])
+router = APIRouter(prefix=f"{V1}/work-orders/{{order_id}}/appointments", tags=["appointments"])
 
 AppointmentId = Annotated[str, Path(max_length=64, description="The appointment's id (`apt_…`)")]
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
 from pydantic import BaseModel
 
+from workorders.api import V1
 from workorders.api.deps import ReadContext, VisibleOrder, VisibleOrderForUpdate, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.responses import problems
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from workorders.config import Settings
     from workorders.models.attachments import Attachment
 
-router = APIRouter(tags=["attachments"])
+router = APIRouter(prefix=V1, tags=["attachments"])
 
 Purpose = Literal["photo", "before", "after"]
 AttachmentId = Annotated[str, Path(max_length=64, description="The attachment's id (`att_…`)")]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from workorders.api import V1
 from workorders.api.deps import ReadContext, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.params import Cursor, Limit
@@ -17,7 +18,7 @@ from workorders.services import devices
 if TYPE_CHECKING:
     from workorders.models.devices import Device
 
-router = APIRouter(prefix="/devices", tags=["devices"])
+router = APIRouter(prefix=f"{V1}/devices", tags=["devices"])
 
 Platform = Literal["ios", "android", "harmony", "web", "mini_program"]
 DeviceId = Annotated[str, Path(max_length=64, description="The device's id (`dev_…`)")]

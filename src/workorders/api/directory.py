@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from workorders.api import presenters
+from workorders.api import V1, presenters
 from workorders.api.deps import ReadContext, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.params import Cursor, Limit
@@ -28,7 +28,7 @@ from workorders.schemas import (
 from workorders.services import directory
 from workorders.services.listing import queue_counts
 
-router = APIRouter()
+router = APIRouter(prefix=V1)
 
 StaffId = Annotated[str, Path(max_length=64)]
 OwnerId = Annotated[str, Path(max_length=64)]

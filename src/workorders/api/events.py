@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from fastapi.sse import format_sse_event
 
-from workorders.api import presenters
+from workorders.api import V1, presenters
 from workorders.api.deps import ReadContext
 from workorders.api.params import Limit
 from workorders.api.responses import problems
@@ -21,7 +21,7 @@ from workorders.refusals import refuse_control_characters
 from workorders.schemas.events import EventPage
 from workorders.services import fanout, feed, owner_view
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(prefix=f"{V1}/events", tags=["events"])
 
 
 # The live stream also opens with a single-use ticket (pages' EventSource cannot send a header), so
@@ -34,7 +34,7 @@ async def _checked_stream_request(request: Request, _principal: StreamPrincipal)
 
 
 stream_router = APIRouter(
-    prefix="/events", tags=["events"], dependencies=[Depends(_checked_stream_request)]
+    prefix=f"{V1}/events", tags=["events"], dependencies=[Depends(_checked_stream_request)]
 )
 
 After = Annotated[

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from workorders.api import V1
 from workorders.api.deps import CurrentPrincipal
 from workorders.api.responses import problems
 from workorders.i18n import CATALOGUE, EN, ZH
 
-router = APIRouter(tags=["labels"])
+router = APIRouter(prefix=V1, tags=["labels"])
 
 
 class LabelSet(BaseModel):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
+from workorders.api import V1
 from workorders.api.deps import ReadContext
 from workorders.api.responses import problems
 from workorders.models import Owner
 from workorders.schemas import UnitRead
 from workorders.services import properties_api
 
-router = APIRouter(tags=["me"])
+router = APIRouter(prefix=V1, tags=["me"])
 
 
 class PropertyRef(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from workorders.api import V1
 from workorders.api.deps import ReadContext, WriteContext
 from workorders.api.responses import problems
 from workorders.models import Notification
@@ -17,7 +18,7 @@ from workorders.schemas.events import (
 )
 from workorders.services import notifications
 
-router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = APIRouter(prefix=f"{V1}/notifications", tags=["notifications"])
 
 
 def _read(row: Notification) -> NotificationRead:

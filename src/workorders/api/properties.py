@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from workorders.api import V1
 from workorders.api.deps import ReadContext, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.params import Cursor, Limit
@@ -15,7 +16,7 @@ from workorders.errors import _
 from workorders.models import Property
 from workorders.services import properties_api
 
-router = APIRouter(prefix="/properties", tags=["properties"])
+router = APIRouter(prefix=f"{V1}/properties", tags=["properties"])
 
 PropertyId = Annotated[str, Path(max_length=64, description="The property's id")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]

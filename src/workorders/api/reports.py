@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
 
+from workorders.api import V1
 from workorders.api.deps import ReadContext
 from workorders.api.responses import problems
 from workorders.services import reports
 from workorders.services.reports import GroupBy, iso_duration
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix=f"{V1}/reports", tags=["reports"])
 
 
 class Compliance(BaseModel):

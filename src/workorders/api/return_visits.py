@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from workorders.api import V1
 from workorders.api.deps import ReadContext, WriteContext
 from workorders.api.params import Cursor, Limit
 from workorders.api.responses import problems
@@ -18,7 +19,7 @@ from workorders.schemas.sla import (
 )
 from workorders.services import return_visits
 
-router = APIRouter(tags=["return visits"])
+router = APIRouter(prefix=V1, tags=["return visits"])
 
 VisitId = Annotated[str, Path(max_length=64)]
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from workorders.api import presenters
+from workorders.api import V1, presenters
 from workorders.api.deps import ReadContext, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.params import Cursor, IfMatch, Limit
@@ -50,7 +50,7 @@ from workorders.services.pagination import Ordering
 from workorders.services.pagination import _decode as decode_cursor
 from workorders.services.pagination import _encode as encode_cursor
 
-router = APIRouter()
+router = APIRouter(prefix=V1)
 
 RuleId = Annotated[str, Path(max_length=64)]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from workorders.api import presenters
+from workorders.api import V1, presenters
 from workorders.api.deps import ReadContext, VisibleOrderForUpdate, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.params import Cursor, Limit
@@ -23,7 +23,7 @@ from workorders.schemas.schedules import (
 )
 from workorders.services import checklists, schedules
 
-router = APIRouter()
+router = APIRouter(prefix=V1)
 
 ScheduleId = Annotated[str, Path(max_length=64)]
 ItemIndex = Annotated[int, Path(ge=0, le=49, description="The item's position, from 0")]

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from workorders.api import V1
 from workorders.api.deps import WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.params import Cursor, Limit
@@ -27,7 +28,7 @@ from workorders.schemas.sla import (
 )
 from workorders.services import sla
 
-router = APIRouter(tags=["deadlines"])
+router = APIRouter(prefix=V1, tags=["deadlines"])
 
 PolicyId = Annotated[str, Path(max_length=64)]
 

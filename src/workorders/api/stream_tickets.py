@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 
+from workorders.api import V1
 from workorders.api.deps import WriteContext, _bearer, get_principal
 from workorders.api.responses import problems
 from workorders.domain.actors import Principal
 from workorders.services import principals, stream_tickets
 
-router = APIRouter(tags=["events"])
+router = APIRouter(prefix=V1, tags=["events"])
 
 
 class StreamTicketRead(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from workorders.api import V1
 from workorders.api.deps import ReadContext, WriteContext
 from workorders.api.idempotent import IdempotencyKey, create_once
 from workorders.api.params import Cursor, Limit
@@ -26,7 +27,7 @@ from workorders.schemas.webhooks import (
 )
 from workorders.services import webhooks
 
-router = APIRouter(prefix="/webhook-endpoints", tags=["webhooks"])
+router = APIRouter(prefix=f"{V1}/webhook-endpoints", tags=["webhooks"])
 
 EndpointId = Annotated[str, Path(max_length=64, description="The endpoint's id (`whe_…`)")]
 DeliveryId = Annotated[str, Path(max_length=64, description="The delivery's id (`whd_…`)")]

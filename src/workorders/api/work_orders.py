@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel
 
-from workorders.api import presenters
+from workorders.api import V1, presenters
 from workorders.api.deps import (
     FilingContext,
     OrderAt,
@@ -47,7 +47,7 @@ from workorders.schemas.strict import StrictDatetime
 from workorders.services import comments, follow_ups, transitions, work_orders
 from workorders.services.listing import OrderFilter, Sort, list_orders
 
-router = APIRouter(prefix="/work-orders", tags=["work orders"])
+router = APIRouter(prefix=f"{V1}/work-orders", tags=["work orders"])
 
 
 @router.post(
