@@ -9,6 +9,7 @@ import pytest
 
 from workorders import rate_limits
 from workorders.config import Settings
+from workorders.rate_limit_memory import MemoryCounterStorage
 from workorders.rate_limits import RateLimited, RateLimiter
 
 
@@ -27,6 +28,21 @@ async def test_an_address_is_refused_once_its_failures_fill_the_window(settings:
     with pytest.raises(RateLimited):
         await limiter.refuse_if_exhausted("auth_failure", "10.0.0.1")
     await limiter.refuse_if_exhausted("auth_failure", "10.0.0.2")  # another address: passes
+
+
+async def test_without_redis_the_counts_are_held_by_the_memory_counter_storage(
+    settings: Settings,
+) -> None:
+    limiter = _limiter(settings)
+    assert isinstance(limiter.storage, MemoryCounterStorage)
+    await limiter.hit("auth_failure", "10.0.0.1")
+    assert len(limiter.storage) == 1
+    # Asked directly (as the shortcut never does for a counted address), the storage agrees.
+    assert await limiter.strategy.test(limiter.limits["auth_failure"], "auth_failure", "10.0.0.1")
+    await limiter.hit("auth_failure", "10.0.0.1")
+    assert not await limiter.strategy.test(
+        limiter.limits["auth_failure"], "auth_failure", "10.0.0.1"
+    )
 
 
 async def test_forgetting_stale_addresses_keeps_the_counted_ones(
