@@ -26,11 +26,26 @@ async def read_feed(
     return body["items"], body["next_cursor"]
 
 
+async def read_some(
+    client: httpx.AsyncClient, person: Person, after: str | None = None, **params: Any
+) -> tuple[list[dict[str, Any]], str]:
+    """The next page that has events, following the cursor as a reader does. On PostgreSQL a
+    committed event is held back while an older transaction anywhere in the cluster is still in
+    flight (services/feed.py), another test run's included; it comes on a later read."""
+    for _ in range(100):
+        items, cursor = await read_feed(client, person, after, **params)
+        if items:
+            return items, cursor
+        after = cursor
+        await asyncio.sleep(0.05)
+    raise AssertionError("no event came within 5 s")
+
+
 async def test_a_reader_following_next_cursor_sees_each_event_once(
     client: httpx.AsyncClient, community: Community, file_order: FileOrder
 ) -> None:
     first = await file_order(community.owner, "厨房水管漏水")
-    items, cursor = await read_feed(client, community.cs, type="work_order.*")
+    items, cursor = await read_some(client, community.cs, type="work_order.*")
     assert [(e["type"], e["work_order_id"]) for e in items] == [("work_order.created", first["id"])]
     event = items[0]
     assert event["id"].startswith("evt_")
@@ -42,9 +57,9 @@ async def test_a_reader_following_next_cursor_sees_each_event_once(
 
     second = await file_order(community.owner, "卧室灯不亮")
     await file_order(community.neighbour, "楼上太吵")
-    page, cursor = await read_feed(client, community.cs, same, type="work_order.*", limit=1)
+    page, cursor = await read_some(client, community.cs, same, type="work_order.*", limit=1)
     assert [e["work_order_id"] for e in page] == [second["id"]]
-    rest, _ = await read_feed(client, community.cs, cursor, type="work_order.*")
+    rest, _ = await read_some(client, community.cs, cursor, type="work_order.*")
     assert len(rest) == 1
     assert rest[0]["work_order_id"] not in (first["id"], second["id"])
 
