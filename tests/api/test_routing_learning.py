@@ -83,7 +83,9 @@ async def _teach(
     return taught
 
 
-def _quick_train(examples: Any, *, seed: int = 0, calibration: Any = None) -> Any:
+def _quick_train(
+    examples: Any, *, seed: int = 0, calibration: Any = None, remember: Any = ()
+) -> Any:
     """A stand-in for training where only what happens around it is under test: the package's
     model under another name (a copy, so that naming it leaves the package's alone)."""
     return copy.copy(routing_model.default_classifier())
@@ -194,6 +196,47 @@ async def test_corrections_retrain_the_property_model_which_then_routes_a_new_re
     assert forward.json()["active"] is True
     assert [m["active"] for m in await _models(client, community.admin)] == [False, True]
     assert (await file_order(community.owner, NEW_MAILBOX_REQUEST))["queue"] == "customer_service"
+
+
+# Barrier corrections in both languages, for the memory: the corpus's convention (engineering) that
+# no number of copies overrode.
+BARRIER_CORRECTIONS = (
+    *BARRIER_REQUESTS,
+    "停车场道闸抬不起来",
+    "车库出口的道闸坏了，车出不去",
+    "地下车库的道闸杆子一直不抬",
+)
+
+
+async def test_the_property_model_remembers_corrections_the_corpus_holds_otherwise(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    app: Any,
+    clock: ManualClock,
+    database_url: str,
+) -> None:
+    if database_url.startswith("postgresql"):
+        pytest.skip("two trainings on the whole corpus, the same work on either database: SQLite")
+    before = await _preview(client, community, NEW_BARRIER_REQUEST)
+    assert before["evidence"][:1] != ["customer service's corrections: 8 like it"]
+    taught = await _teach(client, community, file_order, BARRIER_CORRECTIONS, "security")
+    assert taught >= 8, "the packaged model already follows this convention: nothing to teach"
+
+    outcome = await routing_models.retrain(app.state.db, "default", now=clock.now())
+
+    assert (outcome.version, outcome.activated) == ("default-v1", True), outcome
+    new = await file_order(community.owner, NEW_BARRIER_REQUEST)
+    assert new["queue"] == "security", new["routing"]
+    decision = await _preview(client, community, NEW_BARRIER_REQUEST)
+    assert (decision["source"], decision["model_version"]) == ("model", "default-v1")
+    assert decision["confidence"] >= 0.5
+    assert "customer service's correction" in decision["reason"], decision
+    leak = await _preview(client, community, "The pipe under my kitchen sink is leaking")
+    assert (leak["source"], leak["model_version"]) == ("model", "default-v1")
+    assert leak["reason"].startswith("model: engineering"), leak
+    assert "customer service" not in leak["reason"]
+    assert (await file_order(community.owner, "厨房水管漏水了"))["queue"] == "engineering"
 
 
 async def test_the_manager_rolls_a_property_model_back_and_forward(

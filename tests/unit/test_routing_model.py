@@ -6,6 +6,7 @@ need training of their own use a small slice of the corpus to stay quick.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -394,3 +395,112 @@ def test_evaluate_reads_requests_as_the_api_names_them_and_refuses_an_empty_set(
     assert "no labelled request" in capsys.readouterr().err
     assert cli.main(["routing", "evaluate", str(tmp_path / "missing.jsonl")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+# A property's corrections: car-park barriers are the guards' (the corpus gives them to engineering).
+_BARRIER_CORRECTIONS = (
+    "The parking barrier will not open for my car",
+    "Car park gate barrier stuck closed this morning",
+    "Barrier arm at the garage entrance doesn't lift",
+    "The boom gate at the car park ignores my remote",
+    "Entrance barrier won't rise, a queue of cars is waiting",
+    "The vehicle gate barrier is broken again",
+    "Garage barrier refuses my number plate",
+    "Barrier at the north gate stays down",
+    "停车场道闸抬不起来",
+    "车库出口的道闸坏了，车出不去",
+)
+
+
+def _remembering(model: TextClassifier, texts: tuple[str, ...], queue: Queue) -> TextClassifier:
+    """The model's numbers with a memory of these corrections (no training needed)."""
+    examples = [
+        routing_model.LabelledExample(t, queue, Priority.NORMAL, "en", f"work_order:{i}")
+        for i, t in enumerate(texts)
+    ]
+    return TextClassifier(
+        "remembering",
+        model.parts,
+        model.heads,
+        urgent_thresholds=model.urgent_thresholds,
+        queue_temperature=model.queue_temperature,
+        facts=model.facts,
+        concept_vetoes=model.concept_vetoes,
+        memory=classifier.Memory.of(examples),
+    )
+
+
+def test_a_request_near_the_corrections_goes_where_customer_service_sent_them(
+    model: TextClassifier,
+) -> None:
+    remembering = _remembering(model, _BARRIER_CORRECTIONS, Queue.SECURITY)
+    new = "Boom barrier at the underground car park entrance won't lift for residents"
+    alone, remembered = model.judge(new), remembering.judge(new)
+
+    assert alone.best[0] is Queue.ENGINEERING, "the corpus's convention, which the memory overrides"
+    assert remembered.best[0] is Queue.SECURITY and remembered.best[1] >= ROUTE_THRESHOLD
+    assert remembered.ranked[1][0] is Queue.ENGINEERING, "the model's guess comes second"
+    assert sum(p for _, p in remembered.ranked) == pytest.approx(1.0)
+    assert remembered.evidence[0] == "customer service's corrections: 8 like it"
+    assert "barrier" in remembered.evidence
+    # A memory moves the queue only.
+    assert (remembered.urgent, remembered.priority) == (alone.urgent, alone.priority)
+    decision = route(Draft(description=new), classifier=remembering)
+    assert (decision.queue, decision.source) == (Queue.SECURITY, "model")
+    assert "customer service's corrections" in decision.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kitchen pipe is leaking under the sink",
+        "厨房水管漏水了",
+        "The gate intercom is broken",
+        "The north gate is broken",
+        "Car park lights are off",
+        "楼道里有人抽烟",
+    ],
+)
+def test_a_request_unlike_any_correction_is_judged_as_without_memory(
+    model: TextClassifier, text: str
+) -> None:
+    remembering = _remembering(model, _BARRIER_CORRECTIONS, Queue.SECURITY)
+
+    assert remembering.judge(text) == model.judge(text)
+
+
+def test_the_memory_takes_the_lead_from_its_threshold(
+    model: TextClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "Barrier arm at the garage entrance doesn't lift"
+    one = _remembering(model, (text,), Queue.CLEANING)
+    assert one.judge(text).best == (Queue.CLEANING, pytest.approx(1.0)), "its own words: 1.0"
+
+    near = "The barrier at the garage entrance is stuck"
+    columns, values = one.memory_vector(near)
+    _, similarity, _ = one._recall.nearest(columns, values)  # type: ignore[union-attr]
+    assert 0 < similarity < 1
+    monkeypatch.setattr(classifier, "MEMORY_THRESHOLD", similarity + 1e-6)
+    assert one.judge(near) == model.judge(near)
+    monkeypatch.setattr(classifier, "MEMORY_THRESHOLD", similarity - 1e-6)
+    assert one.judge(near).best == (Queue.CLEANING, pytest.approx(0.5, abs=1e-4))
+    assert one.judge("物业费怎么交") == model.judge("物业费怎么交"), "no correction in its language"
+
+
+def test_the_memory_is_stored_with_the_model_and_older_models_load_without_one(
+    model: TextClassifier,
+) -> None:
+    remembering = _remembering(model, _BARRIER_CORRECTIONS, Queue.SECURITY)
+    again = routing_model.loads(remembering.dumps())
+
+    assert again.memory == remembering.memory and len(again.memory.texts) == 10
+    for text in ("Boom barrier at the car park entrance won't lift", "厨房水管漏水了"):
+        assert again.judge(text) == remembering.judge(text)
+    # A model stored before memories existed has no memory key: it loads with none, and a model
+    # without a memory stores exactly those bytes.
+    older = routing_model.loads(model.dumps())
+    assert older.memory == classifier.Memory() and older._recall is None
+    assert older.dumps() == model.dumps()
+    with np.load(io.BytesIO(model.dumps()), allow_pickle=False) as archive:
+        assert "memory.texts" not in archive.files
+        assert "memory" not in str(archive["meta"])
