@@ -9,7 +9,10 @@ It runs the project's copy of the reference app (`bench/reference_app.py`) and t
 deployed (`workorders serve`, workers on) one after the other on a fresh database, loads each with
 `wrk -t1 -c16`, and prints requests per second, p50 and p99 for ping, create, read, a list page, an
 action, and create while 50 live streams are open, with the ratio to the reference (the reference has
-no list nor action: those are compared with its read and its create). `--service-src` benchmarks
+no list nor action: those are compared with its read and its create). It also prints each server's
+CPU per request (Linux `/proc`) and its ratio (the reference's over the service's): on a shared
+machine whose speed moves from minute to minute, throughput of one run moved by half between runs
+of the same code, the CPU per request far less. `--service-src` benchmarks
 another checkout of the service (for a before/after) with this same harness. Ratios hold across
 machines; absolute figures do not.
 """
@@ -29,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,10 +57,28 @@ class Load:
     p99_ms: float
     errors: int = 0
     requests: int = 0
+    # The server process's CPU (user + system) per request during the run, in ms.
+    cpu_ms: float = 0.0
 
 
 def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used (Linux `/proc/<pid>/stat`)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(server: int, url: str, script: str, seconds: int, env: dict[str, str]) -> Load:
+    """`wrk`, with the server's CPU per request: a figure that the machine's other load moves less
+    than throughput (the server is charged only for its own time)."""
+    before = cpu_seconds(server)
+    load = wrk(url, script, seconds, env)
+    spent = cpu_seconds(server) - before
+    return replace(load, cpu_ms=1000 * spent / max(load.requests, 1))
 
 
 def wrk(url: str, script: str, seconds: int, env: dict[str, str]) -> Load:
@@ -138,12 +159,12 @@ def reference(database_url: str, seconds: int) -> dict[str, Load]:
     try:
         wait_until_up(f"{base}/ping", process)
         body = {"BODY": json.dumps(REFERENCE_BODY)}
-        create = wrk(f"{base}/orders", "post.lua", seconds, body)
+        create = measured(process.pid, f"{base}/orders", "post.lua", seconds, body)
         order = httpx.post(f"{base}/orders", json=REFERENCE_BODY).json()
         return {
-            "ping": wrk(f"{base}/ping", "get.lua", seconds, {}),
+            "ping": measured(process.pid, f"{base}/ping", "get.lua", seconds, {}),
             "create": create,
-            "read": wrk(f"{base}/orders/{order['id']}", "get.lua", seconds, {}),
+            "read": measured(process.pid, f"{base}/orders/{order['id']}", "get.lua", seconds, {}),
         }
     finally:
         stop(process)
@@ -245,10 +266,15 @@ def running_service(database_url: str, src: Path | None, work: Path) -> Iterator
 
 def service(database_url: str, seconds: int, src: Path | None, work: Path) -> dict[str, Load]:
     with running_service(database_url, src, work) as running:
-        results = {s.name: wrk(s.url, s.script, seconds, s.env) for s in running.scenarios}
+        pid = running.process.pid
+        results = {
+            s.name: measured(pid, s.url, s.script, seconds, s.env) for s in running.scenarios
+        }
         create = running.scenarios[0]
         with running.streams_open():
-            results["create, 50 streams open"] = wrk(create.url, create.script, seconds, create.env)
+            results["create, 50 streams open"] = measured(
+                pid, create.url, create.script, seconds, create.env
+            )
         return results
 
 
@@ -274,17 +300,24 @@ def machine() -> str:
 
 def report(backend: str, seconds: int, mine: dict[str, Load], theirs: dict[str, Load]) -> None:
     print(f"\n{backend}, wrk -t1 -c16 -d{seconds}s, {machine()}")
-    print(f"| {'endpoint':40} | req/s | p50 ms | p99 ms | errors | reference req/s | ratio |")
-    print(f"|{'-' * 42}|------:|-------:|-------:|-------:|----------------:|------:|")
+    print(
+        f"| {'endpoint':40} | req/s | p50 ms | p99 ms | errors | CPU ms/req "
+        "| reference req/s | reference CPU ms/req | ratio | CPU ratio |"
+    )
+    print(f"|{'-' * 42}|------:|-------:|-------:|-------:|---:|---:|---:|------:|---:|")
     for name, against, label in ROWS:
         m, t = mine[name], theirs[against]
         print(
             f"| {name + ' (' + label + ')':40} | {m.rps:.0f} | {m.p50_ms:.1f} | {m.p99_ms:.1f} "
-            f"| {m.errors} "
-            f"| {t.rps:.0f} | {m.rps / t.rps:.2f} |"
+            f"| {m.errors} | {m.cpu_ms:.2f} "
+            f"| {t.rps:.0f} | {t.cpu_ms:.2f} | {m.rps / t.rps:.2f} | {t.cpu_ms / m.cpu_ms:.2f} |"
         )
-    cost = 1 - mine["create, 50 streams open"].rps / mine["create"].rps
-    print(f"50 open streams cost {cost:.0%} of create throughput")
+    plain, streamed = mine["create"], mine["create, 50 streams open"]
+    print(
+        f"50 open streams cost {1 - streamed.rps / plain.rps:.0%} of create throughput; "
+        f"the server's CPU per create {plain.cpu_ms:.2f} -> {streamed.cpu_ms:.2f} ms "
+        f"({streamed.cpu_ms / plain.cpu_ms - 1:+.0%})"
+    )
 
 
 def main() -> None:
