@@ -103,8 +103,9 @@ def wrk(url: str, script: str, seconds: int, env: dict[str, str]) -> Load:
     )
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
+def wait_until_up(url: str, process: subprocess.Popen[bytes], attempts: int = 600) -> None:
+    """Until `url` answers (`attempts` tries 50 ms apart), or the server exits."""
+    for _ in range(attempts):
         if process.poll() is not None:
             raise SystemExit(f"{url}: the server exited")
         try:

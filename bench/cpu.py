@@ -24,16 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from compare import STREAMS, Scenario, fresh_postgres, running_service, wrk
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (fields 14 and 15 of /proc/PID/stat)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+from compare import STREAMS, Scenario, cpu_seconds, fresh_postgres, running_service, wrk
 
 
 def measure(pid: int, scenario: Scenario, seconds: int, profiles: Path | None, label: str) -> str:
