@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from workorders.models import Comment, Event, Owner, Staff, WorkOrder
-    from workorders.services.context import Context
+    from workorders.services.context import Asking, Context
     from workorders.services.principals import Person
 
 # A `WorkOrderRead` as plain data (`_work_order`), for `FastJSON` to write.
@@ -107,7 +107,7 @@ async def work_order(ctx: Context, order: OrderFields, lang: str = i18n.DEFAULT)
 
 
 def work_order_of(
-    ctx: Context, order: OrderFields, lang: str, people: Mapping[str, Person]
+    ctx: Asking, order: OrderFields, lang: str, people: Mapping[str, Person]
 ) -> OrderBody:
     """`work_order` with the directory of the order's property already looked up (`people`)."""
     return _work_order(ctx, order, lang, people)
@@ -143,14 +143,14 @@ def _assignee(order: OrderFields, people: Mapping[str, Person]) -> dict[str, Any
     }
 
 
-def _appointment(ctx: Context, order: OrderFields) -> dict[str, Any] | None:
+def _appointment(ctx: Asking, order: OrderFields) -> dict[str, Any] | None:
     """The order's appointment card as JSON data (`AppointmentRead` writes it), for orjson."""
     if order.appointment is None:
         return None
     return appointment(ctx, order, order.appointment).model_dump(mode="json")
 
 
-def appointment(ctx: Context, order: OrderFields, shown: dict[str, Any]) -> AppointmentRead:
+def appointment(ctx: Asking, order: OrderFields, shown: dict[str, Any]) -> AppointmentRead:
     """An appointment (its card, services/appointments.card) with what this caller may do with it."""
     # `allowed_steps` reads the order's fields alone (its appointment and `access.facts`), so a row
     # of the read paths serves as well as the instance its annotation names.
@@ -159,7 +159,7 @@ def appointment(ctx: Context, order: OrderFields, shown: dict[str, Any]) -> Appo
 
 
 def _work_order(
-    ctx: Context, order: OrderFields, lang: str, people: Mapping[str, Person]
+    ctx: Asking, order: OrderFields, lang: str, people: Mapping[str, Person]
 ) -> OrderBody:
     """A `WorkOrderRead` as plain data, its fields in the schema's order, built from the row as it is
     and not validated again (tests/api/test_presenters.py holds it to the schema): validating the
@@ -241,7 +241,7 @@ def _work_order(
     }
 
 
-def _contact_phone(ctx: Context, order: OrderFields) -> str | None:
+def _contact_phone(ctx: Asking, order: OrderFields) -> str | None:
     """Whole for the owner who gave it and the person sent to their door; masked for everyone else."""
     if order.contact_phone is None:
         return None

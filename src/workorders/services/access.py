@@ -21,7 +21,7 @@ from workorders.models import WorkOrder
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from workorders.services.context import Context
+    from workorders.services.context import Asking
 
 
 class OrderFields(Protocol):
@@ -231,7 +231,7 @@ def claimable(order: OrderFields) -> bool:
     return order.dispatch != Strategy.MANUAL
 
 
-def allowed_actions(ctx: Context, order: OrderFields) -> list[Action]:
+def allowed_actions(ctx: Asking, order: OrderFields) -> list[Action]:
     """The actions the caller may take on `order` now, in table order (for drawing buttons)."""
     principal = ctx.principal
     sub = principal.sub

@@ -39,7 +39,7 @@ from workorders.services.transitions import require_match
 if TYPE_CHECKING:
     from workorders.domain.calendar import WorkingCalendar
     from workorders.schemas import AppointmentCreate
-    from workorders.services.context import Context
+    from workorders.services.context import Asking, Context
 
 OLDEST_FIRST = Ordering("created_at", (Appointment.created_at, Appointment.id))
 _DUE = {Deadline.RESPOND: "respond_by", Deadline.START: "start_by", Deadline.RESOLVE: "resolve_by"}
@@ -82,7 +82,7 @@ def card(row: Appointment) -> dict[str, Any]:
     }
 
 
-def allowed_steps(ctx: Context, order: WorkOrder, shown: dict[str, Any]) -> list[str]:
+def allowed_steps(ctx: Asking, order: WorkOrder, shown: dict[str, Any]) -> list[str]:
     """What this caller may do with an appointment (a card) now, for drawing the buttons."""
     current = order.appointment or {}
     steps = rules.allowed_steps(

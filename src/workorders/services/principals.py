@@ -98,6 +98,15 @@ def _people(
     return snapshot.load(DIRECTORY_KEY, session, load)
 
 
+def held_directory(
+    cache: configuration.ConfigCache, property_id: str
+) -> Mapping[str, Person] | None:
+    """`directory` without a session, when this process holds the snapshot the request's token
+    check has just verified (or trusted) with its directory loaded; None when `directory` must read."""
+    snapshot = cache.held(property_id)
+    return snapshot.loaded(DIRECTORY_KEY) if snapshot is not None else None
+
+
 def resolve_held(cache: configuration.ConfigCache, claimed: Principal) -> Principal | None:
     """`resolve` without a session, when this process's cache alone can answer (it hears NOTIFY and
     holds the property's directory): None when it cannot, and `resolve` must read."""
