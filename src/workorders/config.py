@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API (the H5 pages, mini-program web views); none by default.
     # Comma-separated, e.g. `https://h5.example.com,https://servicewechat.com`.
     cors_origins: str = ""
+    # FastAPI's own OpenTelemetry (spans, metrics and logs to the process's global providers). Off
+    # unless asked for: deciding per request whether it is configured read the environment on every
+    # request, 2% of reading an order; the service's metrics are Prometheus's (`/metrics`).
+    opentelemetry: bool = False
     # Owners' contact numbers on orders closed this long ago are erased (PIPL: keep no longer than needed).
     contact_retention: timedelta = timedelta(days=3 * 365)
 
