@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.api.test_contract import assert_problem
+from tests.lessons import BARRIER_CORRECTIONS, BARRIER_REQUESTS, NEW_BARRIER_REQUEST
 from workorders import routing_model
 from workorders.models import RoutingModel
 from workorders.services import model_training, routing_models
@@ -24,19 +25,6 @@ if TYPE_CHECKING:
     from workorders.clock import ManualClock
     from workorders.config import Settings
 
-# This property's convention: a car-park barrier that will not open is the guards' business (they
-# control vehicle access), where the shipped labelling policy may say otherwise.
-BARRIER_REQUESTS = (
-    "The parking barrier will not open for my car",
-    "Car park gate barrier stuck closed this morning",
-    "Barrier arm at the garage entrance doesn't lift",
-    "The boom gate at the car park ignores my remote",
-    "Entrance barrier won't rise, a queue of cars is waiting",
-    "The vehicle gate barrier is broken again",
-    "Garage barrier refuses my number plate",
-    "Barrier at the north gate stays down",
-)
-NEW_BARRIER_REQUEST = "Boom barrier at the underground car park entrance won't lift for residents"
 # The convention taught for real (a whole training): this property's front desk keeps letterboxes,
 # their keys and their locks (the guide gives keys to customer service, a broken lock to
 # engineering). Not the barriers: the shipped corpus now holds, as the guide says, that a broken
@@ -196,16 +184,6 @@ async def test_corrections_retrain_the_property_model_which_then_routes_a_new_re
     assert forward.json()["active"] is True
     assert [m["active"] for m in await _models(client, community.admin)] == [False, True]
     assert (await file_order(community.owner, NEW_MAILBOX_REQUEST))["queue"] == "customer_service"
-
-
-# Barrier corrections in both languages, for the memory: the corpus's convention (engineering) that
-# no number of copies overrode.
-BARRIER_CORRECTIONS = (
-    *BARRIER_REQUESTS,
-    "停车场道闸抬不起来",
-    "车库出口的道闸坏了，车出不去",
-    "地下车库的道闸杆子一直不抬",
-)
 
 
 async def test_the_property_model_remembers_corrections_the_corpus_holds_otherwise(

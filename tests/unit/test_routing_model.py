@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.lessons import BARRIER_CORRECTIONS
 from workorders import cli, routing_model
 from workorders.domain import urgency
 from workorders.domain.routing import ROUTE_THRESHOLD, Draft, route
@@ -397,21 +398,6 @@ def test_evaluate_reads_requests_as_the_api_names_them_and_refuses_an_empty_set(
     assert "cannot read" in capsys.readouterr().err
 
 
-# A property's corrections: car-park barriers are the guards' (the corpus gives them to engineering).
-_BARRIER_CORRECTIONS = (
-    "The parking barrier will not open for my car",
-    "Car park gate barrier stuck closed this morning",
-    "Barrier arm at the garage entrance doesn't lift",
-    "The boom gate at the car park ignores my remote",
-    "Entrance barrier won't rise, a queue of cars is waiting",
-    "The vehicle gate barrier is broken again",
-    "Garage barrier refuses my number plate",
-    "Barrier at the north gate stays down",
-    "停车场道闸抬不起来",
-    "车库出口的道闸坏了，车出不去",
-)
-
-
 def _remembering(model: TextClassifier, texts: tuple[str, ...], queue: Queue) -> TextClassifier:
     """The model's numbers with a memory of these corrections (no training needed)."""
     examples = [
@@ -433,7 +419,7 @@ def _remembering(model: TextClassifier, texts: tuple[str, ...], queue: Queue) ->
 def test_a_request_near_the_corrections_goes_where_customer_service_sent_them(
     model: TextClassifier,
 ) -> None:
-    remembering = _remembering(model, _BARRIER_CORRECTIONS, Queue.SECURITY)
+    remembering = _remembering(model, BARRIER_CORRECTIONS, Queue.SECURITY)
     new = "Boom barrier at the underground car park entrance won't lift for residents"
     alone, remembered = model.judge(new), remembering.judge(new)
 
@@ -464,7 +450,7 @@ def test_a_request_near_the_corrections_goes_where_customer_service_sent_them(
 def test_a_request_unlike_any_correction_is_judged_as_without_memory(
     model: TextClassifier, text: str
 ) -> None:
-    remembering = _remembering(model, _BARRIER_CORRECTIONS, Queue.SECURITY)
+    remembering = _remembering(model, BARRIER_CORRECTIONS, Queue.SECURITY)
 
     assert remembering.judge(text) == model.judge(text)
 
@@ -490,10 +476,11 @@ def test_the_memory_takes_the_lead_from_its_threshold(
 def test_the_memory_is_stored_with_the_model_and_older_models_load_without_one(
     model: TextClassifier,
 ) -> None:
-    remembering = _remembering(model, _BARRIER_CORRECTIONS, Queue.SECURITY)
+    remembering = _remembering(model, BARRIER_CORRECTIONS, Queue.SECURITY)
     again = routing_model.loads(remembering.dumps())
 
-    assert again.memory == remembering.memory and len(again.memory.texts) == 10
+    assert again.memory == remembering.memory
+    assert len(again.memory.texts) == len(BARRIER_CORRECTIONS)
     for text in ("Boom barrier at the car park entrance won't lift", "厨房水管漏水了"):
         assert again.judge(text) == remembering.judge(text)
     # A model stored before memories existed has no memory key: it loads with none, and a model
