@@ -99,9 +99,11 @@ class WriteTurns:
     A transaction's `begin` waits for its turn before it sends `BEGIN IMMEDIATE`; the turn is given
     back when its connection returns to the pool, after the commit or the rollback, whichever way the
     transaction ended (a connection invalidated mid-transaction returns too). The turn is held by the
-    connection, so a coroutine that holds a writer transaction must not begin a second one: it would
-    wait for itself. It would have waited on SQLite's lock before too; here it ends the same way, after
-    the busy timeout, as an error the client is told to retry (a 503).
+    connection: a connection that begins a second transaction before it goes back keeps its turn
+    (sessions give theirs back at each commit). A coroutine that holds a writer transaction must not
+    begin one on a second connection: it would wait for itself. It would have waited on SQLite's
+    lock before too; here it ends the same way, after the busy timeout, as an error the client is
+    told to retry (a 503).
 
     One queue per event loop: the tests run apps on several loops, and an `asyncio.Lock` belongs to
     the loop it first waited on.
@@ -135,7 +137,8 @@ class WriteTurns:
     def take(self, connection: Any) -> None:
         """Wait for this connection's turn (called in the greenlet of a `begin` event)."""
         fairy = connection.connection
-        fairy.dbapi_connection.run_async(lambda _driver: self._take(fairy.info))
+        if self._HELD not in fairy.info:
+            fairy.dbapi_connection.run_async(lambda _driver: self._take(fairy.info))
 
     def give_back(self, info: dict[str, Any]) -> None:
         lock = info.pop(self._HELD, None)

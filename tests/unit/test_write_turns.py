@@ -131,6 +131,19 @@ async def test_a_writer_that_waits_past_the_busy_timeout_fails_instead_of_hangin
         await database.dispose()
 
 
+async def test_a_connection_keeps_its_turn_across_its_own_transactions(database: Database) -> None:
+    async with asyncio.timeout(1), database.write_engine.connect() as connection:
+        for who in ("first", "second"):
+            await connection.execute(text("INSERT INTO marks (who) VALUES (:who)"), {"who": who})
+            await connection.commit()
+    async with asyncio.timeout(1), database.writer() as session:
+        await session.execute(text("INSERT INTO marks (who) VALUES ('after')"))
+        await session.commit()
+    async with database.reader() as session:
+        rows = (await session.execute(text("SELECT who FROM marks ORDER BY rowid"))).scalars().all()
+    assert rows == ["first", "second", "after"]
+
+
 async def test_readers_do_not_wait_for_a_writer(database: Database) -> None:
     async with database.writer() as holder:
         await holder.execute(text("INSERT INTO marks (who) VALUES ('held')"))
