@@ -214,7 +214,7 @@ def _serve(app: FastAPI, *routers: APIRouter) -> None:
     Not `include_router`: FastAPI wraps an included router in a route of its own that, on every
     request, walks the router's routes for their version, swaps matching state in and out of the
     scope and only then tries each route's pattern. A read of one order spent 7% of its
-    instructions there and 12% of the served process's CPU (bench/RESULTS.md, round 10). What
+    instructions there (bench/RESULTS.md, round 10). What
     `include_router` adds beyond the routes, an app's dependency overrides, the service does not
     use (a test replaces what it needs on `app.state`)."""
     for router in routers:

@@ -32,7 +32,7 @@ from workorders.services.directory import mask_phone, shows_phone_of
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from workorders.models import Comment, Event, Owner, Staff, WorkOrder
+    from workorders.models import Comment, Event, Owner, Staff
     from workorders.services.context import Asking, Context
     from workorders.services.principals import Person
 
@@ -152,9 +152,7 @@ def _appointment(ctx: Asking, order: OrderFields) -> dict[str, Any] | None:
 
 def appointment(ctx: Asking, order: OrderFields, shown: dict[str, Any]) -> AppointmentRead:
     """An appointment (its card, services/appointments.card) with what this caller may do with it."""
-    # `allowed_steps` reads the order's fields alone (its appointment and `access.facts`), so a row
-    # of the read paths serves as well as the instance its annotation names.
-    steps = appointments.allowed_steps(ctx, cast("WorkOrder", order), shown)
+    steps = appointments.allowed_steps(ctx, order, shown)
     return AppointmentRead.model_validate(shown | {"allowed_actions": steps})
 
 

@@ -32,7 +32,7 @@ from workorders.errors import (
 from workorders.models import Appointment, WorkOrder
 from workorders.services import events
 from workorders.services import sla as policies
-from workorders.services.access import allowed_actions, facts
+from workorders.services.access import OrderFields, allowed_actions, facts
 from workorders.services.pagination import Ordering, fetch_page
 from workorders.services.transitions import require_match
 
@@ -82,7 +82,7 @@ def card(row: Appointment) -> dict[str, Any]:
     }
 
 
-def allowed_steps(ctx: Asking, order: WorkOrder, shown: dict[str, Any]) -> list[str]:
+def allowed_steps(ctx: Asking, order: OrderFields, shown: dict[str, Any]) -> list[str]:
     """What this caller may do with an appointment (a card) now, for drawing the buttons."""
     current = order.appointment or {}
     steps = rules.allowed_steps(
