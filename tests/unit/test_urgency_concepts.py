@@ -167,6 +167,14 @@ from workorders.domain import urgency
         "someone is throwing bottles from upstairs onto the path",
         "a man is threatening the cashier at the shop by the gate with a screwdriver",
         "drunk guy swinging a chain at people outside the bar",
+        # A child or an elderly person missing, said without "missing": nobody can find them, they
+        # have not come back, the owner asks for a search.
+        "my 6 yrs old went to the play area 40 minutes ago, we looked everywhere, please search for her now",
+        "I can't find my grandson, he was by the fountain a minute ago",
+        "grandma went out for groceries at 9 and hasn't come back, she's 84",
+        "please help us look for our little boy, blue jacket, near the east gate",
+        "女儿下楼玩了一个多小时还没回来，电话手表也打不通",
+        "快帮忙找一下我家孩子，刚才还在滑梯那儿",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -278,6 +286,11 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "the gas pipe by the meter is rusty, no smell, please check it sometime",
         "暖气管子半夜咚咚响，跟有人拿锤子砸似的",
         "燃气表的读数好像不对，这个月特别多",
+        # Looking for a child's belongings, or a search that is over, is no child missing.
+        "can the guards look for my son's scooter? it was by the bike shed",
+        "I can't find my daughter's school card, was one handed in at the gate?",
+        "last week my son didn't come home till late and we looked for him everywhere",
+        "帮忙找找家长，北门有个小孩在哭",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:
@@ -361,3 +374,12 @@ def test_traditional_characters_are_read_as_simplified_and_nothing_else_changes(
     assert urgency.normalize("電梯壞了，ＦＩＲＥ Exit") == "电梯坏了,fire exit"
     assert urgency.normalize("計程車 滑鼠") == "计程车 滑鼠"  # characters only, not regional words
     assert urgency.normalize("the lift is broken") == "the lift is broken"
+
+
+def test_a_phone_s_curly_apostrophe_reads_as_the_straight_one() -> None:
+    assert urgency.normalize("I can’t find my son, he isn’t answering") == (
+        "i can't find my son, he isn't answering"
+    )
+    assert urgency.assess("the lift won’t open and my mother is inside").urgent
+    assert urgency.assess("I can’t find my daughter, she was by the pond").urgent
+    assert not urgency.assess("I can’t find my daughter’s school card").urgent
