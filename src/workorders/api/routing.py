@@ -39,6 +39,7 @@ from workorders.schemas.routing import (
 )
 from workorders.services import (
     dispatch,
+    principals,
     routing_backtest,
     routing_examples,
     routing_models,
@@ -277,6 +278,7 @@ async def list_queue_work_orders(
 ) -> Response:
     where = OrderFilter(statuses=sorted(OPEN_STATUSES), queue=queue)
     rows, next_cursor = await list_orders(
-        ctx, where, sort=Sort.PRIORITY, limit=limit, cursor=cursor
+        ctx, ctx.session, where, sort=Sort.PRIORITY, limit=limit, cursor=cursor
     )
-    return presenters.reply(await presenters.page(ctx, rows, next_cursor))
+    people = await principals.directory(ctx.session, ctx.principal.property_id)
+    return presenters.reply(presenters.page(ctx, rows, next_cursor, people))

@@ -44,7 +44,7 @@ from workorders.schemas import (
 )
 from workorders.schemas.routing import FollowUpCreate
 from workorders.schemas.strict import StrictDatetime
-from workorders.services import comments, follow_ups, transitions, work_orders
+from workorders.services import comments, follow_ups, principals, transitions, work_orders
 from workorders.services.listing import OrderFilter, Sort, list_orders
 
 router = APIRouter(prefix=f"{V1}/work-orders", tags=["work orders"])
@@ -113,12 +113,11 @@ async def list_work_orders(
         created_before=created_before,
         q=q,
     )
-    ctx = reading.ctx
     rows, next_cursor = await list_orders(
-        ctx, where, sort=sort, limit=limit, cursor=cursor, reader=reading.connection
+        reading.ctx, reading.connection, where, sort=sort, limit=limit, cursor=cursor
     )
     lang = presenters.language(accept_language)
-    return presenters.reply(await presenters.page(ctx, rows, next_cursor, lang))
+    return presenters.reply(presenters.page(reading.ctx, rows, next_cursor, reading.people, lang))
 
 
 @router.get(
@@ -239,8 +238,9 @@ async def list_work_order_follow_ups(
     accept_language: AcceptLanguage = None,
 ) -> Response:
     rows, next_cursor = await follow_ups.list_for(ctx, order, limit=limit, cursor=cursor)
+    people = await principals.directory(ctx.session, ctx.principal.property_id)
     lang = presenters.language(accept_language)
-    return presenters.reply(await presenters.page(ctx, rows, next_cursor, lang))
+    return presenters.reply(presenters.page(ctx, rows, next_cursor, people, lang))
 
 
 # --- actions: one operation each, so that generated SDKs get `claimWorkOrder(...)` and friends ---

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, table, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
@@ -18,9 +19,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from workorders.services.context import Context
+    from workorders.services.context import Asking, Context
 
 
 class Sort(StrEnum):
@@ -61,10 +62,10 @@ def _like_pattern(text: str) -> str:
 MIN_INDEXED = 3
 
 
-def _matches(ctx: Context, q: str) -> ColumnElement[bool]:
+def _matches(dialect: str, q: str) -> ColumnElement[bool]:
     """A case-insensitive substring of the title, description or number. PostgreSQL serves the
     ILIKE from its pg_trgm GIN indexes; SQLite asks its FTS5 trigram table (migration 0007)."""
-    if len(q) >= MIN_INDEXED and ctx.session.get_bind().dialect.name == "sqlite":
+    if len(q) >= MIN_INDEXED and dialect == "sqlite":
         phrase = '"' + q.replace('"', '""') + '"'
         found: Select[Any] = (
             select(literal_column("rowid"))
@@ -81,16 +82,16 @@ def _matches(ctx: Context, q: str) -> ColumnElement[bool]:
 
 
 async def list_orders(
-    ctx: Context,
+    ctx: Asking,
+    reader: AsyncSession | AsyncConnection,
     where: OrderFilter,
     *,
     sort: Sort,
     limit: int,
     cursor: str | None,
-    reader: AsyncSession | AsyncConnection | None = None,
 ) -> tuple[Sequence[OrderFields], str | None]:
     """A page of the orders the caller may see, as rows of the table (to present, not to change),
-    read on `reader` (by default the context's session)."""
+    read on `reader`: a session's, or a connection of the reader engine."""
     query, params = visible_rows(ctx.principal)
     if where.statuses:
         query = query.where(WorkOrder.status.in_([str(s) for s in where.statuses]))
@@ -108,9 +109,9 @@ async def list_orders(
     if where.created_before is not None:
         query = query.where(WorkOrder.created_at < where.created_before)
     if where.q:
-        query = query.where(_matches(ctx, where.q))
+        query = query.where(_matches(_dialect(reader), where.q))
     rows, next_cursor = await fetch_rows(
-        ctx.session if reader is None else reader,
+        reader,
         query,
         ORDERINGS[sort],
         limit=limit,
@@ -118,6 +119,11 @@ async def list_orders(
         params=params,
     )
     return [order_row(row) for row in rows], next_cursor
+
+
+def _dialect(reader: AsyncSession | AsyncConnection) -> str:
+    bind = reader.get_bind() if isinstance(reader, AsyncSession) else reader
+    return bind.dialect.name
 
 
 @dataclass(frozen=True)
