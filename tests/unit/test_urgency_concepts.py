@@ -175,6 +175,9 @@ from workorders.domain import urgency
         "please help us look for our little boy, blue jacket, near the east gate",
         "女儿下楼玩了一个多小时还没回来，电话手表也打不通",
         "快帮忙找一下我家孩子，刚才还在滑梯那儿",
+        "our 5yo slipped away from grandma at the fountain, we can't find her anywhere",
+        "my grandson disappeared from the sandpit a few minutes ago",
+        "一转眼孩子就跑没影了，在湖边那一带",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -291,6 +294,8 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "I can't find my daughter's school card, was one handed in at the gate?",
         "last week my son didn't come home till late and we looked for him everywhere",
         "帮忙找找家长，北门有个小孩在哭",
+        "my daughter's kitten has disappeared, has anyone seen a grey cat?",
+        "the kids ran off with the ball and broke a window, who pays?",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

@@ -292,17 +292,17 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "child or elderly in danger",
         _rx(
-            r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|儿子|女儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|困|卡住|走丢|走失|不见了|找不到)"
+            r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|儿子|女儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|困|卡住|走丢|走失|跑丢|不见了|没影了|跑没影|找不到)"
             r"|(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊).{0,20}(?:不见|走失|走丢|找不到|走出|出去|没回来|没回家)|(?:不见了|走失|走丢|找不到|没回来|不接电话).{0,30}(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊)|(?:孩子|小孩|宝宝|婴儿).{0,8}(?:锁在|关在|留在)车里"
             r"|(?:孩子|小孩|小朋友|儿子|女儿|老人|奶奶|爷爷|外婆|姥姥|外公|姥爷).{0,14}(?:还没回来|还没回家|没有回来|没有回家|到现在没回)|(?:帮忙|帮我|帮我们|快)(?:找|找找|寻找)(?:一下)?(?:我|我们)?(?:家)?的?(?:孩子|小孩|儿子|女儿|老人|奶奶|爷爷|外婆|姥姥|外公|姥爷)",
             r"(?:child|kid|toddler|baby|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)|granny).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|ledge|missing|lost|wander\w*|on (?:the |a )?roof\b|jumping (?:off|from|to|between|across))"
             r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out|left|went out)"
             r"|(?:wander\w*|missing|lost|gone|walked out|went out|(?:isn'?t|not) answering|(?:isn'?t|not|hasn'?t come) back).{0,80}(?:dementia|alzheimer)"
             r"|(?:inside|in) (?:a |the )?locked car|locked in (?:a |the )?car|left (?:alone )?in (?:a |the )?(?:hot )?car"
-            # Missing, told without the word: nobody can find them, they have not come back, and the
-            # owner asks for a search.
+            # Missing, told without the word: nobody can find them, they slipped away or have not
+            # come back, and the owner asks for a search.
             r"|(?:can'?t|cannot|can not|couldn'?t) find (?:my|our|his|her) (?:little |young |\d{1,2}.years?.old )?(?:child|kid|toddler|baby|boy|girl|son|daughter|grand(?:ma|pa|mother|father|son|daughter)|granny)\b(?!['’]s)"
-            r"|(?:child|kid|toddler|boy|girl|son|daughter|grand(?:ma|pa|mother|father|son|daughter)|granny|elderly|old (?:man|woman|lady)).{0,60}(?:(?:has|have|had)(?:n'?t| not) (?:come|been) (?:back|home)|nowhere to be (?:found|seen)|no ?(?:one|body) (?:has |have )?seen (?:him|her)\b)"
+            r"|(?:child|kid|toddler|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b|grand(?:ma|pa|mother|father|son|daughter)|granny|elderly|old (?:man|woman|lady))(?!['’]s).{0,60}(?:(?:has|have|had)(?:n'?t| not) (?:come|been) (?:back|home)|nowhere to be (?:found|seen)|no ?(?:one|body) (?:has |have )?seen (?:him|her)\b|(?:can'?t|cannot|can not|couldn'?t) find (?:him|her|them)\b|slipped away|disappeared|vanished|not seen (?:him|her) since)"
             r"|\b(?:look|search)\w* for (?:my|our) (?:little |young |\d{1,2}.years?.old )?(?:child|kid|toddler|baby|boy|girl|son|daughter|grand(?:ma|pa|mother|father|son|daughter)|granny)\b(?!['’]s)"
             r"|(?:child|kid|toddler|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b).{0,120}\b(?:look|search)\w* for (?:him|her)(?= ?(?:[,.!?]|and\b|please\b|now\b|right now|everywhere|around|$))",
         ),
