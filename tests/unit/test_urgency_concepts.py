@@ -178,6 +178,16 @@ from workorders.domain import urgency
         "our 5yo slipped away from grandma at the fountain, we can't find her anywhere",
         "my grandson disappeared from the sandpit a few minutes ago",
         "一转眼孩子就跑没影了，在湖边那一带",
+        # Written for the kinds a writer of emergencies found unnamed (writer21), not copied from it:
+        # someone hitting a person, a threat to burn or kill, gas told by the stove or the yellow
+        # pipes, a warning not to press a switch, an old person living alone who does not answer.
+        "a man in the lobby is kicking an old lady, come now",
+        "the guy upstairs says he will burn our car tonight, he is drunk and outside now",
+        "楼下那人扬言要砍死我全家，还在门口",
+        "the whole corridor reeks of the cooker, my wife says not to touch any light switch",
+        "车库那根黄色的管子在嘶嘶响，味道很大",
+        "my aunt lives alone in 5-302 and she is not answering her phone or the door since yesterday",
+        "对门独居的大爷两天没出门了，敲门没人应",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -296,6 +306,9 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "帮忙找找家长，北门有个小孩在哭",
         "my daughter's kitten has disappeared, has anyone seen a grey cat?",
         "the kids ran off with the ball and broke a window, who pays?",
+        "my water bill is gonna kill me, the toilet runs all night",
+        "the workers keep hitting the pipes with hammers at 7am, too noisy",
+        "the yellow pipes in the garage were painted last week, they look nice",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

@@ -230,9 +230,9 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "gas",
         _rx(
-            r"(?:燃气|煤气|天然气|液化气|然气|燃汽|煤汽)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋(?:的)?味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|臭鸡蛋.{0,12}(?:越来越|冲|浓|呛|头晕|不敢)|(?:嘶嘶|咝咝).{0,15}(?:味|气)|(?:燃气|煤气|天然气)(?:表|管|管道|阀门?|灶|罐)?.{0,10}(?:嘶嘶|咝咝|丝丝|呲呲|哧哧)|(?:嘶嘶|咝咝|丝丝|呲呲|哧哧).{0,20}(?:呛|臭|冲鼻)|(?:味|气).{0,30}(?:不敢(?:开|按|碰|打|点)(?:灯|电灯|开关|火)|(?:灯|火|开关)(?:也|都)?不敢(?:开|按|碰|打|点))",
+            r"黄(?:色的?)?(?:管子|管道|管)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶)|(?:燃气|煤气|天然气|液化气|然气|燃汽|煤汽)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋(?:的)?味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|臭鸡蛋.{0,12}(?:越来越|冲|浓|呛|头晕|不敢)|(?:嘶嘶|咝咝).{0,15}(?:味|气)|(?:燃气|煤气|天然气)(?:表|管|管道|阀门?|灶|罐)?.{0,10}(?:嘶嘶|咝咝|丝丝|呲呲|哧哧)|(?:嘶嘶|咝咝|丝丝|呲呲|哧哧).{0,20}(?:呛|臭|冲鼻)|(?:味|气).{0,30}(?:不敢(?:开|按|碰|打|点)(?:灯|电灯|开关|火)|(?:灯|火|开关)(?:也|都)?不敢(?:开|按|碰|打|点))",
             r"\bgas\b.{0,20}(?:leak|smell|hiss)|\bgas (?:pipe|meter|valve|line|main|joint|tap)s?\b[^.!?;]{0,40}(?<!no )(?<!not )(?<!without )\b(?:smell|stink|reek|hiss)|(?:smell|stink|reek|odou?r)\w*.{0,25}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
-            r"|(?:smell|odou?r|stink)\w*.{0,60}(?:(?:afraid|scared|too scared|daren'?t|don'?t dare) to (?:turn|switch|flick|light)|(?:didn'?t|not|won'?t|daren'?t) (?:turn|switch)\w* (?:on )?(?:the |any )?lights?)|carbon monoxide|\bco (?:alarm|detector).{0,20}(?:going off|beeping|sounding)|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
+            r"|(?:smell|odou?r|stink)\w*.{0,60}(?:(?:afraid|scared|too scared|daren'?t|don'?t dare) to (?:turn|switch|flick|light)|(?:didn'?t|not|won'?t|daren'?t) (?:turn|switch)\w* (?:on )?(?:the |any )?lights?|(?:don'?t|do not|not to|shouldn'?t) (?:press|touch|flick|turn on|switch on) (?:the |any )?(?:\w+ )?(?:buttons?|switch(?:es)?|lights?))|\b(?:stove|cooker|hob)(?:'s)? (?:smell|stink|odou?r)|(?:smell|stink|reek)\w* (?:of|from) (?:the |that |a )?(?:stove|cooker|hob)\b|yellow (?:gas )?pipes?.{0,40}(?:smell|stink|hiss|leak)|(?:smell|stink|odou?r)\w*.{0,40}yellow (?:gas )?pipes?|carbon monoxide|\bco (?:alarm|detector).{0,20}(?:going off|beeping|sounding)|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
         ),
     ),
     (
@@ -275,8 +275,10 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "violence / weapon",
         _rx(
-            r"打架|打人|打(?:他|她)?(?:的)?(?:老婆|老公|媳妇|女朋友|男朋友)|(?:拽|揪|扯)着(?:她的?|他的?)?头发|斗殴|殴打|动手了|持刀|持械|拿(?:着)?(?:刀|棍|铁棍|棒子|砖头?|斧|酒瓶)|砍人|捅人|家暴|行凶",
-            r"\bfight(?:ing)?\b|\battack\w*|\bbeating\b|\bpunch\w*|\bknife\b|\bweapon\b|\bgun\b|(?:iron|metal) (?:bar|pipe|rod)|\bmachete|\baxe\b|\bassault\w*|\bthreaten\w* (?:\w+ ){0,8}with (?:a |an |his |her )?(?:\w+ )?(?:hammer|bat|stick|bottle|brick|screwdriver|scissors|cleaver|club|bar|pipe|chain)s?\b|\b(?:swing\w*|wav\w*) (?:a |an |his |her )?(?:\w+ )?(?:hammer|bat|stick|bottle|brick|cleaver|club|chain)s?\b",
+            r"打架|打人|打(?:他|她)?(?:的)?(?:老婆|老公|媳妇|女朋友|男朋友)|(?:拽|揪|扯)着(?:她的?|他的?)?头发|斗殴|殴打|动手了|持刀|持械|拿(?:着)?(?:刀|棍|铁棍|棒子|砖头?|斧|酒瓶)|砍人|捅人|家暴|行凶|(?:扬言|说要|威胁|要)(?:烧|杀|砍|捅|弄死|打死)(?:死|了)?(?:我|你|他|她|我们|我家|全家)",
+            r"\bfight(?:ing)?\b|\battack\w*|\bbeating\b|\bpunch\w*|\bknife\b|\bweapon\b|\bgun\b|(?:iron|metal) (?:bar|pipe|rod)|\bmachete|\baxe\b|\bassault\w*|\bthreaten\w* (?:\w+ ){0,8}with (?:a |an |his |her )?(?:\w+ )?(?:hammer|bat|stick|bottle|brick|screwdriver|scissors|cleaver|club|bar|pipe|chain)s?\b|\b(?:swing\w*|wav\w*) (?:a |an |his |her )?(?:\w+ )?(?:hammer|bat|stick|bottle|brick|cleaver|club|chain)s?\b"
+            r"|\b(?:hitting|kicking|slapping|strangling|choking|beating up) (?:my|his|her|their|our|a|an|the|this|that) (?:old |elderly |little |young |pregnant )?(?:father|dad|mother|mum|mom|wife|husband|son|daughter|child|kid|boy|girl|man|woman|lady|guy|neighbou?r|guard|cleaner|worker|grand\w+|baby)\b|\b(?:is|are|was|keeps?) (?:hitting|kicking|slapping|strangling|choking) (?:him|her|me|them|people|everyone)\b"
+            r"|\b(?:he|she|they|man|guy|woman|someone|somebody|neighbou?r|husband|wife|boyfriend|girlfriend|ex|drunk)\b(?:'s|'re| is| are)?.{0,30}\b(?:will|gonna|going to|threaten\w* to) (?:burn|kill|stab|hurt|beat|cut|set fire to) (?:my|me|us|you|him|her|them|our|everyone|everybody)\b",
         ),
     ),
     (
@@ -294,7 +296,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         _rx(
             r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|儿子|女儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|困|卡住|走丢|走失|跑丢|不见了|没影了|跑没影|找不到)"
             r"|(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊).{0,20}(?:不见|走失|走丢|找不到|走出|出去|没回来|没回家)|(?:不见了|走失|走丢|找不到|没回来|不接电话).{0,30}(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊)|(?:孩子|小孩|宝宝|婴儿).{0,8}(?:锁在|关在|留在)车里"
-            r"|(?:孩子|小孩|小朋友|儿子|女儿|老人|奶奶|爷爷|外婆|姥姥|外公|姥爷).{0,14}(?:还没回来|还没回家|没有回来|没有回家|到现在没回)|(?:帮忙|帮我|帮我们|快)(?:找|找找|寻找)(?:一下)?(?:我|我们)?(?:家)?的?(?:孩子|小孩|儿子|女儿|老人|奶奶|爷爷|外婆|姥姥|外公|姥爷)",
+            r"|(?:孩子|小孩|小朋友|儿子|女儿|老人|奶奶|爷爷|外婆|姥姥|外公|姥爷).{0,14}(?:还没回来|还没回家|没有回来|没有回家|到现在没回)|(?:帮忙|帮我|帮我们|快)(?:找|找找|寻找)(?:一下)?(?:我|我们)?(?:家)?的?(?:孩子|小孩|儿子|女儿|老人|奶奶|爷爷|外婆|姥姥|外公|姥爷)"
+            r"|(?:一个人住|独居|自己住).{0,30}(?:没人接|不接电话|敲门没(?:人)?(?:应|开)|没(?:有)?(?:人)?回应)|(?:老人|奶奶|爷爷|外婆|姥姥|外公|姥爷|老太太|老大爷).{0,20}(?:一个人住|独居|自己住).{0,30}(?:没人接|不接|敲门没(?:人)?(?:应|开)|没(?:有)?(?:人)?回应)",
             r"(?:child|kid|toddler|baby|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)|granny).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|ledge|missing|lost|wander\w*|on (?:the |a )?roof\b|jumping (?:off|from|to|between|across))"
             r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out|left|went out)"
             r"|(?:wander\w*|missing|lost|gone|walked out|went out|(?:isn'?t|not) answering|(?:isn'?t|not|hasn'?t come) back).{0,80}(?:dementia|alzheimer)"
@@ -302,7 +305,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             # Missing, told without the word: nobody can find them, they slipped away or have not
             # come back, and the owner asks for a search.
             r"|(?:can'?t|cannot|can not|couldn'?t) find (?:my|our|his|her) (?:little |young |\d{1,2}.years?.old )?(?:child|kid|toddler|baby|boy|girl|son|daughter|grand(?:ma|pa|mother|father|son|daughter)|granny)\b(?!['’]s)"
-            r"|(?:child|kid|toddler|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b|grand(?:ma|pa|mother|father|son|daughter)|granny|elderly|old (?:man|woman|lady))(?!['’]s).{0,60}(?:(?:has|have|had)(?:n'?t| not) (?:come|been) (?:back|home)|nowhere to be (?:found|seen)|no ?(?:one|body) (?:has |have )?seen (?:him|her)\b|(?:can'?t|cannot|can not|couldn'?t) find (?:him|her|them)\b|slipped away|disappeared|vanished|not seen (?:him|her) since)"
+            r"|(?:child|kid|toddler|twins?|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b|grand(?:ma|pa|mother|father|son|daughter)|granny|elderly|old (?:man|woman|lady))(?!['’]s).{0,60}(?:got out of (?:the |our )?(?:flat|house|apartment|home)|(?:has|have|had)(?:n'?t| not) (?:come|been) (?:back|home)|nowhere to be (?:found|seen)|no ?(?:one|body) (?:has |have )?seen (?:him|her)\b|(?:can'?t|cannot|can not|couldn'?t) find (?:him|her|them)\b|slipped away|disappeared|vanished|not seen (?:him|her) since)"
+            r"|(?:lives?|living) (?:on (?:his|her) own|alone).{0,80}(?:not answering|isn'?t answering|no answer|(?:doesn'?t|does not|won'?t) answer|not picking up|(?:hasn'?t|has not) answered)|(?:not answering|isn'?t answering|no answer|(?:doesn'?t|does not|won'?t) answer|not picking up).{0,80}(?:lives?|living) (?:on (?:his|her) own|alone)"
             r"|\b(?:look|search)\w* for (?:my|our) (?:little |young |\d{1,2}.years?.old )?(?:child|kid|toddler|baby|boy|girl|son|daughter|grand(?:ma|pa|mother|father|son|daughter)|granny)\b(?!['’]s)"
             r"|(?:child|kid|toddler|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b).{0,120}\b(?:look|search)\w* for (?:him|her)(?= ?(?:[,.!?]|and\b|please\b|now\b|right now|everywhere|around|$))",
         ),
@@ -353,9 +357,9 @@ _NEGATED_BEFORE = _rx(
     r"没(?:有)?人[^\s，,]{0,2}$",
 )
 _PAST = _rx(
-    r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|前(?:两|三)天|前些日子|前阵子|那次|以前|之前|曾经|(?<!比)昨天|(?<!比)前天|过的那次",
+    r"上周|上礼拜|昨晚|昨日|前晚|上次|上回|上个月|去年|前几天|前些天|前(?:两|三)天|前些日子|前阵子|那次|以前|之前|曾经|(?<!比)(?<!从)昨天|(?<!比)前天|过的那次",
     r"\d{1,2}月\d{1,2}[日号]",
-    r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week(?:end)?|month|year|time|night|winter|spring|summer|autumn|fall|christmas|new year|chinese new year|spring festival|national day|holidays?|(?:mon|tues|wednes|thurs|fri|satur|sun)day)|\bin (?:jan|febr)uary\b|\bin (?:march|april|june|july|august|september|october|november|december)\b|over (?:the )?(?:holidays|new year|spring festival)|(?<!than )yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
+    r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d|last (?:week(?:end)?|month|year|time|night|winter|spring|summer|autumn|fall|christmas|new year|chinese new year|spring festival|national day|holidays?|(?:mon|tues|wednes|thurs|fri|satur|sun)day)|\bin (?:jan|febr)uary\b|\bin (?:march|april|june|july|august|september|october|november|december)\b|over (?:the )?(?:holidays|new year|spring festival)|(?<!than )(?<!since )yesterday|(?:days?|weeks?|months?|years?) ago\b|previously|\bearlier\b|used to|the other day",
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(
