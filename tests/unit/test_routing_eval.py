@@ -224,6 +224,13 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   English): commissioned when eval43 was measured, sealed (sha256 76677f6a…) after eval43's change
   and measured once on it (bac3e59): queue 98.1% (en 97.3%, zh 98.8%), urgent recall 100% (94 of
   94), false alarms 5.4% (en 6.1%, zh 4.7%): every bar met. Its misses were never read.
+- `eval45_blind.jsonl` (520 lines, two more writers: a Kunming lakeside community of retired
+  winterers from the north, with Western travellers and Thai and Vietnamese traders; a Tianjin port
+  community with a kindergarten and a nursing home inside the gates, with Korean and Japanese
+  engineers; 50% English): commissioned when eval44 was measured, sealed (sha256 f0920fda…) before
+  the concepts writer21 named, and measured once after them (55e244a): queue 98.7% (en 98.5%, zh
+  98.8%), urgent recall 100% (94 of 94), false alarms 2.8% (en 2.3%, zh 3.3%): every bar met. Its
+  misses were never read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -287,6 +294,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval42_blind",
         "eval43_tuned",
         "eval44_blind",
+        "eval45_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
