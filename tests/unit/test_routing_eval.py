@@ -231,6 +231,12 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   the concepts writer21 named, and measured once after them (55e244a): queue 98.7% (en 98.5%, zh
   98.8%), urgent recall 100% (94 of 94), false alarms 2.8% (en 2.3%, zh 3.3%): every bar met. Its
   misses were never read.
+- `eval46_blind.jsonl` (520 lines, two more writers: a Nanjing university staff compound of plane
+  trees, professors in their eighties and visiting scholars; a Longhua (Shenzhen) new town of
+  factory managers and young couples, with Vietnamese, Malaysian and Bangladeshi engineers; 50%
+  English): commissioned when eval45 was, sealed (sha256 1c066266…) and measured once on 0ffd3b0
+  (the router of 55e244a): queue 97.7% (en 96.9%, zh 98.5%), urgent recall 100% (94 of 94), false
+  alarms 6.1% (en 5.6%, zh 6.6%): every bar met. Its misses were never read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -295,6 +301,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval43_tuned",
         "eval44_blind",
         "eval45_blind",
+        "eval46_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
