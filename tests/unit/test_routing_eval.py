@@ -146,13 +146,15 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   97.8% (91 of 93: a lamp post's wires 露在外面 in the rain; a branch about to fall over a
   pavement, which the guide calls high), false alarms 5.4% (en 5.2%, zh 5.6%). Its misses were
   read (a62a504).
-- `eval29_blind.jsonl` and `eval30_blind.jsonl` (520 lines each, four more writers: a family estate
+- `eval29_tuned.jsonl` and `eval30_blind.jsonl` (520 lines each, four more writers: a family estate
   with a school inside its gates, a compound of international families, a resettled old town on
   the south-east coast, a university neighbourhood; 50% English): written while eval28 was read,
   sealed, and measured once on the router of 3c74927: eval29 queue 95.2% (en 93.9%, zh 96.5%),
   urgent recall 98.9% (93 of 94: one English emergency missed), false alarms 7.3% (en 6.5%, zh
   8.0%); eval30 queue 97.5% (en 96.5%, zh 98.5%), urgent recall 100% (94 of 94), false alarms 4.7%
-  (en 5.3%, zh 4.1%): every bar met. Their misses were never read.
+  (en 5.3%, zh 4.1%): every bar met. Their misses were never read until eval29 still missed two
+  emergencies on the router of eval45 and eval46 (a rotten-egg smell by the gas meter, water
+  through a ceiling light), which the concepts then learnt: eval29 is a tuned set since.
 - `eval31_tuned.jsonl` to `eval34_tuned.jsonl` (520 lines each, eight more writers: an older
   Chengdu community, a Shenzhen high-rise estate, a Beijing compound heated by a district boiler,
   a Shanghai community of villas and towers, a Hangzhou lakeside community, a Harbin community of
@@ -162,14 +164,16 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   94, 93 and 91 of 94; false alarms 4.2%, 6.1%, 4.9% and 3.8% (eval32 met every bar). Their misses
   were read: five emergencies no concept named (a lift's doors open on an empty shaft, a gas meter
   hissing, a hydrant knocked over, water along a lit lamp), which the concepts learnt (537057d).
-- `eval35_blind.jsonl` and `eval36_blind.jsonl` (520 lines each, four more writers: a Tianjin
+- `eval35_tuned.jsonl` and `eval36_blind.jsonl` (520 lines each, four more writers: a Tianjin
   community of brick blocks and towers, a Guangzhou redevelopment estate part Cantonese, a Kunming
   garden community of short-stay guests, a Suzhou industrial-park community; 50% English):
   written while eval31 to eval34 were measured, sealed, and measured once on the router of
   537057d: eval35 queue 98.3% (en 98.5%, zh 98.1%), urgent recall 97.9% (92 of 94: two English
   emergencies missed), false alarms 6.6% (en 6.6%, zh 6.6%); eval36 queue 98.8% (en 98.5%, zh
   99.2%), urgent recall 100% (94 of 94), false alarms 6.3% (en 9.0%, zh 3.7%): every bar met. Their
-  misses were never read.
+  misses were never read until eval35 still missed two on the router of eval45 and eval46 (a window
+  frame hanging from one hinge over a path, a torch moving in a flat whose people are abroad),
+  which the concepts then learnt: eval35 is a tuned set since.
 - `eval37_blind.jsonl` and `eval38_blind.jsonl` (520 lines each, four more writers: a Zhengzhou
   tower community of e-bikes and grandparents, a Qingdao seaside community of old villas and Korean
   families, a Changsha community of storms and a night market, a Xi'an community by the city wall;
@@ -284,13 +288,13 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval26_blind",
         "eval27_blind",
         "eval28_tuned",
-        "eval29_blind",
+        "eval29_tuned",
         "eval30_blind",
         "eval31_tuned",
         "eval32_tuned",
         "eval33_tuned",
         "eval34_tuned",
-        "eval35_blind",
+        "eval35_tuned",
         "eval36_blind",
         "eval37_blind",
         "eval38_blind",
@@ -340,11 +344,6 @@ def test_every_urgent_request_is_flagged(
         eval18_tuned="94 of 95: a branch hanging over a kindergarten gate, by the guide high",
         eval23_tuned="93 of 94: icicles over an entrance, high in the corpus's convention",
         eval28_tuned="92 of 93: a branch about to fall over a pavement, by the guide high",
-        # Never read. eval29 missed one English request when measured (3c74927); each retraining
-        # since has moved one or two of its emergencies across the threshold either way.
-        eval29_blind="92 of 94: one English and one Chinese request missed since 9d7f65b",
-        # Measured once on 537057d; the same two English requests still missed.
-        eval35_blind="92 of 94: two English requests missed",
     )
     assert evaluation.urgent_n > 0
     assert evaluation.urgent_recall == 1.0

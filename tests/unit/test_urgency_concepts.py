@@ -188,6 +188,13 @@ from workorders.domain import urgency
         "车库那根黄色的管子在嘶嘶响，味道很大",
         "my aunt lives alone in 5-302 and she is not answering her phone or the door since yesterday",
         "对门独居的大爷两天没出门了，敲门没人应",
+        # Written for the kinds two older blind sets' misses named (eval29, eval35), not copied:
+        # a rotten-egg smell by the gas meter, water through a light, something over a path hanging
+        # by one hinge, a torch moving in a flat whose people are away.
+        "燃气表那儿一股臭鸡蛋的感觉，淡淡的",
+        "water is dripping through my kitchen light fitting really fast",
+        "the shutter on the 9th floor is hanging by one bolt above the bike park",
+        "the family in 803 are abroad but I can see a flashlight moving inside their flat",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -309,6 +316,9 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "my water bill is gonna kill me, the toilet runs all night",
         "the workers keep hitting the pipes with hammers at 7am, too noisy",
         "the yellow pipes in the garage were painted last week, they look nice",
+        "垃圾房有股味道，像臭鸡蛋一样，好几天没清了",
+        "the bathroom cabinet door is hanging from one hinge, please fix",
+        "I left my torch in the garage, has anyone handed one in?",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

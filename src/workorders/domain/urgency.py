@@ -170,7 +170,7 @@ def _rx(*alternatives: str) -> Patterns:
 # exit, a smoke detector that beeps, a gas bill. They are blanked out before the concepts are looked for.
 _NOT_A_DANGER = _rx(
     r"烟感|烟雾报警器?|燃气报警器?|火灾报警器?|消防(?:栓|通道|门|器材|设施|设备|车道|演练|检查|喷淋|水带|箱)",
-    r"灭火器|防火门|燃气费|煤气费|燃气卡|燃气表(?!.{0,8}(?:嘶嘶|咝咝|丝丝|呲呲|哧哧))|抽烟|吸烟|烟头|烟味|烟花|防盗|漏电保护|打火机|喷泉|喷水池|洒水|防汛",
+    r"灭火器|防火门|燃气费|煤气费|燃气卡|燃气表(?!.{0,8}(?:嘶嘶|咝咝|丝丝|呲呲|哧哧)|.{0,20}臭鸡蛋)|抽烟|吸烟|烟头|烟味|烟花|防盗|漏电保护|打火机|喷泉|喷水池|洒水|防汛",
     r"smoke (?:alarm|detector)s?|fire (?:alarm|exit|door|lane|escape|extinguisher|hydrant|safety|drill|inspection|code)s?",
     r"gas (?:bill|fee|card|payment|top.?up)s?|fireworks?|smoking (?:area|room|ban|sign)|no smoking|cigarettes?(?: smoke)?",
     r"flood (?:prevention|season|barriers?)|pouring (?:with )?rain|lighters?",
@@ -230,7 +230,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "gas",
         _rx(
-            r"黄(?:色的?)?(?:管子|管道|管)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶)|(?:燃气|煤气|天然气|液化气|然气|燃汽|煤汽)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋(?:的)?味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|臭鸡蛋.{0,12}(?:越来越|冲|浓|呛|头晕|不敢)|(?:嘶嘶|咝咝).{0,15}(?:味|气)|(?:燃气|煤气|天然气)(?:表|管|管道|阀门?|灶|罐)?.{0,10}(?:嘶嘶|咝咝|丝丝|呲呲|哧哧)|(?:嘶嘶|咝咝|丝丝|呲呲|哧哧).{0,20}(?:呛|臭|冲鼻)|(?:味|气).{0,30}(?:不敢(?:开|按|碰|打|点)(?:灯|电灯|开关|火)|(?:灯|火|开关)(?:也|都)?不敢(?:开|按|碰|打|点))",
+            r"(?:燃气|煤气|天然气)(?:表|灶|管)?.{0,12}臭鸡蛋|黄(?:色的?)?(?:管子|管道|管)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶)|(?:燃气|煤气|天然气|液化气|然气|燃汽|煤汽)(?:(?!不|没).){0,10}(?:味|漏|泄|嘶嘶)|(?:燃气|煤气|天然气)位(?!置)|漏气.{0,4}(?:燃气|煤气|天然气)|臭鸡蛋(?:的)?味|一氧化碳.{0,10}(?:叫|响|报警)|(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心).{0,20}(?:燃气|煤气|热水器)|(?:燃气|煤气|热水器).{0,20}(?:头(?:有点|有些|好|很)?(?:疼|痛|晕)|晕乎|恶心)|臭鸡蛋.{0,20}(?:燃气|煤气|灶|表|嘶)|臭鸡蛋.{0,12}(?:越来越|冲|浓|呛|头晕|不敢)|(?:嘶嘶|咝咝).{0,15}(?:味|气)|(?:燃气|煤气|天然气)(?:表|管|管道|阀门?|灶|罐)?.{0,10}(?:嘶嘶|咝咝|丝丝|呲呲|哧哧)|(?:嘶嘶|咝咝|丝丝|呲呲|哧哧).{0,20}(?:呛|臭|冲鼻)|(?:味|气).{0,30}(?:不敢(?:开|按|碰|打|点)(?:灯|电灯|开关|火)|(?:灯|火|开关)(?:也|都)?不敢(?:开|按|碰|打|点))",
             r"\bgas\b.{0,20}(?:leak|smell|hiss)|\bgas (?:pipe|meter|valve|line|main|joint|tap)s?\b[^.!?;]{0,40}(?<!no )(?<!not )(?<!without )\b(?:smell|stink|reek|hiss)|(?:smell|stink|reek|odou?r)\w*.{0,25}\bgas\b|rotten eggs?.{0,40}(?:gas|meter|hiss|stove|cooker)|(?:gas|meter|hiss\w*|stove|cooker).{0,60}rotten eggs?|hiss\w*.{0,30}(?:pipe|meter|valve|cooker|stove)|(?:pipe|meter|valve|cooker|stove).{0,25}hiss\w*"
             r"|(?:smell|odou?r|stink)\w*.{0,60}(?:(?:afraid|scared|too scared|daren'?t|don'?t dare) to (?:turn|switch|flick|light)|(?:didn'?t|not|won'?t|daren'?t) (?:turn|switch)\w* (?:on )?(?:the |any )?lights?|(?:don'?t|do not|not to|shouldn'?t) (?:press|touch|flick|turn on|switch on) (?:the |any )?(?:\w+ )?(?:buttons?|switch(?:es)?|lights?))|\b(?:stove|cooker|hob)(?:'s)? (?:smell|stink|odou?r)|(?:smell|stink|reek)\w* (?:of|from) (?:the |that |a )?(?:stove|cooker|hob)\b|yellow (?:gas )?pipes?.{0,40}(?:smell|stink|hiss|leak)|(?:smell|stink|odou?r)\w*.{0,40}yellow (?:gas )?pipes?|carbon monoxide|\bco (?:alarm|detector).{0,20}(?:going off|beeping|sounding)|sulph?ur|sulfur|(?:dizzy|headache|nause\w*).{0,40}smell|smell.{0,40}(?:dizzy|headache|nause\w*)",
         ),
@@ -244,7 +244,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱)"
             r"|(?:电表箱|电箱|配电箱|开关|插座|电闸|电井).{0,10}(?:啪啪|噼啪|噼里啪啦|闪光|闪火|冒火)|灯.{0,10}(?:噼啪|噼里啪啦)|(?:滴|渗|流|漏)(?:到|进)了?(?:我家|家里)?(?:灯|开关|插座|电箱|配电箱|电表箱|电闸箱?|闸箱)",
             r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|gave (?:me|her|him|us|them|my \w+) (?:a |an )?(?:\w+ )?shock|(?:socket|outlet|switch|plug|tap|heater|appliance)s?.{0,40}\bshock|(?:socket|outlet|switch|panel|box|meter|wire|wiring|plug)s?.{0,40}(?:crackl\w*|fizz\w*|arcing|flash\w*)|electrocut\w*|got shocked|\bshocked me|\btingle"
-            r"|water.{0,30}(?:light (?:fittings?|fixtures?)|sockets?|fuse ?box|outlets?|consumer unit)|(?:running|dripping|pouring|coming|leaking) (?:down|into|through|out of|from) (?:the |a )?(?:light (?:fittings?|fixtures?)|ceiling lights?|lamps?|sockets?|fuse ?box|outlets?)(?!.{0,80}\b(?:turned|switched|shut) (?:\w+ ){0,2}off\b)|(?:light (?:fittings?|fixtures?)|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
+            r"|water.{0,30}(?:light (?:fittings?|fixtures?)|sockets?|fuse ?box|outlets?|consumer unit)|(?:running|dripping|pouring|coming|leaking) (?:down|into|through|out of|from) (?:the |a |our |my |his |her |their )?(?:\w+ )?(?:light (?:fittings?|fixtures?)|ceiling lights?|lamps?|sockets?|fuse ?box|outlets?)(?!.{0,80}\b(?:turned|switched|shut) (?:\w+ ){0,2}off\b)|(?:light (?:fittings?|fixtures?)|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
         ),
     ),
     (
@@ -288,7 +288,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             r"|砸(?:车)?窗|(?:砸|踹|踢)(?:我家|我们家|他家|别人家)?(?:的)?门|(?:撬|捅|拧|拨弄)(?:我家|我们家|我)?(?:的)?门?锁|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)"
             r"|(?:我家|我们家|我屋企)(?:的)?(?:阳台|院子)(?:上|里)有(?:个|一个)?(?:陌生|不认识的?)?人|有(?:个|一个)?(?:陌生|不认识的?)?人.{0,6}(?:在|爬上|爬进|跳进|翻进)(?:我家|我们家)(?:的)?(?:阳台|院子)",
             r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)|(?:someone|somebody|a stranger|a man|a guy) (?:is )?(?:on|in) (?:my|our) (?:balcony|garden|yard|terrace)"
-            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:kick|smash|batter)\w* (?:at |in )?(?:the |my |our |a |their |his |her |someone'?s )?(?:front )?doors?\b|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:scrap|fiddl|jimm|pry|forc|tamper)\w* (?:with |at )?(?:our|my|the|his|her) (?:front )?(?:lock|door)|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:through |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window",
+            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:kick|smash|batter)\w* (?:at |in )?(?:the |my |our |a |their |his |her |someone'?s )?(?:front )?doors?\b|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:scrap|fiddl|jimm|pry|forc|tamper)\w* (?:with |at )?(?:our|my|the|his|her) (?:front )?(?:lock|door)|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:through |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window"
+            r"|(?:torch|flashlight)(?:es)? (?:moving|shining|flashing|flickering|going) (?:around |about )?(?:in|inside|behind|through)\b",
         ),
     ),
     (
@@ -341,7 +342,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "structure falling",
         _rx(
             r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|玻璃|广告牌|雨棚|雨篷|檐篷|石屎|水泥|天花板|吊顶|阳台).{0,20}(?:掉下|坠落|砸|要掉|快掉|(?<![未冇])跌(?:落|下))|(?:窗框|窗扇|整扇窗|整个窗).{0,30}(?:掉下|坠落|砸|要掉|快掉|吹掉|吹下)",
-            r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)|(?:window frame|whole window).{0,50}(?:blow|fall|com)(?:e|ing)? (?:out|off|down)|(?:pane|window|glass)\b.{0,30}\bhalf out of (?:its|the) frame|bricks?\b.{0,20}\b(?:dropping|falling|coming) (?:off|down)",
+            r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)|(?:window frame|whole window).{0,50}(?:blow|fall|com)(?:e|ing)? (?:out|off|down)|(?:pane|window|glass)\b.{0,30}\bhalf out of (?:its|the) frame|bricks?\b.{0,20}\b(?:dropping|falling|coming) (?:off|down)|(?:window|frame|pane|glass|shutter|panel|sign|board|canopy|awning|gutter)s?\b.{0,30}\bhanging (?:from|by|on) (?:one|a single|its last|the last|a) (?:hinge|bolt|screw|corner|wire|thread)",
         ),
     ),
 )
