@@ -241,6 +241,13 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   English): commissioned when eval45 was, sealed (sha256 1c066266…) and measured once on 0ffd3b0
   (the router of 55e244a): queue 97.7% (en 96.9%, zh 98.5%), urgent recall 100% (94 of 94), false
   alarms 6.1% (en 5.6%, zh 6.6%): every bar met. Its misses were never read.
+- `eval47_blind.jsonl` (520 lines, two more writers: a Xi'an high-tech-zone community of spring dust
+  and grandparents from rural Shaanxi, with Pakistani and Kazakh students; a Panyu (Guangzhou)
+  riverside community of Cantonese elders and young tenants, with West African traders, Filipino
+  helpers and Canadian teachers; 50% English): sealed (sha256 79614b65…) before the concepts eval29
+  and eval35 named, and measured once after them (7562b02): queue 97.9% (en 98.1%, zh 97.7%),
+  urgent recall 100% (94 of 94), false alarms 6.3% (en 7.0%, zh 5.7%): every bar met. Its misses
+  were never read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -306,6 +313,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval44_blind",
         "eval45_blind",
         "eval46_blind",
+        "eval47_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
