@@ -164,7 +164,7 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   94, 93 and 91 of 94; false alarms 4.2%, 6.1%, 4.9% and 3.8% (eval32 met every bar). Their misses
   were read: five emergencies no concept named (a lift's doors open on an empty shaft, a gas meter
   hissing, a hydrant knocked over, water along a lit lamp), which the concepts learnt (537057d).
-- `eval35_tuned.jsonl` and `eval36_blind.jsonl` (520 lines each, four more writers: a Tianjin
+- `eval35_tuned.jsonl` and `eval36_tuned.jsonl` (520 lines each, four more writers: a Tianjin
   community of brick blocks and towers, a Guangzhou redevelopment estate part Cantonese, a Kunming
   garden community of short-stay guests, a Suzhou industrial-park community; 50% English):
   written while eval31 to eval34 were measured, sealed, and measured once on the router of
@@ -173,7 +173,10 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   99.2%), urgent recall 100% (94 of 94), false alarms 6.3% (en 9.0%, zh 3.7%): every bar met. Their
   misses were never read until eval35 still missed two on the router of eval45 and eval46 (a window
   frame hanging from one hinge over a path, a torch moving in a flat whose people are abroad),
-  which the concepts then learnt: eval35 is a tuned set since.
+  which the concepts then learnt: eval35 is a tuned set since. eval36's English false alarms were
+  read then too (24 of 212 on that router): 22 from the urgent head, two from concepts ("needs air
+  bleeding" read as bleeding, "my daughter lost her backpack" as a lost child), which were mended:
+  eval36 is a tuned set since.
 - `eval37_blind.jsonl` and `eval38_blind.jsonl` (520 lines each, four more writers: a Zhengzhou
   tower community of e-bikes and grandparents, a Qingdao seaside community of old villas and Korean
   families, a Changsha community of storms and a night market, a Xi'an community by the city wall;
@@ -302,7 +305,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval33_tuned",
         "eval34_tuned",
         "eval35_tuned",
-        "eval36_blind",
+        "eval36_tuned",
         "eval37_blind",
         "eval38_blind",
         "eval39_blind",
@@ -363,9 +366,9 @@ def test_at_most_10_percent_of_the_others_are_flagged_in_each_language(
     _unmet(
         request,
         eval14_tuned="13.4% overall, 16.7% of Chinese requests (39 of 234)",
-        # Never read. 9.0% of its English requests when measured once (537057d); writer20's
-        # emergencies in the corpus (9d7f65b) raised it to 11.8% (25 of 212).
-        eval36_blind="7.5% overall, 11.8% of English requests (25 of 212) since 9d7f65b",
+        # 9.0% of its English requests when measured once (537057d); writer20's emergencies in the
+        # corpus (9d7f65b) raised it to 11.8%; read, two of them were concepts' and were mended.
+        eval36_tuned="6.8% overall, 10.8% of English requests (23 of 212), from the urgent head",
     )
     shares = [evaluation.false_alarm_share] + [
         part.false_alarm_share for part in evaluation.per_language.values()

@@ -319,6 +319,9 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "垃圾房有股味道，像臭鸡蛋一样，好几天没清了",
         "the bathroom cabinet door is hanging from one hinge, please fix",
         "I left my torch in the garage, has anyone handed one in?",
+        # A radiator that needs its air bled; a child who lost a thing, not a lost child.
+        "the radiator in the study is cold at the top, I think it needs air bleeding",
+        "my son lost his swimming bag by the pool this morning, green with a dinosaur on it",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

@@ -178,7 +178,7 @@ _NOT_A_DANGER = _rx(
     r"消防(?:车|队|安全|隐患|系统|疏散)|火灾隐患|安全隐患|疏散集合点|救护车(?:都|也)?(?:进不来|过不去|开不进)|救护车(?:的)?通道",
     r"fire (?:trucks?|engines?|brigade|department|service|hose(?: reel)?s?|cabinets?|hazards?|risks?|system|assembly)",
     # Bleeding a radiator is maintenance; sewer gas is a drain's smell; spraying for pests is cleaning.
-    r"(?:radiators?|heaters?|heating).{0,60}bleed\w*|bleed\w* (?:the |my |a )?radiators?|needs? bleeding",
+    r"(?:radiators?|heaters?|heating).{0,60}bleed\w*|bleed\w* (?:the |my |a )?radiators?|needs? (?:air )?bleeding|air[- ]bleed\w*",
     r"(?:下水|地漏|存水弯|水槽|洗手池|洗菜池|马桶|化粪池|污水|排水)[^。]{0,10}臭鸡蛋(?:的)?味?",
     r"sewer gas|(?:lawn|garden|grass) sprinklers?|spraying (?:for |against )?(?:pests?|insects?|mosquito\w*|roach\w*)|needs? spraying",
     # Smoke that is someone's cooking, barbecue or cigarette (with the smoke said after the smoker);
@@ -299,7 +299,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             r"|(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊).{0,20}(?:不见|走失|走丢|找不到|走出|出去|没回来|没回家)|(?:不见了|走失|走丢|找不到|没回来|不接电话).{0,30}(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊)|(?:孩子|小孩|宝宝|婴儿).{0,8}(?:锁在|关在|留在)车里"
             r"|(?:孩子|小孩|小朋友|儿子|女儿|老人|奶奶|爷爷|外婆|姥姥|外公|姥爷).{0,14}(?:还没回来|还没回家|没有回来|没有回家|到现在没回)|(?:帮忙|帮我|帮我们|快)(?:找|找找|寻找)(?:一下)?(?:我|我们)?(?:家)?的?(?:孩子|小孩|儿子|女儿|老人|奶奶|爷爷|外婆|姥姥|外公|姥爷)"
             r"|(?:一个人住|独居|自己住).{0,30}(?:没人接|不接电话|敲门没(?:人)?(?:应|开)|没(?:有)?(?:人)?回应)|(?:老人|奶奶|爷爷|外婆|姥姥|外公|姥爷|老太太|老大爷).{0,20}(?:一个人住|独居|自己住).{0,30}(?:没人接|不接|敲门没(?:人)?(?:应|开)|没(?:有)?(?:人)?回应)",
-            r"(?:child|kid|toddler|baby|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)|granny).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|ledge|missing|lost|wander\w*|on (?:the |a )?roof\b|jumping (?:off|from|to|between|across))"
+            r"(?:child|kid|toddler|baby|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)|granny).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|ledge|missing|lost(?! (?:his|her|their|my|a|an|the|its|our|your)\b)|wander\w*|on (?:the |a )?roof\b|jumping (?:off|from|to|between|across))"
             r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out|left|went out)"
             r"|(?:wander\w*|missing|lost|gone|walked out|went out|(?:isn'?t|not) answering|(?:isn'?t|not|hasn'?t come) back).{0,80}(?:dementia|alzheimer)"
             r"|(?:inside|in) (?:a |the )?locked car|locked in (?:a |the )?car|left (?:alone )?in (?:a |the )?(?:hot )?car"
