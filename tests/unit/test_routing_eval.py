@@ -251,6 +251,16 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   and eval35 named, and measured once after them (7562b02): queue 97.9% (en 98.1%, zh 97.7%),
   urgent recall 100% (94 of 94), false alarms 6.3% (en 7.0%, zh 5.7%): every bar met. Its misses
   were never read.
+- `eval48_blind.jsonl` (520 lines, two more writers: a Guiyang hillside community of fog, steep
+  stairs and Miao and Buyi families, with American and Ethiopian data-centre engineers; a Dongguan
+  factory dormitory turned into flats, with Indonesian and Sri Lankan supervisors; 50% English):
+  sealed (sha256 0762d7c8…) before the last change to the concepts (2f129c6) and measured once
+  after it: queue 97.7% (en 96.9%, zh 98.5%), urgent recall 98.9% (93 of 94: one Chinese request
+  missed), false alarms 6.1% (en 7.0%, zh 5.2%). Its one miss was read and nothing changed for it:
+  a broken railing on a roof where people lean to hang washing, "万一有人靠上去就掉下去了". The
+  corpus's writers call a loose or broken railing at height normal 14 times and urgent 5, only when
+  a child is on it or a panel is coming off: a convention the guide leaves open, like the trees and
+  icicles of eval18, eval23 and eval28.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -317,6 +327,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval45_blind",
         "eval46_blind",
         "eval47_blind",
+        "eval48_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -355,6 +366,8 @@ def test_every_urgent_request_is_flagged(
         eval18_tuned="94 of 95: a branch hanging over a kindergarten gate, by the guide high",
         eval23_tuned="93 of 94: icicles over an entrance, high in the corpus's convention",
         eval28_tuned="92 of 93: a branch about to fall over a pavement, by the guide high",
+        # Read, nothing changed for it: the corpus calls a broken railing at height normal.
+        eval48_blind="93 of 94: a broken roof railing people lean on, normal in the corpus",
     )
     assert evaluation.urgent_n > 0
     assert evaluation.urgent_recall == 1.0
