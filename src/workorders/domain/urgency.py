@@ -278,7 +278,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             r"打架|打人|打(?:他|她)?(?:的)?(?:老婆|老公|媳妇|女朋友|男朋友)|(?:拽|揪|扯)着(?:她的?|他的?)?头发|斗殴|殴打|动手了|持刀|持械|拿(?:着)?(?:刀|棍|铁棍|棒子|砖头?|斧|酒瓶)|砍人|捅人|家暴|行凶|(?:扬言|说要|威胁|要)(?:烧|杀|砍|捅|弄死|打死)(?:死|了)?(?:我|你|他|她|我们|我家|全家)",
             r"\bfight(?:ing)?\b|\battack\w*|\bbeating\b|\bpunch\w*|\bknife\b|\bweapon\b|\bgun\b|(?:iron|metal) (?:bar|pipe|rod)|\bmachete|\baxe\b|\bassault\w*|\bthreaten\w* (?:\w+ ){0,8}with (?:a |an |his |her )?(?:\w+ )?(?:hammer|bat|stick|bottle|brick|screwdriver|scissors|cleaver|club|bar|pipe|chain)s?\b|\b(?:swing\w*|wav\w*) (?:a |an |his |her )?(?:\w+ )?(?:hammer|bat|stick|bottle|brick|cleaver|club|chain)s?\b"
             r"|\b(?:hitting|kicking|slapping|strangling|choking|beating up) (?:my|his|her|their|our|a|an|the|this|that) (?:old |elderly |little |young |pregnant )?(?:father|dad|mother|mum|mom|wife|husband|son|daughter|child|kid|boy|girl|man|woman|lady|guy|neighbou?r|guard|cleaner|worker|grand\w+|baby)\b|\b(?:is|are|was|keeps?) (?:hitting|kicking|slapping|strangling|choking) (?:him|her|me|them|people|everyone)\b"
-            r"|\b(?:he|she|they|man|guy|woman|someone|somebody|neighbou?r|husband|wife|boyfriend|girlfriend|ex|drunk)\b(?:'s|'re| is| are)?.{0,30}\b(?:will|gonna|going to|threaten\w* to) (?:burn|kill|stab|hurt|beat|cut|set fire to) (?:my|me|us|you|him|her|them|our|everyone|everybody)\b",
+            r"|\b(?:he|she|they)(?:'ll| will|'s going to|'re going to| (?:is|are) going to|'s gonna|'re gonna| (?:is|are) gonna) (?:burn|kill|stab|hurt|beat|cut|set fire to) (?:my|me|us|you|him|her|them|our|everyone|everybody)\b|\bthreaten\w* to (?:burn|kill|stab|hurt|beat|cut|set fire to) (?:my|me|us|you|him|her|them|our|everyone|everybody)\b",
         ),
     ),
     (
