@@ -113,16 +113,24 @@ def work_order_of(
     return _work_order(ctx, order, lang, people)
 
 
-def page(
+async def page(
+    ctx: Context, rows: Sequence[OrderFields], next_cursor: str | None, lang: str = i18n.DEFAULT
+) -> dict[str, Any]:
+    """A `WorkOrderPage` of `rows` for the caller who asked, in `lang`. A caller sees the orders of
+    their own property alone (services/access.visible_to), so its directory is looked up once for
+    the page, not once per order."""
+    people = await principals.directory(ctx.session, ctx.principal.property_id) if rows else {}
+    return page_of(ctx, rows, next_cursor, people, lang)
+
+
+def page_of(
     ctx: Asking,
     rows: Sequence[OrderFields],
     next_cursor: str | None,
     people: Mapping[str, Person],
     lang: str = i18n.DEFAULT,
 ) -> dict[str, Any]:
-    """A `WorkOrderPage` of `rows` for the caller who asked, in `lang`. A caller sees the orders of
-    their own property alone (services/access.visible_to): `people` is its directory, for every
-    order of the page."""
+    """`page` with the directory of the caller's property already looked up (`people`)."""
     return {
         "items": [_work_order(ctx, row, lang, people) for row in rows],
         "next_cursor": next_cursor,

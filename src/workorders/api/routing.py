@@ -39,7 +39,6 @@ from workorders.schemas.routing import (
 )
 from workorders.services import (
     dispatch,
-    principals,
     routing_backtest,
     routing_examples,
     routing_models,
@@ -280,5 +279,4 @@ async def list_queue_work_orders(
     rows, next_cursor = await list_orders(
         ctx, ctx.session, where, sort=Sort.PRIORITY, limit=limit, cursor=cursor
     )
-    people = await principals.directory(ctx.session, ctx.principal.property_id)
-    return presenters.reply(presenters.page(ctx, rows, next_cursor, people))
+    return presenters.reply(await presenters.page(ctx, rows, next_cursor))

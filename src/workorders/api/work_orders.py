@@ -44,7 +44,7 @@ from workorders.schemas import (
 )
 from workorders.schemas.routing import FollowUpCreate
 from workorders.schemas.strict import StrictDatetime
-from workorders.services import comments, follow_ups, principals, transitions, work_orders
+from workorders.services import comments, follow_ups, transitions, work_orders
 from workorders.services.listing import OrderFilter, Sort, list_orders
 
 router = APIRouter(prefix=f"{V1}/work-orders", tags=["work orders"])
@@ -117,7 +117,8 @@ async def list_work_orders(
         reading.ctx, reading.connection, where, sort=sort, limit=limit, cursor=cursor
     )
     lang = presenters.language(accept_language)
-    return presenters.reply(presenters.page(reading.ctx, rows, next_cursor, reading.people, lang))
+    body = presenters.page_of(reading.ctx, rows, next_cursor, reading.people, lang)
+    return presenters.reply(body)
 
 
 @router.get(
@@ -238,9 +239,8 @@ async def list_work_order_follow_ups(
     accept_language: AcceptLanguage = None,
 ) -> Response:
     rows, next_cursor = await follow_ups.list_for(ctx, order, limit=limit, cursor=cursor)
-    people = await principals.directory(ctx.session, ctx.principal.property_id)
     lang = presenters.language(accept_language)
-    return presenters.reply(presenters.page(ctx, rows, next_cursor, people, lang))
+    return presenters.reply(await presenters.page(ctx, rows, next_cursor, lang))
 
 
 # --- actions: one operation each, so that generated SDKs get `claimWorkOrder(...)` and friends ---
