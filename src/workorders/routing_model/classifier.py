@@ -290,15 +290,20 @@ class TextClassifier:
         self._queues = [Queue(q) for q in heads["queue"].classes]
         self._priorities = [Priority(p) for p in heads["priority"].classes]
         self._urgent_column = heads["urgent"].classes.index("1")
-        # Analyzers come from this code, never from the stored model; the vocabulary is rebuilt.
-        self._columns: list[tuple[Callable[[str], list[int]], np.ndarray, int]] = []
+        # Analyzers come from this code, never from the stored model; the vocabulary is rebuilt,
+        # each part's terms numbered after the parts before it: the columns of the whole union.
+        self._columns: list[Callable[[str], list[int]]] = []
         self._names: list[tuple[str, str]] = []
+        starts: list[int] = []
         offset = 0
         for part in self.parts:
-            vocabulary = {term: i for i, term in enumerate(part.terms)}
-            self._columns.append((_columns_of(part.name, vocabulary), part.idf, offset))
+            vocabulary = {term: offset + i for i, term in enumerate(part.terms)}
+            self._columns.append(_columns_of(part.name, vocabulary))
             self._names += [(part.name, term) for term in part.terms]
+            starts.append(offset)
             offset += len(part.terms)
+        self._idf = np.concatenate([part.idf for part in self.parts])
+        self._part_starts = np.array(starts, dtype=np.int64)
         # The three heads' weights in one matrix: one gather of the request's columns, one product.
         self._rows: dict[str, slice] = {}
         start = 0
@@ -331,19 +336,18 @@ class TextClassifier:
         Applied by hand rather than through scikit-learn, whose input checks cost several
         milliseconds for one request (a test holds the two equal).
         """
-        columns: list[np.ndarray] = []
-        values: list[np.ndarray] = []
-        for columns_of, idf, offset in self._columns:
-            hits = columns_of(text)
-            if not hits:
-                continue
-            index, tf = np.unique(np.array(hits, dtype=np.int64), return_counts=True)
-            weight = (1.0 + np.log(tf)) * idf[index]  # sublinear tf, as the vectorizers are set
-            columns.append(index + offset)
-            values.append(weight / np.linalg.norm(weight))
-        if not columns:
+        hits: list[int] = []
+        for columns_of in self._columns:
+            hits += columns_of(text)
+        if not hits:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        return np.concatenate(columns), np.concatenate(values)
+        # One count over every part (each part's columns are a range of their own), then each
+        # part's weights normalised apart, as each vectorizer of the union normalises its own.
+        columns, tf = np.unique(np.array(hits, dtype=np.int64), return_counts=True)
+        weight = (1.0 + np.log(tf)) * self._idf[columns]  # sublinear tf, as the vectorizers are set
+        part = np.searchsorted(self._part_starts, columns, side="right") - 1
+        norms = np.sqrt(np.bincount(part, weights=weight * weight, minlength=len(self.parts)))
+        return columns, weight / norms[part]
 
     def memory_vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The request's features the memory compares, L2-normalised as one vector."""
@@ -432,7 +436,7 @@ class TextClassifier:
             columns_of.forget()
 
     def _char_columns(self) -> list[_CharColumns]:
-        return [c for c, _, _ in self._columns if isinstance(c, _CharColumns)]
+        return [c for c in self._columns if isinstance(c, _CharColumns)]
 
     @property
     def calibration(self) -> Calibration:
