@@ -244,7 +244,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱)"
             r"|(?:电表箱|电箱|配电箱|开关|插座|电闸|电井).{0,10}(?:啪啪|噼啪|噼里啪啦|闪光|闪火|冒火)|灯.{0,10}(?:噼啪|噼里啪啦)|(?:滴|渗|流|漏)(?:到|进)了?(?:我家|家里)?(?:灯|开关|插座|电箱|配电箱|电表箱|电闸箱?|闸箱)",
             r"\bspark\w*|(?:exposed|live|bare|hanging) (?:electric(?:al)? )?wires?|wires?.{0,12}(?:hanging|sticking|poking) out|electric(?:al)? shock|gave (?:me|her|him|us|them|my \w+) (?:a |an )?(?:\w+ )?shock|(?:socket|outlet|switch|plug|tap|heater|appliance)s?.{0,40}\bshock|(?:socket|outlet|switch|panel|box|meter|wire|wiring|plug)s?.{0,40}(?:crackl\w*|fizz\w*|arcing|flash\w*)|electrocut\w*|got shocked|\bshocked me|\btingle"
-            r"|water.{0,30}(?:light (?:fittings?|fixtures?)|sockets?|fuse ?box|outlets?|consumer unit)|(?:running|dripping|pouring|coming|leaking) (?:down|into|through|out of|from) (?:the |a |our |my |his |her |their )?(?:\w+ )?(?:light (?:fittings?|fixtures?)|ceiling lights?|lamps?|sockets?|fuse ?box|outlets?)(?!.{0,80}\b(?:turned|switched|shut) (?:\w+ ){0,2}off\b)|(?:light (?:fittings?|fixtures?)|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
+            r"|water.{0,30}(?:light (?:fittings?|fixtures?)|sockets?|fuse ?box|outlets?|consumer unit)|(?:running|dripping|pouring|coming|leaking) (?:down|into|thr(?:ough|u)|out of|from) (?:the |a |our |my |his |her |their )?(?:\w+ )?(?:light (?:fittings?|fixtures?)|ceiling lights?|lamps?|sockets?|fuse ?box|outlets?)(?!.{0,80}\b(?:turned|switched|shut) (?:\w+ ){0,2}off\b)|(?:light (?:fittings?|fixtures?)|sockets?|switch(?:es)?|fuse ?box|outlets?).{0,20}(?:dripping|water)",
         ),
     ),
     (
@@ -266,7 +266,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         _rx(
             r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?<![不没唔冇])(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|雨.{0,6}(?:灌|涌)进|喷水|水柱|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
             r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌|浇)|(?:漏|水|往下).{0,8}(?:跟|像)下(?:大)?雨(?:似的|一样)|大量进水|(?:脏水|污水|水).{0,8}(?:一直|不停)往外(?:冒|涌|流)|(?:水|脏水|污水).{0,12}(?:流到|漫到|淹到)了?(?:客厅|卧室|房间|屋里|走廊)|水.{0,12}楼梯.{0,8}(?:往下|一路)?(?:流|淌|冲)|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
-            r"\bburst\b|\bflood(?!light)\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|through|down)|water everywhere|ankle.deep|waterfall|cascading"
+            r"\bburst\b|\bflood(?!light)\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|thr(?:ough|u)|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|water\b.{0,40}\b(?:everywhere|(?:very|so|too) fast|non.?stop|won'?t stop|not stopping|can'?t stop)"
             r"|water\b.{0,60}\b(?:still (?:coming in|pouring|flowing in|rising)|keeps? (?:pouring|rising))"
             r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|water\b.{0,20}(?:running|streaming|flowing|coming|rushing|pouring|cascading) down (?:the |our |my )?(?:stairs|stairwell|staircase|steps)|\bsteam\b",
@@ -288,8 +288,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             r"|砸(?:车)?窗|(?:砸|踹|踢)(?:我家|我们家|他家|别人家)?(?:的)?门|(?:撬|捅|拧|拨弄)(?:我家|我们家|我)?(?:的)?门?锁|跟踪我|尾随我|一直跟着我|(?:陌生|不认识的?).{0,6}跟着我|爬(?:落水管|排水管|水管|空调外机).{0,10}(?:窗|阳台|楼)"
             r"|(?:我家|我们家|我屋企)(?:的)?(?:阳台|院子)(?:上|里)有(?:个|一个)?(?:陌生|不认识的?)?人|有(?:个|一个)?(?:陌生|不认识的?)?人.{0,6}(?:在|爬上|爬进|跳进|翻进)(?:我家|我们家)(?:的)?(?:阳台|院子)",
             r"\bintruder|break(?:ing)? in\b|breaking into|trying to (?:break|get) in|burglar|(?:someone|somebody|stranger|a man).{0,20}in(?:side)? my (?:home|house|flat|apartment)|(?:someone|somebody|a stranger|a man|a guy) (?:is )?(?:on|in) (?:my|our) (?:balcony|garden|yard|terrace)"
-            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:kick|smash|batter)\w* (?:at |in )?(?:the |my |our |a |their |his |her |someone'?s )?(?:front )?doors?\b|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:scrap|fiddl|jimm|pry|forc|tamper)\w* (?:with |at )?(?:our|my|the|his|her) (?:front )?(?:lock|door)|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:through |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window"
-            r"|(?:torch|flashlight)(?:es)? (?:moving|shining|flashing|flickering|going) (?:around |about )?(?:in|inside|behind|through)\b",
+            r"|(?:breaking|smashing) (?:car |the )?windows?|(?:kick|smash|batter)\w* (?:at |in )?(?:the |my |our |a |their |his |her |someone'?s )?(?:front )?doors?\b|(?:climbed|climbing|jumped|jumping) (?:over )?the (?:wall|fence) (?:into|and (?:got|came) in)|(?:is|keeps?) following me|(?:scrap|fiddl|jimm|pry|forc|tamper)\w* (?:with |at )?(?:our|my|the|his|her) (?:front )?(?:lock|door)|(?:climb\w*|crawl\w*|got|getting) in(?:to)? (?:thr(?:ough|u) |by |via )?(?:a |the |my |our |\w+'s )?(?:ground.floor |kitchen |bedroom |back |open )?windows?|climb\w* (?:up )?(?:a |the )?(?:drain ?pipe|drainpipe|wall|balcony|scaffolding).{0,20}window"
+            r"|(?:torch|flashlight)(?:es)? (?:moving|shining|flashing|flickering|going) (?:around |about )?(?:in|inside|behind|thr(?:ough|u))\b",
         ),
     ),
     (
