@@ -196,7 +196,7 @@ from workorders.domain import urgency
         "the shutter on the 9th floor is hanging by one bolt above the bike park",
         "the family in 803 are abroad but I can see a flashlight moving inside their flat",
         # eval50's miss was that kind spelt "thru"; written apart, not copied.
-        "water pouring thru the lamp in my hallway and it's still switched on",
+        "water dripping thru the ceiling light in the kids' room, the light is still on",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
