@@ -282,6 +282,13 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   Nigerian trader; 50% English): written while eval50 was, sealed (sha256 43c59b6a…) before eval50's
   change and measured once after it: queue 97.1% (en 96.5%, zh 97.7%), urgent recall 100% (94 of
   94), false alarms 5.6% (en 3.3%, zh 8.0%): every bar met. Its misses were not read.
+- `eval52_blind.jsonl` (520 lines, two more writers: a Changsha community of mid-rise blocks over
+  restaurants and night markets, toddlers and the grandparents who raise them, with Korean and
+  Vietnamese students and a French chef; a Xiamen island community of seaside villas, typhoon
+  shutters and Minnan-speaking elders, with Taiwanese, Malaysian and Canadian residents; 50%
+  English): commissioned when eval51 was measured, sealed (sha256 1d211452…) and measured once on
+  c25a582, the last change of decisions: queue 97.9% (en 96.5%, zh 99.2%), urgent recall 100% (94
+  of 94), false alarms 4.7% (en 3.7%, zh 5.7%): every bar met. Its misses were not read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -352,6 +359,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval49_blind",
         "eval50_tuned",
         "eval51_blind",
+        "eval52_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
