@@ -436,6 +436,18 @@ def test_a_request_near_the_corrections_goes_where_customer_service_sent_them(
     assert "customer service's corrections" in decision.reason
 
 
+def test_chinese_corrections_reach_a_new_chinese_wording(model: TextClassifier) -> None:
+    # Three Chinese barrier corrections; the new request shares no sentence with them. At one
+    # threshold for both languages (0.45) Chinese corrections reached almost nothing new.
+    remembering = _remembering(model, BARRIER_CORRECTIONS, Queue.SECURITY)
+    new = "车库道闸不起杆，车出不去"
+    assert new not in BARRIER_CORRECTIONS
+    assert model.judge(new).best[0] is Queue.ENGINEERING
+    remembered = remembering.judge(new)
+    assert remembered.best[0] is Queue.SECURITY and remembered.best[1] >= ROUTE_THRESHOLD
+    assert remembered.evidence[0] == "customer service's corrections: 3 like it"
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -445,6 +457,8 @@ def test_a_request_near_the_corrections_goes_where_customer_service_sent_them(
         "The north gate is broken",
         "Car park lights are off",
         "楼道里有人抽烟",
+        "小区大门的门禁坏了",
+        "The pedestrian gate at the north entrance is broken",
     ],
 )
 def test_a_request_unlike_any_correction_is_judged_as_without_memory(
@@ -466,9 +480,9 @@ def test_the_memory_takes_the_lead_from_its_threshold(
     columns, values = one.memory_vector(near)
     _, similarity, _ = one._recall.nearest(columns, values)  # type: ignore[union-attr]
     assert 0 < similarity < 1
-    monkeypatch.setattr(classifier, "MEMORY_THRESHOLD", similarity + 1e-6)
+    monkeypatch.setitem(classifier.MEMORY_THRESHOLDS, "en", similarity + 1e-6)
     assert one.judge(near) == model.judge(near)
-    monkeypatch.setattr(classifier, "MEMORY_THRESHOLD", similarity - 1e-6)
+    monkeypatch.setitem(classifier.MEMORY_THRESHOLDS, "en", similarity - 1e-6)
     assert one.judge(near).best == (Queue.CLEANING, pytest.approx(0.5, abs=1e-4))
     assert one.judge("物业费怎么交") == model.judge("物业费怎么交"), "no correction in its language"
 

@@ -100,14 +100,17 @@ _NOT_URGENT = (Priority.HIGH, Priority.NORMAL, Priority.LOW)
 _PARTS = ("chars", "words", "dangers")
 # The memory's similarity (a request's features against the centroid of the property's
 # corrections to one queue in the request's language, both L2-normalised over the character and
-# word n-grams) at which a correction takes the lead. Measured on the 12,885-line corpus, each line
-# against its most similar line of another situation labelled with a different queue (requests of
-# different meaning): 1.8% reach 0.45 (zh 1.8%, en 1.8%), 1.0% reach 0.5, 3.4% reach 0.4, 7.5% 0.35;
-# paraphrases of the same situation in the same language reach 0.45 only 7.5% of the time, so a
-# single line's words rarely carry its meaning over: a centroid of several corrections of one
-# convention does (eight barrier corrections against new barrier wordings 0.44-0.54, against "the
-# gate intercom is broken", "car park lights are off", "the north gate is broken" 0.21-0.33).
-MEMORY_THRESHOLD = 0.45
+# word n-grams) at which a correction takes the lead, per language. Chinese similarities run lower
+# (a request is one string of character n-grams, where English words add word n-grams): one
+# threshold of 0.45 for both let a Chinese correction reach 3.3% of new paraphrases of its
+# situation and an English one 14.2%. Each is set where a correction reaches 0.4 in 10,000 corpus
+# lines of another queue in its language (`bench/memory_reach.py --false-reach 4e-5`: zh 0.282 and
+# 0.302, en 0.344 and 0.348 with seeds 0 and 1). A single correction then reaches about 10% of
+# Chinese and 35% of English paraphrases; three Chinese corrections 30% (1.4% at 0.45). A property's
+# memory holds one group per queue and language, so a request meets at most three groups of other
+# queues. At the bolder 1 in 10,000 (zh 0.22, en 0.31) the eight English barrier corrections of
+# the tests reached "the pedestrian gate at the north entrance is broken" (0.33), a repair.
+MEMORY_THRESHOLDS = {"zh": 0.28, "en": 0.35}
 # The danger concepts are left out of the memory's similarity: one shared concept ("fire") made
 # requests of different queues alike (9.7% of lines reached 0.45 with them, 1.8% without).
 _MEMORY_PARTS = ("chars", "words")
@@ -207,7 +210,7 @@ class Memory:
     centroid of the corrections to each queue in the request's language. A single correction is
     its own centroid; several corrections of one convention share what makes it one ("barrier",
     "道闸"), and their centroid keeps that while each correction's incidental words weigh less.
-    When the best similarity reaches `MEMORY_THRESHOLD`, that queue takes the lead (see
+    When the best similarity reaches its language's `MEMORY_THRESHOLDS`, that queue takes the lead (see
     `TextClassifier.judge`); below it the model decides alone, exactly as without a memory.
     """
 
@@ -374,18 +377,20 @@ class TextClassifier:
         """The judgement with a remembered correction in the lead, when one is near enough.
 
         Its queue comes first with a confidence that grows with the similarity: 0.5 (a coin flip,
-        the router's threshold to route at all) at `MEMORY_THRESHOLD`, 1.0 for a request that is
+        the router's threshold to route at all) at the language's threshold, 1.0 for a request that is
         all the corrections' words; never lower than the model's own probability for that queue.
         The model's other queues follow in its order, their probabilities scaled to share the rest.
         Urgency and priority stay the model's: a correction only moves the queue.
         """
         assert self._recall is not None
         group, similarity, shares = self._recall.nearest(columns, values)
-        if similarity < MEMORY_THRESHOLD:
+        queue_name, language = self._recall.groups[group]
+        threshold = MEMORY_THRESHOLDS[language]
+        if similarity < threshold:
             return judgement
-        queue = Queue(self._recall.groups[group][0])
+        queue = Queue(queue_name)
         model = dict(judgement.ranked)
-        lead = 0.5 + 0.5 * (similarity - MEMORY_THRESHOLD) / (1.0 - MEMORY_THRESHOLD)
+        lead = 0.5 + 0.5 * (similarity - threshold) / (1.0 - threshold)
         confidence = min(1.0, max(lead, model[queue]))
         rest = 1.0 - model[queue]
         scale = (1.0 - confidence) / rest if rest > 0 else 0.0
