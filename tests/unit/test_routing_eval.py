@@ -289,6 +289,13 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   English): commissioned when eval51 was measured, sealed (sha256 1d211452…) and measured once on
   c25a582, the last change of decisions: queue 97.9% (en 96.5%, zh 99.2%), urgent recall 100% (94
   of 94), false alarms 4.7% (en 3.7%, zh 5.7%): every bar met. Its misses were not read.
+- `eval53_blind.jsonl` (520 lines, two more writers: a Shenyang community of 1950s worker blocks
+  under retrofit scaffolding, with widowed elders living alone and Russian, Ukrainian and Mongolian
+  traders and teachers; a Suzhou industrial-park community of lakeside towers and expatriate
+  factory families; 50% English): commissioned when eval52 was measured, sealed (sha256 9beb18d7…)
+  and measured once on 4577df8 (c25a582's decisions): queue 97.9% (en 98.5%, zh 97.3%), urgent
+  recall 100% (94 of 94), false alarms 2.8% (en 4.7%, zh 0.9%): every bar met. Its misses were not
+  read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -360,6 +367,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval50_tuned",
         "eval51_blind",
         "eval52_blind",
+        "eval53_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
