@@ -1,6 +1,6 @@
 """Instructions per request of the served process (callgrind), the service beside the reference app.
 
-    .venv/bin/python bench/served.py [--only create,read] [-n 200] [--service-src /other/src]
+    .venv/bin/python bench/served.py [--only create,read,streams] [-n 200] [--service-src /other/src]
 
 Each server (`workorders serve --no-workers`; `uvicorn reference_app:app`) runs under valgrind's
 callgrind on a fresh PostgreSQL database, instrumentation switched on only around `-n` requests sent
@@ -10,6 +10,13 @@ event loop, the app, the driver. It prints instructions per request and the refe
 service's: what the service costs the CPU per request, with the neighbours' load and the machine's
 speed taken out. On this two-core machine throughput of the same code moved by half between runs
 minutes apart (`compare.py`); these counts repeat to within a percent.
+
+`streams` is the create again with 50 live streams (`/v1/events/stream`, a manager's, who sees every
+event) held open by `streams.py` before the warm-up: what the streams add to the server's work per
+create, in instructions, where `compare.py`'s throughput with and without them moved by more from
+run to run than the difference it looks for. Each create is one batch of the follower's here (the
+creates come one after another), the streams' worst case; the reference has no streams and is
+measured on its plain create.
 
 The service's background workers are off: under valgrind a request takes some fifty times longer
 and the workers, which wake on the clock, would be charged to it many times over. valgrind must be
@@ -31,7 +38,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from compare import CREATE_BODY, HERE, REFERENCE_BODY, fresh_postgres, wait_until_up
+from compare import (
+    CREATE_BODY,
+    HERE,
+    REFERENCE_BODY,
+    STREAMS,
+    _streams,
+    fresh_postgres,
+    wait_until_up,
+)
 
 from workorders.auth import mint_token
 from workorders.config import Settings
@@ -85,6 +100,11 @@ def _requests(client: httpx.Client, database_url: str, reference: bool) -> dict[
     }
 
 
+def _streams_token(database_url: str) -> str:
+    settings = Settings(database_url=database_url)
+    return mint_token(settings, role=Role.MANAGER, now=datetime.now(UTC), sub=None)
+
+
 def measure(name: str, n: int, *, reference: bool, src: Path | None) -> float:
     """Instructions per request of one scenario on one server."""
     with (
@@ -116,7 +136,14 @@ def measure(name: str, n: int, *, reference: bool, src: Path | None) -> float:
         try:
             wait_until_up(f"{base}{probe}", server, attempts=6000)
             with httpx.Client(base_url=base, timeout=120) as client:
-                _count(server, client, n, *_requests(client, database_url, reference)[name])
+                requests = _requests(client, database_url, reference)
+                if name != "streams":
+                    _count(server, client, n, *requests[name])
+                elif reference:
+                    _count(server, client, n, *requests["create"])
+                else:
+                    with _streams(base, _streams_token(database_url), STREAMS):
+                        _count(server, client, n, *requests["create"])
         finally:
             server.send_signal(signal.SIGINT)  # callgrind writes its file as the process exits
             server.wait(300)
@@ -129,7 +156,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", default="create,read", help="comma-separated: create, read")
+    parser.add_argument(
+        "--only", default="create,read", help="comma-separated: create, read, streams"
+    )
     parser.add_argument("-n", type=int, default=200, help="requests measured per scenario")
     parser.add_argument("--service-src", type=Path, help="the src/ of another checkout to measure")
     args = parser.parse_args()
