@@ -240,6 +240,7 @@ def create_app(
             app.state.db,
             app.state.event_signal,
             poll=settings.feed_poll_interval.total_seconds(),
+            heartbeat=settings.feed_heartbeat_interval.total_seconds(),
         )
         workers = Workers(app.state.db, settings, clock)
         if run_workers:

@@ -112,7 +112,6 @@ async def stream_events(
         follower,
         fanout.Interest(principal, types=tuple(types or ()), work_order_id=work_order_id),
         start=start if start is not None else await follower.now(),
-        heartbeat=state.settings.feed_heartbeat_interval.total_seconds(),
     )
     # No proxy may hold events back to fill a buffer.
     return EventStream(

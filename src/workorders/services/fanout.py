@@ -8,6 +8,10 @@ floor) and a stream only reads the database to catch up from a cursor it was giv
 follower took over. Order of delivery and the never-skip guarantee are the feed's (services/feed.py):
 the follower reads with the same horizon logic, and a stream only passes on events after its own
 position. A stream too slow to keep up loses its queue and catches up from the database again.
+
+The heartbeat is the follower's too: it tells a subscriber that has had nothing for a heartbeat's
+time to write a keep-alive, on the round it makes anyway. A stream that timed its own wait for the
+next batch armed and cancelled a timer per batch (about 5 µs each, times every open stream).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -63,30 +68,54 @@ class Interest:
         return not feed.hidden_from(self.principal, event)
 
 
+class Note(Enum):
+    """What a subscriber's queue holds besides batches."""
+
+    BEHIND = "behind"  # it was too slow and lost its queue: catch up from the database
+    QUIET = "quiet"  # nothing for it for a heartbeat's time: write a keep-alive
+
+
 @dataclass(eq=False)
 class Subscriber:
     interest: Interest
     start: Position
-    queue: asyncio.Queue[tuple[list[Event], Position] | None] = field(
+    queue: asyncio.Queue[tuple[list[Event], Position] | Note] = field(
         default_factory=lambda: asyncio.Queue(BACKLOG)
     )
+    quiet_since: float = field(default_factory=time.monotonic)
 
-    def offer(self, events: list[Event], after: Position) -> bool:
-        """Hand a batch over; False when the subscriber is too far behind (it is told so)."""
+    def offer(self, events: list[Event], after: Position, *, now: float, heartbeat: float) -> bool:
+        """Hand a batch over, after a keep-alive when the last one it wanted is a heartbeat old;
+        False when the subscriber is too far behind (it is told so)."""
         try:
+            if events:
+                self.quiet_since = now
+            elif now - self.quiet_since >= heartbeat:
+                self.queue.put_nowait(Note.QUIET)
+                self.quiet_since = now
             self.queue.put_nowait((events, after))
         except asyncio.QueueFull:
             return False
         return True
 
+    def drop(self) -> None:
+        """Too far behind: what waits is thrown away (the stream reads it again from the database,
+        from its own position) so that the news always fits."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(Note.BEHIND)
+
 
 class Follower:
     """Reads the feed for every open stream of this process; runs only while a stream is open."""
 
-    def __init__(self, db: Database, signal: EventSignal, *, poll: float) -> None:
+    def __init__(self, db: Database, signal: EventSignal, *, poll: float, heartbeat: float) -> None:
         self._db = db
         self._signal = signal
-        self._poll = poll
+        # It looks again at least once a heartbeat, so that a keep-alive is never more than a
+        # heartbeat late.
+        self._poll = min(poll, heartbeat)
+        self._heartbeat = heartbeat
         self._subscribers: set[Subscriber] = set()
         self._position: Position | None = None
         self._task: asyncio.Task[None] | None = None
@@ -133,12 +162,12 @@ class Follower:
                 page = await feed.read(session, after=self._position, limit=BATCH)
                 orders = await _orders(session, page.events)
             self._position = page.next
+            now = time.monotonic()
             for subscriber in list(self._subscribers):
                 wanted = [e for e in page.events if subscriber.interest.wants(e, orders)]
-                if not subscriber.offer(wanted, page.next):
+                if not subscriber.offer(wanted, page.next, now=now, heartbeat=self._heartbeat):
                     self._subscribers.discard(subscriber)
-                    with contextlib.suppress(asyncio.QueueFull):
-                        subscriber.queue.put_nowait(None)
+                    subscriber.drop()
             if len(page.events) == BATCH:
                 continue
             # Woken, the signal lets commits settle first: one read serves a burst of them.
@@ -173,15 +202,13 @@ async def stream(
     interest: Interest,
     *,
     start: Position,
-    heartbeat: float,
 ) -> AsyncIterator[list[Event] | None]:
     """The subscriber's events after `start` as they commit, in the batches they arrive in (never
-    empty), so that a stream writes once per batch; None when a heartbeat is due."""
+    empty), so that a stream writes once per batch; None when the follower says a heartbeat is due."""
     where = feed.principal_filter(
         interest.principal, types=interest.types, work_order_id=interest.work_order_id
     )
     position = start
-    quiet_since = time.monotonic()
     while True:
         subscriber = await follower.subscribe(interest)
         try:
@@ -197,27 +224,22 @@ async def stream(
                 ]
                 if caught_up:
                     yield caught_up
-                    quiet_since = time.monotonic()
+                    subscriber.quiet_since = time.monotonic()
                 position = min(page.next, subscriber.start) if page.events else page.next
                 if position < subscriber.start and not page.events:
                     await asyncio.sleep(feed.HELD_BACK_PAUSE)
             position = max(position, subscriber.start)
             while True:
-                beat_in = heartbeat - (time.monotonic() - quiet_since)
-                try:
-                    async with asyncio.timeout(max(beat_in, 0)):
-                        item = await subscriber.queue.get()
-                except TimeoutError:
+                item = await subscriber.queue.get()
+                if item is Note.QUIET:
                     yield None
-                    quiet_since = time.monotonic()
                     continue
-                if item is None:
-                    break  # too far behind: catch up from the database
+                if item is Note.BEHIND:
+                    break  # catch up from the database
                 events, after = item
                 fresh = [event for event in events if feed.position_of(event) > position]
                 if fresh:
                     yield fresh
-                    quiet_since = time.monotonic()
                 position = max(position, after)
         finally:
             follower.unsubscribe(subscriber)

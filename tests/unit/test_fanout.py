@@ -1,0 +1,68 @@
+"""The follower's hand-over to one live stream: its batches, the keep-alive it is owed when it has had
+nothing for a heartbeat, and the news that it fell too far behind, which must always fit."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from workorders.domain.actors import Principal, Role
+from workorders.models import Event
+from workorders.services.fanout import BACKLOG, Interest, Note, Subscriber
+from workorders.services.feed import Position
+
+HEARTBEAT = 15.0
+AFTER = Position(0, 1)
+EVENT = cast(Event, object())  # offer() only counts and forwards what it is given
+
+
+def _subscriber(quiet_since: float = 100.0) -> Subscriber:
+    interest = Interest(Principal(Role.MANAGER, "prop_1"))
+    return Subscriber(interest, Position(0, 0), quiet_since=quiet_since)
+
+
+def _drained(subscriber: Subscriber) -> list[object]:
+    items: list[object] = []
+    while not subscriber.queue.empty():
+        items.append(subscriber.queue.get_nowait())
+    return items
+
+
+def test_a_batch_it_wants_is_handed_over_and_restarts_its_quiet() -> None:
+    subscriber = _subscriber()
+
+    assert subscriber.offer([EVENT], AFTER, now=200.0, heartbeat=HEARTBEAT)
+
+    assert _drained(subscriber) == [([EVENT], AFTER)]
+    assert subscriber.quiet_since == 200.0
+
+
+def test_nothing_wanted_within_a_heartbeat_only_moves_its_position() -> None:
+    subscriber = _subscriber(quiet_since=100.0)
+
+    assert subscriber.offer([], AFTER, now=100.0 + HEARTBEAT - 0.1, heartbeat=HEARTBEAT)
+
+    assert _drained(subscriber) == [([], AFTER)]
+    assert subscriber.quiet_since == 100.0
+
+
+def test_a_heartbeat_without_anything_wanted_brings_a_keep_alive_once() -> None:
+    subscriber = _subscriber(quiet_since=100.0)
+    due = 100.0 + HEARTBEAT
+
+    assert subscriber.offer([], AFTER, now=due, heartbeat=HEARTBEAT)
+    assert subscriber.offer([], AFTER, now=due + 1.0, heartbeat=HEARTBEAT)
+
+    assert _drained(subscriber) == [Note.QUIET, ([], AFTER), ([], AFTER)]
+    assert subscriber.quiet_since == due
+
+
+def test_a_full_queue_refuses_and_the_news_that_it_fell_behind_still_fits() -> None:
+    subscriber = _subscriber()
+    for _ in range(BACKLOG):
+        assert subscriber.offer([EVENT], AFTER, now=200.0, heartbeat=HEARTBEAT)
+
+    assert not subscriber.offer([EVENT], AFTER, now=200.0, heartbeat=HEARTBEAT)
+    subscriber.drop()
+
+    # What waited is read again from the database from the stream's own position.
+    assert _drained(subscriber) == [Note.BEHIND]
