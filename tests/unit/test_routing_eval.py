@@ -251,7 +251,7 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   and eval35 named, and measured once after them (7562b02): queue 97.9% (en 98.1%, zh 97.7%),
   urgent recall 100% (94 of 94), false alarms 6.3% (en 7.0%, zh 5.7%): every bar met. Its misses
   were never read.
-- `eval48_blind.jsonl` (520 lines, two more writers: a Guiyang hillside community of fog, steep
+- `eval48_tuned.jsonl` (520 lines, two more writers: a Guiyang hillside community of fog, steep
   stairs and Miao and Buyi families, with American and Ethiopian data-centre engineers; a Dongguan
   factory dormitory turned into flats, with Indonesian and Sri Lankan supervisors; 50% English):
   sealed (sha256 0762d7c8…) before the last change to the concepts (2f129c6) and measured once
@@ -260,7 +260,9 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   a broken railing on a roof where people lean to hang washing, "万一有人靠上去就掉下去了". The
   corpus's writers call a loose or broken railing at height normal 14 times and urgent 5, only when
   a child is on it or a panel is coming off: a convention the guide leaves open, like the trees and
-  icicles of eval18, eval23 and eval28.
+  icicles of eval18, eval23 and eval28. The model's own urgency had flagged it (0.16); the "万一"
+  after the report set it aside as hypothetical. It is tuned since eval55's change (a fear told
+  after the report no longer vetoes the model), which catches it.
 - `eval49_blind.jsonl` (520 lines, two more writers: a Qingdao seaside community of 1980s walk-ups
   and salt wind, with Korean and Russian fishing-company staff; a Shenzhen Nanshan tower community of
   smart locks and app gates, with Singaporean, Indian and British engineers; 50% English): written at
@@ -303,6 +305,18 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   was, sealed (sha256 80682b01…) and measured once on the router of c25a582's decisions: queue
   97.3% (en 96.9%, zh 97.7%), urgent recall 100% (94 of 94), false alarms 4.7% (en 5.6%, zh 3.8%):
   every bar met. Its misses were not read.
+- `eval55_tuned.jsonl` (520 lines, two more writers: a Hohhot community at the grassland's edge of
+  winds and barbecue smoke, with Mongolian students, a Russian doctor and a Turkish restaurateur; a
+  Zhuhai community facing Macau of typhoons, cross-border commuters and traditional characters,
+  with Portuguese, Macanese and Filipino residents; 50% English): commissioned when eval54 was,
+  sealed (sha256 980c05f0…) and measured once on 7211853 (c25a582's decisions): queue 97.3% (en
+  97.7%, zh 96.9%), urgent recall 96.8% (91 of 94: three missed), false alarms 4.0% (en 5.1%, zh
+  2.8%). Its misses were read. A gas pipe drilled through by workers "who have already left"
+  (人已经走了 was read as the danger being over: someone gone now settles only what a person did);
+  a cracked window bending in a typhoon, "if it goes it lands on the entrance" (a fear told after
+  the report vetoed the model's own urgency, 0.39, as if it were a hypothetical question: no
+  longer). Both are caught since; the third is left: a loose glass balustrade where children play,
+  the corpus's railing convention (normal unless a child is on it), placed in cleaning besides.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -369,13 +383,14 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval45_blind",
         "eval46_blind",
         "eval47_blind",
-        "eval48_blind",
+        "eval48_tuned",
         "eval49_blind",
         "eval50_tuned",
         "eval51_blind",
         "eval52_blind",
         "eval53_blind",
         "eval54_blind",
+        "eval55_tuned",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -414,8 +429,8 @@ def test_every_urgent_request_is_flagged(
         eval18_tuned="94 of 95: a branch hanging over a kindergarten gate, by the guide high",
         eval23_tuned="93 of 94: icicles over an entrance, high in the corpus's convention",
         eval28_tuned="92 of 93: a branch about to fall over a pavement, by the guide high",
-        # Read, nothing changed for it: the corpus calls a broken railing at height normal.
-        eval48_blind="93 of 94: a broken roof railing people lean on, normal in the corpus",
+        # Read, nothing changed for it: the corpus calls a loose railing normal.
+        eval55_tuned="93 of 94: a loose glass balustrade where children play, normal in the corpus",
     )
     assert evaluation.urgent_n > 0
     assert evaluation.urgent_recall == 1.0

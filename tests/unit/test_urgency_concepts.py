@@ -197,6 +197,8 @@ from workorders.domain import urgency
         "the family in 803 are abroad but I can see a flashlight moving inside their flat",
         # eval50's miss was that kind spelt "thru"; written apart, not copied.
         "water dripping thru the ceiling light in the kids' room, the light is still on",
+        # eval55's miss: the workers who drilled through a gas pipe are gone, the gas is not.
+        "装修师傅把厨房墙里的燃气管打穿了，一股煤气味，师傅人已经走了",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -416,3 +418,33 @@ def test_a_phone_s_curly_apostrophe_reads_as_the_straight_one() -> None:
     assert urgency.assess("the lift won’t open and my mother is inside").urgent
     assert urgency.assess("I can’t find my daughter, she was by the pond").urgent
     assert not urgency.assess("I can’t find my daughter’s school card").urgent
+
+
+def test_someone_gone_settles_only_what_that_person_did() -> None:
+    kicked = urgency.assess("刚才有人在楼下踹单元门，现在已经走了，门有点变形")
+    assert not kicked.urgent and kicked.settled
+    gas = urgency.assess("工人把楼道的燃气管碰裂了，嘶嘶响，一股煤气味，工人已经走了")
+    assert gas.urgent
+
+
+def test_a_fear_told_after_the_report_does_not_settle_it() -> None:
+    # The concepts find no danger here; the model's own urgency decides, and is not vetoed.
+    feared = urgency.assess(
+        "the big window on our landing has cracked right across and the frame is bending, if it "
+        "goes it lands on the front steps"
+    )
+    assert feared.set_aside == urgency.FEARED and not feared.settled
+    assert urgency.assess("阳台的玻璃栏板松了一边，一推就往外晃，万一有人靠上去呢").set_aside == (
+        urgency.FEARED
+    )
+    # A question that starts with its condition, a polite "if" or "in case", "以防万一", a fear
+    # with the danger said to be gone: still hypothetical or settled.
+    for text in (
+        "万一电梯困人了应该打哪个电话？",
+        "what should we do if there is a fire at night?",
+        "我的钥匙丢在会所了，如果有人捡到麻烦交到岗亭",
+        "Found a kid's scarf by the slide, left it at the gate in case someone's looking",
+        "请问健身房的急救箱放在哪？以防万一问一下",
+        "the railing was loose but it's fixed now, if it goes again I'll tell you",
+    ):
+        assert urgency.assess(text).settled, text

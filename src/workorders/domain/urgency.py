@@ -364,10 +364,14 @@ _PAST = _rx(
 )
 # Whole-request markers: solved, hypothetical, a procedure, a drill or a suggestion.
 _SETTLED = _rx(
-    r"已经?(?:修好|处理好|解决|灭了|好了|没事)|修好了|处理好了|现在没事|不用(?:派人|来人|过来)|(?:现在|已经|人都)(?:人)?走了|现在好了|早就好了|虚惊一场|是误报",
+    r"已经?(?:修好|处理好|解决|灭了|好了|没事)|修好了|处理好了|现在没事|不用(?:派人|来人|过来)|现在好了|早就好了|虚惊一场|是误报",
     r"fixed now|been fixed|was fixed|is fixed|(?:was |been |is )?(?:resolved|sorted)|all fine now|fine now|no longer"
     r"|turned out (?:to be )?(?:fine|ok|okay|nothing|a false alarm)|false alarm|(?:is|it'?s|all) dry now|all ok(?:ay)? now",
 )
+# Someone gone ("现在已经走了", "人都走了") settles the dangers that were a person's doing, not a gas
+# pipe or a water pipe that person left drilled through ("装修工人把燃气管钻穿了，他们人已经走了").
+_GONE = _rx(r"(?:现在|已经|人都)(?:人)?走了")
+_PEOPLES_DOING = frozenset({"violence / weapon", "intruder now", "thrown from height"})
 _AGAIN = _rx(
     r"又|再次|还在|正在|一直|开始|到现在|依然|仍然",
     r"\bagain\b|\bstill\b|right now|\bnow it\b|\bsince\b|\bkeeps?\b",
@@ -405,6 +409,12 @@ class Danger:
     def urgent(self) -> bool:
         return bool(self.found)
 
+    @property
+    def settled(self) -> bool:
+        """Whether the request said its dangers are not happening now: the model's own urgency
+        yields to that too. A fear of where a present report leads (`FEARED`) says no such thing."""
+        return self.set_aside is not None and self.set_aside != FEARED
+
 
 def concepts(text: str) -> list[str]:
     """The names of the danger concepts present now, as tokens a model can weigh (e.g. "trapped")."""
@@ -435,14 +445,42 @@ def not_now(text: str) -> str | None:
 
 
 HYPOTHETICAL = "hypothetical or procedure"
+# The request reports something in its first clause and only then fears where it leads: "万一", or
+# "if it goes", "if someone leans on it" ("the window has cracked right across, if it goes it lands
+# on the entrance"), not a question about a danger that is not there, and not a polite "if someone
+# finds them" or "in case".
+FEARED = "a fear of where the report leads"
+_FEAR = _rx(
+    r"(?<!以防)万一",
+    r"\bif (?:it|that|this|they|the \w+|someone|somebody|anyone|a (?:kid|child)|kids|people) (?:\w+ )?(?:goes|go|falls?|gives? way|comes? (?:down|off|loose|out)|collapses?|breaks?|drops?|leans? on it|slips?)\b",
+)
+GONE = "the person is gone"
 
 
 def _not_now(norm: str, scripts: Scripts) -> str | None:
     if _NOT_REAL.search(norm, scripts) or _CONDITION.search(norm, scripts):
         return HYPOTHETICAL
-    if _SETTLED.search(norm, scripts) and not _AGAIN.search(norm, scripts):
+    if _AGAIN.search(norm, scripts):
+        return None
+    if _SETTLED.search(norm, scripts):
         return "solved"
+    if _GONE.search(norm, scripts):
+        return GONE
     return None
+
+
+def _feared(norm: str, scripts: Scripts) -> bool:
+    """Whether the first condition is a fear, told after the request's first clause."""
+    condition = _CONDITION.finditer(norm, scripts)
+    fear = _FEAR.finditer(norm, scripts)
+    clause = _CLAUSE.search(norm)
+    return (
+        bool(condition and fear)
+        and fear[0].start() == condition[0].start()
+        and clause is not None
+        and clause.end() <= condition[0].start()
+        and not _SETTLED.search(norm, scripts)
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -453,8 +491,14 @@ def assess(text: str) -> Danger:
     # Read before the equipment names are blanked: a "fire drill" is a drill, not a fire.
     reason = _not_now(norm, scripts)
     by_condition_alone = reason == HYPOTHETICAL and not _NOT_REAL.search(norm, scripts)
+    if by_condition_alone and _feared(norm, scripts):
+        reason = FEARED
     norm = _NOT_A_DANGER.sub(" ", norm, scripts)
     found, past = _present(norm, scripts) if _ANY_CONCEPT.search(norm, scripts) else ([], False)
+    if found and reason == GONE:
+        # Only what the person did goes with them.
+        found = [(name, end) for name, end in found if name.split(":")[0] not in _PEOPLES_DOING]
+        return Danger(tuple(name for name, _ in found)) if found else Danger((), reason)
     if found and reason is not None:
         condition = _CONDITION.finditer(norm, scripts) if by_condition_alone else []
         # Only a condition set them aside: the dangers told in clauses before it still stand.

@@ -458,7 +458,7 @@ class TextClassifier:
             return False, ()
         if p_urgent < self.urgent_threshold(text) or not says_enough(text):
             return False, ()
-        if danger.set_aside is not None and p_urgent < SETTLED_OVERRIDE:
+        if danger.settled and p_urgent < SETTLED_OVERRIDE:
             return False, ()
         return True, (f"model: urgent {p_urgent:.2f}",)
 
