@@ -199,6 +199,8 @@ from workorders.domain import urgency
         "water dripping thru the ceiling light in the kids' room, the light is still on",
         # eval55's miss: the workers who drilled through a gas pipe are gone, the gas is not.
         "装修师傅把厨房墙里的燃气管打穿了，一股煤气味，师傅人已经走了",
+        # eval56's miss: a lamp post down with its cables out, told without "live" or "wires".
+        "the lamp post by the bus stop got knocked over, cables all out on the wet grass",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -326,6 +328,8 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         # A radiator that needs its air bled; a child who lost a thing, not a lost child.
         "the radiator in the study is cold at the top, I think it needs air bleeding",
         "my son lost his swimming bag by the pool this morning, green with a dinosaur on it",
+        # A cable out of somewhere is where it goes, not a cable laid bare.
+        "the TV cable came out of the wall socket, no signal since this morning",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:
