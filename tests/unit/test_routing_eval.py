@@ -333,6 +333,13 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   measured, sealed (sha256 e1114f26…) and measured once on 53c94ee, the last change of decisions:
   queue 98.1% (en 97.7%, zh 98.5%), urgent recall 100% (94 of 94), false alarms 5.6% (en 5.1%, zh
   6.1%): every bar met. Its misses were not read.
+- `eval58_blind.jsonl` (520 lines, two more writers: a Hefei science-city community beside a
+  village being demolished, resettled villagers and researchers, with Indian, Pakistani and Egyptian
+  postdocs; a Guangzhou old-town community of arcade buildings and tangled overhead wiring, elders
+  who type Cantonese in traditional characters, with African traders and a Brazilian family; 50%
+  English): commissioned when eval57 was measured, sealed (sha256 c1d49f1d…) and measured once on
+  114777c (53c94ee's decisions): queue 99.0% (en 98.5%, zh 99.6%), urgent recall 100% (94 of 94),
+  false alarms 5.9% (en 7.5%, zh 4.2%): every bar met. Its misses were not read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -409,6 +416,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval55_tuned",
         "eval56_tuned",
         "eval57_blind",
+        "eval58_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
