@@ -340,6 +340,13 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   English): commissioned when eval57 was measured, sealed (sha256 c1d49f1d…) and measured once on
   114777c (53c94ee's decisions): queue 99.0% (en 98.5%, zh 99.6%), urgent recall 100% (94 of 94),
   false alarms 5.9% (en 7.5%, zh 4.2%): every bar met. Its misses were not read.
+- `eval60_blind.jsonl` (520 lines, two more writers: a Jinan spring-city community of courtyard
+  houses, old lead pipes and retired teachers' formal messages, with Korean exchange students and an
+  American scholar; a Shanghai Pudong compound of villas and serviced apartments, private lifts and
+  concierge expectations, with French, Japanese, Singaporean and Australian families; 50% English):
+  commissioned when eval58 was measured, sealed (sha256 d4c357c3…) and measured once on d727362
+  (53c94ee's decisions): queue 97.5% (en 96.5%, zh 98.5%), urgent recall 100% (94 of 94), false
+  alarms 3.8% (en 4.2%, zh 3.3%): every bar met. Its misses were not read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -417,6 +424,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval56_tuned",
         "eval57_blind",
         "eval58_blind",
+        "eval60_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
