@@ -340,6 +340,13 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   English): commissioned when eval57 was measured, sealed (sha256 c1d49f1d…) and measured once on
   114777c (53c94ee's decisions): queue 99.0% (en 98.5%, zh 99.6%), urgent recall 100% (94 of 94),
   false alarms 5.9% (en 7.5%, zh 4.2%): every bar met. Its misses were not read.
+- `eval59_blind.jsonl` (520 lines, two more writers: a Wenzhou community of family businesses,
+  garage workshops and stock in the corridors, with Italian, Spanish and Dubai-based trading
+  partners; an Ordos new town of half-empty towers, desert wind and long-vacant flats, with
+  Mongolian and Kazakh engineers and a German wind-farm technician; 50% English): commissioned
+  with eval60, sealed (sha256 02e4ace9…) and measured once on dd116db (53c94ee's decisions): queue
+  97.5% (en 96.9%, zh 98.1%), urgent recall 100% (94 of 94), false alarms 4.2% (en 5.1%, zh 3.3%):
+  every bar met. Its misses were not read.
 - `eval60_blind.jsonl` (520 lines, two more writers: a Jinan spring-city community of courtyard
   houses, old lead pipes and retired teachers' formal messages, with Korean exchange students and an
   American scholar; a Shanghai Pudong compound of villas and serviced apartments, private lifts and
@@ -424,6 +431,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval56_tuned",
         "eval57_blind",
         "eval58_blind",
+        "eval59_blind",
         "eval60_blind",
     ],
 )
