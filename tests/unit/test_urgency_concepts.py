@@ -201,6 +201,9 @@ from workorders.domain import urgency
         "装修师傅把厨房墙里的燃气管打穿了，一股煤气味，师傅人已经走了",
         # eval56's miss: a lamp post down with its cables out, told without "live" or "wires".
         "the lamp post by the bus stop got knocked over, cables all out on the wet grass",
+        # eval61's miss: water told by how fast it comes, not by a word for a flood.
+        "it's raining indoors in our kitchen, the bucket was full within ten minutes",
+        "卫生间顶上漏得厉害，拿盆接三分钟就满",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -330,6 +333,7 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "my son lost his swimming bag by the pool this morning, green with a dinosaur on it",
         # A cable out of somewhere is where it goes, not a cable laid bare.
         "the TV cable came out of the wall socket, no signal since this morning",
+        "the cleaners' mop bucket is full and left in the lift lobby again",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

@@ -265,11 +265,17 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "flooding",
         _rx(
             r"爆管|(?:水管|管子|管道|管|暖气片?|水龙头|阀门).{0,8}(?:爆|裂开|崩)|水.{0,3}(?<![不没唔冇])(?:喷|涌|灌|滋|呲|飙)|水.{0,15}往.{0,8}(?:灌|涌)|雨.{0,6}(?:灌|涌)进|喷水|水柱|往外(?:喷|涌|滋|呲|飙)|淹|漫(?:出|到|进|了)|止不住|哗哗"
-            r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌|浇)|(?:漏|水|往下).{0,8}(?:跟|像)下(?:大)?雨(?:似的|一样)|大量进水|(?:脏水|污水|水).{0,8}(?:一直|不停)往外(?:冒|涌|流)|(?:水|脏水|污水).{0,12}(?:流到|漫到|淹到)了?(?:客厅|卧室|房间|屋里|走廊)|水.{0,12}楼梯.{0,8}(?:往下|一路)?(?:流|淌|冲)|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽",
+            r"|水.{0,4}(?:一直|不停|直)往下(?:流|冲|淌)|往下(?:冲|灌|浇)|(?:漏|水|往下).{0,8}(?:跟|像)下(?:大)?雨(?:似的|一样)|大量进水|(?:脏水|污水|水).{0,8}(?:一直|不停)往外(?:冒|涌|流)|(?:水|脏水|污水).{0,12}(?:流到|漫到|淹到)了?(?:客厅|卧室|房间|屋里|走廊)|水.{0,12}楼梯.{0,8}(?:往下|一路)?(?:流|淌|冲)|(?:喷|冒).{0,3}(?:蒸汽|热汽|热气)|蒸汽"
+            r"|(?:桶|盆).{0,12}(?:几|一|两|三|半|\d+)分钟(?:就|都)?(?:接)?满|(?:屋里|家里|店里|房间里|屋头)(?:在)?下(?:大)?雨",
             r"\bburst\b|\bflood(?!light)\w*|pouring|gushing|spraying|spurting|squirting|overflowing (?:into|thr(?:ough|u)|down)|water everywhere|ankle.deep|waterfall|cascading"
             r"|water\b.{0,40}\b(?:everywhere|(?:very|so|too) fast|non.?stop|won'?t stop|not stopping|can'?t stop)"
             r"|water\b.{0,60}\b(?:still (?:coming in|pouring|flowing in|rising)|keeps? (?:pouring|rising))"
-            r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|water\b.{0,20}(?:running|streaming|flowing|coming|rushing|pouring|cascading) down (?:the |our |my )?(?:stairs|stairwell|staircase|steps)|\bsteam\b",
+            r"|(?:tank|cistern|pipe|water heater)s?.{0,10}overflow\w*|water\b.{0,20}(?:running|streaming|flowing|coming|rushing|pouring|cascading) down (?:the |our |my )?(?:stairs|stairwell|staircase|steps)|\bsteam\b"
+            # Water told by how fast it comes: raining indoors, like a tap left on upstairs, a
+            # bucket full in minutes.
+            r"|(?:ceiling|roof)\b.{0,20}\braining\b|raining (?:inside|indoors|in(?:to)? (?:the |my |our )?(?:room|flat|apartment|shop|kitchen|bathroom|house|lounge|bedroom))"
+            r"|like (?:somebody|someone) (?:has |had )?(?:open(?:ed)?|turn(?:ed)? on|left on) a tap"
+            r"|buckets?\b.{0,30}\b(?:full|fills?|filling|overflow\w*)\b.{0,15}\b(?:in|every|within) (?:a |one |two |\d+ |few |a few )?(?:min(?:ute)?s?|seconds?|secs?)\b",
         ),
     ),
     (
