@@ -372,6 +372,13 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   eval61, sealed (sha256 039642e1…) and measured once on 06c7a65 (53c94ee's decisions): queue 98.3%
   (en 98.8%, zh 97.7%), urgent recall 100% (94 of 94), false alarms 4.0% (en 3.7%, zh 4.2%): every
   bar met. Its misses were not read.
+- `eval63_blind.jsonl` (520 lines, two more writers: a Fuzhou community by the Min River of
+  banyans, flooded ground-floor shops and elders living alone, with Filipino and Indonesian carers
+  and an American family; a Tangshan steel-town community of rebuilt blocks, coal dust and boilers,
+  with Ukrainian, Brazilian and Australian steel-trade engineers; 50% English): commissioned when
+  eval61 was measured, sealed (sha256 a51dd721…) and measured once on 20687a6, eval61's change and
+  the last change of decisions: queue 97.7% (en 97.3%, zh 98.1%), urgent recall 100% (94 of 94),
+  false alarms 4.7% (en 5.1%, zh 4.2%): every bar met. Its misses were not read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -453,6 +460,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval60_blind",
         "eval61_tuned",
         "eval62_blind",
+        "eval63_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
