@@ -386,6 +386,22 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   0bdc58f8…) and measured once on 5239499 (20687a6's decisions): queue 96.7% (en 95.0%, zh 98.5%),
   urgent recall 100% (94 of 94), false alarms 2.8% (en 1.9%, zh 3.8%): every bar met. Its misses
   were not read.
+- `eval65_blind.jsonl` (520 lines, two more writers: a Wuxi lakeside community of algae summers,
+  silk-factory retirees and electric tricycles, with German, Korean and Vietnamese factory managers;
+  a Yinchuan community of sandstorms, Hui families and halal restaurants, with Pakistani, Jordanian
+  and Kazakh students and a Spanish winemaker; 50% English): commissioned when eval64 was, sealed
+  (sha256 527163f2…) and measured once on 7ed70fa (20687a6's decisions): queue 97.9% (en 98.1%, zh
+  97.7%), urgent recall 97.9% (92 of 94), false alarms 2.8% (en 2.8%, zh 2.8%). Its two misses were
+  read and nothing was changed for them: one storm-broken branch hanging by its bark over a
+  kindergarten path, told once in each language, placed high. The guide calls "a tree damaged so
+  that it may fall" high, and both writers said they had made a judgement call against it; the
+  corpus and eval18 and eval28 hold the guide's way.
+- `eval66_blind.jsonl` (520 lines, two more writers: a Guilin community of karst hills, river
+  floods and guesthouses, with backpackers, a Dutch couple and a Japanese photographer; a Taiyuan
+  coal-city community of mine-company blocks, old gas pipes and smog, with Mongolian, Indian and
+  American engineers; 50% English): commissioned with eval65, sealed (sha256 37b7529f…) and
+  measured once on 7ed70fa (20687a6's decisions): queue 97.9% (en 98.1%, zh 97.7%), urgent recall
+  100% (94 of 94), false alarms 3.1% (en 3.3%, zh 2.8%): every bar met. Its misses were not read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -469,6 +485,8 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval62_blind",
         "eval63_blind",
         "eval64_blind",
+        "eval65_blind",
+        "eval66_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -507,6 +525,7 @@ def test_every_urgent_request_is_flagged(
         eval18_tuned="94 of 95: a branch hanging over a kindergarten gate, by the guide high",
         eval23_tuned="93 of 94: icicles over an entrance, high in the corpus's convention",
         eval28_tuned="92 of 93: a branch about to fall over a pavement, by the guide high",
+        eval65_blind="92 of 94: a broken branch over a kindergarten path (twice), by the guide high",
         # Read, nothing changed for it: the corpus calls a loose railing normal.
         eval55_tuned="93 of 94: a loose glass balustrade where children play, normal in the corpus",
     )
