@@ -210,8 +210,9 @@ class Memory:
     centroid of the corrections to each queue in the request's language. A single correction is
     its own centroid; several corrections of one convention share what makes it one ("barrier",
     "道闸"), and their centroid keeps that while each correction's incidental words weigh less.
-    When the best similarity reaches its language's `MEMORY_THRESHOLDS`, that queue takes the lead (see
-    `TextClassifier.judge`); below it the model decides alone, exactly as without a memory.
+    When the best similarity reaches its language's `MEMORY_THRESHOLDS`, that queue takes the
+    lead (see `TextClassifier.judge`); below it the model decides alone, exactly as without a
+    memory.
     """
 
     texts: tuple[str, ...] = ()
@@ -377,8 +378,9 @@ class TextClassifier:
         """The judgement with a remembered correction in the lead, when one is near enough.
 
         Its queue comes first with a confidence that grows with the similarity: 0.5 (a coin flip,
-        the router's threshold to route at all) at the language's threshold, 1.0 for a request that is
-        all the corrections' words; never lower than the model's own probability for that queue.
+        the router's threshold to route at all) at the language's threshold, 1.0 for a request
+        that is all the corrections' words; never lower than the model's own probability for that
+        queue.
         The model's other queues follow in its order, their probabilities scaled to share the rest.
         Urgency and priority stay the model's: a correction only moves the queue.
         """
