@@ -204,6 +204,8 @@ from workorders.domain import urgency
         # eval61's miss: water told by how fast it comes, not by a word for a flood.
         "it's raining indoors in our kitchen, the bucket was full within ten minutes",
         "卫生间顶上漏得厉害，拿盆接三分钟就满",
+        # eval67's miss: people shut in a lift spelt "left"; the doors that will not open say it.
+        "there are 3 of us stuck inside the service elevater, the doors won't open and it's hot",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -334,6 +336,7 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         # A cable out of somewhere is where it goes, not a cable laid bare.
         "the TV cable came out of the wall socket, no signal since this morning",
         "the cleaners' mop bucket is full and left in the lift lobby again",
+        "my key is stuck in the lock of the bike shed and the door won't open",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

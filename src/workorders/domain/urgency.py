@@ -251,7 +251,10 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
         "trapped",
         _rx(
             r"被困|困住|困在|困人|困(?:了)?电梯|关在.{0,6}(?:电梯|里)|卡在.{0,6}(?:电梯|中间|里)|(?:电梯|轿厢).{0,12}出不(?:来|去)|(?:电梯|轿厢).{0,30}(?:(?:还|都)?在里(?:面|头)|里面(?:还)?有人)|在(?:电梯|轿厢)里.{0,20}(?:不动|停了|停住|停(?:在)?半(?:路|空|中|截)|卡住|门(?:也)?(?:不开|打不开|开不了))",
-            r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:in|inside) (?:the |a )?(?:lift|elevator).{0,40}(?:won'?t (?:move|open)|(?:doors?|it) (?:won'?t|doesn'?t|can'?t) open|not moving|stopped (?:between|halfway|midway))|(?:can't|cannot|can not) get out|locked (?:in|inside)|\b(?:i'?m|i am|we'?re|we are) (?:\w+ )?stuck\b(?=.{0,60}\b(?:lift|elevator)\b)|(?:lift|elevator)\b.{0,60}\b(?:i'?m|i am|we'?re|we are) (?:\w+ )?stuck\b",
+            r"\btrapped\b|stuck (?:in|inside) (?:the |a )?(?:lift|elevator)|(?:lift|elevator).{0,60}\b(?:inside|in there|in it)\b|(?:in|inside) (?:the |a )?(?:lift|elevator).{0,40}(?:won'?t (?:move|open)|(?:doors?|it) (?:won'?t|doesn'?t|can'?t) open|not moving|stopped (?:between|halfway|midway))|(?:can't|cannot|can not) get out|locked (?:in|inside)|\b(?:i'?m|i am|we'?re|we are) (?:\w+ )?stuck\b(?=.{0,60}\b(?:lift|elevator)\b)|(?:lift|elevator)\b.{0,60}\b(?:i'?m|i am|we'?re|we are) (?:\w+ )?stuck\b"
+            # People shut in somewhere whose doors will not open, whatever the place is called
+            # ("we are 6 people stuck in the left number 2, doors won't open").
+            r"|\b(?:we|people|persons|of us|i'?m|i am)\b.{0,20}\bstuck (?:in|inside)\b.{0,60}\bdoors? (?:won'?t|will not|doesn'?t|does not|don'?t|can'?t|cannot) open",
         ),
     ),
     (
