@@ -206,6 +206,9 @@ from workorders.domain import urgency
         "卫生间顶上漏得厉害，拿盆接三分钟就满",
         # eval67's miss: people shut in a lift spelt "left"; the doors that will not open say it.
         "there are 3 of us stuck inside the service elevater, the doors won't open and it's hot",
+        # eval69's and eval70's misses: a power line down on wet ground; earth and stones sliding.
+        "小区后门那根电线被大风吹断了，拖在地上，旁边全是积水",
+        "the bank behind the car park is bulging out and mud is sliding down onto the cars",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -337,6 +340,8 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "the TV cable came out of the wall socket, no signal since this morning",
         "the cleaners' mop bucket is full and left in the lift lobby again",
         "my key is stuck in the lock of the bike shed and the door won't open",
+        # A landslide named, not happening: the word alone is not the danger.
+        "the landslide net on the hill behind block 9 is rusty, can it be repainted?",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:

@@ -238,7 +238,7 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "sparks / live wires",
         _rx(
-            r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉|露在外|露出)|(?:裸露|外露).{0,3}电线|触电|带电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一下?)?(?:就|都|有点)?麻(?!烦)|(?:碰|摸|触|掂)(?:到|了|落去|落)?.{0,6}麻(?!烦|将|辣|油|酱)|(?:俾|畀|被)电(?:亲|到)"
+            r"火花|打火|冒火|电线.{0,4}(?:裸露|外露|掉|露在外|露出)|电线.{0,10}(?:断|耷拉|垂|拖)(?:了|下来|着)?.{0,6}(?:在|到|落)(?:地上|地下|地面|水里|水上|路上)|(?:裸露|外露).{0,3}电线|触电|带电|被电(?:到|了)|电到人|漏电|电(?:了我|我)一下|麻手|手(?:一下?)?(?:就|都|有点)?麻(?!烦)|(?:碰|摸|触|掂)(?:到|了|落去|落)?.{0,6}麻(?!烦|将|辣|油|酱)|(?:俾|畀|被)电(?:亲|到)"
             r"|(?:灯|灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱).{0,6}(?:进水|积水|滴水|渗水|流水|有水|(?:都|全)是水|(?:积|灌)满了?水)"
             r"|(?:顺着|沿着).{0,3}(?:吊灯|灯|灯具|灯座|灯线|开关|插座).{0,4}(?:流|淌|滴|漏)(?!.{0,20}(?:不敢开|关了|关掉|没开|拉了?闸))"
             r"|(?:进水|积水|滴水|渗水|漏水).{0,6}(?:灯具|开关|插座|电箱|配电箱|电表箱|电井|电闸箱?|闸箱)"
@@ -350,8 +350,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "structure falling",
         _rx(
-            r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:外墙|瓷砖|玻璃|广告牌|雨棚|雨篷|檐篷|石屎|水泥|天花板|吊顶|阳台).{0,20}(?:掉下|坠落|砸|要掉|快掉|(?<![未冇])跌(?:落|下))|(?:窗框|窗扇|整扇窗|整个窗).{0,30}(?:掉下|坠落|砸|要掉|快掉|吹掉|吹下)",
-            r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)|(?:window frame|whole window).{0,50}(?:blow|fall|com)(?:e|ing)? (?:out|off|down)|(?:pane|window|glass)\b.{0,30}\bhalf out of (?:its|the) frame|bricks?\b.{0,20}\b(?:dropping|falling|coming) (?:off|down)|(?:window|frame|pane|glass|shutter|panel|sign|board|canopy|awning|gutter)s?\b.{0,30}\bhanging (?:from|by|on) (?:one|a single|its last|the last|a) (?:hinge|bolt|screw|corner|wire|thread)",
+            r"坍塌|塌了|塌下|要塌|快塌|摇摇欲坠|(?:挡土墙|护坡|围墙|土坡|山坡|石头|泥土|土石).{0,10}(?:往下(?:滑|掉|冲|滚)|往外(?:倒|倾|歪|鼓))|(?:外墙|瓷砖|玻璃|广告牌|雨棚|雨篷|檐篷|石屎|水泥|天花板|吊顶|阳台).{0,20}(?:掉下|坠落|砸|要掉|快掉|(?<![未冇])跌(?:落|下))|(?:窗框|窗扇|整扇窗|整个窗).{0,30}(?:掉下|坠落|砸|要掉|快掉|吹掉|吹下)",
+            r"caving in|cave[ds]? in|about to (?:fall|collapse|come down)|(?:dirt|mud|soil|earth|rocks?|stones?|boulders?)\b.{0,30}\b(?:sliding|slipping|tumbling|rolling|pouring|coming) down|(?:retaining wall|wall|slope|bank|embankment)\b.{0,20}\b(?:leaning|bulging|tilting) out|(?:ceiling|wall|balcony|tiles?|glass|sign|canopy).{0,25}(?:falling|collaps\w*|coming down|came down|fell)|(?:window frame|whole window).{0,50}(?:blow|fall|com)(?:e|ing)? (?:out|off|down)|(?:pane|window|glass)\b.{0,30}\bhalf out of (?:its|the) frame|bricks?\b.{0,20}\b(?:dropping|falling|coming) (?:off|down)|(?:window|frame|pane|glass|shutter|panel|sign|board|canopy|awning|gutter)s?\b.{0,30}\bhanging (?:from|by|on) (?:one|a single|its last|the last|a) (?:hinge|bolt|screw|corner|wire|thread)",
         ),
     ),
 )
