@@ -452,6 +452,20 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   renters; 50% English): commissioned with eval71, sealed (sha256 3566fc3f…) and measured once on
   d84b5fc: queue 98.1% (en 98.1%, zh 98.1%), urgent recall 100% (94 of 94), false alarms 5.9% (en
   6.1%, zh 5.7%): every bar met. Its misses were not read.
+- `eval73_blind.jsonl` (520 lines, two more writers: a Yangzhou old-canal community of brick
+  houses, bathhouses and elders living alone, with Japanese, Italian and Ghanaian residents; a
+  Zhuhai Hengqin community of new glass towers, casino shift workers and new-build defects, with
+  Portuguese, Filipino, Nepali and Australian residents; 50% English): commissioned when eval71 and
+  eval72 were measured, sealed (sha256 6aa8b750…) and measured once on 9ebb764 (d84b5fc's
+  decisions): queue 98.5% (en 97.7%, zh 99.2%), urgent recall 100% (94 of 94), false alarms 4.7%
+  (en 4.2%, zh 5.2%): every bar met. Its misses were not read.
+- `eval74_blind.jsonl` (520 lines, two more writers: a Kaifeng old-city community of courtyard
+  houses, night-market smoke and coal stoves, with Israeli, American and Korean scholars; a
+  Shenyang Hunnan community of frozen winters, district heating and car-factory engineers, with
+  German, Czech and Korean engineers; 50% English): commissioned with eval73, sealed (sha256
+  c934e05d…) and measured once on 9ebb764 (d84b5fc's decisions): queue 97.7% (en 96.9%, zh 98.5%),
+  urgent recall 100% (94 of 94), false alarms 4.7% (en 6.5%, zh 2.8%): every bar met. Its misses
+  were not read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -543,6 +557,8 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval70_tuned",
         "eval71_blind",
         "eval72_blind",
+        "eval73_blind",
+        "eval74_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
