@@ -464,3 +464,9 @@ def test_a_fear_told_after_the_report_does_not_settle_it() -> None:
         "the railing was loose but it's fixed now, if it goes again I'll tell you",
     ):
         assert urgency.assess(text).settled, text
+
+
+def test_what_a_person_gone_settles_names_concepts_that_exist() -> None:
+    # Matched by name against `found`: a renamed concept would silently stop being settled.
+    names = {name for name, _ in urgency._CONCEPTS}
+    assert urgency._PEOPLES_DOING <= names
