@@ -209,6 +209,10 @@ from workorders.domain import urgency
         # eval69's and eval70's misses: a power line down on wet ground; earth and stones sliding.
         "小区后门那根电线被大风吹断了，拖在地上，旁边全是积水",
         "the bank behind the car park is bulging out and mud is sliding down onto the cars",
+        # eval76's and eval77's misses: a hazard where children are this moment.
+        "there's broken glass all over the paddling pool and little kids are running around in it",
+        "wasps are swarming out of a nest over the slide and the children are playing right under it",
+        "沙坑里好多碎玻璃渣，一群小孩光着脚在里面玩",
     ],
 )
 def test_a_danger_happening_now_is_found(text: str) -> None:
@@ -342,6 +346,10 @@ def test_a_danger_happening_now_is_found(text: str) -> None:
         "my key is stuck in the lock of the bike shed and the door won't open",
         # A landslide named, not happening: the word alone is not the danger.
         "the landslide net on the hill behind block 9 is rusty, can it be repainted?",
+        # The same hazard where children play on other days, or before they come out.
+        "broken glass by the swings, kids play barefoot there sometimes, please sweep it",
+        "please clear the wasp nest by the slide before the children come out to play",
+        "沙坑里有碎玻璃，孩子们天天在里面玩，麻烦清一下",
     ],
 )
 def test_no_danger_now_is_not_flagged(text: str) -> None:
