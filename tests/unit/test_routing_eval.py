@@ -492,6 +492,16 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   (glass, needles, a swarm) where children are at this moment. Corpus writers had labelled the
   same hazard high where children play on other days or are about to come, and the concept keeps
   that apart.
+- `eval78_blind.jsonl` (520 lines, two more writers: a Datong community of rebuilt courtyards by the
+  city wall, sandstorms and coal-to-electric heating, with German, Mongolian and American
+  residents; a Quanzhou community of red-brick overseas-Chinese houses, typhoons and Minnan-typed
+  Chinese, with Indonesian, Malaysian, Sri Lankan and British residents; 50% English):
+  commissioned while eval75 to eval77 were measured, sealed (sha256 90d5ac4b…) and measured once
+  on 643e881 (their change): queue 96.7% (en 96.9%, zh 96.5%), urgent recall 98.9% (93 of 94),
+  false alarms 4.7% (en 4.7%, zh 4.7%). Its one miss was read and nothing was changed for it: a
+  split poplar branch swaying over a kindergarten gate, which its writer said was a judgement
+  call against the guide's "a tree damaged so that it may fall" (high), as eval18's, eval28's and
+  eval65's were.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -588,6 +598,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval75_tuned",
         "eval76_tuned",
         "eval77_tuned",
+        "eval78_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -627,6 +638,7 @@ def test_every_urgent_request_is_flagged(
         eval23_tuned="93 of 94: icicles over an entrance, high in the corpus's convention",
         eval28_tuned="92 of 93: a branch about to fall over a pavement, by the guide high",
         eval65_blind="92 of 94: a broken branch over a kindergarten path (twice), by the guide high",
+        eval78_blind="93 of 94: a split poplar branch over a kindergarten gate, by the guide high",
         # Read, nothing changed for it: the corpus calls a loose railing normal.
         eval55_tuned="93 of 94: a loose glass balustrade where children play, normal in the corpus",
     )
