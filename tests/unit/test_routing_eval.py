@@ -502,6 +502,15 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   split poplar branch swaying over a kindergarten gate, which its writer said was a judgement
   call against the guide's "a tree damaged so that it may fall" (high), as eval18's, eval28's and
   eval65's were.
+- `eval79_blind.jsonl` (520 lines, two more writers: a Daqing oil-field community of -30°C winters,
+  ice and retired oil workers, with Russian, Canadian and Korean-Chinese residents; a Liuzhou
+  community of karst hills, river floods and snail-noodle smells, Zhuang and Miao families, with
+  Vietnamese, Indonesian and New Zealand residents; 50% English): commissioned with eval78, sealed
+  (sha256 2c5c6acb…) and measured once on 416f140 (643e881's decisions): queue 96.0% (en 95.8%, zh
+  96.2%), urgent recall 98.9% (93 of 94), false alarms 6.6% (en 4.7%, zh 8.5%). Its one miss was
+  read and nothing was changed for it: a rain-loosened tree leaning further over a kindergarten
+  path, which the corpus's several dozen lines of trees and branches that may fall call high,
+  as the guide does.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -599,6 +608,7 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval76_tuned",
         "eval77_tuned",
         "eval78_blind",
+        "eval79_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -639,6 +649,7 @@ def test_every_urgent_request_is_flagged(
         eval28_tuned="92 of 93: a branch about to fall over a pavement, by the guide high",
         eval65_blind="92 of 94: a broken branch over a kindergarten path (twice), by the guide high",
         eval78_blind="93 of 94: a split poplar branch over a kindergarten gate, by the guide high",
+        eval79_blind="93 of 94: a tree leaning over a kindergarten path, by the guide high",
         # Read, nothing changed for it: the corpus calls a loose railing normal.
         eval55_tuned="93 of 94: a loose glass balustrade where children play, normal in the corpus",
     )
