@@ -511,6 +511,22 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   read and nothing was changed for it: a rain-loosened tree leaning further over a kindergarten
   path, which the corpus's several dozen lines of trees and branches that may fall call high,
   as the guide does.
+- `eval80_blind.jsonl` (520 lines, two more writers: a Yantai community of orchard hills, sea-effect
+  snow and rooftop water tanks, with Korean, Japanese and Chilean residents; a Jingdezhen community
+  of kilns in garages, clay dust and artists renting from elderly owners, with American, French,
+  Korean and Ghanaian residents; 50% English): commissioned when eval78 and eval79 were measured,
+  sealed (sha256 ce9f577f…) and measured once on 59c7bbe (643e881's decisions): queue 96.3% (en
+  95.8%, zh 96.9%), urgent recall 97.9% (92 of 94), false alarms 6.8% (en 7.0%, zh 6.6%). Its two
+  misses were read and nothing was changed for them: a storm-split branch hanging over a footpath
+  people walk under (the guide's "a tree damaged so that it may fall", high) and steps iced over
+  where two people slipped, which the corpus calls high until someone is hurt (18 lines high, 4
+  urgent, each with a person injured).
+- `eval81_blind.jsonl` (520 lines, two more writers: a Zunyi hillside community of stairs, fog and
+  landslide-prone slopes, with Thai, Scottish and Laotian residents; a Lhasa community of thin air,
+  electric heating, Tibetan and Han families and guesthouses, with Nepali, Swiss and Indian
+  residents; 50% English): commissioned with eval80, sealed (sha256 d1429bc9…) and measured once on
+  59c7bbe: queue 97.3% (en 96.2%, zh 98.5%), urgent recall 100% (94 of 94), false alarms 3.3% (en
+  4.7%, zh 1.9%): every bar met. Its misses were not read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -609,6 +625,8 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval77_tuned",
         "eval78_blind",
         "eval79_blind",
+        "eval80_blind",
+        "eval81_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
@@ -650,6 +668,7 @@ def test_every_urgent_request_is_flagged(
         eval65_blind="92 of 94: a broken branch over a kindergarten path (twice), by the guide high",
         eval78_blind="93 of 94: a split poplar branch over a kindergarten gate, by the guide high",
         eval79_blind="93 of 94: a tree leaning over a kindergarten path, by the guide high",
+        eval80_blind="92 of 94: a split branch over a footpath, by the guide high; icy steps, high in the corpus",
         # Read, nothing changed for it: the corpus calls a loose railing normal.
         eval55_tuned="93 of 94: a loose glass balustrade where children play, normal in the corpus",
     )
