@@ -1,0 +1,110 @@
+"""The plans PostgreSQL makes for the hot reads, whatever its statistics say.
+
+Statistics taken when a table was nearly empty, as on a new property's database or in the
+benchmarks' fresh ones, outlive a burst of filings until autovacuum analyses the table again. Under
+them PostgreSQL priced the indexes the visibility test could use the same as the primary key and
+read every order of the owner to find one (0.8 ms of the database's CPU for each read: bench/
+RESULTS.md, round 12). Here the table is vacuumed and analysed with the owner's one order, 3,000
+copies of it are then inserted by SQL, and the plans are run with EXPLAIN ANALYZE.
+
+The owner's page reads one page in this state with the old index too (PostgreSQL walks the
+property's newest orders); the (property_id, owner_id, created_at, id) index of migration 0015 is
+for the state the benchmark met, where the old one read and sorted all 5,000.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tests.conftest import Community, FileOrder
+from workorders.db import Database
+from workorders.domain.actors import Department, Principal, Role
+from workorders.services import access
+from workorders.services.listing import ORDERINGS, Sort
+from workorders.services.pagination import fetch_rows
+
+BURST = 3000
+
+# Copies of one order under new ids and numbers, filed by `owner`.
+COPIES = text(
+    "INSERT INTO work_orders SELECT (jsonb_populate_record(NULL::work_orders, to_jsonb(w) "
+    "|| jsonb_build_object('id', w.id || CAST(:tag AS text) || g, "
+    "'number', w.number || CAST(:tag AS text) || g, "
+    "'owner_id', CAST(:owner AS text)))).* FROM work_orders w, generate_series(1, :count) g WHERE w.id = :id"
+)
+
+
+async def _plan(connection: AsyncConnection, query: Any, params: dict[str, Any]) -> Any:
+    """The plan PostgreSQL makes for `query` with these values written into it, run (ANALYZE)."""
+    sql = query.params(**params).compile(
+        dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+    )
+    plan = (await connection.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"))).scalar_one()
+    nodes, stack = [], [(json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node.get("Plans", []))
+    return nodes
+
+
+def _read(nodes: list[dict[str, Any]]) -> int:
+    """How many rows of the table the plan's scans read, those their filters threw away included."""
+    scans = [n for n in nodes if "Relation Name" in n]
+    return sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans)
+
+
+@pytest.fixture
+async def burst(db: Database, community: Community, file_order: FileOrder) -> str:
+    if db.dialect != "postgresql":
+        pytest.skip("the query planner is PostgreSQL's")
+    order = await file_order(community.owner, "厨房水龙头漏水")
+    async with db.read_engine.connect() as connection:
+        # The statistics of the table as it was before the burst: the owner's one order.
+        await connection.execute(text("VACUUM ANALYZE work_orders"))
+    async with db.write_engine.begin() as connection:
+        copy = {"count": BURST, "id": order["id"], "tag": "_", "owner": community.owner.id}
+        await connection.execute(COPIES, copy)
+    return str(order["id"])
+
+
+async def test_one_order_is_read_alone_whoever_asks(
+    db: Database, community: Community, burst: str
+) -> None:
+    c = community
+    readers = [
+        Principal(Role.OWNER, "default", c.owner.id),
+        Principal(Role.MANAGER, "default", c.manager.id),
+        Principal(Role.STAFF, "default", c.engineer.id, Department.ENGINEERING),
+    ]
+    async with db.read_engine.connect() as connection:
+        for principal in readers:
+            for query, params in (
+                access.visible_row(principal, burst),  # to present it
+                access.visible_order(principal, burst),  # to change it
+            ):
+                nodes = await _plan(connection, query, params)
+                assert _read(nodes) == 1, (principal, nodes)
+
+
+async def test_an_owner_s_page_reads_one_page_in_order(
+    db: Database, community: Community, burst: str
+) -> None:
+    owner = Principal(Role.OWNER, "default", community.owner.id)
+    query, params = access.visible_rows(owner)
+    ordering = ORDERINGS[Sort.NEWEST]
+    async with db.read_engine.connect() as connection:
+        nodes = await _plan(connection, query.order_by(*ordering.order_by).limit(21), params)
+        assert not [n for n in nodes if n["Node Type"] == "Sort"], nodes
+        assert _read(nodes) == 21, nodes
+        # The service's own page query: 20, and a cursor because there are more.
+        rows, cursor = await fetch_rows(
+            connection, query, ordering, limit=20, cursor=None, params=params
+        )
+    assert len(rows) == 20
+    assert cursor is not None
