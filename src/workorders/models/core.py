@@ -78,7 +78,7 @@ class WorkOrder(Timestamps, Base):
         Index(None, "property_id", "created_at", "id"),
         Index(None, "property_id", "priority_rank", "created_at", "id"),
         Index(None, "property_id", "queue", "status"),
-        Index(None, "property_id", "owner_id"),
+        Index(None, "property_id", "owner_id", "created_at", "id"),
         Index(None, "assignee_id", "status"),
     )
 
