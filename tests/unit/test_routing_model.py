@@ -159,6 +159,12 @@ def test_the_fast_path_gives_the_pipelines_probabilities(
             # The pipeline's features are float32, the fast path's float64.
             got = heads[name].proba(*fast.vector(text))
             assert got == pytest.approx(row, abs=1e-5), (name, text)
+    # A judgement's queue probabilities are worked in plain Python: the same numbers.
+    expected = fitted.heads["queue"].predict_proba(x)
+    classes = [str(c) for c in fitted.heads["queue"].classes_]
+    for text, row in zip(texts, expected, strict=True):
+        ranked = {str(q): p for q, p in fast.judge(text).ranked}
+        assert [ranked[c] for c in classes] == pytest.approx(row, abs=1e-5), text
 
 
 def test_character_columns_word_by_word_are_the_analyzers(model: TextClassifier) -> None:
