@@ -39,7 +39,6 @@ import json
 import math
 import re
 import zipfile
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -48,7 +47,7 @@ import numpy as np
 import sklearn
 from joblib import Parallel, delayed
 from scipy.optimize import minimize_scalar
-from scipy.special import expit, log_softmax
+from scipy.special import log_softmax
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
@@ -188,28 +187,24 @@ class Head:
 
     def proba(
         self, columns: np.ndarray, values: np.ndarray, temperature: float = 1.0
-    ) -> np.ndarray:
-        return self.proba_of(self.scores(columns, values), temperature)
+    ) -> list[float]:
+        return self.proba_of(self.scores(columns, values).tolist(), temperature)
 
-    def proba_of(self, scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-        """Probabilities from this head's raw scores (what `scores` gives)."""
-        z = scores / temperature
+    def proba_of(self, scores: list[float], temperature: float = 1.0) -> list[float]:
+        """Probabilities, in `classes` order, from this head's raw scores (what `scores` gives).
+
+        On plain numbers: a head has two to four classes, and each NumPy call on so few costs more
+        to dispatch than to compute; between two requests its code falls out of the processor's
+        caches, about 10 µs a call then against 1.4 µs for a Python function (bench/RESULTS.md,
+        round 12)."""
+        z = [score / temperature for score in scores]
         if len(self.classes) == 2:
-            positive = float(expit(z[0]))
-            return np.array([1.0 - positive, positive])
-        # scipy's softmax is general over axes and costs ~60 µs for four numbers; this is its
-        # one-dimensional case.
-        e = np.exp(z - z.max())
-        return e / e.sum()
-
-
-def _softmax(scores: list[float], temperature: float = 1.0) -> list[float]:
-    """`Head.proba_of` for a head of several classes, on a handful of plain numbers."""
-    z = [score / temperature for score in scores]
-    top = max(z)
-    e = [math.exp(v - top) for v in z]
-    total = sum(e)
-    return [v / total for v in e]
+            positive = _expit(z[0])
+            return [1.0 - positive, positive]
+        top = max(z)
+        e = [math.exp(v - top) for v in z]
+        total = sum(e)
+        return [v / total for v in e]
 
 
 def _expit(score: float) -> float:
@@ -327,7 +322,6 @@ class TextClassifier:
             offset += len(part.terms)
         self._idf = np.concatenate([part.idf for part in self.parts])
         self._part_starts = np.array(starts, dtype=np.int64)
-        self._starts = starts  # the same, for `bisect` on plain ints
         # The three heads' weights in one matrix: one gather of the request's columns, one product.
         self._rows: dict[str, slice] = {}
         start = 0
@@ -358,32 +352,20 @@ class TextClassifier:
         """The request's TF-IDF features as (column indices, values), as the fitted union gives them.
 
         Applied by hand rather than through scikit-learn, whose input checks cost several
-        milliseconds for one request (a test holds the two equal). A request has a few dozen
-        columns: they are counted and weighed in plain Python, and NumPy is called once to read the
-        idf of all of them. Each NumPy call on arrays this small costs more to dispatch than to
-        compute, and between two requests its code falls out of the processor's caches (about 10 µs
-        a call then, against 1.4 µs for a Python function: bench/RESULTS.md, round 12).
+        milliseconds for one request (a test holds the two equal).
         """
         hits: list[int] = []
         for columns_of in self._columns:
             hits += columns_of(text)
         if not hits:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        counts: dict[int, int] = {}
-        for column in hits:
-            counts[column] = counts.get(column, 0) + 1
-        columns = sorted(counts)
-        idf = self._idf[columns].tolist()
-        # Sublinear tf, as the vectorizers are set; then each part's weights normalised apart, as
-        # each vectorizer of the union normalises its own (a part's columns are a range of its own).
-        weights = [(1.0 + math.log(counts[c])) * w for c, w in zip(columns, idf, strict=True)]
-        parts = [bisect_right(self._starts, c) - 1 for c in columns]
-        squares = [0.0] * len(self._starts)
-        for part, weight in zip(parts, weights, strict=True):
-            squares[part] += weight * weight
-        norms = [math.sqrt(total) for total in squares]
-        values = [w / norms[part] for w, part in zip(weights, parts, strict=True)]
-        return np.array(columns, dtype=np.int64), np.array(values)
+        # One count over every part (each part's columns are a range of their own), then each
+        # part's weights normalised apart, as each vectorizer of the union normalises its own.
+        columns, tf = np.unique(np.array(hits, dtype=np.int64), return_counts=True)
+        weight = (1.0 + np.log(tf)) * self._idf[columns]  # sublinear tf, as the vectorizers are set
+        part = np.searchsorted(self._part_starts, columns, side="right") - 1
+        norms = np.sqrt(np.bincount(part, weights=weight * weight, minlength=len(self.parts)))
+        return columns, weight / norms[part]
 
     def memory_vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The request's features the memory compares, L2-normalised as one vector."""
@@ -444,16 +426,15 @@ class TextClassifier:
     def _judge(self, text: str, columns: np.ndarray, values: np.ndarray) -> Judgement:
         """The model's own judgement of a request of these features, without its memory.
 
-        One product gives the three heads' scores; what follows is a dozen numbers, worked in
-        plain Python (see `vector`): the heads' probabilities are `Head.proba_of`'s."""
+        One product gives the three heads' scores; what follows is a dozen numbers whatever the
+        request's length, worked in plain Python (`Head.proba_of`). The request's columns, a few
+        dozen to several hundred, stay with NumPy, where their count is not a Python loop."""
         scores = (self._coef[:, columns] @ values + self._intercept).tolist()
-        rows = self._rows
-        queue_p = _softmax(scores[rows["queue"]], self.queue_temperature)
-        priority_p = _softmax(scores[rows["priority"]])
-        p_urgent = _expit(scores[rows["urgent"]][0])
-        if self._urgent_column == 0:
-            p_urgent = 1.0 - p_urgent
-        order = sorted(range(len(queue_p)), key=lambda i: -queue_p[i])
+        heads, rows = self.heads, self._rows
+        queue_p = heads["queue"].proba_of(scores[rows["queue"]], self.queue_temperature)
+        priority_p = heads["priority"].proba_of(scores[rows["priority"]])
+        p_urgent = heads["urgent"].proba_of(scores[rows["urgent"]])[self._urgent_column]
+        order = sorted(range(len(queue_p)), key=lambda i: -queue_p[i])  # stable, as argsort was
         ranked = tuple((self._queues[i], queue_p[i]) for i in order)
         by_priority = dict(zip(self._priorities, priority_p, strict=True))
         urgent, why = self._urgency(text, p_urgent)
@@ -507,14 +488,12 @@ class TextClassifier:
 
     def _chosen(self, columns: np.ndarray, weights: np.ndarray, size: int) -> tuple[str, ...]:
         """The readable n-grams of the positive weights, heaviest first, none inside another."""
-        shown, names = self._shown[columns].tolist(), self._names
-        columns_, weights_ = columns.tolist(), weights.tolist()
-        candidates = [i for i, w in enumerate(weights_) if w > 0 and shown[i]]
+        candidates = np.flatnonzero((weights > 0) & self._shown[columns])
         chosen: list[str] = []
-        for i in sorted(candidates, key=lambda i: -weights_[i]):  # stable, as argsort's was
+        for i in candidates[np.argsort(-weights[candidates], kind="stable")]:
             if len(chosen) == size:
                 break
-            name = names[columns_[i]][1].strip()
+            name = self._names[int(columns[i])][1].strip()
             if not any(name in c or c in name for c in chosen):
                 chosen.append(name)
         return tuple(chosen)
