@@ -527,6 +527,19 @@ set that must keep meeting the bars, whose figures prove nothing about new reque
   residents; 50% English): commissioned with eval80, sealed (sha256 d1429bc9…) and measured once on
   59c7bbe: queue 97.3% (en 96.2%, zh 98.5%), urgent recall 100% (94 of 94), false alarms 3.3% (en
   4.7%, zh 1.9%): every bar met. Its misses were not read.
+- `eval82_blind.jsonl` (520 lines, two more writers: a Baotou steel-works community of dust, wind
+  and -25°C winters, Mongolian and Han families, with Mongolian, Russian and German residents; a
+  Shantou community of Chaoshan families, typhoons and elders left at home, with Thai-Chinese,
+  Malaysian and Australian residents; 50% English): commissioned after eval80 and eval81 were
+  measured, sealed (sha256 3eda06d4…) and measured once on 2dda8ad (643e881's decisions): queue
+  97.5% (en 97.3%, zh 97.7%), urgent recall 100% (94 of 94), false alarms 4.7% (en 3.3%, zh
+  6.1%): every bar met. Its misses were not read.
+- `eval83_blind.jsonl` (520 lines, two more writers: a Wuhu riverside community of car and robot
+  engineers and young families, with Brazilian, Indian and Czech engineers; a Mudanjiang border
+  community of snowy winters and Soviet-style blocks, Korean-Chinese families, with Russian and
+  Japanese residents; 50% English): commissioned with eval82, sealed (sha256 a35b4b9d…) and
+  measured once on 2dda8ad: queue 96.7% (en 95.4%, zh 98.1%), urgent recall 100% (94 of 94),
+  false alarms 5.4% (en 4.7%, zh 6.1%): every bar met. Its misses were not read.
 Queue accuracy counts what the service does: an order the router is unsure of goes to customer
 service (triage), which is right only when customer service is its queue.
 """
@@ -627,6 +640,8 @@ SETS = Path(__file__).parent.parent / "routing_sets"
         "eval79_blind",
         "eval80_blind",
         "eval81_blind",
+        "eval82_blind",
+        "eval83_blind",
     ],
 )
 def evaluation(request: pytest.FixtureRequest) -> routing_model.Evaluation:
