@@ -191,11 +191,12 @@ class Service:
     scenarios: list[Scenario]
 
     def streams_open(self, count: int = STREAMS) -> contextlib.AbstractContextManager[None]:
-        return _streams(self.base, self.manager, count)
+        return open_streams(self.base, self.manager, count)
 
 
 @contextlib.contextmanager
-def _streams(base: str, token: str, count: int) -> Iterator[None]:
+def open_streams(base: str, token: str, count: int) -> Iterator[None]:
+    """`count` live streams of `token`'s held open by `streams.py` (for `compare.py` and `served.py`)."""
     streams = subprocess.Popen(
         [sys.executable, str(HERE / "streams.py"), base, token, str(count)],
         stdout=subprocess.PIPE,

@@ -43,8 +43,8 @@ from compare import (
     HERE,
     REFERENCE_BODY,
     STREAMS,
-    _streams,
     fresh_postgres,
+    open_streams,
     wait_until_up,
 )
 
@@ -142,7 +142,7 @@ def measure(name: str, n: int, *, reference: bool, src: Path | None) -> float:
                 elif reference:
                     _count(server, client, n, *requests["create"])
                 else:
-                    with _streams(base, _streams_token(database_url), STREAMS):
+                    with open_streams(base, _streams_token(database_url), STREAMS):
                         _count(server, client, n, *requests["create"])
         finally:
             server.send_signal(signal.SIGINT)  # callgrind writes its file as the process exits

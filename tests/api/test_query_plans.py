@@ -30,22 +30,25 @@ from workorders.services.pagination import fetch_rows
 
 BURST = 3000
 
-# Copies of one order under new ids and numbers, filed by `owner`.
+# Copies of one order under new ids and numbers: its owner's burst of filings.
 COPIES = text(
     "INSERT INTO work_orders SELECT (jsonb_populate_record(NULL::work_orders, to_jsonb(w) "
-    "|| jsonb_build_object('id', w.id || CAST(:tag AS text) || g, "
-    "'number', w.number || CAST(:tag AS text) || g, "
-    "'owner_id', CAST(:owner AS text)))).* FROM work_orders w, generate_series(1, :count) g WHERE w.id = :id"
+    "|| jsonb_build_object('id', w.id || '_' || g, 'number', w.number || '_' || g))).* "
+    "FROM work_orders w, generate_series(1, :count) g WHERE w.id = :id"
 )
 
 
-async def _plan(connection: AsyncConnection, query: Any, params: dict[str, Any]) -> Any:
-    """The plan PostgreSQL makes for `query` with these values written into it, run (ANALYZE)."""
+async def _plan(
+    connection: AsyncConnection, query: Any, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The nodes of the plan PostgreSQL makes for `query` with these values written into it, run
+    (EXPLAIN ANALYZE)."""
     sql = query.params(**params).compile(
         dialect=connection.dialect, compile_kwargs={"literal_binds": True}
     )
     plan = (await connection.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"))).scalar_one()
-    nodes, stack = [], [(json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]]
+    nodes: list[dict[str, Any]] = []
+    stack = [(json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]]
     while stack:
         node = stack.pop()
         nodes.append(node)
@@ -68,8 +71,7 @@ async def burst(db: Database, community: Community, file_order: FileOrder) -> st
         # The statistics of the table as it was before the burst: the owner's one order.
         await connection.execute(text("VACUUM ANALYZE work_orders"))
     async with db.write_engine.begin() as connection:
-        copy = {"count": BURST, "id": order["id"], "tag": "_", "owner": community.owner.id}
-        await connection.execute(COPIES, copy)
+        await connection.execute(COPIES, {"count": BURST, "id": order["id"]})
     return str(order["id"])
 
 

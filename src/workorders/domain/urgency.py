@@ -203,6 +203,23 @@ _NOT_A_DANGER = _rx(
     r"(?:可能|容易|会|怕)[^，,。]{0,3}受伤",
 )
 
+# A hazard where children are this moment, a kind of "child or elderly in danger": glass, needles
+# or a swarm, and children playing, running or barefoot in it now. Where they play on other days,
+# or before they come out, it is the cleaning's ordinary work. Each piece is used in both orders.
+_HAZARD_ZH = "(?:碎玻璃|玻璃碴|玻璃渣|玻璃片|瓶渣|碎瓶子|碎酒瓶|针头|针管|注射器|马蜂|黄蜂|胡蜂|蜂子|蜂群|野蜂)"
+_CHILDREN_ZH = "(?:孩子|小孩|小朋友|儿童|娃|伢|宝宝)"
+_IN_IT_NOW_ZH = (
+    "(?:在玩|正在|光脚|光着脚|跑来跑去|乱跑|在爬)(?!.{0,10}(?:天天|每天|经常|平时|有时|常常))"
+)
+_HAZARD_EN = (
+    r"(?:broken glass|glass (?:shards|everywhere|all over)|shards|syringes?|needles|hornets?|wasps?"
+    r"|swarm\w*)"
+)
+_CHILDREN_EN = r"\b(?:kids|children|child|kid|toddlers?|babies|little ones)\b"
+_ARE_PLAYING_EN = r"(?:are|'re|is|'s) (?:\w+ ){0,2}(?:playing|running|crawling)"
+_ARE_IN_IT_EN = r"(?:are|'re|is|'s) (?:\w+ ){0,2}(?:playing|running|crawling|barefoot|out)"
+_NOT_USUALLY_EN = r"(?!.{0,30}\b(?:sometimes|every ?day|usually|often|always|all the time)\b)"
+
 _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
     (
         "fire",
@@ -307,8 +324,8 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             r"(?:孩子|小孩|儿童|小朋友|宝宝|婴儿|儿子|女儿|老人|老太太|老大爷|老爷爷|奶奶|爷爷|外婆|姥姥).{0,10}(?:掉下|摔下|爬上|悬空|窗台|窗外|阳台外|落水|溺水|困|卡住|走丢|走失|跑丢|不见了|没影了|跑没影|找不到)"
             r"|(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊).{0,20}(?:不见|走失|走丢|找不到|走出|出去|没回来|没回家)|(?:不见了|走失|走丢|找不到|没回来|不接电话).{0,30}(?:老年痴呆|阿尔茨海默|痴呆|失智|糊涂|迷糊)|(?:孩子|小孩|宝宝|婴儿).{0,8}(?:锁在|关在|留在)车里"
             r"|(?:孩子|小孩|小朋友|儿子|女儿|老人|奶奶|爷爷|外婆|姥姥|外公|姥爷).{0,14}(?:还没回来|还没回家|没有回来|没有回家|到现在没回)|(?:帮忙|帮我|帮我们|快)(?:找|找找|寻找)(?:一下)?(?:我|我们)?(?:家)?的?(?:孩子|小孩|儿子|女儿|老人|奶奶|爷爷|外婆|姥姥|外公|姥爷)"
-            r"|(?:碎玻璃|玻璃碴|玻璃渣|玻璃片|瓶渣|碎瓶子|碎酒瓶|针头|针管|注射器|马蜂|黄蜂|胡蜂|蜂子|蜂群|野蜂).{0,40}(?:孩子|小孩|小朋友|儿童|娃|伢|宝宝).{0,12}(?:在玩|正在|光脚|光着脚|跑来跑去|乱跑|在爬)(?!.{0,10}(?:天天|每天|经常|平时|有时|常常))"
-            r"|(?:孩子|小孩|小朋友|儿童|娃|伢|宝宝).{0,12}(?:在玩|正在|光脚|光着脚|跑来跑去|乱跑|在爬)(?!.{0,10}(?:天天|每天|经常|平时|有时|常常)).{0,30}(?:碎玻璃|玻璃碴|玻璃渣|玻璃片|瓶渣|碎瓶子|碎酒瓶|针头|针管|注射器|马蜂|黄蜂|胡蜂|蜂子|蜂群|野蜂)"
+            rf"|{_HAZARD_ZH}.{{0,40}}{_CHILDREN_ZH}.{{0,12}}{_IN_IT_NOW_ZH}"
+            rf"|{_CHILDREN_ZH}.{{0,12}}{_IN_IT_NOW_ZH}.{{0,30}}{_HAZARD_ZH}"
             r"|(?:一个人住|独居|自己住).{0,30}(?:没人接|不接电话|敲门没(?:人)?(?:应|开)|没(?:有)?(?:人)?回应)|(?:老人|奶奶|爷爷|外婆|姥姥|外公|姥爷|老太太|老大爷).{0,20}(?:一个人住|独居|自己住).{0,30}(?:没人接|不接|敲门没(?:人)?(?:应|开)|没(?:有)?(?:人)?回应)",
             r"(?:child|kid|toddler|baby|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b|elderly|old (?:man|woman|lady)|grand(?:ma|pa|mother|father)|granny).{0,30}(?:fell|fallen|falling|stuck|trapped|locked in|climb\w*|drown\w*|ledge|missing|lost(?! (?:his|her|their|my|a|an|the|its|our|your)\b)|wander\w*|on (?:the |a )?roof\b|jumping (?:off|from|to|between|across))"
             r"|(?:dementia|alzheimer\W?s?).{0,40}(?:wander\w*|missing|lost|gone|walked out|left|went out)"
@@ -318,11 +335,9 @@ _CONCEPTS: tuple[tuple[str, Patterns], ...] = (
             # come back, and the owner asks for a search.
             r"|(?:can'?t|cannot|can not|couldn'?t) find (?:my|our|his|her) (?:little |young |\d{1,2}.years?.old )?(?:child|kid|toddler|baby|boy|girl|son|daughter|grand(?:ma|pa|mother|father|son|daughter)|granny)\b(?!'s)"
             r"|(?:child|kid|toddler|twins?|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b|grand(?:ma|pa|mother|father|son|daughter)|granny|elderly|old (?:man|woman|lady))(?!'s).{0,60}(?:got out of (?:the |our )?(?:flat|house|apartment|home)|(?:has|have|had)(?:n'?t| not) (?:come|been) (?:back|home)|nowhere to be (?:found|seen)|no ?(?:one|body) (?:has |have )?seen (?:him|her)\b|(?:can'?t|cannot|can not|couldn'?t) find (?:him|her|them)\b|slipped away|disappeared|vanished|not seen (?:him|her) since)"
-            # A hazard where children are this moment: glass, needles or a swarm, and children
-            # playing, running or barefoot in it. Where they play on other days, or before they
-            # come out, it is the cleaning's ordinary work.
-            r"|(?:broken glass|glass (?:shards|everywhere|all over)|shards|syringes?|needles|hornets?|wasps?|swarm\w*).{0,120}\b(?:kids|children|child|kid|toddlers?|babies|little ones)\b.{0,40}(?:(?:are|'re|is|'s) (?:\w+ ){0,2}(?:playing|running|crawling|barefoot|out)\b|running around|(?:getting|being) stung|right now|at the moment)(?!.{0,30}\b(?:sometimes|every ?day|usually|often|always|all the time)\b)"
-            r"|\b(?:kids|children|child|kid|toddlers?|babies|little ones)\b.{0,40}(?:are|'re|is|'s) (?:\w+ ){0,2}(?:playing|running|crawling)\b(?!.{0,30}\b(?:sometimes|every ?day|usually|often|always|all the time)\b).{0,60}(?:broken glass|glass (?:shards|everywhere|all over)|shards|syringes?|needles|hornets?|wasps?|swarm\w*)"
+            # A hazard where children are this moment (`_HAZARD_EN`).
+            rf"|{_HAZARD_EN}.{{0,120}}{_CHILDREN_EN}.{{0,40}}(?:{_ARE_IN_IT_EN}\b|running around|(?:getting|being) stung|right now|at the moment){_NOT_USUALLY_EN}"
+            rf"|{_CHILDREN_EN}.{{0,40}}{_ARE_PLAYING_EN}\b{_NOT_USUALLY_EN}.{{0,60}}{_HAZARD_EN}"
             r"|(?:lives?|living) (?:on (?:his|her) own|alone).{0,80}(?:not answering|isn'?t answering|no answer|(?:doesn'?t|does not|won'?t) answer|not picking up|(?:hasn'?t|has not) answered)|(?:not answering|isn'?t answering|no answer|(?:doesn'?t|does not|won'?t) answer|not picking up).{0,80}(?:lives?|living) (?:on (?:his|her) own|alone)"
             r"|\b(?:look|search)\w* for (?:my|our) (?:little |young |\d{1,2}.years?.old )?(?:child|kid|toddler|baby|boy|girl|son|daughter|grand(?:ma|pa|mother|father|son|daughter)|granny)\b(?!'s)"
             r"|(?:child|kid|toddler|boy|girl|son|daughter|\b\d{1,2} ?(?:yo|y/o|yrs?|years? old|year-old)\b).{0,120}\b(?:look|search)\w* for (?:him|her)(?= ?(?:[,.!?]|and\b|please\b|now\b|right now|everywhere|around|$))",
