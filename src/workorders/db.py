@@ -39,6 +39,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from workorders import sqlite_driver
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
 
@@ -158,7 +160,9 @@ def _sqlite_engine(
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000}
+        url,
+        module=sqlite_driver.dbapi(),  # one trip to aiosqlite's thread per statement
+        connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -1,0 +1,167 @@
+"""SQLite through aiosqlite, one trip to the connection's thread per statement.
+
+aiosqlite runs each connection on a thread of its own and hands it work through a queue. SQLAlchemy's
+adapter makes four trips for one statement (open a cursor, execute, fetch the rows, close the cursor)
+and one more to roll back every connection that goes back to the pool. A trip costs 80–100 µs of CPU
+on a 2-core VM, whatever the statement (the thread is woken, the GIL changes hands, the event loop is
+woken through its pipe), where `sqlite3` runs most of our statements in a few microseconds. A filing
+took 28 trips and now takes 9: 7.1 → 5.9 ms of CPU in process, a read 3.0 → 2.0 ms
+(bench/RESULTS.md, round 13).
+
+Here a statement is one trip: the cursor is opened, executed, read to the end and closed on the
+connection's thread, and the adapter keeps the rows, the description, the row count and the last row
+id. A connection with no open transaction goes back to the pool without a trip. Everything else —
+server-side cursors (`stream`), commit, rollback, connecting — is SQLAlchemy's adapter as it is.
+
+The adapter is handed to the engine as its DBAPI module (`create_async_engine(url, module=dbapi())`);
+the dialect, its URL and its pool are SQLAlchemy's own.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+
+# What one trip brings back: description, row count, last row id, rows, and whether a transaction is
+# open on the connection afterwards.
+Outcome = tuple[Any, int, int | None, list[Any], bool]
+
+
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
+    """One statement from start to end, on the connection's own thread."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, () if parameters is None else parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return (
+            cursor.description,
+            cursor.rowcount,
+            cursor.lastrowid,
+            rows,
+            connection.in_transaction,
+        )
+    finally:
+        cursor.close()
+
+
+class Cursor(AsyncAdapt_aiosqlite_cursor):
+    """A client-side cursor whose statement makes one trip; it holds no cursor of the driver's."""
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    def __init__(
+        self, adapt_connection: AsyncAdapt_dbapi_connection
+    ) -> None:  # no trip to open a cursor
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._rows = collections.deque()
+        self._soft_closed_memoized = EMPTY_DICT
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]  # None before an insert, as sqlite3's
+
+    @property
+    def arraysize(self) -> int:
+        return 1
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        """The rows are all here already: there is no batch size to set."""
+
+    async def _async_soft_close(self) -> None:
+        """Nothing of the driver's is open."""
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    async def _trip(self, operation: str, parameters: Any, many: bool) -> None:
+        adapted: Connection = self._adapt_connection  # type: ignore[assignment]
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        async with adapted._execute_mutex:
+            adapted._settled = False
+            outcome: Outcome = await connection._execute(
+                _run, connection._conn, operation, parameters, many
+            )
+        self._description, self._rowcount, self._lastrowid, rows, in_transaction = outcome
+        self._rows = collections.deque(rows)
+        adapted._settled = not in_transaction
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> None:
+        await self._trip(operation, parameters, many=False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> None:
+        await self._trip(operation, seq_of_parameters, many=True)
+
+
+class Connection(AsyncAdapt_aiosqlite_connection):
+    """`_settled`: the last trip came back, and no transaction was open after it. Only then may a
+    rollback be skipped. A trip whose caller was cancelled may still be running on the thread (a
+    `BEGIN IMMEDIATE` waiting for the lock, say); the rollback must then queue behind it, as a trip,
+    or the connection would go back to the pool holding the write lock."""
+
+    __slots__ = ("_settled",)
+
+    _cursor_cls = Cursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._settled = False
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side:  # aiosqlite's own cursor, trips of its own
+            self._settled = False
+        return super().cursor(server_side)
+
+    def commit(self) -> None:
+        self._settled = False
+        super().commit()
+        self._settled = True
+
+    def rollback(self) -> None:
+        """No trip when there is nothing to roll back: the pool rolls back every connection it takes
+        back, and a request's transaction has almost always ended by then."""
+        if self._settled:
+            return
+        super().rollback()
+        self._settled = True
+
+
+class DBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> Connection:
+        adapted = super().connect(*arg, **kw)
+        return Connection(self, adapted._connection)
+
+
+def dbapi() -> DBAPI:
+    """The module to give `create_async_engine(..., module=...)` for a `sqlite+aiosqlite` URL."""
+    return DBAPI(aiosqlite, sqlite3)
+
+
+__all__ = ["DBAPI", "Connection", "Cursor", "dbapi"]

@@ -1,0 +1,143 @@
+"""The SQLite adapter (`workorders.sqlite_driver`): one trip to aiosqlite's thread per statement, the
+same answers as SQLAlchemy's own adapter, and no connection back in the pool holding the write lock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from workorders import sqlite_driver
+
+
+def _engine(path: Path, **options: Any) -> AsyncEngine:
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{path}",
+        module=sqlite_driver.dbapi(),
+        connect_args={"timeout": 5},
+        **options,
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions begun by the statements below
+
+    return engine
+
+
+@contextlib.contextmanager
+def _trips() -> Iterator[list[str]]:
+    """The functions sent to aiosqlite's threads while the block runs."""
+    sent: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = _engine(tmp_path / "driver.db")
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        await conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_statement_is_one_trip_and_a_settled_connection_goes_back_without_one(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.connect() as conn:  # the pool's first connection is made outside the count
+        await conn.exec_driver_sql("SELECT 1")
+    with _trips() as sent:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("BEGIN")
+            await conn.execute(text("INSERT INTO t (name) VALUES ('a')"))
+            rows = (await conn.execute(text("SELECT id, name FROM t"))).all()
+            await conn.commit()
+    assert rows == [(1, "a")]
+    # BEGIN, INSERT, SELECT, COMMIT; no cursor of their own, no fetch, no close, no rollback on return.
+    assert sent == ["_run", "_run", "_run", "commit"]
+
+
+async def test_answers_as_sqlite3_gives_them(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("BEGIN")
+        inserted = await conn.execute(text("INSERT INTO t (name) VALUES ('a')"))
+        assert inserted.lastrowid == 1
+        many = await conn.execute(
+            text("INSERT INTO t (name) VALUES (:name)"), [{"name": "b"}, {"name": "c"}]
+        )
+        assert many.rowcount == 2
+        updated = await conn.execute(text("UPDATE t SET name = upper(name) WHERE id > 1"))
+        assert updated.rowcount == 2
+        result = await conn.execute(text("SELECT id, name FROM t ORDER BY id"))
+        assert list(result.keys()) == ["id", "name"]
+        assert result.all() == [(1, "a"), (2, "B"), (3, "C")]
+        returned = await conn.execute(text("INSERT INTO t (name) VALUES ('d') RETURNING id"))
+        assert returned.scalar_one() == 4
+        # Server-side cursors (`stream`) stay aiosqlite's own.
+        streamed = await conn.stream(text("SELECT name FROM t ORDER BY id"))
+        assert [row.name async for row in streamed] == ["a", "B", "C", "d"]
+        await conn.commit()
+    with pytest.raises(Exception, match="no such table"):
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT * FROM missing"))
+
+
+async def test_a_cancelled_statement_never_leaves_the_write_lock_in_the_pool(
+    tmp_path: Path,
+) -> None:
+    """A caller cancelled while its `BEGIN IMMEDIATE` waits for the lock: the statement still runs on
+    aiosqlite's thread once the lock is free, after the caller has left. Whatever takes the
+    connection back (SQLAlchemy hard-closes a connection whose caller was cancelled; the adapter's
+    rollback queues behind the pending trip in any case), the lock must not stay taken."""
+    path = tmp_path / "cancel.db"
+    engine = _engine(path, pool_size=1, max_overflow=0)
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        await conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    started = asyncio.Event()
+
+    async def writer() -> None:
+        async with engine.connect() as conn:
+            started.set()
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")  # waits for `holder`
+
+    task = asyncio.create_task(writer())
+    await started.wait()
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    holder.rollback()  # the waiting BEGIN IMMEDIATE now gets the lock, after its caller left
+    holder.close()
+
+    # The pool's one connection, used again, is outside any transaction, and the lock is free.
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+        await conn.execute(text("INSERT INTO t DEFAULT VALUES"))
+        await conn.commit()
+    other = sqlite3.connect(path, timeout=1, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.rollback()
+    other.close()
+    await engine.dispose()
