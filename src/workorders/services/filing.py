@@ -283,7 +283,7 @@ async def _insert(
         number = await next_number(session, order.property_id, timezone, now)
         await session.execute(_order_insert(), values | {"number": number})
         rows = [event | {"data": event["data"] | {"number": number}} for event in written]
-        await session.execute(insert(_events_table()), rows)
+        await session.execute(_events_insert(), rows)
         return number
     values["day"] = now.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
     columns = tuple(written[0])
@@ -300,6 +300,11 @@ async def _insert(
 
 def _events_table() -> Table:
     return typed(Table, Event.__table__)
+
+
+@cache
+def _events_insert() -> Executable:
+    return insert(_events_table())
 
 
 def _bind_type(column: Column[Any]) -> Any:
