@@ -213,3 +213,45 @@ async def test_an_owners_stream_carries_no_staff_only_words(
     assert owners.event == staff.event == "work_order.declined"
     assert staff.data is not None and reason in json.dumps(staff.data, ensure_ascii=False)
     assert owners.data is not None and reason not in json.dumps(owners.data, ensure_ascii=False)
+
+
+async def test_streams_of_one_principal_each_get_the_event_and_another_principal_only_its_own(
+    two_servers: tuple[str, str], community: Community
+) -> None:
+    """The follower works out what a stream wants once per distinct principal and filter: both of
+    customer service's screens get the owner's order, and the neighbour's stream on the same server
+    gets only the neighbour's own order, filed after it."""
+    watched, other = two_servers
+    async with (
+        httpx.AsyncClient(timeout=WAIT) as http,
+        http.stream(
+            "GET", f"{watched}/v1/events/stream", headers=community.cs.headers
+        ) as first_screen,
+        http.stream(
+            "GET", f"{watched}/v1/events/stream", headers=community.cs.headers
+        ) as second_screen,
+        http.stream(
+            "GET", f"{watched}/v1/events/stream", headers=community.neighbour.headers
+        ) as neighbours,
+    ):
+        screens = [messages(first_screen), messages(second_screen)]
+        neighbour = messages(neighbours)
+        owners = await http.post(
+            f"{other}/v1/work-orders",
+            json={"description": "楼道灯不亮"},
+            headers=community.owner.headers,
+        )
+        assert owners.status_code == 201
+        for screen in screens:
+            message = await next_event(screen)
+            assert message.data is not None
+            assert message.data["work_order_id"] == owners.json()["id"]
+        theirs = await http.post(
+            f"{other}/v1/work-orders",
+            json={"description": "阳台下水道堵了"},
+            headers=community.neighbour.headers,
+        )
+        assert theirs.status_code == 201
+        seen = await next_event(neighbour)  # the owner's order, filed first, never reaches it
+        assert seen.data is not None
+        assert seen.data["work_order_id"] == theirs.json()["id"]

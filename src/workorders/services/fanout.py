@@ -30,7 +30,7 @@ from workorders.services import feed
 from workorders.services.access import sees
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncIterator
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,7 +51,7 @@ class Interest:
     """What one stream wants: the events its principal may see, of these types, of this order."""
 
     principal: Principal
-    types: Sequence[str] = ()
+    types: tuple[str, ...] = ()
     work_order_id: str | None = None
 
     def wants(self, event: Event, orders: dict[str, OrderAccess]) -> bool:
@@ -163,8 +163,16 @@ class Follower:
                 orders = await _orders(session, page.events)
             self._position = page.next
             now = time.monotonic()
+            # Streams of one principal and filter (a desk's screens, an app open twice) want the same
+            # events: each distinct interest is worked out once a round, not once per stream.
+            chosen: dict[Interest, list[Event]] = {}
             for subscriber in list(self._subscribers):
-                wanted = [e for e in page.events if subscriber.interest.wants(e, orders)]
+                interest = subscriber.interest
+                wanted = chosen.get(interest)
+                if wanted is None:
+                    wanted = chosen[interest] = [
+                        e for e in page.events if interest.wants(e, orders)
+                    ]
                 if not subscriber.offer(wanted, page.next, now=now, heartbeat=self._heartbeat):
                     self._subscribers.discard(subscriber)
                     subscriber.drop()
@@ -237,7 +245,12 @@ async def stream(
                 if item is Note.BEHIND:
                     break  # catch up from the database
                 events, after = item
-                fresh = [event for event in events if feed.position_of(event) > position]
+                # A batch is in feed order: when its first event is past this stream's position, so
+                # are the rest (the usual case, with no event to look at one by one).
+                if events and feed.position_of(events[0]) > position:
+                    fresh = events
+                else:
+                    fresh = [event for event in events if feed.position_of(event) > position]
                 if fresh:
                     yield fresh
                 position = max(position, after)
