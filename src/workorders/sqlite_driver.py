@@ -14,7 +14,11 @@ id. A connection with no open transaction goes back to the pool without a trip. 
 server-side cursors (`stream`), commit, rollback, connecting — is SQLAlchemy's adapter as it is.
 
 The adapter is handed to the engine as its DBAPI module (`create_async_engine(url, module=dbapi())`);
-the dialect, its URL and its pool are SQLAlchemy's own.
+the dialect, its URL and its pool are SQLAlchemy's own. It leans on three things neither library
+promises: aiosqlite's `Connection._execute` (send a function to the thread) and `_conn` (its sqlite3
+connection), which SQLAlchemy's own adapter uses too, and the shape of SQLAlchemy's adapter classes
+it subclasses. `tests/unit/test_sqlite_driver.py` counts the trips and compares the answers, so an
+upgrade that moves any of them fails there, not in production (where the database is PostgreSQL).
 """
 
 from __future__ import annotations
