@@ -3,7 +3,9 @@
 SQLite serialises writers. A deferred transaction that reads and then writes fails at once with
 SQLITE_BUSY when another writer committed in between, whatever the busy timeout; so on SQLite, requests
 that may write begin with `BEGIN IMMEDIATE` (they queue for the write lock up front and the busy timeout
-applies), while reads keep plain `BEGIN` and never block a writer under WAL. PostgreSQL needs none of this.
+applies). Reads run in autocommit, as on PostgreSQL (below): each statement its own transaction, which
+never blocks a writer under WAL, with no `BEGIN` and no `ROLLBACK` sent to the connection's thread
+around it. PostgreSQL needs none of the rest.
 
 Writers of one process also take turns before `BEGIN IMMEDIATE` (`WriteTurns`): SQLite's own busy
 handler sleeps between its tries (1, 2, 5 … 100 ms), the lock stands free while the waiters sleep, late
@@ -154,8 +156,10 @@ class WriteTurns:
 
 
 def _sqlite_engine(
-    settings: Settings, *, begin: str, turns: WriteTurns | None = None
+    settings: Settings, *, begin: str | None, turns: WriteTurns | None = None
 ) -> AsyncEngine:
+    """`begin`: what a transaction sends first; None for autocommit (the driver opens none either:
+    `isolation_level = None`)."""
     url = make_url(settings.database_url)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -176,11 +180,13 @@ def _sqlite_engine(
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        if turns is not None:
-            turns.take(connection)
-        connection.exec_driver_sql(begin)
+    if begin is not None:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            if turns is not None:
+                turns.take(connection)
+            connection.exec_driver_sql(begin)
 
     if turns is not None:
         turns.attach(engine)
@@ -201,7 +207,7 @@ class Database:
             self.write_engine = _sqlite_engine(
                 settings, begin="BEGIN IMMEDIATE", turns=self.write_turns
             )
-            self.read_engine = _sqlite_engine(settings, begin="BEGIN")
+            self.read_engine = _sqlite_engine(settings, begin=None)
         else:
             self.write_engine = create_async_engine(
                 settings.database_url,

@@ -1,7 +1,8 @@
 """The number of SQL statements the hot paths run, pinned: a change that adds a round trip to filing,
 reading, listing or acting on an order fails here and has to say why (bench/RESULTS.md has the
 figures behind each). Counted with SQLAlchemy's `before_cursor_execute`; on SQLite that includes the
-`BEGIN` the engine issues itself, on PostgreSQL asyncpg's BEGIN/COMMIT are not statements."""
+`BEGIN IMMEDIATE` a writer issues itself (readers run in autocommit), on PostgreSQL asyncpg's
+BEGIN/COMMIT are not statements."""
 
 from __future__ import annotations
 
@@ -16,17 +17,17 @@ from tests.conftest import Community, FileOrder
 from workorders.db import Database
 
 # (SQLite, PostgreSQL) statements per request, configuration cached. On SQLite every request first
-# checks its token against the directory in a short read of its own (BEGIN and the property's
-# revision: without NOTIFY the cache is never trusted); on PostgreSQL the cache hears NOTIFY and that
+# checks its token against the directory in a read of its own (the property's revision: without
+# NOTIFY the cache is never trusted); on PostgreSQL the cache hears NOTIFY and that
 # check costs nothing. Create on SQLite: the property (the revision check filing needs), then the
 # number, the order and its event; on PostgreSQL all of it is one statement, which also checks the
 # revision (services/filing.py); routing's rules and model come from the cache. Read and list: the one SELECT (in autocommit on PostgreSQL). Action: the order, the
 # compare-and-set, the event.
 EXPECTED = {
-    "create": (7, 1),
-    "read": (4, 1),
-    "list": (4, 1),
-    "action": (6, 3),
+    "create": (6, 1),
+    "read": (2, 1),
+    "list": (2, 1),
+    "action": (5, 3),
 }
 
 

@@ -156,12 +156,14 @@ async def read(
             select(Event.seq).where(condition, Event.txid >= horizon).limit(1)
         )
         return Page(rows, max(after, Position(horizon - 1, MAX_SEQ)), held_back=beyond is not None)
-    query = select(Event).where(condition, Event.seq > after.seq).order_by(Event.seq)
-    rows = list((await session.execute(query.limit(limit))).scalars())
+    # SQLite commits events in `seq` order (one writer at a time). The head is read first and the rows
+    # only up to it: each statement is a snapshot of its own (readers run in autocommit), and an
+    # event committed between the two lies beyond the head, read the next time.
+    top = await head(session, condition)
+    query = select(Event).where(condition, Event.seq > after.seq, Event.seq <= top.seq)
+    rows = list((await session.execute(query.order_by(Event.seq).limit(limit))).scalars())
     if len(rows) == limit:
         return Page(rows, Position(0, rows[-1].seq), held_back=True)
-    # Same transaction, same snapshot: nothing committed after the read is below this.
-    top = await head(session, condition)
     return Page(rows, max(after, top), held_back=False)
 
 
