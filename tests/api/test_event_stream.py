@@ -23,7 +23,7 @@ from workorders.app import create_app
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from tests.conftest import Community
+    from tests.conftest import Community, Person
     from workorders.clock import ManualClock
     from workorders.config import Settings
 
@@ -61,6 +61,15 @@ async def next_event(stream: AsyncIterator[Message]) -> Message:
             if message.event is not None:
                 return message
     raise AssertionError("the stream ended")
+
+
+async def file_on(http: httpx.AsyncClient, base: str, person: Person, description: str) -> str:
+    """An order filed by `person` through the server at `base`; its id."""
+    response = await http.post(
+        f"{base}/v1/work-orders", json={"description": description}, headers=person.headers
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
 
 
 @contextlib.asynccontextmanager
@@ -103,29 +112,19 @@ async def test_an_event_committed_through_one_server_reaches_a_stream_on_another
 ) -> None:
     watched, other = two_servers
     async with httpx.AsyncClient(timeout=WAIT) as http:
-        before = await http.post(
-            f"{other}/v1/work-orders",
-            json={"description": "连接之前的报修"},
-            headers=community.owner.headers,
-        )
-        assert before.status_code == 201
+        await file_on(http, other, community.owner, "连接之前的报修")
         async with http.stream(
             "GET", f"{watched}/v1/events/stream", headers=community.cs.headers
         ) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             stream = messages(response)
-            created = await http.post(
-                f"{other}/v1/work-orders",
-                json={"description": "电梯困人了"},
-                headers=community.owner.headers,
-            )
-            assert created.status_code == 201
+            created = await file_on(http, other, community.owner, "电梯困人了")
             message = await next_event(stream)
 
     assert message.event == "work_order.created"
     assert message.data is not None
-    assert message.data["work_order_id"] == created.json()["id"]  # not the one filed before
+    assert message.data["work_order_id"] == created  # not the one filed before
     assert message.id
 
 
@@ -137,13 +136,7 @@ async def test_the_stream_resumes_after_last_event_id_and_beats(
     params = {"type": "work_order.*"}
 
     async def file(description: str) -> str:
-        response = await http.post(
-            f"{other}/v1/work-orders",
-            json={"description": description},
-            headers=community.owner.headers,
-        )
-        assert response.status_code == 201
-        return str(response.json()["id"])
+        return await file_on(http, other, community.owner, description)
 
     async with httpx.AsyncClient(timeout=WAIT) as http:
         async with http.stream("GET", url, params=params, headers=community.owner.headers) as r:
@@ -236,22 +229,12 @@ async def test_streams_of_one_principal_each_get_the_event_and_another_principal
     ):
         screens = [messages(first_screen), messages(second_screen)]
         neighbour = messages(neighbours)
-        owners = await http.post(
-            f"{other}/v1/work-orders",
-            json={"description": "楼道灯不亮"},
-            headers=community.owner.headers,
-        )
-        assert owners.status_code == 201
+        owners = await file_on(http, other, community.owner, "楼道灯不亮")
         for screen in screens:
             message = await next_event(screen)
             assert message.data is not None
-            assert message.data["work_order_id"] == owners.json()["id"]
-        theirs = await http.post(
-            f"{other}/v1/work-orders",
-            json={"description": "阳台下水道堵了"},
-            headers=community.neighbour.headers,
-        )
-        assert theirs.status_code == 201
+            assert message.data["work_order_id"] == owners
+        theirs = await file_on(http, other, community.neighbour, "阳台下水道堵了")
         seen = await next_event(neighbour)  # the owner's order, filed first, never reaches it
         assert seen.data is not None
-        assert seen.data["work_order_id"] == theirs.json()["id"]
+        assert seen.data["work_order_id"] == theirs
