@@ -5,13 +5,12 @@ adapter makes four trips for one statement (open a cursor, execute, fetch the ro
 and one more to roll back every connection that goes back to the pool. A trip costs 80–100 µs of CPU
 on a 2-core VM, whatever the statement (the thread is woken, the GIL changes hands, the event loop is
 woken through its pipe), where `sqlite3` runs most of our statements in a few microseconds. A filing
-took 28 trips and now takes 9: 7.1 → 5.9 ms of CPU in process, a read 3.0 → 2.0 ms
-(bench/RESULTS.md, round 13).
+took 28 trips: 7 now (with the readers in autocommit, `db.py`), a read 2 (bench/RESULTS.md, round 13).
 
 Here a statement is one trip: the cursor is opened, executed, read to the end and closed on the
 connection's thread, and the adapter keeps the rows, the description, the row count and the last row
-id. A connection with no open transaction goes back to the pool, or commits, without a trip. Everything else —
-server-side cursors (`stream`), commit, rollback, connecting — is SQLAlchemy's adapter as it is.
+id. A connection whose last trip left no transaction open commits, rolls back and goes back to the
+pool without a trip. Server-side cursors (`stream`) and connecting are SQLAlchemy's adapter as it is.
 
 The adapter is handed to the engine as its DBAPI module (`create_async_engine(url, module=dbapi())`);
 the dialect, its URL and its pool are SQLAlchemy's own. It leans on three things neither library
@@ -67,9 +66,8 @@ class Cursor(AsyncAdapt_aiosqlite_cursor):
 
     __slots__ = ("_description", "_lastrowid", "_rowcount")
 
-    def __init__(
-        self, adapt_connection: AsyncAdapt_dbapi_connection
-    ) -> None:  # no trip to open a cursor
+    def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
+        """No trip: there is no cursor of the driver's to open."""
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
         self._cursor = None  # type: ignore[assignment]

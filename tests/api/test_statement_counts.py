@@ -18,11 +18,12 @@ from workorders.db import Database
 
 # (SQLite, PostgreSQL) statements per request, configuration cached. On SQLite every request first
 # checks its token against the directory in a read of its own (the property's revision: without
-# NOTIFY the cache is never trusted); on PostgreSQL the cache hears NOTIFY and that
-# check costs nothing. Create on SQLite: the property (the revision check filing needs), then the
-# number, the order and its event; on PostgreSQL all of it is one statement, which also checks the
-# revision (services/filing.py); routing's rules and model come from the cache. Read and list: the one SELECT (in autocommit on PostgreSQL). Action: the order, the
-# compare-and-set, the event.
+# NOTIFY the cache is never trusted); on PostgreSQL the cache hears NOTIFY and that check costs
+# nothing. Create on SQLite: BEGIN IMMEDIATE, the property (the revision check filing needs), then
+# the number, the order and its event; on PostgreSQL all of it is one statement, which also checks
+# the revision (services/filing.py); routing's rules and model come from the cache. Read and list:
+# the one SELECT (readers in autocommit on both). Action: the order, the compare-and-set, the event
+# (and BEGIN IMMEDIATE on SQLite).
 EXPECTED = {
     "create": (6, 1),
     "read": (2, 1),
