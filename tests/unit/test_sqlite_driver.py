@@ -13,6 +13,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from workorders import sqlite_driver
@@ -96,7 +97,8 @@ async def test_answers_as_sqlite3_gives_them(engine: AsyncEngine) -> None:
         streamed = await conn.stream(text("SELECT name FROM t ORDER BY id"))
         assert [row.name async for row in streamed] == ["a", "B", "C", "d"]
         await conn.commit()
-    with pytest.raises(Exception, match="no such table"):
+    # The driver's errors reach callers as SQLAlchemy's, as through SQLAlchemy's own adapter.
+    with pytest.raises(OperationalError, match="no such table"):
         async with engine.connect() as conn:
             await conn.execute(text("SELECT * FROM missing"))
 

@@ -166,8 +166,8 @@ async def filing_context(request: Request, principal: CurrentPrincipal) -> Async
 @dataclass(frozen=True, slots=True)
 class Reading:
     """A request that reads rows only to present them: its statements run on `connection`, one of
-    the reader engine's (no session's transaction, execute and close around them: on PostgreSQL
-    in autocommit, on SQLite its `BEGIN` ends in a rollback); `people` is the directory of the
+    the reader engine's (no session's transaction, execute and close around them: readers run in
+    autocommit on both databases); `people` is the directory of the
     caller's property, which presenting needs (an order's assignee card)."""
 
     ctx: Asker
@@ -245,8 +245,8 @@ class RowAt:
 # looked at). The check comes first (401 before 422), the order before the body (404 before 422).
 async def reading_order(request: Request, principal: CurrentPrincipal, order_id: OrderId) -> RowAt:
     """Reading one order writes nothing: its row (not an ORM instance: it is only presented) is
-    read on a connection of the reader engine, not through a session (on PostgreSQL in autocommit,
-    on SQLite its `BEGIN` ends in a rollback), and the connection is back in the pool before the
+    read on a connection of the reader engine, not through a session (in autocommit on both
+    databases), and the connection is back in the pool before the
     order is presented. What presenting reads besides, the directory, is looked up here too
     (usually held by the token check: no statement), so that nothing is left open for after the
     endpoint: a plain dependency, not a generator FastAPI has to enter and exit."""
