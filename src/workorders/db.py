@@ -186,7 +186,9 @@ def _sqlite_engine(
         def _on_begin(connection: Any) -> None:
             if turns is not None:
                 turns.take(connection)
-            connection.exec_driver_sql(begin)
+            # It goes with the transaction's first statement, in that statement's trip.
+            with sqlite_driver.deferred():
+                connection.exec_driver_sql(begin)
 
     if turns is not None:
         turns.attach(engine)

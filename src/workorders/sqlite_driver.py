@@ -18,13 +18,22 @@ promises: aiosqlite's `Connection._execute` (send a function to the thread) and 
 connection), which SQLAlchemy's own adapter uses too, and the shape of SQLAlchemy's adapter classes
 it subclasses. `tests/unit/test_sqlite_driver.py` counts the trips and compares the answers, so an
 upgrade that moves any of them fails there, not in production (where the database is PostgreSQL).
+
+A statement whose outcome nobody waits for may ride with the next trip instead of making its own
+(`deferred()`): a writer's `BEGIN IMMEDIATE` goes with its transaction's first statement, and filing
+sends its number counter's upsert with the order's insert and its events' insert with the `COMMIT`
+(services/filing.py). Such a statement's row count and last row id are unknown, and an error of its
+own is raised by the trip that carries it. Nothing else changes: the statements run in the order they
+were given, on the connection they were given to, and a rollback forgets those not yet sent.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import aiosqlite
@@ -34,21 +43,50 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
-from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util import EMPTY_DICT, await_
 
 # What one trip brings back: description, row count, last row id, rows, and whether a transaction is
 # open on the connection afterwards.
 Outcome = tuple[Any, int, int | None, list[Any], bool]
+# A statement held back for the connection's next trip: operation, parameters, executemany.
+Statement = tuple[str, Any, bool]
+
+_DEFERRING: ContextVar[bool] = ContextVar("sqlite_driver_deferring", default=False)
 
 
-def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
-    """One statement from start to end, on the connection's own thread."""
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Statements executed in this block make no trip of their own: each runs at the start of the
+    next trip of its connection (a statement's, or the commit's). Only for statements whose row
+    count, last row id and rows nobody reads; an error of theirs is raised by that later trip."""
+    token = _DEFERRING.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRING.reset(token)
+
+
+def _execute(cursor: sqlite3.Cursor, statement: Statement) -> None:
+    operation, parameters, many = statement
+    if many:
+        cursor.executemany(operation, parameters)
+    else:
+        cursor.execute(operation, () if parameters is None else parameters)
+
+
+def _run_held_back(cursor: sqlite3.Cursor, statements: list[Statement]) -> None:
+    for statement in statements:
+        _execute(cursor, statement)
+        if cursor.description:  # read to the end: SQLite finishes a statement as its rows are read
+            cursor.fetchall()
+
+
+def _run(connection: sqlite3.Connection, statements: list[Statement]) -> Outcome:
+    """Statements from start to end, on the connection's own thread; the outcome is the last one's."""
     cursor = connection.cursor()
     try:
-        if many:
-            cursor.executemany(operation, parameters)
-        else:
-            cursor.execute(operation, () if parameters is None else parameters)
+        _run_held_back(cursor, statements[:-1])
+        _execute(cursor, statements[-1])
         rows = cursor.fetchall() if cursor.description else []
         return (
             cursor.description,
@@ -59,6 +97,25 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
         )
     finally:
         cursor.close()
+
+
+def _send_held_back(connection: sqlite3.Connection, statements: list[Statement]) -> None:
+    """The statements held back, alone in a trip (before a server-side cursor's own trips)."""
+    cursor = connection.cursor()
+    try:
+        _run_held_back(cursor, statements)
+    finally:
+        cursor.close()
+
+
+def _commit(connection: sqlite3.Connection, statements: list[Statement]) -> None:
+    """The statements held back for this trip, then the commit."""
+    _send_held_back(connection, statements)
+    connection.commit()
+
+
+async def _held() -> None:
+    """Nothing to wait for."""
 
 
 class Cursor(AsyncAdapt_aiosqlite_cursor):
@@ -103,14 +160,35 @@ class Cursor(AsyncAdapt_aiosqlite_cursor):
     def close(self) -> None:
         self._rows.clear()
 
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        if _DEFERRING.get():
+            self._defer((operation, parameters, False))
+            return None
+        return super().execute(operation, parameters)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        if _DEFERRING.get():
+            self._defer((operation, seq_of_parameters, True))
+            return None
+        return super().executemany(operation, seq_of_parameters)
+
+    def _defer(self, statement: Statement) -> None:
+        """No trip: the statement waits for the connection's next one; nothing to report yet."""
+        adapted: Connection = self._adapt_connection  # type: ignore[assignment]
+        adapted._pending.append(statement)
+        self._description, self._rowcount, self._lastrowid = None, -1, None
+        self._rows = collections.deque()
+        # SQLAlchemy's asyncio connection requires an await of every statement (a driver that
+        # never awaits is taken for a blocking one): one that finishes at once, no trip, no wait.
+        await_(_held())
+
     async def _trip(self, operation: str, parameters: Any, many: bool) -> None:
         adapted: Connection = self._adapt_connection  # type: ignore[assignment]
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         async with adapted._execute_mutex:
             adapted._settled = False
-            outcome: Outcome = await connection._execute(
-                _run, connection._conn, operation, parameters, many
-            )
+            statements = [*adapted._take_pending(), (operation, parameters, many)]
+            outcome: Outcome = await connection._execute(_run, connection._conn, statements)
         self._description, self._rowcount, self._lastrowid, rows, in_transaction = outcome
         self._rows = collections.deque(rows)
         adapted._settled = not in_transaction
@@ -124,33 +202,55 @@ class Cursor(AsyncAdapt_aiosqlite_cursor):
 
 class Connection(AsyncAdapt_aiosqlite_connection):
     """`_settled`: the last trip came back, and no transaction was open after it. Only then may a
-    rollback be skipped. A trip whose caller was cancelled may still be running on the thread (a
-    `BEGIN IMMEDIATE` waiting for the lock, say); the rollback must then queue behind it, as a trip,
-    or the connection would go back to the pool holding the write lock."""
+    rollback be skipped. A trip whose caller was cancelled may
+    still be running on the thread (a `BEGIN IMMEDIATE` waiting for the lock, say); the rollback must
+    then queue behind it, as a trip, or the connection would go back to the pool holding the write
+    lock. `_pending`: the statements held back for the next trip (`deferred()`)."""
 
-    __slots__ = ("_settled",)
+    __slots__ = ("_pending", "_settled")
 
     _cursor_cls = Cursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._settled = False
+        self._pending: list[Statement] = []
+
+    def _take_pending(self) -> list[Statement]:
+        pending, self._pending = self._pending, []
+        return pending
 
     def cursor(self, server_side: bool = False) -> Any:
-        if server_side:  # aiosqlite's own cursor, trips of its own
+        if server_side:  # aiosqlite's own cursor, trips of its own: what waits goes first
             self._settled = False
+            if self._pending:
+                self._send(_send_held_back, self._take_pending())
         return super().cursor(server_side)
 
+    def _send(self, function: Any, statements: list[Statement]) -> None:
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        try:
+            await_(connection._execute(function, connection._conn, statements))
+        except Exception as error:
+            self._handle_exception(error)
+
     def commit(self) -> None:
-        """No trip when there is nothing to commit (a reader in autocommit ends its "transaction")."""
-        if self._settled:
+        """No trip when there is nothing to commit (a reader in autocommit ends its "transaction");
+        the statements held back go with the commit, in its one trip."""
+        if self._pending:
+            self._settled = False
+            self._send(_commit, self._take_pending())
+        elif self._settled:
             return
-        super().commit()
+        else:
+            super().commit()
         self._settled = True
 
     def rollback(self) -> None:
         """No trip when there is nothing to roll back: the pool rolls back every connection it takes
-        back, and a request's transaction has almost always ended by then."""
+        back, and a request's transaction has almost always ended by then. Statements held back were
+        never sent: they are forgotten."""
+        self._pending.clear()
         if self._settled:
             return
         super().rollback()
@@ -168,4 +268,4 @@ def dbapi() -> DBAPI:
     return DBAPI(aiosqlite, sqlite3)
 
 
-__all__ = ["DBAPI", "Connection", "Cursor", "dbapi"]
+__all__ = ["DBAPI", "Connection", "Cursor", "dbapi", "deferred"]

@@ -13,7 +13,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from workorders import sqlite_driver
@@ -143,3 +143,67 @@ async def test_a_cancelled_statement_never_leaves_the_write_lock_in_the_pool(
     other.rollback()
     other.close()
     await engine.dispose()
+
+
+async def test_deferred_statements_ride_with_the_next_trip_in_order(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")
+    with _trips() as sent:
+        async with engine.connect() as conn:
+            with sqlite_driver.deferred():
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                await conn.execute(text("INSERT INTO t (name) VALUES ('a')"))
+            assert sent == []  # nothing sent yet
+            rows = (await conn.execute(text("SELECT name FROM t"))).all()
+            with sqlite_driver.deferred():
+                await conn.execute(
+                    text("INSERT INTO t (name) VALUES (:name)"), [{"name": "b"}, {"name": "c"}]
+                )
+            await conn.commit()
+    # The SELECT saw the insert that went before it; the second insert went with the commit.
+    assert rows == [("a",)]
+    assert sent == ["_run", "_commit"]
+    async with engine.connect() as conn:
+        names = (await conn.execute(text("SELECT name FROM t ORDER BY id"))).scalars().all()
+    assert names == ["a", "b", "c"]
+
+
+async def test_a_rollback_forgets_what_was_held_back_without_a_trip(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")
+    with _trips() as sent:
+        async with engine.connect() as conn:
+            with sqlite_driver.deferred():
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                await conn.execute(text("INSERT INTO t (name) VALUES ('never')"))
+            await conn.rollback()
+    assert sent == []
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+    # The write lock was never taken: another writer gets it at once.
+    other = sqlite3.connect(engine.url.database or "", timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.rollback()
+    other.close()
+
+
+async def test_an_error_of_a_deferred_statement_is_raised_by_the_trip_that_carries_it(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+        with sqlite_driver.deferred():
+            await conn.execute(text("INSERT INTO t (id, name) VALUES (1, 'a')"))
+            await conn.execute(text("INSERT INTO t (id, name) VALUES (1, 'again')"))
+        with pytest.raises(IntegrityError, match="UNIQUE"):
+            await conn.execute(text("SELECT 1"))
+        await conn.rollback()
+    async with engine.connect() as conn:
+        with sqlite_driver.deferred():
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            await conn.execute(text("INSERT INTO missing (x) VALUES (1)"))
+        with pytest.raises(OperationalError, match="no such table"):
+            await conn.commit()
+        await conn.rollback()
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0

@@ -10,7 +10,8 @@ queues on — is taken last, in the one statement that writes the order and its 
 SELECT … FROM counter RETURNING …), e AS (INSERT INTO events … SELECT … FROM o) SELECT … FROM o`), so
 the lock is held from that statement to the commit and never across a round trip of its own: under
 load each round trip inside the lock is also a wait for the event loop, and every other filer of the
-property queues behind it (bench/RESULTS.md, round 5).
+property queues behind it (bench/RESULTS.md, round 5). SQLite, which has no statement of that kind,
+runs three in two trips to its connection's thread (`_insert_on_sqlite`).
 """
 
 from __future__ import annotations
@@ -19,39 +20,32 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from typing import cast as typed
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
     BindParameter,
     Column,
     ColumnElement,
-    Integer,
-    String,
     Table,
     bindparam,
-    cast,
-    exists,
     func,
     insert,
-    literal,
     select,
     type_coerce,
     union_all,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
 
+from workorders import sqlite_driver
 from workorders.db import new_id
 from workorders.domain.dispatch import Strategy
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Priority
-from workorders.models import Event, NumberCounter, Property, WorkOrder
+from workorders.models import Event, WorkOrder
 from workorders.models.feed import current_txid
-from workorders.services import configuration, dispatch, events, placement, transitions
-from workorders.services.numbers import next_number
+from workorders.services import configuration, dispatch, events, numbers, placement, transitions
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -136,10 +130,10 @@ async def file(
     """Write the new order with its `work_order.created` event (and its automatic assignment, when its
     queue hands work out by itself) in the caller's transaction.
 
-    `check_revision` (PostgreSQL; `snap` held by this process, its revision not read): the statement
-    that writes the order writes it only while the property's revision is still `snap`'s, so the
-    revision check costs no round trip of its own, and `StaleConfiguration` is raised, with nothing
-    written, when it has moved. Automatic dispatch reads the revision before it takes the queue's
+    `check_revision` (`snap` held by this process, its revision not read): the statements that write
+    the order write it only while the property's revision is still `snap`'s, so the revision check
+    costs no round trip of its own, and `StaleConfiguration` is raised, with nothing written, when it
+    has moved. Automatic dispatch reads the revision before it takes the queue's
     turn instead: that turn is moved on under a lock held until the commit and must not be taken
     twice."""
     deadlines = await placement.deadlines(session, snap, where.priority, where.category, now)
@@ -267,35 +261,55 @@ async def _insert(
     """Insert the order row and its events (rows for Core inserts, never objects of the session: built,
     added and flushed, those cost more CPU than the insert), numbered; returns the number. The
     statements are built once (bound parameters only): building them per request cost more CPU than
-    running them. With a `revision` (PostgreSQL), only while the property's revision is that one;
-    else `StaleConfiguration`."""
+    running them. With a `revision`, only while the property's revision is that one; else
+    `StaleConfiguration`, with nothing written."""
     table = WorkOrder.__table__
     for column in table.columns:
         if column.key not in order.__dict__:
             # Set, so that the row attached after the insert has every column loaded.
             setattr(order, column.key, None)
     values = {column.key: getattr(order, column.key) for column in table.columns}
+    values["day"] = numbers.day_of(now, timezone)
+    checked = revision is not None
+    if checked:
+        values["revision"] = revision
     if session.get_bind().dialect.name != "postgresql":
-        assert revision is None, (
-            "the revision is checked in the filing statement on PostgreSQL only"
-        )
-        # SQLite: the transaction holds the database's one write lock already (BEGIN IMMEDIATE).
-        number = await next_number(session, order.property_id, timezone, now)
-        await session.execute(_order_insert(), values | {"number": number})
-        rows = [event | {"data": event["data"] | {"number": number}} for event in written]
-        await session.execute(_events_insert(), rows)
-        return number
-    values["day"] = now.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
+        return await _insert_on_sqlite(session, written, values, checked=checked)
     columns = tuple(written[0])
     for index, event in enumerate(written):
         values.update({f"event{index}_{key}": event[key] for key in columns})
-    if revision is not None:
-        values["revision"] = revision
-    statement = _numbered_insert(columns, len(written), checked=revision is not None)
+    statement = _numbered_insert(columns, len(written), checked=checked)
     numbered = (await session.execute(statement, values)).scalar_one_or_none()
     if numbered is None:  # only a checked statement writes nothing: the revision moved
         raise StaleConfiguration(order.property_id)
     return str(numbered)
+
+
+async def _insert_on_sqlite(
+    session: AsyncSession, written: list[dict[str, Any]], values: dict[str, Any], *, checked: bool
+) -> str:
+    """SQLite: the counter's upsert, the order's insert (numbered from the counter, returning the
+    number) and the events' insert, in two trips to the connection's thread (sqlite_driver): the
+    upsert goes with the insert (and with the transaction's BEGIN IMMEDIATE when filing is its first
+    statement), the events with the commit. The transaction holds the database's one write lock from
+    its BEGIN IMMEDIATE, so nothing comes between the statements; checked, each of the first two
+    writes only while the property's revision is the bound one."""
+    keys = ("property_id", "day", "revision") if checked else ("property_id", "day")
+    await _deferred(session, _sqlite_taking(checked), {key: values[key] for key in keys})
+    numbered = (await session.execute(_sqlite_insert(checked), values)).scalar_one_or_none()
+    if numbered is None:
+        raise StaleConfiguration(values["property_id"])
+    rows = [event | {"data": event["data"] | {"number": numbered}} for event in written]
+    await _deferred(session, _events_insert(), rows)
+    return str(numbered)
+
+
+async def _deferred(session: AsyncSession, statement: Executable, params: Any) -> None:
+    """`statement` sent with the connection's next trip. The session's own changes are flushed
+    first, in trips of their own: the ORM reads their row counts (a dispatch turn's update)."""
+    await session.flush()
+    with sqlite_driver.deferred():
+        await session.execute(statement, params)
 
 
 def _events_table() -> Table:
@@ -320,8 +334,23 @@ def _order_binds() -> dict[str, BindParameter[Any]]:
 
 
 @cache
-def _order_insert() -> Executable:
-    return insert(typed(Table, WorkOrder.__table__)).values(_order_binds())
+def _sqlite_taking(checked: bool) -> Executable:
+    return numbers.taking("sqlite", _order_binds()["property_id"], checked=checked)
+
+
+@cache
+def _sqlite_insert(checked: bool) -> Executable:
+    """SQLite: the order, numbered from the counter its filing has just moved on."""
+    table = typed(Table, WorkOrder.__table__)
+    counters = numbers.COUNTERS
+    binds = _order_binds()
+    names = [name for name in binds if name != "number"]
+    numbered = select(
+        *(binds[name] for name in names), numbers.number("sqlite", counters.c.last_value)
+    ).where(counters.c.property_id == binds["property_id"], counters.c.day == numbers.day_param())
+    if checked:
+        numbered = numbered.where(numbers.revision_matches(binds["property_id"]))
+    return insert(table).from_select([*names, "number"], numbered).returning(table.c.number)
 
 
 @cache
@@ -332,38 +361,9 @@ def _numbered_insert(columns: tuple[str, ...], events: int, *, checked: bool = F
     the bound `revision`."""
     table = typed(Table, WorkOrder.__table__)
     binds = _order_binds()
-    counters = typed(Table, NumberCounter.__table__)
-    if checked:
-        properties = typed(Table, Property.__table__)
-        current = exists().where(
-            properties.c.id == binds["property_id"],
-            properties.c.config_revision == bindparam("revision", type_=Integer),
-        )
-        first = select(
-            binds["property_id"], bindparam("day", type_=counters.c.day.type), literal(1)
-        ).where(current)
-        taking = postgresql.insert(counters).from_select(
-            ["property_id", "day", "last_value"], first
-        )
-    else:
-        taking = postgresql.insert(counters).values(
-            property_id=binds["property_id"], day=bindparam("day"), last_value=1
-        )
-    counter = (
-        taking.on_conflict_do_update(
-            index_elements=[counters.c.property_id, counters.c.day],
-            set_={"last_value": counters.c.last_value + 1},
-        )
-        .returning(counters.c.last_value)
-        .cte("counter")
-    )
-    digits = cast(counter.c.last_value, String)
-    number = (
-        literal("WO-")
-        + bindparam("day", type_=String)
-        + literal("-")
-        + func.lpad(digits, func.greatest(4, func.length(digits)), "0")
-    )
+    taking = numbers.taking("postgresql", binds["property_id"], checked=checked)
+    counter = taking.returning(numbers.COUNTERS.c.last_value).cte("counter")
+    number = numbers.number("postgresql", counter.c.last_value)
     names = [name for name in binds if name != "number"]
     order = (
         insert(table)

@@ -1,44 +1,72 @@
-"""Human-readable order numbers, `WO-20261128-0001`, counted per property and local day."""
+"""Human-readable order numbers, `WO-20261128-0001`, counted per property and local day.
+
+The parts of the statements that file an order (services/filing.py) and number it as they write it:
+the counter's upsert, on whose row concurrent filers of a property queue, each getting their own
+value, and the number made of the value it leaves.
+"""
 
 from __future__ import annotations
 
-from functools import cache
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any
+from typing import cast as typed
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Integer, String, Table, bindparam, cast, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from workorders.models import NumberCounter
+from workorders.models import NumberCounter, Property
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy.ext.asyncio import AsyncSession
-    from sqlalchemy.sql import Executable
+    from sqlalchemy import BindParameter, ColumnElement
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+
+COUNTERS = typed("Table", NumberCounter.__table__)
 
 
-async def next_number(session: AsyncSession, property_id: str, timezone: str, at: datetime) -> str:
-    day = at.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
-    statement = _taking(session.get_bind().dialect.name)
-    value = (
-        await session.execute(statement, {"property_id": property_id, "day": day})
-    ).scalar_one()
-    return f"WO-{day}-{value:04d}"
+def day_of(at: datetime, timezone: str) -> str:
+    """The local day an order filed at `at` is counted in, as its number spells it."""
+    return at.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
 
 
-@cache
-def _taking(dialect: str) -> Executable:
-    """One atomic upsert: concurrent creators queue on the counter row and each get their own value.
-    Built once per dialect (bound parameters only): building it per filing cost more than running it."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = cast("Table", NumberCounter.__table__)
-    return (
-        insert(table)
-        .values(property_id=bindparam("property_id"), day=bindparam("day"), last_value=1)
-        .on_conflict_do_update(
-            index_elements=[table.c.property_id, table.c.day],
-            set_={"last_value": table.c.last_value + 1},
-        )
-        .returning(table.c.last_value)
+def day_param() -> BindParameter[str]:
+    return bindparam("day", type_=String)
+
+
+def revision_matches(property_id: BindParameter[Any]) -> ColumnElement[bool]:
+    """The property's configuration is still at the bound `revision`."""
+    properties = typed("Table", Property.__table__)
+    return exists().where(
+        properties.c.id == property_id,
+        properties.c.config_revision == bindparam("revision", type_=Integer),
     )
+
+
+def taking(
+    dialect: str, property_id: BindParameter[Any], *, checked: bool
+) -> PostgresInsert | SqliteInsert:
+    """The counter's upsert for the bound `day`: 1 for the day's first order, else one more. With
+    `checked`, nothing at all unless `revision_matches` (SQLite's `INSERT … SELECT … ON CONFLICT`
+    needs that WHERE clause anyway, or it reads ON as a join's)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if checked:
+        first = select(property_id, day_param(), literal(1)).where(revision_matches(property_id))
+        upsert = insert(COUNTERS).from_select(["property_id", "day", "last_value"], first)
+    else:
+        upsert = insert(COUNTERS).values(property_id=property_id, day=day_param(), last_value=1)
+    return upsert.on_conflict_do_update(
+        index_elements=[COUNTERS.c.property_id, COUNTERS.c.day],
+        set_={"last_value": COUNTERS.c.last_value + 1},
+    )
+
+
+def number(dialect: str, value: ColumnElement[int]) -> ColumnElement[str]:
+    """`WO-<day>-<value>`, the value zero-padded to at least four digits."""
+    if dialect == "postgresql":
+        digits = cast(value, String)
+        padded = func.lpad(digits, func.greatest(4, func.length(digits)), "0")
+    else:
+        padded = func.printf("%04d", value)
+    return literal("WO-") + day_param() + literal("-") + padded

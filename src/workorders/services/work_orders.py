@@ -139,11 +139,9 @@ async def create(ctx: Context, body: WorkOrderCreate) -> WorkOrder:
 
 
 def _held_snapshot(ctx: Context) -> Snapshot | None:
-    """PostgreSQL: the configuration this process holds, placed under without reading its revision
-    first; the statement that writes the order checks it (`filing.file`'s `check_revision`), which
-    saves filing a round trip. Not on SQLite, where that statement is three."""
-    if ctx.session.get_bind().dialect.name != "postgresql":
-        return None
+    """The configuration this process holds, placed under without reading its revision first: the
+    statements that write the order check it (`filing.file`'s `check_revision`), which saves filing
+    a read of its own."""
     return configuration.of(ctx.session).held(ctx.principal.property_id)
 
 
