@@ -13,10 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from tests.api.test_dispatch import LEAK, _set, _turns
 from tests.api.test_routing_rules import FIRST_ANY_WATER
 from workorders.app import create_app
+from workorders.db import Database
+from workorders.domain.dispatch import Strategy
+from workorders.domain.taxonomy import Channel, Kind
+from workorders.models import Event, NumberCounter, WorkOrder
+from workorders.services import configuration, filing
+from workorders.services.configuration import Snapshot
 
 if TYPE_CHECKING:
     from tests.conftest import Community, Person
@@ -95,3 +102,35 @@ async def test_a_replica_behind_takes_an_automatic_queues_turn_once(
 
         assert (await _file(b, c.owner, LEAK))["assignee_id"] == second.id
         assert (await _file(b, c.owner, LEAK))["assignee_id"] == first.id
+
+
+async def test_a_checked_filing_under_a_moved_revision_writes_nothing(
+    db: Database, clock: ManualClock
+) -> None:
+    """Either database: the statements that write a checked filing write nothing at all (no number
+    taken, no order, no event) when the property's revision is not the snapshot's any more."""
+    async with db.writer() as session:
+        current = await configuration.snapshot(session, "default", verify=True)
+        behind = Snapshot(current.property_id, current.revision - 1, current.name, current.timezone)
+        what = filing.Filing(description="厨房水龙头滴水", title=None, channel=Channel.PHONE)
+        where = filing.Placement(
+            queue="engineering",
+            triage=False,
+            priority="normal",
+            category=None,
+            kind=Kind.REPAIR,
+            routing={},
+            dispatch=Strategy.MANUAL,
+        )
+        with pytest.raises(filing.StaleConfiguration):
+            await filing.file(session, behind, None, clock.now(), what, where, check_revision=True)
+        for table in (NumberCounter, WorkOrder, Event):
+            assert await session.scalar(select(func.count()).select_from(table)) == 0, table
+
+        # The same filing under the current revision is written, numbered from 1.
+        order = await filing.file(session, current, None, clock.now(), what, where)
+        assert order.number is not None and order.number.endswith("-0001")
+        await session.commit()
+    async with db.reader() as session:
+        events = (await session.scalars(select(Event.data))).all()
+    assert [data["number"] for data in events] == [order.number]
