@@ -187,8 +187,8 @@ def _sqlite_engine(
             if turns is not None:
                 turns.take(connection)
             # It goes with the transaction's first statement, in that statement's trip.
-            with sqlite_driver.deferred():
-                connection.exec_driver_sql(begin)
+            driver: sqlite_driver.Connection = connection.connection.dbapi_connection
+            driver.begin_with_next_trip(begin)
 
     if turns is not None:
         turns.attach(engine)

@@ -19,12 +19,13 @@ connection), which SQLAlchemy's own adapter uses too, and the shape of SQLAlchem
 it subclasses. `tests/unit/test_sqlite_driver.py` counts the trips and compares the answers, so an
 upgrade that moves any of them fails there, not in production (where the database is PostgreSQL).
 
-A statement whose outcome nobody waits for may ride with the next trip instead of making its own
-(`deferred()`): a writer's `BEGIN IMMEDIATE` goes with its transaction's first statement, and filing
-sends its number counter's upsert with the order's insert and its events' insert with the `COMMIT`
-(services/filing.py). Such a statement's row count and last row id are unknown, and an error of its
-own is raised by the trip that carries it. Nothing else changes: the statements run in the order they
-were given, on the connection they were given to, and a rollback forgets those not yet sent.
+A statement whose outcome nobody waits for may ride with the next trip instead of making its own: a
+writer's `BEGIN IMMEDIATE` goes with its transaction's first statement (`begin_with_next_trip`), and
+filing sends its number counter's upsert with the order's insert and its events' insert with the
+`COMMIT` (`deferred()`; services/filing.py). Such a statement's row count and last row id are unknown,
+and an error of its own is raised by the trip that carries it. Nothing else changes: the statements
+run in the order they were given, on the connection they were given to, and a rollback forgets those
+not yet sent.
 """
 
 from __future__ import annotations
@@ -215,6 +216,11 @@ class Connection(AsyncAdapt_aiosqlite_connection):
         super().__init__(dbapi, connection)
         self._settled = False
         self._pending: list[Statement] = []
+
+    def begin_with_next_trip(self, operation: str) -> None:
+        """A transaction's `BEGIN` (IMMEDIATE, say), held back for the transaction's first trip
+        without going through SQLAlchemy's execution of a statement at all."""
+        self._pending.append((operation, None, False))
 
     def _take_pending(self) -> list[Statement]:
         pending, self._pending = self._pending, []
