@@ -71,8 +71,8 @@ async def get_principal(
     Called by the dependencies that take the bearer header (`checked_request`, the live stream's).
 
     The directory comes from the configuration cache: when the cache alone can answer (PostgreSQL
-    hearing NOTIFY, the directory loaded) no session is opened at all; otherwise it is read in a
-    session of its own."""
+    hearing NOTIFY, the directory loaded) no connection is taken at all; otherwise it is read on a
+    connection of the reader engine (autocommit), without a session around the one read."""
     state = request.app.state
     limiter = state.rate_limiter
     address = client_address(request)
@@ -83,8 +83,8 @@ async def get_principal(
         claimed = await state.verified_tokens.verify(credentials.credentials)
         principal = principals.resolve_held(state.db.config, claimed)
         if principal is None:
-            async with state.db.reader() as session, session.begin():
-                principal = await principals.resolve(session, claimed)
+            async with state.db.read_engine.connect() as connection:
+                principal = await principals.resolve(connection, claimed)
     except Unauthorized:
         await limiter.hit("auth_failure", address)
         raise

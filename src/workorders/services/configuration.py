@@ -15,8 +15,8 @@ How fresh a caller needs it decides what it costs:
 - `verify=False` trusts the snapshot while this process hears NOTIFY (PostgreSQL with its listener
   connected), and verifies otherwise (SQLite; a listener that lost its connection).
 
-The cache of a process is found from a session (`of(session)`), so that services, workers and the
-request path share one without passing it around.
+The cache of a process is found from a session or a connection (`of(reader)`), so that services,
+workers and the request path share one without passing it around.
 """
 
 from __future__ import annotations
@@ -32,14 +32,19 @@ from workorders.models import Property
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
     from sqlalchemy.orm import Session
+
+    # What reads the configuration: a session, or a plain connection where no session is needed (a
+    # request's token check: a session's begin, commit and close cost more CPU than its one read).
+    Reader = AsyncSession | AsyncConnection
 
 CHANNEL = "workorders_config"
 _TOUCHED = "workorders.config.touched"
 _CACHE = "workorders.config.cache"
 
 T = TypeVar("T")
+R = TypeVar("R", bound="Reader")
 
 # Built once: building the statement on each request cost more CPU than running it. Core columns: the
 # ORM's loading of three plain values cost as much again.
@@ -59,9 +64,7 @@ class Snapshot:
     timezone: str
     _values: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    async def load(
-        self, key: str, session: AsyncSession, loader: Callable[[AsyncSession], Awaitable[T]]
-    ) -> T:
+    async def load(self, key: str, session: R, loader: Callable[[R], Awaitable[T]]) -> T:
         """The value under `key` for this revision, loaded through `loader` the first time.
 
         Two requests asking at once may both load it; they load the same revision, so either answer
@@ -100,7 +103,7 @@ class ConfigCache:
         return self._snapshots.get(property_id)
 
     async def snapshot(
-        self, session: AsyncSession, property_id: str, *, verify: bool = False
+        self, session: Reader, property_id: str, *, verify: bool = False
     ) -> Snapshot | None:
         """The property's current snapshot, or None when no such property exists."""
         if not verify and (trusted := self.current(property_id)) is not None:
@@ -127,16 +130,16 @@ def register(cache: ConfigCache, *engines: Engine) -> None:
         _CACHES[engine] = cache
 
 
-def of(session: AsyncSession) -> ConfigCache:
-    """The cache of the process this session belongs to; a throwaway one for an unregistered engine
-    (a migration, a script), which simply loads everything."""
-    bind = session.bind
+def of(reader: Reader) -> ConfigCache:
+    """The cache of the process this session or connection belongs to; a throwaway one for an
+    unregistered engine (a migration, a script), which simply loads everything."""
+    bind = reader.bind if hasattr(reader, "bind") else reader.engine
     engine = getattr(bind, "sync_engine", None)
     cache = _CACHES.get(engine) if engine is not None else None
     return cache if cache is not None else ConfigCache()
 
 
-async def snapshot(session: AsyncSession, property_id: str, *, verify: bool = False) -> Snapshot:
+async def snapshot(session: Reader, property_id: str, *, verify: bool = False) -> Snapshot:
     """The property's snapshot; raises LookupError when the property does not exist."""
     found = await of(session).snapshot(session, property_id, verify=verify)
     if found is None:

@@ -21,7 +21,7 @@ from workorders.models import Owner, Staff
 from workorders.services import configuration
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from workorders.services.configuration import Reader
 
 DIRECTORY_KEY = "directory"
 
@@ -39,7 +39,7 @@ class Person:
     phone: str | None = None
 
 
-async def _load(session: AsyncSession, property_id: str) -> dict[str, Person]:
+async def _load(session: Reader, property_id: str) -> dict[str, Person]:
     people: dict[str, Person] = {}
     staff = await session.execute(
         select(Staff.id, Staff.role, Staff.department, Staff.active, Staff.name, Staff.phone).where(
@@ -87,12 +87,10 @@ def check(claimed: Principal, person: Person | None) -> None:
         )
 
 
-def _people(
-    snapshot: configuration.Snapshot, session: AsyncSession
-) -> Awaitable[dict[str, Person]]:
+def _people(snapshot: configuration.Snapshot, session: Reader) -> Awaitable[dict[str, Person]]:
     property_id = snapshot.property_id
 
-    async def load(s: AsyncSession) -> dict[str, Person]:
+    async def load(s: Reader) -> dict[str, Person]:
         return await _load(s, property_id)
 
     return snapshot.load(DIRECTORY_KEY, session, load)
@@ -122,7 +120,7 @@ def resolve_held(cache: configuration.ConfigCache, claimed: Principal) -> Princi
     return claimed
 
 
-async def resolve(session: AsyncSession, claimed: Principal) -> Principal:
+async def resolve(session: Reader, claimed: Principal) -> Principal:
     """The principal to act as, once the directory has borne the token out."""
     try:
         snapshot = await configuration.snapshot(session, claimed.property_id)
@@ -135,7 +133,7 @@ async def resolve(session: AsyncSession, claimed: Principal) -> Principal:
     return claimed
 
 
-async def directory(session: AsyncSession, property_id: str) -> Mapping[str, Person]:
+async def directory(session: Reader, property_id: str) -> Mapping[str, Person]:
     """The property's directory as the request's token check found it: the snapshot that check has
     just verified is taken as it is (no round trip), and its directory is read only when that check
     did not need it (a token without `sub`)."""
