@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from workorders.config import Settings
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def server(settings: Settings, clock: ManualClock) -> AsyncIterator[str]:
+    """A server per test, as in test_owner_story.py: a shared one's feed follower could outlive a
+    test's stream at a position the next test's events (their `seq` restarted) never pass."""
     live = settings.model_copy(
         update={
             "feed_heartbeat_interval": timedelta(seconds=0.3),
