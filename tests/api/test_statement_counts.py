@@ -35,9 +35,9 @@ EXPECTED = {
 }
 # SQLite: the trips to aiosqlite's thread those statements take, with the commit (sqlite_driver).
 # Create: the token's read; BEGIN IMMEDIATE with the upsert and the order; the event with the
-# commit. Action: the token's read; BEGIN IMMEDIATE with the order; the compare-and-set; the event;
-# the commit.
-EXPECTED_TRIPS = {"create": 3, "read": 2, "list": 2, "action": 5}
+# commit. Action: the token's read; BEGIN IMMEDIATE with the order; the compare-and-set; the event
+# with the commit.
+EXPECTED_TRIPS = {"create": 3, "read": 2, "list": 2, "action": 4}
 
 
 @dataclass

@@ -344,7 +344,7 @@ async def _write(
         "start": _rfc3339(row.start_at),
         "end": _rfc3339(row.end_at),
     } | {key: value for key, value in extra.items() if value is not None}
-    events.record(
+    await events.record(
         ctx.session,
         order=order,
         type=step.event_type,

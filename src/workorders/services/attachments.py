@@ -236,7 +236,7 @@ async def add(
     await _put(ctx.session, storage, attachment.thumbnail_key, processed.thumbnail)
     ctx.session.add(attachment)
     await ctx.session.flush()
-    events.record(
+    await events.record(
         ctx.session,
         order=order,
         type="work_order.attachment_added",

@@ -62,7 +62,7 @@ async def check(ctx: Context, order: WorkOrder, index: int, body: ChecklistCheck
         raise ConcurrentChange(
             _("work order {id} was changed meanwhile; read it again", id=order.id)
         ) from None
-    events.record(
+    await events.record(
         ctx.session,
         order=order,
         type="work_order.checked",

@@ -42,7 +42,7 @@ async def add(ctx: Context, order: WorkOrder, body: CommentCreate) -> Comment:
     )
     ctx.session.add(comment)
     # The event says that a comment was made, not what it says: free text stays out of events.
-    events.record(
+    await events.record(
         ctx.session,
         order=order,
         type="work_order.commented",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
+from typing import cast as typed
 
-from workorders.db import new_id
+from sqlalchemy import Table, insert
+
+from workorders.db import new_id, write_unawaited
 from workorders.domain.actors import ActorType
 from workorders.models import Event
 
@@ -12,6 +16,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.sql.base import Executable
 
     from workorders.domain.actors import Principal
     from workorders.models import WorkOrder
@@ -54,7 +59,7 @@ def row(
     }
 
 
-def record(
+async def record(
     session: AsyncSession,
     *,
     order: WorkOrder,
@@ -63,17 +68,30 @@ def record(
     at: datetime,
     previous_status: str | None = None,
     extra: dict[str, Any] | None = None,
-) -> Event:
-    """Add the event for a change to `order`; it commits (or not) with the change itself."""
-    event = Event(
-        **row(
-            order=order,
-            type=type,
-            actor=actor,
-            at=at,
-            previous_status=previous_status,
-            extra=extra,
-        )
+) -> None:
+    """Write the event for a change to `order`; it commits (or not) with the change itself."""
+    await write(
+        session,
+        [
+            row(
+                order=order,
+                type=type,
+                actor=actor,
+                at=at,
+                previous_status=previous_status,
+                extra=extra,
+            )
+        ],
     )
-    session.add(event)
-    return event
+
+
+async def write(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Events as rows (`row`) of one Core insert, never objects of the session: built, added and
+    flushed, those cost more CPU than the insert, and nobody reads them back. On SQLite the insert
+    goes with the transaction's next trip, its commit's as a rule (`db.write_unawaited`)."""
+    await write_unawaited(session, _insert(), rows)
+
+
+@cache
+def _insert() -> Executable:
+    return insert(typed(Table, Event.__table__))

@@ -38,8 +38,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
 
-from workorders import sqlite_driver
-from workorders.db import new_id
+from workorders.db import new_id, write_unawaited
 from workorders.domain.dispatch import Strategy
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Priority
@@ -289,36 +288,24 @@ async def _insert_on_sqlite(
     session: AsyncSession, written: list[dict[str, Any]], values: dict[str, Any], *, checked: bool
 ) -> str:
     """SQLite: the counter's upsert, the order's insert (numbered from the counter, returning the
-    number) and the events' insert, in two trips to the connection's thread (sqlite_driver): the
-    upsert goes with the insert (and with the transaction's BEGIN IMMEDIATE when filing is its first
+    number) and the events' insert, in two trips to the connection's thread (`db.write_unawaited`):
+    the upsert goes with the insert (and with the transaction's BEGIN IMMEDIATE when filing is its first
     statement), the events with the commit. The transaction holds the database's one write lock from
     its BEGIN IMMEDIATE, so nothing comes between the statements; checked, each of the first two
     writes only while the property's revision is the bound one."""
     keys = ("property_id", "day", "revision") if checked else ("property_id", "day")
-    await _deferred(session, _sqlite_taking(checked), {key: values[key] for key in keys})
+    await write_unawaited(session, _sqlite_taking(checked), {key: values[key] for key in keys})
     numbered = (await session.execute(_sqlite_insert(checked), values)).scalar_one_or_none()
     if numbered is None:
         raise StaleConfiguration(values["property_id"])
-    rows = [event | {"data": event["data"] | {"number": numbered}} for event in written]
-    await _deferred(session, _events_insert(), rows)
+    await events.write(
+        session, [event | {"data": event["data"] | {"number": numbered}} for event in written]
+    )
     return str(numbered)
-
-
-async def _deferred(session: AsyncSession, statement: Executable, params: Any) -> None:
-    """`statement` sent with the connection's next trip. The session's own changes are flushed
-    first, in trips of their own: the ORM reads their row counts (a dispatch turn's update)."""
-    await session.flush()
-    with sqlite_driver.deferred():
-        await session.execute(statement, params)
 
 
 def _events_table() -> Table:
     return typed(Table, Event.__table__)
-
-
-@cache
-def _events_insert() -> Executable:
-    return insert(_events_table())
 
 
 def _bind_type(column: Column[Any]) -> Any:

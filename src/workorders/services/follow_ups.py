@@ -94,7 +94,7 @@ async def create(ctx: Context, parent: WorkOrder, body: FollowUpCreate) -> WorkO
         event_data=link | {"parent_id": parent.id, "parent_number": parent.number},
     )
     order = await filing.file(ctx.session, snap, ctx.principal, ctx.now, what, where)
-    events.record(
+    await events.record(
         ctx.session,
         order=parent,
         type=FOLLOW_UP_CREATED,

@@ -127,7 +127,7 @@ async def _tell_supervisor(
             )
         )
     ).scalars()
-    events.record(
+    await events.record(
         session,
         order=order,
         type="work_order.follow_up_opened",
@@ -185,7 +185,7 @@ async def complete(ctx: Context, visit: ReturnVisit, body: ReturnVisitComplete) 
     order = await ctx.session.get(WorkOrder, visit.work_order_id)
     assert order is not None
     await ctx.session.flush()
-    events.record(
+    await events.record(
         ctx.session,
         order=order,
         type="work_order.return_visited",

@@ -229,7 +229,7 @@ async def _fire(
         extra["deadline"] = deadline
     if due_at is not None:
         extra["due_at"] = rfc3339(due_at)
-    events.record(
+    await events.record(
         session,
         order=order,
         type=event_type,

@@ -263,7 +263,7 @@ async def apply_pick(
     if pick is None:
         return
     if pick.chosen is None:
-        events.record(session, **needs_assignment(order, pick, now))
+        await events.record(session, **needs_assignment(order, pick, now))
         return
     await act_as_system(
         session,
@@ -342,7 +342,7 @@ async def _write(
         raise ConcurrentChange(
             _("work order {order_id} was changed by someone else; read it again", order_id=order_id)
         ) from None
-    events.record(
+    await events.record(
         session,
         order=order,
         type=type,
