@@ -203,10 +203,10 @@ class Cursor(AsyncAdapt_aiosqlite_cursor):
 
 class Connection(AsyncAdapt_aiosqlite_connection):
     """`_settled`: the last trip came back, and no transaction was open after it. Only then may a
-    rollback be skipped. A trip whose caller was cancelled may
-    still be running on the thread (a `BEGIN IMMEDIATE` waiting for the lock, say); the rollback must
-    then queue behind it, as a trip, or the connection would go back to the pool holding the write
-    lock. `_pending`: the statements held back for the next trip (`deferred()`)."""
+    rollback be skipped. A trip whose caller was cancelled may still be running on the thread (a
+    `BEGIN IMMEDIATE` waiting for the lock, say); the rollback must then queue behind it, as a trip,
+    or the connection would go back to the pool holding the write lock. `_pending`: the statements
+    held back for the next trip (`deferred()`, `begin_with_next_trip`), never sent yet."""
 
     __slots__ = ("_pending", "_settled")
 

@@ -146,8 +146,7 @@ async def test_a_cancelled_statement_never_leaves_the_write_lock_in_the_pool(
 
 
 async def test_deferred_statements_ride_with_the_next_trip_in_order(engine: AsyncEngine) -> None:
-    async with engine.connect() as conn:
-        await conn.exec_driver_sql("SELECT 1")
+    # The fixture made the pool's connection: the trips counted are the statements'.
     with _trips() as sent:
         async with engine.connect() as conn:
             with sqlite_driver.deferred():
@@ -169,8 +168,7 @@ async def test_deferred_statements_ride_with_the_next_trip_in_order(engine: Asyn
 
 
 async def test_a_rollback_forgets_what_was_held_back_without_a_trip(engine: AsyncEngine) -> None:
-    async with engine.connect() as conn:
-        await conn.exec_driver_sql("SELECT 1")
+    # The fixture made the pool's connection: the trips counted are the statements'.
     with _trips() as sent:
         async with engine.connect() as conn:
             with sqlite_driver.deferred():
