@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from workorders.db import in_one_transaction, new_id
+from workorders.db import in_one_transaction
 from workorders.domain import dispatch
 from workorders.domain.actors import ActorType, Role
 from workorders.domain.dispatch import DEFAULT_STRATEGY, Member, Pick, Strategy
@@ -22,7 +22,7 @@ from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Queue
 from workorders.errors import Forbidden, _
 from workorders.models import Event, QueueDispatch, Staff, WorkOrder
-from workorders.services import configuration
+from workorders.services import configuration, events
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -93,19 +93,15 @@ async def set_queue_strategy(ctx: Context, queue: Queue, strategy: Strategy) -> 
     previous = row.strategy
     row.strategy = strategy
     row.updated_at = ctx.now
-    ctx.session.add(
-        Event(
-            id=new_id("evt"),
-            property_id=principal.property_id,
-            work_order_id=None,
-            type="queue.dispatch_changed",
-            actor_type=principal.actor_type,
-            actor_id=principal.sub,
-            data={"queue": str(queue), "strategy": str(strategy), "previous": previous},
-            occurred_at=ctx.now,
-        )
+    await events.record_for_property(
+        ctx.session,
+        property_id=principal.property_id,
+        type="queue.dispatch_changed",
+        actor_type=principal.actor_type,
+        actor_id=principal.sub,
+        at=ctx.now,
+        data={"queue": str(queue), "strategy": str(strategy), "previous": previous},
     )
-    await ctx.session.flush()
     return row
 
 

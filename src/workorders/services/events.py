@@ -85,6 +85,31 @@ async def record(
     )
 
 
+async def record_for_property(
+    session: AsyncSession,
+    *,
+    property_id: str,
+    type: str,
+    actor_type: str,
+    actor_id: str | None,
+    at: datetime,
+    data: dict[str, Any],
+) -> None:
+    """Write an event of the property itself, of no work order (a routing rule, a routing model, a
+    queue's dispatch or a webhook endpoint changed); it commits (or not) with the change."""
+    event = {
+        "id": new_id("evt"),
+        "property_id": property_id,
+        "work_order_id": None,
+        "type": type,
+        "actor_type": str(actor_type),
+        "actor_id": actor_id,
+        "data": data,
+        "occurred_at": at,
+    }
+    await write(session, [event])
+
+
 async def write(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Events as rows (`row`) of one Core insert, never objects of the session: built, added and
     flushed, those cost more CPU than the insert, and nobody reads them back. On SQLite the insert

@@ -26,8 +26,8 @@ from workorders import routing_model
 from workorders.db import new_id
 from workorders.domain.actors import ActorType, Role
 from workorders.errors import Conflict, Forbidden, NotFound, _
-from workorders.models import Event, RoutingModel
-from workorders.services import configuration, model_training, routing_examples
+from workorders.models import RoutingModel
+from workorders.services import configuration, events, model_training, routing_examples
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ async def activate(ctx: Context, version: str) -> ModelEntry:
     if row is None and version != default.version:
         raise NotFound(_("routing model {version} does not exist", version=version))
     previous = await _switch(ctx.session, property_id, row)
-    _record(
+    await _record(
         ctx.session,
         property_id,
         "routing_model.activated",
@@ -257,7 +257,7 @@ async def store(
     version = row.version
     if activate:
         await _switch(session, property_id, row)
-    _record(
+    await _record(
         session,
         property_id,
         "routing_model.trained",
@@ -342,7 +342,7 @@ async def retrain_due(session: AsyncSession, property_id: str, after: int) -> bo
     return await routing_examples.count(session, property_id) - (seen or 0) >= after
 
 
-def _record(
+async def _record(
     session: AsyncSession,
     property_id: str,
     type: str,
@@ -352,15 +352,12 @@ def _record(
     actor: tuple[ActorType, str | None, str | None] | None = None,
 ) -> None:
     actor_type, actor_id, role = actor or (ActorType.SYSTEM, None, None)
-    session.add(
-        Event(
-            id=new_id("evt"),
-            property_id=property_id,
-            work_order_id=None,
-            type=type,
-            actor_type=actor_type,
-            actor_id=actor_id,
-            data=data | {"actor_role": role},
-            occurred_at=now,
-        )
+    await events.record_for_property(
+        session,
+        property_id=property_id,
+        type=type,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        at=now,
+        data=data | {"actor_role": role},
     )

@@ -24,9 +24,9 @@ from workorders.errors import (
     ValidationFailed,
     _,
 )
-from workorders.models import Event, RoutingRule, RoutingRuleOverride
+from workorders.models import RoutingRule, RoutingRuleOverride
 from workorders.schemas.routing import RuleThen, RuleWhen, stored
-from workorders.services import configuration, effective_rules
+from workorders.services import configuration, effective_rules, events
 from workorders.services.effective_rules import EffectiveRule
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ async def create_rule(ctx: Context, body: RoutingRuleCreate) -> EffectiveRule:
     rules.insert(position, rule)
     effective_rules.renumber(rules)
     await ctx.session.flush()
-    _record(ctx, "routing_rule.created", _facts(rule))
+    await _record(ctx, "routing_rule.created", _facts(rule))
     return rule
 
 
@@ -183,7 +183,9 @@ async def update_rule(
         row.version = rule.version = rule.version + 1
         row.updated_at = rule.updated_at = ctx.now
     await ctx.session.flush()
-    _record(ctx, "routing_rule.updated", _facts(rule) | {"changed": changed, "before": before})
+    await _record(
+        ctx, "routing_rule.updated", _facts(rule) | {"changed": changed, "before": before}
+    )
     return rule
 
 
@@ -237,12 +239,12 @@ async def delete_rule(ctx: Context, rule_id: str, *, if_match: str | None) -> No
         rules.remove(rule)
         effective_rules.renumber(rules)
         await ctx.session.flush()
-        _record(ctx, "routing_rule.deleted", facts)
+        await _record(ctx, "routing_rule.deleted", facts)
         return
     if rule.row is not None:
         await ctx.session.delete(rule.row)
         await ctx.session.flush()
-        _record(ctx, "routing_rule.restored", facts)
+        await _record(ctx, "routing_rule.restored", facts)
         return
     ctx.session.add(
         RoutingRuleOverride(
@@ -255,7 +257,7 @@ async def delete_rule(ctx: Context, rule_id: str, *, if_match: str | None) -> No
         )
     )
     await ctx.session.flush()
-    _record(ctx, "routing_rule.disabled", facts)
+    await _record(ctx, "routing_rule.disabled", facts)
 
 
 def _check_version(rule: EffectiveRule, if_match: str | None) -> None:
@@ -284,20 +286,17 @@ def _facts(rule: EffectiveRule) -> dict[str, Any]:
     }
 
 
-def _record(ctx: Context, type: str, data: dict[str, Any]) -> None:
+async def _record(ctx: Context, type: str, data: dict[str, Any]) -> None:
     """A rule change is a property's event, with no work order: who changed what, and when."""
     principal = ctx.principal
-    ctx.session.add(
-        Event(
-            id=new_id("evt"),
-            property_id=principal.property_id,
-            work_order_id=None,
-            type=type,
-            actor_type=principal.actor_type,
-            actor_id=principal.sub,
-            data=data | {"actor_role": str(principal.role)},
-            occurred_at=ctx.now,
-        )
+    await events.record_for_property(
+        ctx.session,
+        property_id=principal.property_id,
+        type=type,
+        actor_type=principal.actor_type,
+        actor_id=principal.sub,
+        at=ctx.now,
+        data=data | {"actor_role": str(principal.role)},
     )
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import CursorResult, select, update
 from workorders.db import new_id
 from workorders.domain.actors import ActorType, Role
 from workorders.errors import Forbidden, NotFound, ValidationFailed, _
-from workorders.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from workorders.services import egress
+from workorders.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from workorders.services import egress, events
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
@@ -108,17 +108,14 @@ async def disable(
     ones). Only the endpoint's row is locked here (see services.webhook_delivery.record)."""
     endpoint.disabled_at = now
     endpoint.disabled_reason = reason
-    session.add(
-        Event(
-            id=new_id("evt"),
-            property_id=endpoint.property_id,
-            work_order_id=None,
-            type=ENDPOINT_DISABLED,
-            actor_type=ActorType.SYSTEM,
-            actor_id=None,
-            data={"endpoint_id": endpoint.id, "reason": reason},
-            occurred_at=now,
-        )
+    await events.record_for_property(
+        session,
+        property_id=endpoint.property_id,
+        type=ENDPOINT_DISABLED,
+        actor_type=ActorType.SYSTEM,
+        actor_id=None,
+        at=now,
+        data={"endpoint_id": endpoint.id, "reason": reason},
     )
 
 
