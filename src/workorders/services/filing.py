@@ -289,10 +289,10 @@ async def _insert_on_sqlite(
 ) -> str:
     """SQLite: the counter's upsert, the order's insert (numbered from the counter, returning the
     number) and the events' insert, in two trips to the connection's thread (`db.write_unawaited`):
-    the upsert goes with the insert (and with the transaction's BEGIN IMMEDIATE when filing is its first
-    statement), the events with the commit. The transaction holds the database's one write lock from
-    its BEGIN IMMEDIATE, so nothing comes between the statements; checked, each of the first two
-    writes only while the property's revision is the bound one."""
+    the upsert goes with the insert (and with the transaction's BEGIN IMMEDIATE when filing is its
+    first statement), the events with the commit. The transaction holds the database's one write
+    lock from its BEGIN IMMEDIATE, so nothing comes between the statements; checked, each of the
+    first two writes only while the property's revision is the bound one."""
     keys = ("property_id", "day", "revision") if checked else ("property_id", "day")
     await write_unawaited(session, _sqlite_taking(checked), {key: values[key] for key in keys})
     numbered = (await session.execute(_sqlite_insert(checked), values)).scalar_one_or_none()
