@@ -259,9 +259,10 @@ async def in_one_transaction(session: AsyncSession) -> None:
 async def write_unawaited(session: AsyncSession, statement: Executable, params: Any) -> None:
     """A write whose outcome nobody reads (no rows, no row count), in the session's transaction. On
     SQLite it goes with the connection's next trip, its commit's as a rule (`sqlite_driver.deferred`):
-    one trip to aiosqlite's thread fewer. The session's own pending changes are flushed first, each
-    in a trip of its own, since the ORM reads their row counts (a compare-and-set on a version).
-    Elsewhere it runs at once, as `session.execute` would."""
+    one trip to aiosqlite's thread fewer. Elsewhere it runs at once. Either way the session's own
+    pending changes are flushed first (a Core statement on a table does not flush them), so the
+    write comes after them as it would have at commit; on SQLite each in a trip of its own, since
+    the ORM reads their row counts (a compare-and-set on a version)."""
     await session.flush()
     if session.get_bind().dialect.name != "sqlite":
         await session.execute(statement, params)

@@ -47,14 +47,31 @@ def row(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The event for a change to `order`, as the columns of its row."""
+    facts = order_facts(order) | {"previous_status": previous_status} | (extra or {})
+    actor_type = actor.actor_type if actor else ActorType.SYSTEM
+    return _columns(
+        order.property_id, order.id, type, actor_type, actor.sub if actor else None, facts, at
+    )
+
+
+def _columns(
+    property_id: str,
+    work_order_id: str | None,
+    type: str,
+    actor_type: str,
+    actor_id: str | None,
+    data: dict[str, Any],
+    at: datetime,
+) -> dict[str, Any]:
+    """An event's row, a new id given: an order's (`row`) and a property's own alike."""
     return {
         "id": new_id("evt"),
-        "property_id": order.property_id,
-        "work_order_id": order.id,
+        "property_id": property_id,
+        "work_order_id": work_order_id,
         "type": type,
-        "actor_type": str(actor.actor_type if actor else ActorType.SYSTEM),
-        "actor_id": actor.sub if actor else None,
-        "data": order_facts(order) | {"previous_status": previous_status} | (extra or {}),
+        "actor_type": str(actor_type),
+        "actor_id": actor_id,
+        "data": data,
         "occurred_at": at,
     }
 
@@ -97,17 +114,7 @@ async def record_for_property(
 ) -> None:
     """Write an event of the property itself, of no work order (a routing rule, a routing model, a
     queue's dispatch or a webhook endpoint changed); it commits (or not) with the change."""
-    event = {
-        "id": new_id("evt"),
-        "property_id": property_id,
-        "work_order_id": None,
-        "type": type,
-        "actor_type": str(actor_type),
-        "actor_id": actor_id,
-        "data": data,
-        "occurred_at": at,
-    }
-    await write(session, [event])
+    await write(session, [_columns(property_id, None, type, actor_type, actor_id, data, at)])
 
 
 async def write(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
