@@ -156,6 +156,15 @@ class WriteTurns:
             self.give_back(record.info)
 
 
+def _sqlite_file(settings: Settings) -> str | None:
+    """The database file of a SQLite URL; None for an in-memory database (no second connection
+    could see it) or a URL with options of its own."""
+    url = make_url(settings.database_url)
+    if not url.database or url.database == ":memory:" or url.query:
+        return None
+    return url.database
+
+
 def _sqlite_engine(
     settings: Settings, *, begin: str | None, turns: WriteTurns | None = None
 ) -> AsyncEngine:
@@ -222,16 +231,20 @@ class Database:
         self.writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self.reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
         # Imported here: the cache reads the models, which import this module.
-        from workorders.services.configuration import ConfigCache, register
+        from workorders.services.configuration import ConfigCache, RevisionProbe, register
 
         self.config = ConfigCache()
         register(self.config, self.write_engine.sync_engine, self.read_engine.sync_engine)
+        if settings.is_sqlite and (path := _sqlite_file(settings)) is not None:
+            self.config.probe = RevisionProbe(path)
 
     @property
     def dialect(self) -> str:
         return self.write_engine.dialect.name
 
     async def dispose(self) -> None:
+        if self.config.probe is not None:
+            self.config.probe.close()
         await self.write_engine.dispose()
         if self.read_engine.sync_engine.pool is not self.write_engine.sync_engine.pool:
             await self.read_engine.dispose()

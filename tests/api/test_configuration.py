@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workorders.db import Database
 from workorders.services import configuration
+from workorders.services.configuration import RevisionProbe
 from workorders.services.live import EventSignal
 
 if TYPE_CHECKING:
@@ -82,3 +87,63 @@ async def test_a_trusted_cache_is_told_by_notify(db: Database, settings: Setting
     finally:
         await signal.stop()
         await other.dispose()
+
+
+async def test_sqlite_confirms_a_held_snapshot_by_its_probe(
+    db: Database, settings: Settings
+) -> None:
+    """SQLite has no NOTIFY: a token check confirms the snapshot it holds by the probe's read of the
+    revision, and a change committed by another process is seen at the very next check."""
+    if not settings.is_sqlite:
+        assert db.config.probe is None  # NOTIFY, or a revision read through the pool
+        return
+    assert db.config.probe is not None
+    assert db.config.confirmed("default") is None  # nothing held yet
+    calls: list[int] = []
+    before = await _load_count(db, calls, verify=True)
+    held = db.config.confirmed("default")
+    assert held is not None and held.revision == before
+
+    other = Database(settings)  # another process edits the configuration
+    try:
+        async with other.writer() as session, session.begin():
+            await configuration.touch(session, "default")
+    finally:
+        await other.dispose()
+    assert db.config.confirmed("default") is None  # stale: the caller reads the ordinary way
+    assert await _load_count(db, calls, verify=True) == before + 1
+    assert db.config.confirmed("default") is not None
+
+
+def test_the_probe_never_waits_for_a_lock(tmp_path: Path) -> None:
+    """While another connection holds the file's write lock where readers must wait for it (a
+    database in rollback-journal mode: under WAL they never do), the probe answers "don't know" at
+    once instead of holding up the event loop for a busy timeout; an error of SQLite's is "don't
+    know" too."""
+    path = str(tmp_path / "probed.db")
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as setup:
+        setup.execute("CREATE TABLE properties (id TEXT PRIMARY KEY, config_revision INTEGER)")
+        setup.execute("INSERT INTO properties VALUES ('default', 7)")
+    probe = RevisionProbe(path)
+    try:
+        assert probe.revision("default") == 7
+        assert probe.revision("nowhere") is None
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as locker:
+            locker.execute("BEGIN EXCLUSIVE")
+            started = time.monotonic()
+            assert probe.revision("default") is None
+            assert time.monotonic() - started < 0.05
+            locker.execute("UPDATE properties SET config_revision = 8")
+            locker.execute("COMMIT")
+        assert probe.revision("default") == 8  # committed elsewhere: seen at once
+    finally:
+        probe.close()
+    for broken in (tmp_path / "missing.db", tmp_path / "not-the-service's.db"):
+        if "not" in broken.name:
+            sqlite3.connect(broken).close()  # a database, but without the properties table
+        probe = RevisionProbe(str(broken))
+        try:
+            assert probe.revision("default") is None
+        finally:
+            probe.close()
+    assert not (tmp_path / "missing.db").exists()  # the probe creates no file

@@ -14,6 +14,10 @@ How fresh a caller needs it decides what it costs:
   replica applies to the very next such request everywhere.
 - `verify=False` trusts the snapshot while this process hears NOTIFY (PostgreSQL with its listener
   connected), and verifies otherwise (SQLite; a listener that lost its connection).
+- A request's token check, before its transaction begins, asks `confirmed`: the snapshot as
+  `verify=False` would have it, without a connection of the pool. On SQLite, which has no NOTIFY,
+  that is the `RevisionProbe`: the revision read with `sqlite3` on the caller's own thread, a few
+  microseconds where a read through the pool and aiosqlite's thread cost a tenth of a millisecond.
 
 The cache of a process is found from a session or a connection (`of(reader)`), so that services,
 workers and the request path share one without passing it around.
@@ -21,12 +25,16 @@ workers and the request path share one without passing it around.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.request import pathname2url
 
 from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy.dialects import sqlite
 
 from workorders.models import Property
 
@@ -79,12 +87,66 @@ class Snapshot:
         return self._values.get(key)
 
 
+class RevisionProbe:
+    """A property's revision, read by `sqlite3` on the calling thread (the event loop's): SQLite's
+    stand-in for NOTIFY, for a SQLite database in a file.
+
+    Under WAL a reader neither waits for a writer nor holds one up, and this read is one row by its
+    primary key on its own connection in autocommit: it sees what is committed now, as a read through
+    the pool would, for a few microseconds on the loop where that read costs a checkout, a statement
+    through SQLAlchemy and a trip to aiosqlite's thread. It never waits: the connection's busy timeout
+    is zero and any error of SQLite's is an answer of "don't know" (None), on which the caller reads
+    the ordinary way. One connection per thread (the tests run apps on several loops)."""
+
+    _SQL = str(
+        select(_PROPERTIES.config_revision)
+        .where(_PROPERTIES.id == bindparam("property_id"))
+        .compile(dialect=sqlite.dialect())
+    )
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                f"file:{pathname2url(self.path)}?mode=rw",  # never creates a file of its own
+                uri=True,
+                timeout=0,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            connection.execute("PRAGMA query_only=ON")
+            self._local.connection = connection
+            self._opened.append(connection)
+        return connection
+
+    def revision(self, property_id: str) -> int | None:
+        """The property's committed revision; None when it cannot be told without waiting."""
+        try:
+            rows = self._connection().execute(self._SQL, (property_id,)).fetchall()
+        except sqlite3.Error:
+            return None
+        return int(rows[0][0]) if rows else None
+
+    def close(self) -> None:
+        for connection in self._opened:
+            connection.close()
+        self._opened.clear()
+        self._local = threading.local()
+
+
 class ConfigCache:
-    """The snapshots of one process. `trusted` tells whether invalidations arrive by NOTIFY."""
+    """The snapshots of one process. `trusted` tells whether invalidations arrive by NOTIFY; `probe`,
+    where there is no NOTIFY (SQLite), reads a revision without a connection of the pool."""
 
     def __init__(self) -> None:
         self._snapshots: dict[str, Snapshot] = {}
         self.trusted: Callable[[], bool] = lambda: False
+        self.probe: RevisionProbe | None = None
 
     def invalidate(self, property_id: str | None = None) -> None:
         if property_id is None:
@@ -96,6 +158,18 @@ class ConfigCache:
         """The snapshot this process holds when it may be trusted without reading the revision (what
         `snapshot` would answer without touching the database), else None."""
         return self._snapshots.get(property_id) if self.trusted() else None
+
+    def confirmed(self, property_id: str) -> Snapshot | None:
+        """`current`, or where the cache is not trusted, the snapshot this process holds if the probe
+        finds its revision still the committed one; None when only a read through a session or a
+        connection can tell. Only for a caller outside any transaction (a request's token check): a
+        transaction that has raised the revision itself must read it in that transaction."""
+        held = self._snapshots.get(property_id)
+        if held is None or self.trusted():
+            return held
+        if self.probe is not None and self.probe.revision(property_id) == held.revision:
+            return held
+        return None
 
     def held(self, property_id: str) -> Snapshot | None:
         """The snapshot this process holds, without looking at the database: for a request whose
@@ -173,4 +247,13 @@ def _forget_touched(sync_session: Session) -> None:
             cache.invalidate(property_id)
 
 
-__all__ = ["CHANNEL", "ConfigCache", "Snapshot", "of", "register", "snapshot", "touch"]
+__all__ = [
+    "CHANNEL",
+    "ConfigCache",
+    "RevisionProbe",
+    "Snapshot",
+    "of",
+    "register",
+    "snapshot",
+    "touch",
+]

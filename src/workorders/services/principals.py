@@ -106,9 +106,10 @@ def held_directory(
 
 
 def resolve_held(cache: configuration.ConfigCache, claimed: Principal) -> Principal | None:
-    """`resolve` without a session, when this process's cache alone can answer (it hears NOTIFY and
-    holds the property's directory): None when it cannot, and `resolve` must read."""
-    snapshot = cache.current(claimed.property_id)
+    """`resolve` without a session, when this process's cache alone can answer (it holds the
+    property's directory, at a revision NOTIFY or SQLite's probe confirms): None when it cannot, and
+    `resolve` must read."""
+    snapshot = cache.confirmed(claimed.property_id)
     if snapshot is None:
         return None
     if claimed.sub is None:
