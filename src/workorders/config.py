@@ -36,10 +36,11 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = Field(default_factory=_default_database_url, repr=False)
-    # PostgreSQL connection pool per process; SQLite serialises writers itself. Kept open: as many as
-    # a process uses at once under load (16 requests in flight and the workers' few); past it the pool
-    # opens overflow connections and closes each again when it comes back, a new PostgreSQL backend
-    # and its statements prepared anew every time (bench/RESULTS.md, round 5).
+    # Connection pool per process and engine (SQLite's writer and reader each have one). Kept open:
+    # as many as a process uses at once under load (16 requests in flight and the workers' few); past
+    # it the pool opens overflow connections and closes each again when it comes back, a new
+    # PostgreSQL backend and its statements prepared anew every time (bench/RESULTS.md, round 5), a
+    # new thread of aiosqlite's and the file opened anew on SQLite (round 16).
     db_pool_size: int = 20
     db_max_overflow: int = 10
     # How long a SQLite writer waits for the lock before giving up (milliseconds).

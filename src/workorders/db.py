@@ -177,6 +177,11 @@ def _sqlite_engine(
         url,
         module=sqlite_driver.dbapi(),  # one trip to aiosqlite's thread per statement
         connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+        # As PostgreSQL's: SQLAlchemy's default (5, and 10 overflow closed again on return) opened
+        # and closed connections under load, each a thread of aiosqlite's, a file opened and the
+        # pragmas below: most of a request's CPU at 16 in flight (bench/RESULTS.md, round 16).
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

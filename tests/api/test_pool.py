@@ -1,0 +1,70 @@
+"""Connections are kept, not opened per request: under a steady load the pools hold what it needs.
+
+A pool smaller than a process's requests in flight opens an overflow connection for each request past
+its size and closes it again when it comes back: a new PostgreSQL backend, or on SQLite a new thread
+of aiosqlite's, the file opened and its pragmas run, for every such request. On SQLite that was most
+of a request's CPU at 16 in flight (bench/RESULTS.md, round 16), because its engines were built with
+SQLAlchemy's default pool (5, 10 overflow) instead of the configured one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+
+from tests.conftest import Community, FileOrder
+from workorders.config import Settings
+from workorders.db import Database
+
+IN_FLIGHT = 8  # reads and as many actions: 16 requests in flight, as in the benchmarks
+
+
+async def test_both_databases_pools_are_the_configured_size(settings: Settings) -> None:
+    database = Database(settings.model_copy(update={"db_pool_size": 17, "db_max_overflow": 3}))
+    try:
+        for engine in (database.write_engine, database.read_engine):
+            pool: Any = engine.sync_engine.pool
+            assert (pool.size(), pool._max_overflow) == (17, 3)
+    finally:
+        await database.dispose()
+
+
+async def test_a_second_burst_of_requests_opens_no_connection(
+    client: httpx.AsyncClient, community: Community, file_order: FileOrder, db: Database
+) -> None:
+    c = community
+    orders = [await file_order(c.owner, f"{n} 号楼走廊灯不亮") for n in range(IN_FLIGHT)]
+    opened: list[str] = []
+
+    def connected(_dbapi_connection: Any, _record: Any) -> None:
+        opened.append("connect")
+
+    async def burst() -> None:
+        reads = [
+            client.get(f"/v1/work-orders/{order['id']}", headers=c.owner.headers)
+            for order in orders
+        ]
+        escalations = [
+            client.post(
+                f"/v1/work-orders/{order['id']}/escalate",
+                json={"reason": "业主催了"},
+                headers=c.manager.headers,
+            )
+            for order in orders
+        ]
+        for response in await asyncio.gather(*reads, *escalations):
+            assert response.status_code == 200, response.text
+
+    await burst()  # the pools grow to what the load needs
+    engines = {id(e.sync_engine.pool): e.sync_engine for e in (db.write_engine, db.read_engine)}
+    for engine in engines.values():
+        event.listen(engine, "connect", connected)
+    try:
+        await burst()
+    finally:
+        for engine in engines.values():
+            event.remove(engine, "connect", connected)
+    assert opened == []
