@@ -102,6 +102,19 @@ async def record(
     )
 
 
+def property_row(
+    *,
+    property_id: str,
+    type: str,
+    actor_type: str,
+    actor_id: str | None,
+    at: datetime,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """An event of the property itself, of no work order, as the columns of its row."""
+    return _columns(property_id, None, type, actor_type, actor_id, data, at)
+
+
 async def record_for_property(
     session: AsyncSession,
     *,
@@ -114,7 +127,15 @@ async def record_for_property(
 ) -> None:
     """Write an event of the property itself, of no work order (a routing rule, a routing model, a
     queue's dispatch or a webhook endpoint changed); it commits (or not) with the change."""
-    await write(session, [_columns(property_id, None, type, actor_type, actor_id, data, at)])
+    row = property_row(
+        property_id=property_id,
+        type=type,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        at=at,
+        data=data,
+    )
+    await write(session, [row])
 
 
 async def write(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -13,6 +13,8 @@ from workorders.domain.notifications import Audience, EventFacts, notices
 from workorders.domain.taxonomy import Department
 from workorders.models import Event, Notification, Staff, WorkOrder
 from workorders.models.devices import Device
+from workorders.services.events import property_row
+from workorders.services.events import write as write_events
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
@@ -100,7 +102,7 @@ async def derive(session: AsyncSession, events: list[Event], now: datetime) -> i
     if rows:
         await session.execute(insert(Notification), rows)
         devices = await _devices(session, rows)
-        session.add_all(_created_event(row, devices, now) for row in rows)
+        await write_events(session, [_created_event(row, devices, now) for row in rows])
     return len(rows)
 
 
@@ -127,7 +129,9 @@ async def _devices(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[Ho
 NOTIFICATION_CREATED = "notification.created"
 
 
-def _created_event(row: dict[str, Any], devices: dict[Holder, list[Any]], now: datetime) -> Event:
+def _created_event(
+    row: dict[str, Any], devices: dict[Holder, list[Any]], now: datetime
+) -> dict[str, Any]:
     """`notification.created` for a push gateway subscribed to webhooks (API.md "Live updates").
 
     It belongs to the property, not to the order (`work_order_id` is in its data only): the order's
@@ -135,13 +139,12 @@ def _created_event(row: dict[str, Any], devices: dict[Holder, list[Any]], now: d
     per new line: a line that only counts one more change (coalesced, below) is not pushed again.
     It names the recipient's registered devices, so a gateway needs no copy of the device list; for
     that reason only the admin's integrations read it (services/feed.py), never a person's feed."""
-    return Event(
-        id=new_id("evt"),
+    return property_row(
         property_id=row["property_id"],
-        work_order_id=None,
         type=NOTIFICATION_CREATED,
         actor_type=ActorType.SYSTEM,
         actor_id=None,
+        at=now,
         data={
             "recipient": {"type": row["recipient_type"], "id": row["recipient_id"]},
             "notification_id": row["id"],
@@ -153,7 +156,6 @@ def _created_event(row: dict[str, Any], devices: dict[Holder, list[Any]], now: d
                 (row["property_id"], row["recipient_type"], row["recipient_id"]), []
             ),
         },
-        occurred_at=now,
     )
 
 
