@@ -93,14 +93,18 @@ async def set_queue_strategy(ctx: Context, queue: Queue, strategy: Strategy) -> 
     previous = row.strategy
     row.strategy = strategy
     row.updated_at = ctx.now
-    await events.record_for_property(
+    await events.write(
         ctx.session,
-        property_id=principal.property_id,
-        type="queue.dispatch_changed",
-        actor_type=principal.actor_type,
-        actor_id=principal.sub,
-        at=ctx.now,
-        data={"queue": str(queue), "strategy": str(strategy), "previous": previous},
+        [
+            events.property_row(
+                property_id=principal.property_id,
+                type="queue.dispatch_changed",
+                actor_type=principal.actor_type,
+                actor_id=principal.sub,
+                at=ctx.now,
+                data={"queue": str(queue), "strategy": str(strategy), "previous": previous},
+            )
+        ],
     )
     return row
 

@@ -111,31 +111,10 @@ def property_row(
     at: datetime,
     data: dict[str, Any],
 ) -> dict[str, Any]:
-    """An event of the property itself, of no work order, as the columns of its row."""
+    """An event of the property itself, of no work order (a routing rule, a routing model, a queue's
+    dispatch or a webhook endpoint changed; a notification made), as the columns of its row for
+    `write`, in the transaction of the change."""
     return _columns(property_id, None, type, actor_type, actor_id, data, at)
-
-
-async def record_for_property(
-    session: AsyncSession,
-    *,
-    property_id: str,
-    type: str,
-    actor_type: str,
-    actor_id: str | None,
-    at: datetime,
-    data: dict[str, Any],
-) -> None:
-    """Write an event of the property itself, of no work order (a routing rule, a routing model, a
-    queue's dispatch or a webhook endpoint changed); it commits (or not) with the change."""
-    row = property_row(
-        property_id=property_id,
-        type=type,
-        actor_type=actor_type,
-        actor_id=actor_id,
-        at=at,
-        data=data,
-    )
-    await write(session, [row])
 
 
 async def write(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -352,12 +352,16 @@ async def _record(
     actor: tuple[ActorType, str | None, str | None] | None = None,
 ) -> None:
     actor_type, actor_id, role = actor or (ActorType.SYSTEM, None, None)
-    await events.record_for_property(
+    await events.write(
         session,
-        property_id=property_id,
-        type=type,
-        actor_type=actor_type,
-        actor_id=actor_id,
-        at=now,
-        data=data | {"actor_role": role},
+        [
+            events.property_row(
+                property_id=property_id,
+                type=type,
+                actor_type=actor_type,
+                actor_id=actor_id,
+                at=now,
+                data=data | {"actor_role": role},
+            )
+        ],
     )

@@ -289,14 +289,18 @@ def _facts(rule: EffectiveRule) -> dict[str, Any]:
 async def _record(ctx: Context, type: str, data: dict[str, Any]) -> None:
     """A rule change is a property's event, with no work order: who changed what, and when."""
     principal = ctx.principal
-    await events.record_for_property(
+    await events.write(
         ctx.session,
-        property_id=principal.property_id,
-        type=type,
-        actor_type=principal.actor_type,
-        actor_id=principal.sub,
-        at=ctx.now,
-        data=data | {"actor_role": str(principal.role)},
+        [
+            events.property_row(
+                property_id=principal.property_id,
+                type=type,
+                actor_type=principal.actor_type,
+                actor_id=principal.sub,
+                at=ctx.now,
+                data=data | {"actor_role": str(principal.role)},
+            )
+        ],
     )
 
 

@@ -108,14 +108,18 @@ async def disable(
     ones). Only the endpoint's row is locked here (see services.webhook_delivery.record)."""
     endpoint.disabled_at = now
     endpoint.disabled_reason = reason
-    await events.record_for_property(
+    await events.write(
         session,
-        property_id=endpoint.property_id,
-        type=ENDPOINT_DISABLED,
-        actor_type=ActorType.SYSTEM,
-        actor_id=None,
-        at=now,
-        data={"endpoint_id": endpoint.id, "reason": reason},
+        [
+            events.property_row(
+                property_id=endpoint.property_id,
+                type=ENDPOINT_DISABLED,
+                actor_type=ActorType.SYSTEM,
+                actor_id=None,
+                at=now,
+                data={"endpoint_id": endpoint.id, "reason": reason},
+            )
+        ],
     )
 
 
