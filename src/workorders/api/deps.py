@@ -70,9 +70,10 @@ async def get_principal(
     """The token's principal, borne out by the directory; refusals count against the caller's address.
     Called by the dependencies that take the bearer header (`checked_request`, the live stream's).
 
-    The directory comes from the configuration cache: when the cache alone can answer (PostgreSQL
-    hearing NOTIFY, the directory loaded) no connection is taken at all; otherwise it is read on a
-    connection of the reader engine (autocommit), without a session around the one read."""
+    The directory comes from the configuration cache: when the cache alone can answer (the directory
+    loaded, at a revision PostgreSQL's NOTIFY or SQLite's probe confirms) no connection is taken at
+    all; otherwise it is read on a connection of the reader engine (autocommit), without a session
+    around the one read."""
     state = request.app.state
     limiter = state.rate_limiter
     address = client_address(request)
