@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from workorders.cli import app_without_workers, main
+from workorders.cli import YOUNG_GENERATION, app_without_workers, main
 from workorders.models import Owner, Staff, WorkOrder
 from workorders.services import demo
 
@@ -52,12 +52,16 @@ def test_token_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_served_app_is_frozen_out_of_the_collectors_way() -> None:
-    """`serve`'s factory freezes what it built (gc.freeze): full collections under load walked it all."""
+    """`serve`'s factory freezes what it built (gc.freeze): full collections under load walked it all;
+    and its young generation outgrows the objects of the requests in flight."""
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         app = app_without_workers()
         assert gc.get_freeze_count() > 0
         # Frozen: in no generation a collection walks.
         assert not any(o is app for g in (0, 1, 2) for o in gc.get_objects(generation=g))
+        assert gc.get_threshold() == (YOUNG_GENERATION, *thresholds[1:])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
