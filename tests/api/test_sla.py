@@ -4,10 +4,13 @@ pauses, escalation, and several workers sweeping at once."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from tests.api.test_contract import assert_problem
+from workorders.models import WorkOrder
 from workorders.workers import clock as clock_jobs
 
 if TYPE_CHECKING:
@@ -146,6 +149,23 @@ async def test_warning_and_breach_fire_once_each_and_escalate_supervisor_then_ma
     assert breaches[1]["data"]["escalated_to"] == "manager"
     assert breaches[1]["data"]["notify"] == [community.manager.id]
     assert breaches[1]["data"]["escalation_level"] == 2
+
+
+async def test_a_new_order_waits_for_the_sweep_until_its_first_warning(
+    app: Any, community: Community, file_order: FileOrder, clock: ManualClock
+) -> None:
+    """Filing sets the sweep's first look at the order's first warning: the sweep does not load,
+    check and write back every new order at once only to learn that."""
+    order = await file_order(community.cs, "楼道灯坏了", category="electrical", priority="high")
+    async with app.state.db.reader() as session:
+        check_at = await session.scalar(
+            select(WorkOrder.sla_check_at).where(WorkOrder.id == order["id"])
+        )
+    assert check_at is not None
+    assert check_at.astimezone(UTC) == at(order["created_at"]) + timedelta(minutes=24)
+    due = select(WorkOrder.id).where(WorkOrder.sla_check_at <= clock.now())
+    async with app.state.db.reader() as session:
+        assert (await session.scalars(due)).all() == []
 
 
 async def test_time_on_hold_does_not_count(

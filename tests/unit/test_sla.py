@@ -149,3 +149,37 @@ def test_escalation_reaches_supervisor_then_manager() -> None:
 )
 def test_return_visit_reason(policy: str, rating: int | None, reason: object) -> None:
     assert sla.return_visit_reason(policy, rating) == reason
+
+
+def test_a_new_orders_first_check_is_its_first_warning() -> None:
+    """The sweep first looks at a new order when something can fire: its first warning, counted in
+    the same working time as its deadlines; the respond clock's when nobody has answered yet, the
+    start clock's when the order was assigned as it was filed."""
+    created = local(30, 9)  # Monday 09:00
+    normal = sla.deadlines(sla.DEFAULT_TARGETS[Priority.NORMAL], created, CALENDAR)
+    assert normal.calendar is CALENDAR
+    first = sla.first_check(normal, created, None, kind="repair", priority="normal")
+    assert first == local(30, 10, 36)  # 80% of 2 working hours
+    assigned = sla.first_check(normal, created, created, kind="repair", priority="normal")
+    # The respond clock is met: the start clock's warning, at 80% of 24 working hours.
+    assert assigned == CALENDAR.add(created, timedelta(hours=24) * 0.8)
+    state = SlaState(
+        created_at=created,
+        due={
+            Deadline.RESPOND: normal.respond_by,
+            Deadline.START: normal.start_by,
+            Deadline.RESOLVE: normal.resolve_by,
+        },
+        met=dict.fromkeys(Deadline),
+        calendar=CALENDAR,
+    )
+    assert first == sla.next_check(state, ())  # what the sweep's own first look would set
+
+
+def test_a_complaint_for_the_manager_is_checked_at_once() -> None:
+    created = datetime(2026, 11, 30, 1, tzinfo=UTC)
+    high = sla.deadlines(sla.DEFAULT_TARGETS[Priority.HIGH], created)
+    assert high.calendar is None  # high priority counts around the clock
+    assert sla.first_check(high, created, None, kind="complaint", priority="high") == created
+    later = sla.first_check(high, created, None, kind="complaint", priority="normal")
+    assert later == created + timedelta(minutes=24)

@@ -39,6 +39,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
 
 from workorders.db import new_id, write_unawaited
+from workorders.domain import sla
 from workorders.domain.dispatch import Strategy
 from workorders.domain.lifecycle import Action, Status
 from workorders.domain.taxonomy import Priority
@@ -167,7 +168,7 @@ async def file(
         resolve_by=deadlines.resolve_by,
         breached=[],
         paused_seconds=0,
-        sla_check_at=now,
+        sla_check_at=None,  # set once the order's assignment is decided (`sla.first_check`)
         checklist=filing.checklist,
         version=1,
         created_at=now,
@@ -222,6 +223,9 @@ async def file(
         )
     elif pick is not None:
         written.append(events.row(**transitions.needs_assignment(order, pick, now)))
+    order.sla_check_at = sla.first_check(
+        deadlines, now, order.responded_at, kind=order.kind, priority=order.priority
+    )
     revision = snap.revision if check_revision else None
     order.number = await _insert(session, order, written, snap.timezone, now, revision)
     make_transient_to_detached(order)
