@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workorders.domain import calendar as calendars
 from workorders.domain import sla
@@ -163,17 +165,48 @@ def test_a_new_orders_first_check_is_its_first_warning() -> None:
     assigned = sla.first_check(normal, created, created, kind="repair", priority="normal")
     # The respond clock is met: the start clock's warning, at 80% of 24 working hours.
     assert assigned == CALENDAR.add(created, timedelta(hours=24) * 0.8)
-    state = SlaState(
+
+
+def _fresh(deadlines: sla.Deadlines, created: datetime, responded: datetime | None) -> SlaState:
+    """A new order's clock as the sweep reads it."""
+    return SlaState(
         created_at=created,
         due={
-            Deadline.RESPOND: normal.respond_by,
-            Deadline.START: normal.start_by,
-            Deadline.RESOLVE: normal.resolve_by,
+            Deadline.RESPOND: deadlines.respond_by,
+            Deadline.START: deadlines.start_by,
+            Deadline.RESOLVE: deadlines.resolve_by,
         },
-        met=dict.fromkeys(Deadline),
-        calendar=CALENDAR,
+        met={Deadline.RESPOND: responded, Deadline.START: None, Deadline.RESOLVE: None},
+        calendar=deadlines.calendar,
     )
-    assert first == sla.next_check(state, ())  # what the sweep's own first look would set
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    created=st.datetimes(
+        min_value=datetime(2026, 11, 20), max_value=datetime(2026, 12, 10), timezones=st.just(UTC)
+    ),
+    minutes=st.lists(st.integers(0, 60 * 24 * 10), min_size=3, max_size=3).map(sorted),
+    use_calendar=st.booleans(),
+    calendar=st.sampled_from([CALENDAR, None]),
+    responded=st.booleans(),
+)
+def test_first_check_is_what_the_sweeps_own_first_look_would_set(
+    created: datetime,
+    minutes: list[int],
+    use_calendar: bool,
+    calendar: WorkingCalendar | None,
+    responded: bool,
+) -> None:
+    """Filing sets the moment the sweep would have set on looking at the new order at once (its
+    `next_check`), by a shorter road: any targets, any moment (nights, weekends, the holiday),
+    with or without the calendar."""
+    respond, start, resolve = (timedelta(minutes=m) for m in minutes)
+    targets = sla.Targets(respond, start, resolve, use_calendar=use_calendar)
+    deadlines = sla.deadlines(targets, created, calendar)
+    met = created if responded else None
+    expected = sla.next_check(_fresh(deadlines, created, met), ())
+    assert sla.first_check(deadlines, created, met, kind="repair", priority="normal") == expected
 
 
 def test_a_complaint_for_the_manager_is_checked_at_once() -> None:

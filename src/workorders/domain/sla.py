@@ -51,7 +51,9 @@ class Deadlines:
     respond_by: datetime
     start_by: datetime
     resolve_by: datetime
-    # The calendar they count working time in; None: around the clock.
+    # The targets they were set by, and the calendar they count working time in (None: around the
+    # clock).
+    targets: Targets
     calendar: WorkingCalendar | None = None
 
 
@@ -87,6 +89,7 @@ def deadlines(
         respond_by=add_time(created_at, targets.respond_within, counted),
         start_by=add_time(created_at, targets.start_within, counted),
         resolve_by=add_time(created_at, targets.resolve_within, counted),
+        targets=targets,
         calendar=counted,
     )
 
@@ -211,24 +214,21 @@ def first_check(
     *,
     kind: str,
     priority: str,
-) -> datetime | None:
+) -> datetime:
     """When the deadline sweep first has anything to do for a new order (`responded_at`: assigned
     as it was filed): at once for a complaint that goes to the manager at once, else at its first
     warning. Looking at every new order at once, only to learn this, cost the sweep ~2 ms of CPU
     an order (bench/RESULTS.md, round 17)."""
     if escalates_at_once(kind, priority):
         return created_at
-    state = SlaState(
-        created_at=created_at,
-        due={
-            Deadline.RESPOND: deadlines.respond_by,
-            Deadline.START: deadlines.start_by,
-            Deadline.RESOLVE: deadlines.resolve_by,
-        },
-        met={Deadline.RESPOND: responded_at, Deadline.START: None, Deadline.RESOLVE: None},
-        calendar=deadlines.calendar,
-    )
-    return next_check(state, ())
+    targets = deadlines.targets
+    unmet = [targets.start_within, targets.resolve_within]
+    if responded_at is None:
+        unmet.append(targets.respond_within)
+    # `SlaState.warning_at` of a new order: nothing paused yet, its window is the target itself;
+    # and a later moment is never reached by a shorter span, so the first warning is the shortest
+    # unmet target's. One step through the calendar, not two per deadline.
+    return add_time(created_at, min(unmet) * WARNING_AT, deadlines.calendar)
 
 
 def escalates_at_once(kind: str, priority: str) -> bool:
