@@ -168,6 +168,44 @@ async def test_a_new_order_waits_for_the_sweep_until_its_first_warning(
         assert (await session.scalars(due)).all() == []
 
 
+async def test_after_an_action_the_order_waits_for_the_sweep_until_its_next_warning(
+    app: Any,
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    clock: ManualClock,
+) -> None:
+    """An action sets the sweep's next look at what can fire next: claimed (answered) at once, a
+    high order's next warning is the start clock's, 80% of two hours. A warning the sweep has
+    fired is not on the order: after the next action the sweep looks at once, and fires nothing
+    twice."""
+    order = await file_order(community.cs, "楼道灯坏了", category="electrical", priority="high")
+    oid = order["id"]
+    claimed = await client.post(
+        f"/v1/work-orders/{oid}/claim", json={}, headers=community.engineer.headers
+    )
+    assert claimed.status_code == 200, claimed.text
+    async with app.state.db.reader() as session:
+        check_at = await session.scalar(select(WorkOrder.sla_check_at).where(WorkOrder.id == oid))
+    assert check_at is not None
+    assert check_at.astimezone(UTC) == at(order["created_at"]) + timedelta(minutes=96)
+
+    clock.advance(timedelta(minutes=96))  # the start clock's warning
+    assert await run(app, clock_jobs.sweep_deadlines) == 1
+    escalated = await client.post(
+        f"/v1/work-orders/{oid}/escalate",
+        json={"reason": "还没开工"},
+        headers=community.manager.headers,
+    )
+    assert escalated.status_code == 200, escalated.text
+    assert await run(app, clock_jobs.sweep_deadlines) == 0  # looked at once: nothing new
+    clock.advance(timedelta(minutes=24))  # two hours: the start deadline passes
+    assert await run(app, clock_jobs.sweep_deadlines) == 1
+    events = await timeline(client, oid, community.manager)
+    assert [e["data"]["deadline"] for e in of_type(events, "work_order.sla_warning")] == ["start"]
+    assert [e["data"]["deadline"] for e in of_type(events, "work_order.sla_breached")] == ["start"]
+
+
 async def test_time_on_hold_does_not_count(
     app: Any,
     client: httpx.AsyncClient,

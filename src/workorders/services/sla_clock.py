@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -19,7 +19,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workorders.domain import sla
 from workorders.domain.calendar import WorkingCalendar
-from workorders.domain.lifecycle import Status
 from workorders.domain.sla import Audience, Deadline, Firing
 from workorders.models import SlaFiring, Staff, WorkOrder
 from workorders.services import events
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH = 200
-# On hold the clocks stand still; resolved, closed and cancelled orders have nothing left to meet.
-CLOCKED = (Status.TRIAGE, Status.QUEUED, Status.ASSIGNED, Status.IN_PROGRESS)
 # The key under which a complaint's immediate escalation is recorded (it belongs to no deadline).
 WHOLE_ORDER = "order"
 COMPLAINT_REASON = "高优先级投诉，直接上报经理"
@@ -88,34 +85,11 @@ class _Properties:
         return view.targets[key]
 
 
-def _state(order: WorkOrder, calendar: WorkingCalendar | None) -> sla.SlaState:
-    return sla.SlaState(
-        created_at=order.created_at,
-        due={
-            Deadline.RESPOND: order.respond_by,
-            Deadline.START: order.start_by,
-            Deadline.RESOLVE: order.resolve_by,
-        },
-        met={
-            Deadline.RESPOND: order.responded_at,
-            Deadline.START: order.started_at,
-            Deadline.RESOLVE: order.resolved_at,
-        },
-        paused=timedelta(seconds=order.paused_seconds or 0),
-        calendar=calendar,
-        visit=(
-            (order.visit_start, order.visit_end)
-            if order.visit_start is not None and order.visit_end is not None
-            else None
-        ),
-    )
-
-
 async def sweep(session: AsyncSession, now: datetime) -> int:
     """Fire what has fallen due on the orders whose next look is due; returns how many fired."""
     query = (
         select(WorkOrder)
-        .where(WorkOrder.status.in_(CLOCKED), WorkOrder.sla_check_at <= now)
+        .where(WorkOrder.status.in_(policies.CLOCKED), WorkOrder.sla_check_at <= now)
         .order_by(WorkOrder.sla_check_at)
         .limit(BATCH)
     )
@@ -153,7 +127,7 @@ async def _check(
 ) -> int:
     targets = await properties.targets(order)
     view = await properties.get(order.property_id)
-    state = _state(order, view.calendar if targets.use_calendar else None)
+    state = policies.state_of(order, view.calendar if targets.use_calendar else None)
     todo: list[tuple[str, Firing]] = [(str(d), f) for d, f in sla.due_firings(state, now, fired)]
     if (
         sla.escalates_at_once(order.kind, order.priority)

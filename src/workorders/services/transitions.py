@@ -355,12 +355,12 @@ async def _write(
 
 async def _move_clocks(ctx: Context, order: WorkOrder, action: Action) -> None:
     """A hold stops the deadline clocks and a resume restarts them; after any action the clock
-    worker looks at the order again."""
+    worker looks at the order again when something can next fire (`sla.next_look`)."""
     if action is Action.HOLD:
         sla_clocks.pause(order, ctx.now)
     elif action is Action.RESUME:
         await sla_clocks.resume(ctx.session, order, ctx.now)
-    order.sla_check_at = ctx.now
+    order.sla_check_at = await sla_clocks.next_look(ctx.session, order, ctx.now)
 
 
 async def act_as_system(
