@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 NEW_DAYS = 31
 EVENT_BATCH = 2000
 EVENT_BATCHES = 10
+CREATED = "work_order.created"
 
 
 @dataclass(frozen=True)
@@ -158,11 +159,23 @@ async def _touched_days(
     assert state.through_day is not None and state.first_day is not None
     position = feed.Position.decode(state.position)
     latest: dict[str, datetime] = {}
+    # Orders filed in these events on a day not rolled up yet (most of them: the worker runs every
+    # clock interval): their anchors need not be read (`_span_days`).
+    new: set[str] = set()
     where = (Event.property_id == property_id) & Event.work_order_id.is_not(None)
     for _ in range(EVENT_BATCHES):
         page = await feed.read(session, after=position, limit=EVENT_BATCH, where=where)
         for event in page.events:
             assert event.work_order_id is not None
+            if event.type == CREATED and days.of(event.occurred_at) >= state.through_day:
+                # Filed on a day not rolled up yet (an order's created event is written with it, at
+                # its `created_at`: services/filing.py): nothing it counts on is rolled up,
+                # whatever happens to it later, since its days start at its filing day.
+                latest.pop(event.work_order_id, None)
+                new.add(event.work_order_id)
+                continue
+            if event.work_order_id in new:
+                continue
             seen = latest.get(event.work_order_id)
             latest[event.work_order_id] = (
                 max(seen, event.occurred_at) if seen else event.occurred_at
