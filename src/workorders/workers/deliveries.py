@@ -37,6 +37,12 @@ WEBHOOKS_CONSUMER = "webhooks"
 NOTIFICATIONS_CONSUMER = "notifications"
 USER_AGENT = "workorders-webhooks/1"
 HELD_BACK_PAUSE = 0.05
+# The feed is followed once every quarter of a second at most: a pass's two transactions (fan-out and
+# notifications, a dozen statements between them) are shared by the events of the interval. Passes
+# as often as NOTIFY woke the loop (after 50 ms of settling) cost ~0.4 ms of CPU per filed order at
+# 400 filings a second (bench/RESULTS.md, round 17). An event now waits for its webhooks and
+# notifications at most this long after it commits (50 ms before), a full page not at all.
+FOLLOW_INTERVAL = 0.25
 
 
 def http_client(settings: Settings) -> httpx.AsyncClient:
@@ -205,8 +211,10 @@ class DeliveryWorker:
 
     async def _follow_loop(self) -> None:
         poll = self.settings.feed_poll_interval.total_seconds()
+        loop = asyncio.get_running_loop()
         while True:
             token = self.signal.token()
+            started = loop.time()
             pause = poll
             for follower in (self.fan_out, self.notify):
                 try:
@@ -227,6 +235,7 @@ class DeliveryWorker:
                 self._work.set()
             if pause > 0:
                 await self.signal.wait(token, pause)
+                await asyncio.sleep(started + FOLLOW_INTERVAL - loop.time())
 
     async def _send_loop(self) -> None:
         poll = self.settings.feed_poll_interval.total_seconds()
