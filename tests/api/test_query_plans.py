@@ -18,13 +18,13 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.conftest import Community, FileOrder
 from workorders.db import Database
 from workorders.domain.actors import Department, Principal, Role
-from workorders.services import access
+from workorders.services import access, feed
 from workorders.services.listing import ORDERINGS, Sort
 from workorders.services.pagination import fetch_rows
 
@@ -110,3 +110,33 @@ async def test_an_owner_s_page_reads_one_page_in_order(
         )
     assert len(rows) == 20
     assert cursor is not None
+
+
+# Copies of one event under new ids, in later transactions: a busy feed.
+EVENT_COPIES = text(
+    "INSERT INTO events (txid, id, property_id, work_order_id, type, actor_type, actor_id, data, "
+    "occurred_at) SELECT e.txid + g, e.id || '_' || g, e.property_id, e.work_order_id, e.type, "
+    "e.actor_type, e.actor_id, e.data, e.occurred_at FROM events e, generate_series(1, :count) g "
+    "WHERE e.seq = :seq"
+)
+
+
+async def test_the_whole_feed_is_read_in_commit_order_by_its_index(
+    db: Database, community: Community, burst: str
+) -> None:
+    """The delivery worker follows every property's events in commit order: a page past its
+    position and a look beyond the horizon read the rows they return, not the table (each read
+    and sorted the whole table before migration 0016)."""
+    async with db.read_engine.connect() as connection:
+        seq, txid = (await connection.execute(text("SELECT max(seq), max(txid) FROM events"))).one()
+        await connection.execute(text("VACUUM ANALYZE events"))
+    async with db.write_engine.begin() as connection:
+        await connection.execute(EVENT_COPIES, {"count": BURST, "seq": seq})
+    # A follower near the head, as it is when it keeps up: 40 events to read, 3,001 in the table.
+    near = feed.Position(txid + BURST - 40, 0)
+    head = txid + BURST + 1
+    async with db.read_engine.connect() as connection:
+        page = await _plan(connection, feed.committed_after(true(), near, head).limit(500), {})
+        beyond = await _plan(connection, feed.beyond_horizon(true(), near.txid), {})
+    assert _read(page) <= 41, page
+    assert _read(beyond) <= 1, beyond

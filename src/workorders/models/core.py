@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -176,6 +177,8 @@ class Event(Base):
         Index(None, "work_order_id", "seq"),
         Index(None, "property_id", "seq"),
         Index(None, "property_id", "txid", "seq"),
+        # The whole feed in commit order (the delivery worker's followers); SQLite has no txid.
+        Index(None, "txid", "seq", sqlite_where=text("txid IS NOT NULL")),
     )
 
     # Commit order is not `seq` order under concurrency; readers of the feed account for that.
