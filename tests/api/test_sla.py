@@ -35,6 +35,15 @@ async def timeline(client: httpx.AsyncClient, order_id: str, reader: Person) -> 
     return response.json()["items"]
 
 
+async def next_look(app: Any, order_id: str) -> datetime | None:
+    """When the deadline sweep will next look at the order (its `sla_check_at`), in UTC."""
+    async with app.state.db.reader() as session:
+        check_at = await session.scalar(
+            select(WorkOrder.sla_check_at).where(WorkOrder.id == order_id)
+        )
+    return check_at.astimezone(UTC) if check_at is not None else None
+
+
 def of_type(events: list[dict], type_: str) -> list[dict]:
     return [e for e in events if e["type"] == type_]
 
@@ -157,12 +166,7 @@ async def test_a_new_order_waits_for_the_sweep_until_its_first_warning(
     """Filing sets the sweep's first look at the order's first warning: the sweep does not load,
     check and write back every new order at once only to learn that."""
     order = await file_order(community.cs, "楼道灯坏了", category="electrical", priority="high")
-    async with app.state.db.reader() as session:
-        check_at = await session.scalar(
-            select(WorkOrder.sla_check_at).where(WorkOrder.id == order["id"])
-        )
-    assert check_at is not None
-    assert check_at.astimezone(UTC) == at(order["created_at"]) + timedelta(minutes=24)
+    assert await next_look(app, order["id"]) == at(order["created_at"]) + timedelta(minutes=24)
     due = select(WorkOrder.id).where(WorkOrder.sla_check_at <= clock.now())
     async with app.state.db.reader() as session:
         assert (await session.scalars(due)).all() == []
@@ -185,10 +189,7 @@ async def test_after_an_action_the_order_waits_for_the_sweep_until_its_next_warn
         f"/v1/work-orders/{oid}/claim", json={}, headers=community.engineer.headers
     )
     assert claimed.status_code == 200, claimed.text
-    async with app.state.db.reader() as session:
-        check_at = await session.scalar(select(WorkOrder.sla_check_at).where(WorkOrder.id == oid))
-    assert check_at is not None
-    assert check_at.astimezone(UTC) == at(order["created_at"]) + timedelta(minutes=96)
+    assert await next_look(app, oid) == at(order["created_at"]) + timedelta(minutes=96)
 
     clock.advance(timedelta(minutes=96))  # the start clock's warning
     assert await run(app, clock_jobs.sweep_deadlines) == 1
