@@ -131,6 +131,11 @@ class _Policies:
         return found or sla.DEFAULT_TARGETS[Priority(priority)]
 
 
+async def _policies(session: AsyncSession, snap: Snapshot) -> _Policies:
+    """The property's policies and calendar as `snap`'s revision has them, read once per revision."""
+    return await snap.load("sla_policies", session, _policies_of(snap.property_id))
+
+
 def _policies_of(property_id: str) -> Any:
     async def load(session: AsyncSession) -> _Policies:
         rows = (
@@ -149,7 +154,7 @@ async def deadlines_for(
     created_at: datetime,
 ) -> sla.Deadlines:
     """The deadlines of a new order, from the property's policies under this revision."""
-    policies = await snap.load("sla_policies", session, _policies_of(snap.property_id))
+    policies = await _policies(session, snap)
     targets = policies.targets_for(priority, category)
     calendar = policies.calendar if targets.use_calendar else None
     return sla.deadlines(targets, created_at, calendar)
@@ -202,7 +207,7 @@ async def next_look(session: AsyncSession, order: WorkOrder, now: datetime) -> d
         or sla.escalates_at_once(order.kind, order.priority)
     ):
         return now
-    policies = await snap.load("sla_policies", session, _policies_of(order.property_id))
+    policies = await _policies(session, snap)
     targets = policies.targets_for(order.priority, order.category)
     calendar = policies.calendar if targets.use_calendar else None
     breached = [(deadline, sla.Firing.BREACH) for deadline in order.breached]
