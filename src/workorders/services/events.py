@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from workorders.models import WorkOrder
 
 
+# A new order's event, written with it at its `created_at` (services/filing.py).
+ORDER_CREATED = "work_order.created"
+
+
 def order_facts(order: WorkOrder) -> dict[str, Any]:
     """The thin view of an order every event carries: no owner name, phone or free text."""
     return {

@@ -197,7 +197,7 @@ async def file(
     written = [
         events.row(
             order=order,
-            type="work_order.created",
+            type=events.ORDER_CREATED,
             actor=actor,
             at=now,
             extra={"channel": order.channel, "routing": order.routing} | filing.event_data,

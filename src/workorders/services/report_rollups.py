@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from workorders.domain.figures import SUM_FIELDS
 from workorders.models import Event, Property, WorkOrder
 from workorders.models.reports import ReportDay, ReportRollup, ReportTimes
-from workorders.services import feed
+from workorders.services import events, feed
 from workorders.services.report_facts import Days, TimeBasis, days_of, tally, time_basis
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 NEW_DAYS = 31
 EVENT_BATCH = 2000
 EVENT_BATCHES = 10
-CREATED = "work_order.created"
 
 
 @dataclass(frozen=True)
@@ -167,10 +166,13 @@ async def _touched_days(
         page = await feed.read(session, after=position, limit=EVENT_BATCH, where=where)
         for event in page.events:
             assert event.work_order_id is not None
-            if event.type == CREATED and days.of(event.occurred_at) >= state.through_day:
-                # Filed on a day not rolled up yet (an order's created event is written with it, at
-                # its `created_at`: services/filing.py): nothing it counts on is rolled up,
-                # whatever happens to it later, since its days start at its filing day.
+            if (
+                event.type == events.ORDER_CREATED
+                and days.of(event.occurred_at) >= state.through_day
+            ):
+                # Filed on a day not rolled up yet (its created event bears its `created_at`):
+                # nothing it counts on is rolled up, whatever happens to it later, since its days
+                # start at its filing day.
                 latest.pop(event.work_order_id, None)
                 new.add(event.work_order_id)
                 continue

@@ -130,6 +130,13 @@ class _Policies:
         found = found or self.targets.get((str(priority), None))
         return found or sla.DEFAULT_TARGETS[Priority(priority)]
 
+    def clock_for(
+        self, priority: str, category: str | None
+    ) -> tuple[sla.Targets, WorkingCalendar | None]:
+        """An order's targets, and the calendar its clock counts in (None: around the clock)."""
+        targets = self.targets_for(priority, category)
+        return targets, self.calendar if targets.use_calendar else None
+
 
 async def _policies(session: AsyncSession, snap: Snapshot) -> _Policies:
     """The property's policies and calendar as `snap`'s revision has them, read once per revision."""
@@ -154,9 +161,7 @@ async def deadlines_for(
     created_at: datetime,
 ) -> sla.Deadlines:
     """The deadlines of a new order, from the property's policies under this revision."""
-    policies = await _policies(session, snap)
-    targets = policies.targets_for(priority, category)
-    calendar = policies.calendar if targets.use_calendar else None
+    targets, calendar = (await _policies(session, snap)).clock_for(priority, category)
     return sla.deadlines(targets, created_at, calendar)
 
 
@@ -207,9 +212,7 @@ async def next_look(session: AsyncSession, order: WorkOrder, now: datetime) -> d
         or sla.escalates_at_once(order.kind, order.priority)
     ):
         return now
-    policies = await _policies(session, snap)
-    targets = policies.targets_for(order.priority, order.category)
-    calendar = policies.calendar if targets.use_calendar else None
+    _, calendar = (await _policies(session, snap)).clock_for(order.priority, order.category)
     breached = [(deadline, sla.Firing.BREACH) for deadline in order.breached]
     return sla.next_check(state_of(order, calendar), breached)
 
