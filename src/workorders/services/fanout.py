@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 BATCH = feed.STREAM_BATCH
 # Batches a subscriber may have waiting before it is dropped to catch up from the database.
 BACKLOG = 100
+# The follower reads once per PACE at most, however often commits wake it: under load one read (four
+# statements) and one write per stream serve every event of the interval. Woken when idle, it reads
+# after the signal's settling as before; under load an event waits at most this long for its streams.
+PACE = 0.25
 OrderAccess = tuple[str | None, str, str | None, str | None]
 
 
@@ -155,9 +159,11 @@ class Follower:
             self._task = None
 
     async def _follow(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._subscribers:
             assert self._position is not None
             token = self._signal.token()
+            started = loop.time()
             async with self._db.reader() as session, session.begin():
                 page = await feed.read(session, after=self._position, limit=BATCH)
                 orders = await _orders(session, page.events)
@@ -179,7 +185,8 @@ class Follower:
             if len(page.events) == BATCH:
                 continue
             # Woken, the signal lets commits settle first: one read serves a burst of them.
-            await self._signal.wait(token, feed.HELD_BACK_PAUSE if page.held_back else self._poll)
+            pause = feed.HELD_BACK_PAUSE if page.held_back else self._poll
+            await self._signal.wait(token, pause, until=started + PACE)
         # Nobody listens: the next stream starts from the head again, not from a stale position.
         self._position = None
 

@@ -58,15 +58,22 @@ class EventSignal:
         event, self._event = self._event, asyncio.Event()
         event.set()
 
-    async def wait(self, token: asyncio.Event, seconds: float) -> bool:
-        """True when woken (and settled: see SETTLE), False when `seconds` passed first."""
+    async def wait(self, token: asyncio.Event, seconds: float, *, until: float = 0.0) -> bool:
+        """True when woken (and settled: see SETTLE), False when `seconds` passed first; either way
+        not before the loop's time `until`, a follower's pace (its last read's start plus its
+        interval): under load, however often commits wake it, it reads once per interval and that
+        read serves them all. Idle, the interval has long passed and a wake-up is read at once."""
+        loop = asyncio.get_running_loop()
+        woken = True
         try:
             async with asyncio.timeout(seconds):
                 await token.wait()
         except TimeoutError:
-            return False
-        await asyncio.sleep(self._settle)
-        return True
+            woken = False
+        rest = max(self._settle if woken else 0.0, until - loop.time())
+        if rest > 0:
+            await asyncio.sleep(rest)
+        return woken
 
     async def start(self) -> None:
         if not self._settings.is_sqlite:

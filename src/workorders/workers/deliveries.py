@@ -234,8 +234,7 @@ class DeliveryWorker:
                 self._made = False
                 self._work.set()
             if pause > 0:
-                await self.signal.wait(token, pause)
-                await asyncio.sleep(started + FOLLOW_INTERVAL - loop.time())
+                await self.signal.wait(token, pause, until=started + FOLLOW_INTERVAL)
 
     async def _send_loop(self) -> None:
         poll = self.settings.feed_poll_interval.total_seconds()
