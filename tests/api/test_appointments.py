@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.api.test_contract import assert_problem
 from tests.api.test_notifications import inbox, notify
-from tests.api.test_sla import of_type, run, timeline
+from tests.api.test_sla import next_look, of_type, run, timeline
 from workorders.workers import clock as clock_jobs
 
 if TYPE_CHECKING:
@@ -323,6 +323,9 @@ async def test_an_accepted_visit_keeps_the_start_clock_from_breaching_before_it(
     thursday = window(clock, 3)
     visit = (await propose(client, oid, c.engineer, thursday)).json()
     assert (await step(client, oid, visit["id"], "accept", c.owner)).status_code == 200
+    # The sweep's next look moved with the deadlines: not at once, not after the window.
+    look = await next_look(app, oid)
+    assert look is not None and clock.now() < look <= at(thursday["end"])
 
     clock.advance(timedelta(days=1, hours=2))  # Tuesday: the policy's 24 h are long gone
     await run(app, clock_jobs.sweep_deadlines)

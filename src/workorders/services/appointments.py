@@ -330,8 +330,8 @@ async def _write(
     accepted = next((r for r in still if r.status == AppointmentStatus.ACCEPTED), None)
     order.appointment = card(pending or accepted or row)
     order.updated_at = ctx.now
-    # The deadline sweep looks at the order again: its deadlines or its visit may have moved.
-    order.sla_check_at = ctx.now
+    # Its deadlines or its visit may have moved: the sweep's next look moves with them.
+    order.sla_check_at = await policies.next_look(ctx.session, order, ctx.now)
     order_id = order.id
     try:
         await ctx.session.flush()
