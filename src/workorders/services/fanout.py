@@ -44,8 +44,8 @@ BATCH = feed.STREAM_BATCH
 # Batches a subscriber may have waiting before it is dropped to catch up from the database.
 BACKLOG = 100
 # The follower reads once per PACE at most, however often commits wake it: under load one read (four
-# statements) and one write per stream serve every event of the interval. Woken when idle, it reads
-# after the signal's settling as before; under load an event waits at most this long for its streams.
+# statements) and one write per stream serve every event of the interval, and a stream hears of an
+# event up to this much later. Woken when idle, it reads after the signal's settling, as before.
 PACE = 0.25
 OrderAccess = tuple[str | None, str, str | None, str | None]
 
