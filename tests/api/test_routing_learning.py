@@ -136,7 +136,7 @@ async def test_routing_an_order_records_a_labelled_example(
         assert_problem(await client.get("/v1/routing/examples", headers=person.headers), 403)
 
 
-async def test_corrections_retrain_the_property_model_which_then_routes_a_new_request(
+async def test_corrections_retrain_the_property_model_which_then_routes_new_requests(
     client: httpx.AsyncClient,
     community: Community,
     file_order: FileOrder,
@@ -144,14 +144,24 @@ async def test_corrections_retrain_the_property_model_which_then_routes_a_new_re
     clock: ManualClock,
     database_url: str,
 ) -> None:
+    """Two lessons, one training (about half a minute on the whole corpus, so the suite pays for one):
+    a convention the corpus does not know (letterboxes are the front desk's) and one it holds
+    otherwise (barriers to security), both taught by customer service's corrections and remembered
+    by the property's model; then the manager rolls back to the package's model and forward."""
     if database_url.startswith("postgresql"):
         pytest.skip(
-            "two trainings on the whole corpus (about a minute), the same work on either database: "
-            "run on SQLite; storing, activating and rolling back run on both in the tests below"
+            "a training on the whole corpus, the same work on either database: run on SQLite; "
+            "storing, activating and rolling back run on both in the tests below"
         )
     package = routing_model.default_classifier().version
-    taught = await _teach(client, community, file_order, MAILBOX_REQUESTS, "customer_service")
-    assert taught >= 2, "the packaged model already follows this convention: nothing to teach"
+    before = await _preview(client, community, NEW_BARRIER_REQUEST)
+    assert before["evidence"][:1] != ["customer service's corrections: 8 like it"]
+    mailboxes = await _teach(client, community, file_order, MAILBOX_REQUESTS, "customer_service")
+    assert mailboxes >= 2, (
+        "the packaged model already keeps letterboxes at the desk: nothing to teach"
+    )
+    barriers = await _teach(client, community, file_order, BARRIER_CORRECTIONS, "security")
+    assert barriers >= 8, "the packaged model already sends barriers to security: nothing to teach"
 
     outcome = await routing_models.retrain(app.state.db, "default", now=clock.now())
 
@@ -164,12 +174,27 @@ async def test_corrections_retrain_the_property_model_which_then_routes_a_new_re
         ("default-v1", "property", True),
     ]
     assert models[1]["figures"]["activated"] is True
-    assert models[1]["trained_on"]["examples"] == taught
+    assert models[1]["trained_on"]["examples"] == mailboxes + barriers
 
+    # The convention the corpus did not know.
     new = await file_order(community.owner, NEW_MAILBOX_REQUEST)
     assert new["queue"] == "customer_service", new["routing"]
     decision = await _preview(client, community, NEW_MAILBOX_REQUEST)
     assert (decision["source"], decision["model_version"]) == ("model", "default-v1")
+
+    # The convention the corpus holds otherwise: remembered, and said to be the corrections'.
+    barrier = await file_order(community.owner, NEW_BARRIER_REQUEST)
+    assert barrier["queue"] == "security", barrier["routing"]
+    decision = await _preview(client, community, NEW_BARRIER_REQUEST)
+    assert (decision["source"], decision["model_version"]) == ("model", "default-v1")
+    assert decision["confidence"] >= 0.5
+    assert "customer service's correction" in decision["reason"], decision
+    # What nobody corrected routes as before, without a word about corrections.
+    leak = await _preview(client, community, "The pipe under my kitchen sink is leaking")
+    assert (leak["source"], leak["model_version"]) == ("model", "default-v1")
+    assert leak["reason"].startswith("model: engineering"), leak
+    assert "customer service" not in leak["reason"]
+    assert (await file_order(community.owner, "厨房水管漏水了"))["queue"] == "engineering"
 
     # Roll back to the package's model, then forward again.
     back = await client.post(
@@ -184,37 +209,6 @@ async def test_corrections_retrain_the_property_model_which_then_routes_a_new_re
     assert forward.json()["active"] is True
     assert [m["active"] for m in await _models(client, community.admin)] == [False, True]
     assert (await file_order(community.owner, NEW_MAILBOX_REQUEST))["queue"] == "customer_service"
-
-
-async def test_the_property_model_remembers_corrections_the_corpus_holds_otherwise(
-    client: httpx.AsyncClient,
-    community: Community,
-    file_order: FileOrder,
-    app: Any,
-    clock: ManualClock,
-    database_url: str,
-) -> None:
-    if database_url.startswith("postgresql"):
-        pytest.skip("two trainings on the whole corpus, the same work on either database: SQLite")
-    before = await _preview(client, community, NEW_BARRIER_REQUEST)
-    assert before["evidence"][:1] != ["customer service's corrections: 8 like it"]
-    taught = await _teach(client, community, file_order, BARRIER_CORRECTIONS, "security")
-    assert taught >= 8, "the packaged model already follows this convention: nothing to teach"
-
-    outcome = await routing_models.retrain(app.state.db, "default", now=clock.now())
-
-    assert (outcome.version, outcome.activated) == ("default-v1", True), outcome
-    new = await file_order(community.owner, NEW_BARRIER_REQUEST)
-    assert new["queue"] == "security", new["routing"]
-    decision = await _preview(client, community, NEW_BARRIER_REQUEST)
-    assert (decision["source"], decision["model_version"]) == ("model", "default-v1")
-    assert decision["confidence"] >= 0.5
-    assert "customer service's correction" in decision["reason"], decision
-    leak = await _preview(client, community, "The pipe under my kitchen sink is leaking")
-    assert (leak["source"], leak["model_version"]) == ("model", "default-v1")
-    assert leak["reason"].startswith("model: engineering"), leak
-    assert "customer service" not in leak["reason"]
-    assert (await file_order(community.owner, "厨房水管漏水了"))["queue"] == "engineering"
 
 
 async def test_the_manager_rolls_a_property_model_back_and_forward(
