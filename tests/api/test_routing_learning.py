@@ -144,7 +144,7 @@ async def test_corrections_retrain_the_property_model_which_then_routes_new_requ
     clock: ManualClock,
     database_url: str,
 ) -> None:
-    """Two lessons, one training (about half a minute on the whole corpus, so the suite pays for one):
+    """Two lessons, one training (the whole corpus, twice over: the suite's slowest work, paid once):
     a convention the corpus does not know (letterboxes are the front desk's) and one it holds
     otherwise (barriers to security), both taught by customer service's corrections and remembered
     by the property's model; then the manager rolls back to the package's model and forward."""
