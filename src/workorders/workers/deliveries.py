@@ -36,12 +36,13 @@ log = logging.getLogger(__name__)
 WEBHOOKS_CONSUMER = "webhooks"
 NOTIFICATIONS_CONSUMER = "notifications"
 USER_AGENT = "workorders-webhooks/1"
-HELD_BACK_PAUSE = 0.05
 # The feed is followed once every quarter of a second at most: a pass's two transactions (fan-out and
 # notifications, a dozen statements between them) are shared by the events of the interval. Passes
 # as often as NOTIFY woke the loop (after 50 ms of settling) cost ~0.4 ms of CPU per filed order at
-# 400 filings a second (bench/RESULTS.md, round 17). An event now waits for its webhooks and
-# notifications at most this long after it commits (50 ms before), a full page not at all.
+# 400 filings a second (bench/RESULTS.md, round 17). Under load an event's webhooks and notifications
+# now start up to this much later (50 ms before; the horizon can hold an event back longer, as it
+# could then), a full page's not at all. The live streams' follower keeps a pace of its own
+# (`fanout.PACE`) through the same `EventSignal.wait(until=...)`.
 FOLLOW_INTERVAL = 0.25
 
 
@@ -225,7 +226,7 @@ class DeliveryWorker:
                 if page is not None and page.held_back:
                     # A full page: read on at once. Events beyond the horizon: their transaction
                     # (or an older one) is about to commit; look again very soon.
-                    pause = min(pause, 0 if page.events else HELD_BACK_PAUSE)
+                    pause = min(pause, 0 if page.events else feed.HELD_BACK_PAUSE)
             # New deliveries: send them now. A cycle that made none (no endpoint takes these events,
             # the usual case for a property without webhooks) leaves the send loop to its own timer,
             # which also finds retries come due, another worker's deliveries and replays: claiming
