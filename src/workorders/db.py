@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 import weakref
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from workorders import sqlite_driver
+from workorders.metrics import WRITE_TURN_HELD, WRITE_TURN_WAIT
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
@@ -110,6 +112,11 @@ class WriteTurns:
     lock before too; here it ends the same way, after the busy timeout, as an error the client is
     told to retry (a 503).
 
+    How long writers queue for a turn and how long they hold it are metrics
+    (`workorders_sqlite_write_turn_wait_seconds`, `…_held_seconds`): under a load of filings the
+    lock was taken all of the time, most of each turn spent waiting on the connection's thread and
+    the GIL rather than in SQLite (bench/RESULTS.md, round 19).
+
     One queue per event loop: the tests run apps on several loops, and an `asyncio.Lock` belongs to
     the loop it first waited on.
     """
@@ -132,12 +139,16 @@ class WriteTurns:
 
     async def _take(self, info: dict[str, Any]) -> None:
         lock = self._lock()
+        asked = time.perf_counter()
         self.waiting += 1
         try:
-            await asyncio.wait_for(lock.acquire(), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):  # not `wait_for`: no task per turn
+                await lock.acquire()
         finally:
             self.waiting -= 1
-        info[self._HELD] = lock
+        taken = time.perf_counter()
+        WRITE_TURN_WAIT.observe(taken - asked)
+        info[self._HELD] = (lock, taken)
 
     def take(self, connection: Any) -> None:
         """Wait for this connection's turn (called in the greenlet of a `begin` event)."""
@@ -146,9 +157,11 @@ class WriteTurns:
             fairy.dbapi_connection.run_async(lambda _driver: self._take(fairy.info))
 
     def give_back(self, info: dict[str, Any]) -> None:
-        lock = info.pop(self._HELD, None)
-        if lock is not None:
+        held: tuple[asyncio.Lock, float] | None = info.pop(self._HELD, None)
+        if held is not None:
+            lock, taken = held
             lock.release()
+            WRITE_TURN_HELD.observe(time.perf_counter() - taken)
 
     def attach(self, engine: AsyncEngine) -> None:
         @event.listens_for(engine.sync_engine, "checkin")

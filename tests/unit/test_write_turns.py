@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from workorders.config import Settings
@@ -151,3 +152,41 @@ async def test_readers_do_not_wait_for_a_writer(database: Database) -> None:
             seen = (await reader.execute(text("SELECT count(*) FROM marks"))).scalar_one()
         assert seen == 0  # WAL: the reader sees the last commit, the writer is not disturbed
         await holder.commit()
+
+
+def _turns() -> dict[str, float]:
+    """The write turns' metrics as the registry holds them now (counts and summed seconds)."""
+    names = ("wait", "held")
+    return {
+        f"{name}_{part}": REGISTRY.get_sample_value(
+            f"workorders_sqlite_write_turn_{name}_seconds_{part}"
+        )
+        or 0.0
+        for name in names
+        for part in ("count", "sum")
+    }
+
+
+async def test_each_turn_is_timed_from_its_wait_to_its_return(database: Database) -> None:
+    before = _turns()
+    entered: list[str] = []
+    holds = asyncio.Event()
+    first_inside = asyncio.Event()
+    first = asyncio.create_task(_mark(database, "first", entered, holds, first_inside))
+    await first_inside.wait()
+    second = asyncio.create_task(_mark(database, "second", entered, asyncio.Event()))
+    await _waiting_for_a_turn(database, 1)
+    await asyncio.sleep(0.2)  # the first holds its turn, the second waits for it
+    holds.set()
+    await first
+    # The second was given `hold` of its own, never set: it holds its turn until cancelled.
+    await _waiting_for_a_turn(database, 0)
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    after = _turns()
+    assert after["wait_count"] - before["wait_count"] == 2
+    assert after["held_count"] - before["held_count"] == 2
+    # The first held for the 0.2 s the second waited through; neither wait nor hold is counted twice.
+    assert 0.2 <= after["wait_sum"] - before["wait_sum"] < 1.0
+    assert 0.2 <= after["held_sum"] - before["held_sum"] < 1.0
