@@ -14,7 +14,9 @@ measured in five alternating pairs (create alone and with the streams open, the 
 other pair) and the median pair reported, each pair printed. It also prints each server's
 CPU per request (Linux `/proc`) and its ratio (the reference's over the service's): on a shared
 machine whose speed moves from minute to minute, throughput of one run moved by half between runs
-of the same code, the CPU per request far less. `--service-src` benchmarks
+of the same code, the CPU per request far less. On SQLite it prints, for each run that wrote, how much of the run
+SQLite's write lock was taken and for how long a turn (the service's write-turn metrics): a lock
+taken all of the time means writes wait on the lock, not on the CPU. `--service-src` benchmarks
 another checkout of the service (for a before/after) with this same harness. Ratios hold across
 machines; absolute figures do not.
 """
@@ -53,6 +55,21 @@ SERVICE_PORT = 8902
 
 
 @dataclass(frozen=True)
+class Turns:
+    """SQLite's write turns over a span (the service's `workorders_sqlite_write_turn_*` metrics):
+    how many were taken, and the seconds they were held and waited for, summed."""
+
+    count: float = 0.0
+    held: float = 0.0
+    waited: float = 0.0
+
+    def __sub__(self, earlier: Turns) -> Turns:
+        return Turns(
+            self.count - earlier.count, self.held - earlier.held, self.waited - earlier.waited
+        )
+
+
+@dataclass(frozen=True)
 class Load:
     rps: float
     p50_ms: float
@@ -61,6 +78,9 @@ class Load:
     requests: int = 0
     # The server process's CPU (user + system) per request during the run, in ms.
     cpu_ms: float = 0.0
+    # SQLite: the write turns the service took during the run (None on PostgreSQL, and for the
+    # reference, which has no such metrics).
+    turns: Turns | None = None
 
 
 def _ms(value: str, unit: str) -> float:
@@ -81,6 +101,21 @@ def measured(server: int, url: str, script: str, seconds: int, env: dict[str, st
     load = wrk(url, script, seconds, env)
     spent = cpu_seconds(server) - before
     return replace(load, cpu_ms=1000 * spent / max(load.requests, 1))
+
+
+def write_turns(base: str) -> Turns:
+    """The service's SQLite write turns so far, read off its `/metrics`."""
+    prefix = "workorders_sqlite_write_turn_"
+    values: dict[str, float] = {}
+    for line in httpx.get(f"{base}/metrics").text.splitlines():
+        if line.startswith(prefix):
+            name, value = line.rsplit(" ", 1)
+            values[name.removeprefix(prefix)] = float(value)
+    return Turns(
+        values.get("held_seconds_count", 0.0),
+        values.get("held_seconds_sum", 0.0),
+        values.get("wait_seconds_sum", 0.0),
+    )
 
 
 def wrk(url: str, script: str, seconds: int, env: dict[str, str]) -> Load:
@@ -281,9 +316,12 @@ def service(
     """Each scenario once, then `STREAM_PAIRS` pairs of create without and with the streams open."""
     with running_service(database_url, src, work) as running:
         pid = running.process.pid
-        results = {
-            s.name: measured(pid, s.url, s.script, seconds, s.env) for s in running.scenarios
-        }
+        results = {}
+        for s in running.scenarios:
+            before = write_turns(running.base)
+            load = measured(pid, s.url, s.script, seconds, s.env)
+            turns = write_turns(running.base) - before
+            results[s.name] = replace(load, turns=turns) if turns.count else load
         create = running.scenarios[0]
         pairs: list[Pair] = []
         for index in range(STREAM_PAIRS):
@@ -347,6 +385,14 @@ def report(
             f"| {m.errors} | {m.cpu_ms:.2f} "
             f"| {t.rps:.0f} | {t.cpu_ms:.2f} | {m.rps / t.rps:.2f} | {t.cpu_ms / m.cpu_ms:.2f} |"
         )
+    for name, _against, _label in ROWS:
+        if (turns := mine[name].turns) is not None:
+            print(
+                f"SQLite's write lock during {name}: taken {turns.held / seconds:.0%} of the run, "
+                f"{1000 * turns.held / turns.count:.2f} ms a turn; a writer queued "
+                f"{1000 * turns.waited / turns.count:.1f} ms for its turn ({turns.count:.0f} turns, "
+                "the workers' included)"
+            )
     for index, (alone, streamed) in enumerate(pairs, 1):
         print(
             f"pair {index}: create {alone.rps:.0f}/s alone, {streamed.rps:.0f}/s with {STREAMS} "
