@@ -113,9 +113,11 @@ class WriteTurns:
     told to retry (a 503).
 
     How long writers queue for a turn and how long they hold it are metrics
-    (`workorders_sqlite_write_turn_wait_seconds`, `…_held_seconds`): under a load of filings the
-    lock was taken all of the time, most of each turn spent waiting on the connection's thread and
-    the GIL rather than in SQLite (bench/RESULTS.md, round 19).
+    (`workorders_sqlite_write_turn_wait_seconds`, `…_held_seconds`). Under a load of filings whose
+    statements went to aiosqlite's thread, the lock was taken all of the time, most of each turn
+    spent handing the CPU and the GIL between the threads rather than in SQLite; a request's writer
+    now makes its trips on the loop's thread (`Database.request_writer`), and the lock was taken
+    60% of the time (bench/RESULTS.md, round 19).
 
     One queue per event loop: the tests run apps on several loops, and an `asyncio.Lock` belongs to
     the loop it first waited on.
@@ -178,6 +180,13 @@ def _sqlite_file(settings: Settings) -> str | None:
     return url.database
 
 
+# Commits of a SQLite writer between two checkpoints of the WAL. SQLite's own mark is 1,000 pages of
+# WAL; a filing writes about 35.
+CHECKPOINT_EVERY = 32
+# The execution option that marks a request's writer transactions (`Database.request_writer`).
+_HERE = "workorders_sqlite_trips_here"
+
+
 def _sqlite_engine(
     settings: Settings, *, begin: str | None, turns: WriteTurns | None = None
 ) -> AsyncEngine:
@@ -188,8 +197,16 @@ def _sqlite_engine(
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
         url,
-        module=sqlite_driver.dbapi(),  # one trip to aiosqlite's thread per statement
-        connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+        # One trip to aiosqlite's thread per statement. A writer's connections checkpoint the WAL
+        # themselves, on that thread (`sqlite_driver`): a request's transaction commits on the
+        # event loop's thread, which SQLite's automatic checkpoint would hold.
+        module=sqlite_driver.dbapi(checkpoint_every=None if begin is None else CHECKPOINT_EVERY),
+        connect_args={
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+            # A request's writer transaction makes its trips on the event loop's thread
+            # (`sqlite_driver`), with the connection that aiosqlite opened on its own.
+            "check_same_thread": False,
+        },
         # As PostgreSQL's: SQLAlchemy's default (5, and 10 overflow closed again on return) opened
         # and closed connections under load, each a thread of aiosqlite's, a file opened and the
         # pragmas below: most of a request's CPU at 16 in flight (bench/RESULTS.md, round 16).
@@ -214,9 +231,11 @@ def _sqlite_engine(
         def _on_begin(connection: Any) -> None:
             if turns is not None:
                 turns.take(connection)
-            # It goes with the transaction's first statement, in that statement's trip.
+            # It goes with the transaction's first statement, in that statement's trip; a request's
+            # transaction (`Database.request_writer`) makes its trips on the calling thread.
             driver: sqlite_driver.Connection = connection.connection.dbapi_connection
-            driver.begin_with_next_trip(begin)
+            here = bool(connection.get_execution_options().get(_HERE, False))
+            driver.begin_with_next_trip(begin, here=here)
 
     if turns is not None:
         turns.attach(engine)
@@ -226,8 +245,11 @@ def _sqlite_engine(
 class Database:
     """The engines and session factories of one process.
 
-    `writer` sessions are for requests that may change something, `reader` sessions for the rest; on
-    PostgreSQL both come from the same pool.
+    `writer` sessions are for work that may change something, `reader` sessions for the rest; on
+    PostgreSQL both come from the same pool. `request_writer` sessions are writers for a request's
+    transaction, short by nature: on SQLite their statements run on the event loop's thread, not
+    aiosqlite's (`sqlite_driver`); elsewhere they are `writer` sessions. The workers' writes, which
+    may be long (a retention purge, a report's rollup), stay on aiosqlite's threads.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -246,13 +268,25 @@ class Database:
             )
             # The same pool; only the transaction mode differs (set on the driver, no round trip).
             self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The same pool as the writer's; on SQLite its transactions make their trips on the loop.
+        self.request_engine = (
+            self.write_engine.execution_options(**{_HERE: True})
+            if settings.is_sqlite
+            else self.write_engine
+        )
         self.writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self.reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self.request_writer = async_sessionmaker(self.request_engine, expire_on_commit=False)
         # Imported here: the cache reads the models, which import this module.
         from workorders.services.configuration import ConfigCache, RevisionProbe, register
 
         self.config = ConfigCache()
-        register(self.config, self.write_engine.sync_engine, self.read_engine.sync_engine)
+        register(
+            self.config,
+            self.write_engine.sync_engine,
+            self.read_engine.sync_engine,
+            self.request_engine.sync_engine,
+        )
         if settings.is_sqlite and (path := _sqlite_file(settings)) is not None:
             self.config.probe = RevisionProbe(path)
 

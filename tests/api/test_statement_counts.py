@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy import event
 
 from tests.conftest import Community, FileOrder
+from workorders import sqlite_driver
 from workorders.db import Database
 
 # (SQLite, PostgreSQL) statements per request, configuration cached. Every request first checks its
@@ -34,16 +35,22 @@ EXPECTED = {
     "list": (1, 1),
     "action": (3, 3),
 }
-# SQLite: the trips to aiosqlite's thread those statements take, with the commit (sqlite_driver).
-# Create: BEGIN IMMEDIATE with the upsert and the order; the event with the commit. Action: BEGIN
-# IMMEDIATE with the order; the compare-and-set; the event with the commit.
+# SQLite: the trips those statements take, with the commit (sqlite_driver). Create: BEGIN IMMEDIATE
+# with the upsert and the order; the event with the commit. Action: BEGIN IMMEDIATE with the order;
+# the compare-and-set; the event with the commit. A request's writes make their trips on the event
+# loop's thread, its reads on aiosqlite's; but one commit in `db.CHECKPOINT_EVERY` goes to
+# aiosqlite's thread to checkpoint the WAL after it.
 EXPECTED_TRIPS = {"create": 2, "read": 1, "list": 1, "action": 3}
+TRIPS_HERE = {"create": True, "read": False, "list": False, "action": True}
 
 
 @dataclass
 class Counted:
     statements: list[str] = field(default_factory=list)
     trips: list[str] = field(default_factory=list)  # SQLite: functions sent to aiosqlite's threads
+    here: list[str] = field(default_factory=list)  # SQLite: trips run on the loop's thread
+    # SQLite: a commit that also checkpoints the WAL (one in `db.CHECKPOINT_EVERY`), on the thread.
+    checkpoints: list[str] = field(default_factory=list)
     probes: list[str] = field(default_factory=list)  # SQLite: revisions read by the probe
 
 
@@ -57,8 +64,17 @@ def counting(db: Database) -> Iterator[Counted]:
     original = aiosqlite.Connection._execute
 
     async def trip(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        counted.trips.append(getattr(fn, "__name__", repr(fn)))
+        name = getattr(fn, "__name__", repr(fn))
+        (counted.checkpoints if name == "_commit_and_checkpoint" else counted.trips).append(name)
         return await original(self, fn, *args, **kwargs)
+
+    run_here = sqlite_driver.Connection._run_here
+
+    def here(self: sqlite_driver.Connection, function: Any, *args: Any) -> Any:
+        outcome = run_here(self, function, *args)
+        if not isinstance(outcome, sqlite_driver._Elsewhere):
+            counted.here.append(function.__name__)
+        return outcome
 
     # One listener per pool: PostgreSQL's reader shares the writer's engine (and its events).
     engines: dict[int, Any] = {}
@@ -67,6 +83,7 @@ def counting(db: Database) -> Iterator[Counted]:
     for engine in engines.values():
         event.listen(engine, "before_cursor_execute", note)
     aiosqlite.Connection._execute = trip  # type: ignore[method-assign]
+    sqlite_driver.Connection._run_here = here  # type: ignore[method-assign]
     probe = db.config.probe
     if probe is not None:
         revision = probe.revision
@@ -80,6 +97,7 @@ def counting(db: Database) -> Iterator[Counted]:
         yield counted
     finally:
         aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+        sqlite_driver.Connection._run_here = run_here  # type: ignore[method-assign]
         if probe is not None:
             del probe.revision  # the class's own again
         for engine in engines.values():
@@ -114,8 +132,13 @@ async def test_the_hot_paths_run_a_pinned_number_of_statements(
     expected = {name: pinned[0 if sqlite else 1] for name, pinned in EXPECTED.items()}
     assert actual == expected, counted
     if sqlite:
-        trips = {name: len(count.trips) for name, count in counted.items()}
+        trips = {
+            name: len(count.trips) + len(count.here) + len(count.checkpoints)
+            for name, count in counted.items()
+        }
         assert trips == EXPECTED_TRIPS, counted
+        here = {name: not count.trips for name, count in counted.items()}
+        assert here == TRIPS_HERE, counted
         # One probe per request, the token's check; it answered, or there would be a read above.
         assert all(len(count.probes) == 1 for count in counted.values()), counted
     else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,16 +15,17 @@ import aiosqlite
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from workorders import sqlite_driver
 
 
-def _engine(path: Path, **options: Any) -> AsyncEngine:
+def _engine(path: Path, *, here: bool = False, **options: Any) -> AsyncEngine:
+    """`here`: its connections may be used from the calling thread (a transaction's trips run here)."""
     engine = create_async_engine(
         f"sqlite+aiosqlite:///{path}",
         module=sqlite_driver.dbapi(),
-        connect_args={"timeout": 5},
+        connect_args={"timeout": 5, "check_same_thread": not here},
         **options,
     )
 
@@ -205,3 +207,103 @@ async def test_an_error_of_a_deferred_statement_is_raised_by_the_trip_that_carri
         await conn.rollback()
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+
+
+async def _here_engine(path: Path) -> AsyncEngine:
+    engine = _engine(path, here=True, pool_size=1, max_overflow=0)
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        await conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+        await conn.commit()
+    return engine
+
+
+async def _begin_here(conn: AsyncConnection) -> sqlite3.Connection:
+    """The transaction `conn` begins next runs its trips here; returns its sqlite3 connection."""
+    driver = (await conn.get_raw_connection()).dbapi_connection
+    assert isinstance(driver, sqlite_driver.Connection)
+    driver.begin_with_next_trip("BEGIN IMMEDIATE", here=True)
+    sqlite: sqlite3.Connection = driver._connection._conn  # type: ignore[attr-defined]
+    sqlite.create_function("thread", 0, threading.get_ident)
+    return sqlite
+
+
+async def test_a_transaction_begun_here_runs_on_the_calling_thread(tmp_path: Path) -> None:
+    engine = await _here_engine(tmp_path / "here.db")
+    with _trips() as sent:
+        async with engine.connect() as conn:
+            sqlite = await _begin_here(conn)
+            await conn.execute(text("INSERT INTO t (name) VALUES ('a')"))
+            ran_on = (await conn.execute(text("SELECT thread()"))).scalar_one()
+            await conn.commit()
+    assert sent == []
+    assert ran_on == threading.get_ident()
+    # The busy timeout is zero only while a trip runs here; it is the connection's again after.
+    assert sqlite.execute("PRAGMA busy_timeout").fetchone() == (5000,)
+    # The next transaction, not begun here, is the thread's again.
+    with _trips() as sent:
+        async with engine.connect() as conn:
+            away = (await conn.execute(text("SELECT thread()"))).scalar_one()
+    assert sent == ["_run"]
+    assert away != threading.get_ident()
+    other = sqlite3.connect(tmp_path / "here.db")
+    assert other.execute("SELECT name FROM t").fetchall() == [("a",)]
+    other.close()
+    await engine.dispose()
+
+
+async def test_a_trip_here_never_waits_for_the_lock_the_thread_does(tmp_path: Path) -> None:
+    engine = await _here_engine(tmp_path / "busy.db")
+    holder = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process's writer, say
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def write() -> None:
+        async with engine.connect() as conn:
+            await _begin_here(conn)
+            await conn.execute(text("INSERT INTO t (name) VALUES ('late')"))
+            await conn.commit()
+
+    ticker = asyncio.create_task(tick())
+    with _trips() as sent:
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.3)
+        assert not writing.done()
+        ticked_while_waiting = ticks
+        holder.rollback()
+        await asyncio.wait_for(writing, 5)
+    ticker.cancel()
+    # The loop ran on while the writer waited: the wait was on aiosqlite's thread, where the trip
+    # went when its BEGIN found the lock taken. The commit, the lock taken, ran here.
+    assert ticked_while_waiting >= 10
+    assert sent == ["_run"]
+    holder.close()
+    other = sqlite3.connect(tmp_path / "busy.db")
+    assert other.execute("SELECT name FROM t").fetchall() == [("late",)]
+    other.close()
+    await engine.dispose()
+
+
+async def test_an_error_here_is_sqlalchemys_and_the_transaction_rolls_back(
+    tmp_path: Path,
+) -> None:
+    engine = await _here_engine(tmp_path / "error.db")
+    async with engine.connect() as conn:
+        await _begin_here(conn)
+        await conn.execute(text("INSERT INTO t (id, name) VALUES (1, 'kept?')"))
+        with pytest.raises(IntegrityError):
+            await conn.execute(text("INSERT INTO t (id, name) VALUES (1, 'again')"))
+        await conn.rollback()
+    # The connection went back to the pool outside any transaction: a writer elsewhere gets the lock.
+    other = sqlite3.connect(tmp_path / "error.db", timeout=1, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    assert other.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    other.rollback()
+    other.close()
+    await engine.dispose()

@@ -7,13 +7,17 @@ service. The service's own traffic runs through the same engines in every API te
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
+from workorders import db
 from workorders.config import Settings
 from workorders.db import Database
 
@@ -39,8 +43,12 @@ async def _mark(
     entered: list[str],
     hold: asyncio.Event,
     inside: asyncio.Event | None = None,
+    *,
+    request: bool = False,
 ) -> None:
-    async with database.writer() as session:
+    """`request`: a request's writer, whose statements run on the loop's thread (`sqlite_driver`)."""
+    sessions = database.request_writer if request else database.writer
+    async with sessions() as session:
         await session.execute(text("INSERT INTO marks (who) VALUES (:who)"), {"who": who})
         entered.append(who)
         if inside is not None:
@@ -58,17 +66,24 @@ async def _waiting_for_a_turn(database: Database, count: int) -> None:
     raise AssertionError(f"{count} writers never queued")
 
 
-async def test_writers_enter_in_the_order_they_asked(database: Database) -> None:
+@pytest.mark.parametrize("request_writers", [False, True], ids=["workers", "requests"])
+async def test_writers_enter_in_the_order_they_asked(
+    database: Database, request_writers: bool
+) -> None:
     entered: list[str] = []
     first_holds = asyncio.Event()
     go = asyncio.Event()
     go.set()
     first_inside = asyncio.Event()
-    first = asyncio.create_task(_mark(database, "first", entered, first_holds, first_inside))
+    first = asyncio.create_task(
+        _mark(database, "first", entered, first_holds, first_inside, request=request_writers)
+    )
     await first_inside.wait()
     later = []
     for number, who in enumerate(["b", "c", "d", "e", "f"], start=1):
-        later.append(asyncio.create_task(_mark(database, who, entered, go)))
+        later.append(
+            asyncio.create_task(_mark(database, who, entered, go, request=request_writers))
+        )
         await _waiting_for_a_turn(database, number)
     # Every later writer waits in the process's queue, none in SQLite's busy handler.
     assert entered == ["first"]
@@ -190,3 +205,59 @@ async def test_each_turn_is_timed_from_its_wait_to_its_return(database: Database
     # The first held for the 0.2 s the second waited through; neither wait nor hold is counted twice.
     assert 0.2 <= after["wait_sum"] - before["wait_sum"] < 1.0
     assert 0.2 <= after["held_sum"] - before["held_sum"] < 1.0
+
+
+async def test_a_requests_writes_make_no_trip_to_aiosqlites_thread(database: Database) -> None:
+    sent: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    async with database.request_writer() as session:  # its connection made outside the count
+        await session.execute(text("SELECT 1"))
+    aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
+    try:
+        async with database.request_writer() as session, session.begin():
+            await session.execute(text("INSERT INTO marks (who) VALUES ('here')"))
+        async with database.writer() as session, session.begin():
+            await session.execute(text("INSERT INTO marks (who) VALUES ('there')"))
+    finally:
+        aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+    assert sent == ["_run", "commit"]  # the worker's writer alone: its statement, its commit
+    async with database.reader() as session:
+        rows = (await session.execute(text("SELECT who FROM marks ORDER BY rowid"))).scalars().all()
+    assert rows == ["here", "there"]
+
+
+async def _fill_the_wal(path: Path, commits: int) -> int:
+    """The WAL's size after `commits` commits of a request's writer."""
+    database = Database(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
+    try:
+        async with database.writer() as session:
+            await session.execute(text("CREATE TABLE notes (body TEXT NOT NULL)"))
+            await session.commit()
+        for _ in range(commits):
+            async with database.request_writer() as session, session.begin():
+                await session.execute(
+                    text("INSERT INTO notes (body) VALUES (:body)"), {"body": "x" * 3000}
+                )
+        return await asyncio.to_thread(os.path.getsize, f"{path}-wal")
+    finally:
+        await database.dispose()
+
+
+async def test_writers_checkpoint_the_wal_themselves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request's commits run on the loop's thread, where SQLite's automatic checkpoint would hold
+    the loop: the writers' connections have it off and checkpoint every `CHECKPOINT_EVERY` commits
+    on aiosqlite's thread instead (`sqlite_driver`), under their turn, so the WAL starts over."""
+    commits = 8 * db.CHECKPOINT_EVERY
+    checkpointed = await _fill_the_wal(tmp_path / "checkpointed.db", commits)
+    # Without those checkpoints the WAL takes every commit: SQLite's own are off too.
+    monkeypatch.setattr(db, "CHECKPOINT_EVERY", 10 * commits)
+    grown = await _fill_the_wal(tmp_path / "grown.db", commits)
+    assert grown > commits * 4096  # a page at least a commit
+    assert checkpointed < grown / 3, (checkpointed, grown)

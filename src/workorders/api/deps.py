@@ -137,7 +137,7 @@ async def reading_context(request: Request, principal: CurrentPrincipal) -> Asyn
 async def writing_context(request: Request, principal: CurrentPrincipal) -> AsyncIterator[Context]:
     """The request's transaction: committed when the endpoint returns, before the response is sent,
     so a client never hears "created" about something that then fails to commit."""
-    async with request.app.state.db.writer() as session, session.begin():
+    async with request.app.state.db.request_writer() as session, session.begin():
         yield _context(request, principal, session)
 
 
@@ -154,7 +154,7 @@ async def filing_context(request: Request, principal: CurrentPrincipal) -> Async
     anyway."""
     db = request.app.state.db
     if db.dialect != "postgresql" or "idempotency-key" in request.headers:
-        async with db.writer() as session, session.begin():
+        async with db.request_writer() as session, session.begin():
             yield _context(request, principal, session)
         return
     # PostgreSQL's reader sessions are autocommit. Not `session.begin()`: a transaction begun inside
@@ -261,7 +261,7 @@ async def writing_order(
     request: Request, principal: CurrentPrincipal, order_id: OrderId
 ) -> AsyncIterator[OrderAt]:
     """As `writing_context`: committed when the endpoint returns, before the response is sent."""
-    async with request.app.state.db.writer() as session, session.begin():
+    async with request.app.state.db.request_writer() as session, session.begin():
         ctx = _context(request, principal, session)
         yield OrderAt(ctx, await work_orders.get_visible(ctx, order_id))
 

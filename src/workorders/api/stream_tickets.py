@@ -53,7 +53,7 @@ async def ticket_or_bearer(
     state = request.app.state
     if ticket is None:
         return await get_principal(request, credentials)
-    async with state.db.writer() as session, session.begin():
+    async with state.db.request_writer() as session, session.begin():
         claimed = await stream_tickets.redeem(session, ticket, state.clock.now())
         return await principals.resolve(session, claimed)
 
