@@ -40,7 +40,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_
 
 from workorders import sqlite_driver
 from workorders.metrics import WRITE_TURN_HELD, WRITE_TURN_WAIT
@@ -103,14 +105,20 @@ def utcnow() -> datetime:
 class WriteTurns:
     """Writers of one engine take SQLite's write lock in turn, first come, first served.
 
-    A transaction's `begin` waits for its turn before it sends `BEGIN IMMEDIATE`; the turn is given
-    back when its connection returns to the pool, after the commit or the rollback, whichever way the
-    transaction ended (a connection invalidated mid-transaction returns too). The turn is held by the
-    connection: a connection that begins a second transaction before it goes back keeps its turn
-    (sessions give theirs back at each commit). A coroutine that holds a writer transaction must not
-    begin one on a second connection: it would wait for itself. It would have waited on SQLite's
-    lock before too; here it ends the same way, after the busy timeout, as an error the client is
-    told to retry (a 503).
+    A writer waits for its turn as it takes a connection from the pool, before its `BEGIN
+    IMMEDIATE`; the turn is given back when the connection returns to the pool, after the commit or
+    the rollback, whichever way the transaction ended (a connection invalidated mid-transaction
+    returns too). The turn is held by the connection: a connection that begins a second transaction
+    before it goes back keeps its turn (sessions give theirs back at each commit). A coroutine that
+    holds a writer connection must not take a second one: it would wait for itself. It would have
+    waited on SQLite's lock before too; here it ends the same way, after the busy timeout, as an
+    error the client is told to retry (a 503).
+
+    The turn is taken before the connection, and the pool hands out the connection given back last
+    (`_turn_taking_pool`): writers in turn use one connection, whose page cache stays warm. In WAL
+    mode SQLite empties a connection's cache when another connection has committed since its last
+    transaction, so writers taking turns on twenty connections each began with an empty cache;
+    on one, a filing took about 0.35 ms less CPU (bench/RESULTS.md, round 19).
 
     How long writers queue for a turn and how long they hold it are metrics
     (`workorders_sqlite_write_turn_wait_seconds`, `…_held_seconds`). Under a load of filings whose
@@ -139,7 +147,7 @@ class WriteTurns:
             lock = self._locks[loop] = asyncio.Lock()
         return lock
 
-    async def _take(self, info: dict[str, Any]) -> None:
+    async def _take(self) -> tuple[asyncio.Lock, float]:
         lock = self._lock()
         asked = time.perf_counter()
         self.waiting += 1
@@ -150,13 +158,11 @@ class WriteTurns:
             self.waiting -= 1
         taken = time.perf_counter()
         WRITE_TURN_WAIT.observe(taken - asked)
-        info[self._HELD] = (lock, taken)
+        return lock, taken
 
-    def take(self, connection: Any) -> None:
-        """Wait for this connection's turn (called in the greenlet of a `begin` event)."""
-        fairy = connection.connection
-        if self._HELD not in fairy.info:
-            fairy.dbapi_connection.run_async(lambda _driver: self._take(fairy.info))
+    def take(self) -> tuple[asyncio.Lock, float]:
+        """Wait for a turn (in a greenlet of SQLAlchemy's, as the pool's checkout runs)."""
+        return await_(self._take())
 
     def give_back(self, info: dict[str, Any]) -> None:
         held: tuple[asyncio.Lock, float] | None = info.pop(self._HELD, None)
@@ -169,6 +175,24 @@ class WriteTurns:
         @event.listens_for(engine.sync_engine, "checkin")
         def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
             self.give_back(record.info)
+
+
+def _turn_taking_pool(turns: WriteTurns) -> type[AsyncAdaptedQueuePool]:
+    """A pool whose checkouts wait for a turn first (`WriteTurns`), the turn kept on the connection
+    until it comes back. A class per engine: the pool is made again from its class on `dispose`."""
+
+    class TurnTakingPool(AsyncAdaptedQueuePool):
+        def connect(self) -> PoolProxiedConnection:
+            held = turns.take()
+            try:
+                connection = super().connect()
+            except BaseException:
+                turns.give_back({WriteTurns._HELD: held})
+                raise
+            connection.info[WriteTurns._HELD] = held
+            return connection
+
+    return TurnTakingPool
 
 
 def _sqlite_file(settings: Settings) -> str | None:
@@ -212,6 +236,13 @@ def _sqlite_engine(
         # pragmas below: most of a request's CPU at 16 in flight (bench/RESULTS.md, round 16).
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        # A writer's turn comes before its connection, and the connection given back last is handed
+        # out first (`WriteTurns`): writers in turn use one connection, its cache warm.
+        **(
+            {"poolclass": _turn_taking_pool(turns), "pool_use_lifo": True}
+            if turns is not None
+            else {}
+        ),
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -229,8 +260,6 @@ def _sqlite_engine(
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
-            if turns is not None:
-                turns.take(connection)
             # It goes with the transaction's first statement, in that statement's trip; a request's
             # transaction (`Database.request_writer`) makes its trips on the calling thread.
             driver: sqlite_driver.Connection = connection.connection.dbapi_connection

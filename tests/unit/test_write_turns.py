@@ -261,3 +261,24 @@ async def test_writers_checkpoint_the_wal_themselves(
     grown = await _fill_the_wal(tmp_path / "grown.db", commits)
     assert grown > commits * 4096  # a page at least a commit
     assert checkpointed < grown / 3, (checkpointed, grown)
+
+
+async def test_writers_in_turn_use_one_connection(database: Database) -> None:
+    """The turn comes before the connection, and the pool hands out the one given back last: a
+    connection whose page cache another's commit has not emptied (`WriteTurns`)."""
+    used: set[int] = set()
+
+    async def write(who: str) -> None:
+        async with database.request_writer() as session, session.begin():
+            await session.execute(text("INSERT INTO marks (who) VALUES (:who)"), {"who": who})
+            raw = await (await session.connection()).get_raw_connection()
+            used.add(id(raw.dbapi_connection))
+            await asyncio.sleep(0.001)  # the others queue for their turns meanwhile
+
+    await asyncio.gather(*(write(f"w{n}") for n in range(12)))
+    await asyncio.gather(*(write(f"v{n}") for n in range(12)))
+    assert len(used) == 1
+    assert database.write_engine.sync_engine.pool.checkedout() == 0
+    async with database.reader() as session:
+        rows = (await session.execute(text("SELECT count(*) FROM marks"))).scalar_one()
+    assert rows == 24
