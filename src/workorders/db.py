@@ -164,12 +164,19 @@ class WriteTurns:
         """Wait for a turn (in a greenlet of SQLAlchemy's, as the pool's checkout runs)."""
         return await_(self._take())
 
+    def keep(self, info: dict[str, Any], held: tuple[asyncio.Lock, float]) -> None:
+        """The turn `held` goes with the connection whose `info` this is, until it is given back."""
+        info[self._HELD] = held
+
     def give_back(self, info: dict[str, Any]) -> None:
         held: tuple[asyncio.Lock, float] | None = info.pop(self._HELD, None)
         if held is not None:
-            lock, taken = held
-            lock.release()
-            WRITE_TURN_HELD.observe(time.perf_counter() - taken)
+            self.release(held)
+
+    def release(self, held: tuple[asyncio.Lock, float]) -> None:
+        lock, taken = held
+        lock.release()
+        WRITE_TURN_HELD.observe(time.perf_counter() - taken)
 
     def attach(self, engine: AsyncEngine) -> None:
         @event.listens_for(engine.sync_engine, "checkin")
@@ -187,9 +194,9 @@ def _turn_taking_pool(turns: WriteTurns) -> type[AsyncAdaptedQueuePool]:
             try:
                 connection = super().connect()
             except BaseException:
-                turns.give_back({WriteTurns._HELD: held})
+                turns.release(held)
                 raise
-            connection.info[WriteTurns._HELD] = held
+            turns.keep(connection.info, held)
             return connection
 
     return TurnTakingPool

@@ -313,11 +313,17 @@ class Connection(AsyncAdapt_aiosqlite_connection):
         function: Callable[[sqlite3.Connection, list[Statement]], T],
         statements: list[Statement],
     ) -> T:
-        """`function` on aiosqlite's thread, one trip."""
+        """`function` on aiosqlite's thread, one trip. Adrift while it is out: if its caller is
+        cancelled, it may still be running there, and the connection stays adrift until a later
+        trip comes back (one thread, in order: every trip before it has too)."""
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         self._adrift = True
-        outcome: T = await connection._execute(function, connection._conn, statements)
-        self._adrift = False  # it came back: every trip before it has too (one thread, in order)
+        try:
+            outcome: T = await connection._execute(function, connection._conn, statements)
+        except Exception:
+            self._adrift = False  # it came back, with an error
+            raise
+        self._adrift = False
         return outcome
 
     def cursor(self, server_side: bool = False) -> Any:

@@ -307,3 +307,23 @@ async def test_an_error_here_is_sqlalchemys_and_the_transaction_rolls_back(
     other.rollback()
     other.close()
     await engine.dispose()
+
+
+async def test_a_trip_that_failed_on_the_thread_leaves_the_next_transaction_here(
+    tmp_path: Path,
+) -> None:
+    """Only a trip whose caller was cancelled may still be running on the thread; one that came back
+    with an error is done, and the connection's next transaction begun here runs here."""
+    engine = await _here_engine(tmp_path / "failed.db")  # one connection in its pool
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO t (id, name) VALUES (1, 'a')"))
+        with pytest.raises(IntegrityError):  # a trip to the thread, come back with an error
+            await conn.execute(text("INSERT INTO t (id, name) VALUES (1, 'again')"))
+        await conn.rollback()
+    with _trips() as sent:
+        async with engine.connect() as conn:
+            await _begin_here(conn)
+            await conn.execute(text("INSERT INTO t (id, name) VALUES (2, 'b')"))
+            await conn.commit()
+    assert sent == []
+    await engine.dispose()
