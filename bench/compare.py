@@ -14,9 +14,10 @@ measured in five alternating pairs (create alone and with the streams open, the 
 other pair) and the median pair reported, each pair printed. It also prints each server's
 CPU per request (Linux `/proc`) and its ratio (the reference's over the service's): on a shared
 machine whose speed moves from minute to minute, throughput of one run moved by half between runs
-of the same code, the CPU per request far less. On SQLite it prints, for each run that wrote, how much of the run
-SQLite's write lock was taken and for how long a turn (the service's write-turn metrics): a lock
-taken all of the time means writes wait on the lock, not on the CPU. `--service-src` benchmarks
+of the same code, the CPU per request far less. On SQLite it prints, for each run that wrote, how
+much of the run SQLite's write lock was taken and for how long a turn (the service's write-turn
+metrics): a lock taken all of the time means writes wait on the lock, not on the CPU.
+`--service-src` benchmarks
 another checkout of the service (for a before/after) with this same harness. Ratios hold across
 machines; absolute figures do not.
 """
