@@ -32,11 +32,14 @@ makes its trips here instead, on the thread that asks (the event loop's), with n
 thread at all. SQLite takes one writer at a time, and under a load of filings its lock was taken all
 of the time, 3.3 ms a filing, of which the SQL's own CPU is 0.6 ms: the rest was the two threads
 handing over the CPU and the GIL, which sqlite3 gives up and takes back around every step
-(bench/RESULTS.md, round 19). Run here, a trip never waits for the lock: the connection's busy timeout
-is zero while it runs, and when the transaction's `BEGIN` finds the lock taken (by another process,
-or an app on another loop), the trip goes to aiosqlite's thread, which waits as it always has. A
-connection whose trip to the thread was cancelled (it may still be running there) sends its trips
-there too, until one comes back.
+(bench/RESULTS.md, round 19). Run here, a trip never waits for the lock: from a connection's first trip
+here its busy timeout is zero, and when the transaction's `BEGIN` finds the lock taken (by another
+process, or an app on another loop), the trip goes to aiosqlite's thread, which waits as it always
+has: a trip of that connection to the thread that starts outside a transaction sets the timeout back
+for as long as it runs (`_waiting`). The timeout is not set and reset around each trip here: SQLite
+prepares a PRAGMA again every time it runs, and a filing's four were 1.3% of its instructions
+(round 20). A connection whose trip to the thread was cancelled (it may still be running there) sends
+its trips there too, until one comes back.
 
 SQLite's automatic checkpoint would run on the committing thread, the loop's then, one commit in
 about 30 of a filing load, for up to 7.7 ms. A DBAPI made with `checkpoint_every=N` turns it off on
@@ -51,6 +54,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -155,6 +159,26 @@ def _commit(connection: sqlite3.Connection, statements: list[Statement]) -> None
     connection.commit()
 
 
+def _waiting(
+    function: Callable[[sqlite3.Connection, list[Statement]], T], busy_ms: int
+) -> Callable[[sqlite3.Connection, list[Statement]], T]:
+    """`function`, for a trip to aiosqlite's thread of a connection whose busy timeout is zero (it
+    has made trips here): a trip that starts outside a transaction may begin one, and waits for the
+    lock as long as the connection's busy timeout says; the timeout is zero again after it."""
+
+    @functools.wraps(function)
+    def waiting(connection: sqlite3.Connection, statements: list[Statement]) -> T:
+        if connection.in_transaction:  # begun already, with the lock: nothing left to wait for
+            return function(connection, statements)
+        connection.execute(f"PRAGMA busy_timeout={busy_ms}")
+        try:
+            return function(connection, statements)
+        finally:
+            connection.execute("PRAGMA busy_timeout=0")
+
+    return waiting
+
+
 async def _held() -> None:
     """Nothing to wait for."""
 
@@ -251,8 +275,8 @@ class Connection(AsyncAdapt_aiosqlite_connection):
     held back for the next trip (`deferred()`, `begin_with_next_trip`), never sent yet; `_begins`:
     the first of them is the transaction's `BEGIN`. `_here`: this transaction's trips run on the
     calling thread; `_adrift`: a trip sent to the thread has not been seen to come back (its caller
-    was cancelled), so none may run here; `_busy_ms`: the connection's busy timeout, restored after
-    each trip run here."""
+    was cancelled), so none may run here; `_busy_ms`: the connection's busy timeout, once it has made
+    a trip here (its timeout is zero then, but for its trips to the thread: `_waiting`)."""
 
     __slots__ = ("_adrift", "_begins", "_busy_ms", "_here", "_pending", "_settled")
 
@@ -292,21 +316,18 @@ class Connection(AsyncAdapt_aiosqlite_connection):
         if not self._here or self._adrift:
             return ELSEWHERE
         driver: sqlite3.Connection = self._connection._conn
-        if self._busy_ms is None:
+        if self._busy_ms is None:  # its first trip here: the timeout is the thread's from now on
             self._busy_ms = int(driver.execute("PRAGMA busy_timeout").fetchone()[0])
-        driver.execute("PRAGMA busy_timeout=0")
-        try:
-            if begins:
-                try:
-                    driver.execute(statements[0][0])  # the BEGIN: no parameters
-                except sqlite3.OperationalError as error:
-                    if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
-                        return ELSEWHERE  # the lock is taken: the thread waits for it
-                    raise
-                statements = statements[1:]
-            return function(driver, statements)
-        finally:
-            driver.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+            driver.execute("PRAGMA busy_timeout=0")
+        if begins:
+            try:
+                driver.execute(statements[0][0])  # the BEGIN: no parameters
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+                    return ELSEWHERE  # the lock is taken: the thread waits for it
+                raise
+            statements = statements[1:]
+        return function(driver, statements)
 
     async def _run_there(
         self,
@@ -317,6 +338,8 @@ class Connection(AsyncAdapt_aiosqlite_connection):
         cancelled, it may still be running there, and the connection stays adrift until a later
         trip comes back (one thread, in order: every trip before it has too)."""
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        if self._busy_ms is not None:
+            function = _waiting(function, self._busy_ms)
         self._adrift = True
         try:
             outcome: T = await connection._execute(function, connection._conn, statements)

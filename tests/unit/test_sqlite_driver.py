@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -238,8 +239,8 @@ async def test_a_transaction_begun_here_runs_on_the_calling_thread(tmp_path: Pat
             await conn.commit()
     assert sent == []
     assert ran_on == threading.get_ident()
-    # The busy timeout is zero only while a trip runs here; it is the connection's again after.
-    assert sqlite.execute("PRAGMA busy_timeout").fetchone() == (5000,)
+    # From its first trip here the connection's busy timeout is zero (its trips to the thread set it).
+    assert sqlite.execute("PRAGMA busy_timeout").fetchone() == (0,)
     # The next transaction, not begun here, is the thread's again.
     with _trips() as sent:
         async with engine.connect() as conn:
@@ -286,6 +287,35 @@ async def test_a_trip_here_never_waits_for_the_lock_the_thread_does(tmp_path: Pa
     holder.close()
     other = sqlite3.connect(tmp_path / "busy.db")
     assert other.execute("SELECT name FROM t").fetchall() == [("late",)]
+    other.close()
+    await engine.dispose()
+
+
+async def test_a_connection_that_ran_here_still_waits_for_the_lock_on_the_thread(
+    tmp_path: Path,
+) -> None:
+    """Its busy timeout is zero at rest, but a trip of its to the thread that begins a transaction
+    waits for the lock with the connection's timeout, which is zero again after."""
+    engine = await _here_engine(tmp_path / "waits.db")  # one connection in its pool
+    async with engine.connect() as conn:
+        sqlite = await _begin_here(conn)
+        await conn.execute(text("INSERT INTO t (name) VALUES ('here')"))
+        await conn.commit()
+    holder = sqlite3.connect(tmp_path / "waits.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    asyncio.get_running_loop().call_later(0.3, holder.rollback)
+
+    async with engine.connect() as conn:
+        started = time.perf_counter()
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")  # on the thread: it waits, it is not refused
+        waited = time.perf_counter() - started
+        await conn.execute(text("INSERT INTO t (name) VALUES ('there')"))
+        await conn.commit()
+    assert waited >= 0.25
+    assert sqlite.execute("PRAGMA busy_timeout").fetchone() == (0,)
+    holder.close()
+    other = sqlite3.connect(tmp_path / "waits.db")
+    assert other.execute("SELECT name FROM t ORDER BY id").fetchall() == [("here",), ("there",)]
     other.close()
     await engine.dispose()
 
