@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_
@@ -363,13 +363,21 @@ async def write_unawaited(session: AsyncSession, statement: Executable, params: 
     one trip to aiosqlite's thread fewer. Elsewhere it runs at once. Either way the session's own
     pending changes are flushed first (a Core statement on a table does not flush them), so the
     write comes after them as it would have at commit; on SQLite each in a trip of its own, since
-    the ORM reads their row counts (a compare-and-set on a version)."""
-    await session.flush()
-    if session.get_bind().dialect.name != "sqlite":
-        await session.execute(statement, params)
+    the ORM reads their row counts (a compare-and-set on a version). Flush and write run in one
+    greenlet of SQLAlchemy's: each `await` of the session's is a trip into one and back, even a flush
+    with nothing to flush (a filing's, whose rows are all Core inserts)."""
+    await session.run_sync(write_unawaited_sync, statement, params)
+
+
+def write_unawaited_sync(session: Session, statement: Executable, params: Any) -> None:
+    """`write_unawaited`, for code already in a greenlet of SQLAlchemy's (`AsyncSession.run_sync`)."""
+    session.flush()
+    connection = session.connection()  # a Core statement: the session's ORM layer has no part in it
+    if connection.dialect.name != "sqlite":
+        connection.execute(statement, params)
         return
     with sqlite_driver.deferred():
-        await session.execute(statement, params)
+        connection.execute(statement, params)
 
 
 __all__ = [

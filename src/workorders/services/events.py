@@ -8,7 +8,7 @@ from typing import cast as typed
 
 from sqlalchemy import Table, insert
 
-from workorders.db import new_id, write_unawaited
+from workorders.db import new_id, write_unawaited, write_unawaited_sync
 from workorders.domain.actors import ActorType
 from workorders.models import Event
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import Session
     from sqlalchemy.sql.base import Executable
 
     from workorders.domain.actors import Principal
@@ -126,6 +127,11 @@ async def write(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     flushed, those cost more CPU than the insert, and nobody reads them back. On SQLite the insert
     goes with the transaction's next trip, its commit's as a rule (`db.write_unawaited`)."""
     await write_unawaited(session, _insert(), rows)
+
+
+def write_sync(session: Session, rows: list[dict[str, Any]]) -> None:
+    """`write`, for code already in a greenlet of SQLAlchemy's (`AsyncSession.run_sync`)."""
+    write_unawaited_sync(session, _insert(), rows)
 
 
 @cache

@@ -11,7 +11,7 @@ SELECT … FROM counter RETURNING …), e AS (INSERT INTO events … SELECT … 
 the lock is held from that statement to the commit and never across a round trip of its own: under
 load each round trip inside the lock is also a wait for the event loop, and every other filer of the
 property queues behind it (bench/RESULTS.md, round 5). SQLite, which has no statement of that kind,
-runs three in two trips to its connection's thread (`_insert_on_sqlite`).
+runs three in two trips (`_insert_on_sqlite`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
 
-from workorders.db import new_id, write_unawaited
+from workorders.db import new_id, write_unawaited_sync
 from workorders.domain import sla
 from workorders.domain.dispatch import Strategy
 from workorders.domain.lifecycle import Action, Status
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import Session
     from sqlalchemy.sql.base import Executable
 
     from workorders.domain.actors import Principal
@@ -292,17 +293,24 @@ async def _insert_on_sqlite(
     session: AsyncSession, written: list[dict[str, Any]], values: dict[str, Any], *, checked: bool
 ) -> str:
     """SQLite: the counter's upsert, the order's insert (numbered from the counter, returning the
-    number) and the events' insert, in two trips to the connection's thread (`db.write_unawaited`):
-    the upsert goes with the insert (and with the transaction's BEGIN IMMEDIATE when filing is its
-    first statement), the events with the commit. The transaction holds the database's one write
-    lock from its BEGIN IMMEDIATE, so nothing comes between the statements; checked, each of the
-    first two writes only while the property's revision is the bound one."""
+    number) and the events' insert, in two trips (`db.write_unawaited`): the upsert goes with the
+    insert (and with the transaction's BEGIN IMMEDIATE when filing is its first statement), the
+    events with the commit. The transaction holds the database's one write lock from its BEGIN
+    IMMEDIATE, so nothing comes between the statements; checked, each of the first two writes only
+    while the property's revision is the bound one. The three run in one greenlet of SQLAlchemy's:
+    each `await` of the session's is a trip into one and back."""
+    return await session.run_sync(_file_on_sqlite, written, values, checked)
+
+
+def _file_on_sqlite(
+    session: Session, written: list[dict[str, Any]], values: dict[str, Any], checked: bool
+) -> str:
     keys = ("property_id", "day", "revision") if checked else ("property_id", "day")
-    await write_unawaited(session, _sqlite_taking(checked), {key: values[key] for key in keys})
-    numbered = (await session.execute(_sqlite_insert(checked), values)).scalar_one_or_none()
+    write_unawaited_sync(session, _sqlite_taking(checked), {key: values[key] for key in keys})
+    numbered = session.connection().execute(_sqlite_insert(checked), values).scalar_one_or_none()
     if numbered is None:
         raise StaleConfiguration(values["property_id"])
-    await events.write(
+    events.write_sync(
         session, [event | {"data": event["data"] | {"number": numbered}} for event in written]
     )
     return str(numbered)
