@@ -28,7 +28,10 @@ COUNTERS = typed("Table", NumberCounter.__table__)
 
 def day_of(at: datetime, timezone: str) -> str:
     """The local day an order filed at `at` is counted in, as its number spells it."""
-    return at.astimezone(ZoneInfo(timezone)).strftime("%Y%m%d")
+    local = at.astimezone(ZoneInfo(timezone))
+    # Not `strftime`, which goes through the C library's (the format rebuilt, the text converted to
+    # wide characters and back): 15,000 instructions more a filing, about 1% of its time in py-spy.
+    return f"{local.year:04d}{local.month:02d}{local.day:02d}"
 
 
 def day_param() -> BindParameter[str]:
