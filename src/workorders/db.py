@@ -23,6 +23,7 @@ it and every pooled connection older than it, so one request fails and the next 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 import weakref
@@ -30,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
@@ -63,6 +65,20 @@ NAMING_CONVENTION = {
 
 # JSON everywhere, JSONB on PostgreSQL (indexable, compact).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's value as the text the database stores: orjson's."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def json_value(text: str) -> Any:
+    """A JSON column's stored text as its value: orjson's reading, or the standard library's for
+    what orjson refuses and `json.dumps` once wrote (NaN, Infinity)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -228,6 +244,8 @@ def _sqlite_engine(
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
         url,
+        json_serializer=json_text,
+        json_deserializer=json_value,
         # One trip to aiosqlite's thread per statement. A writer's connections checkpoint the WAL
         # themselves, on that thread (`sqlite_driver`): a request's transaction commits on the
         # event loop's thread, which SQLite's automatic checkpoint would hold.
@@ -299,6 +317,8 @@ class Database:
         else:
             self.write_engine = create_async_engine(
                 settings.database_url,
+                json_serializer=json_text,
+                json_deserializer=json_value,
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
             )
