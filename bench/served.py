@@ -1,10 +1,12 @@
 """Instructions per request of the served process (callgrind), the service beside the reference app.
 
     .venv/bin/python bench/served.py [--only create,read,streams] [-n 200] [--service-src /other/src]
+                                     [--backend postgresql|sqlite]
 
 Each server (`workorders serve --no-workers`; `uvicorn reference_app:app`) runs under valgrind's
-callgrind on a fresh PostgreSQL database, instrumentation switched on only around `-n` requests sent
-one after another on one keep-alive connection (`callgrind_control -i on/off`), after a warm-up.
+callgrind on a fresh database (PostgreSQL's, or a SQLite file with `--backend sqlite`),
+instrumentation switched on only around `-n` requests sent one after another on one keep-alive
+connection (`callgrind_control -i on/off`), after a warm-up.
 What is counted is the whole server process serving them: uvicorn's HTTP parsing and writing, the
 event loop, the app, the driver. It prints instructions per request and the reference's over the
 service's: what the service costs the CPU per request, with the neighbours' load and the machine's
@@ -26,6 +28,7 @@ installed (Debian: `apt-get install valgrind`); it is not a dependency of the pr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import secrets
@@ -33,6 +36,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,11 +109,22 @@ def _streams_token(database_url: str) -> str:
     return mint_token(settings, role=Role.MANAGER, now=datetime.now(UTC), sub=None)
 
 
-def measure(name: str, n: int, *, reference: bool, src: Path | None) -> float:
+@contextlib.contextmanager
+def fresh_database(backend: str, scratch: Path) -> Iterator[str]:
+    """A fresh database of `backend` for one server: a scratch PostgreSQL database, or a SQLite
+    file in `scratch`."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{scratch / 'served.db'}"
+        return
+    with fresh_postgres(f"bench_served_{secrets.token_hex(3)}") as database_url:
+        yield database_url
+
+
+def measure(name: str, n: int, *, reference: bool, src: Path | None, backend: str) -> float:
     """Instructions per request of one scenario on one server."""
     with (
         tempfile.TemporaryDirectory(prefix="workorders-served-") as scratch,
-        fresh_postgres(f"bench_served_{secrets.token_hex(3)}") as database_url,
+        fresh_database(backend, Path(scratch)) as database_url,
     ):
         out = Path(scratch) / "callgrind.out"
         if reference:
@@ -161,13 +176,15 @@ def main() -> None:
     )
     parser.add_argument("-n", type=int, default=200, help="requests measured per scenario")
     parser.add_argument("--service-src", type=Path, help="the src/ of another checkout to measure")
+    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
     args = parser.parse_args()
-    print("instructions per served request (callgrind, PostgreSQL, one connection, workers off)")
+    database = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[args.backend]
+    print(f"instructions per served request (callgrind, {database}, one connection, workers off)")
     print("| scenario | service | reference | reference / service |")
     print("|---|--:|--:|--:|")
     for name in args.only.split(","):
-        mine = measure(name, args.n, reference=False, src=args.service_src)
-        theirs = measure(name, args.n, reference=True, src=None)
+        mine = measure(name, args.n, reference=False, src=args.service_src, backend=args.backend)
+        theirs = measure(name, args.n, reference=True, src=None, backend=args.backend)
         print(f"| {name} | {mine / 1e6:.2f}M | {theirs / 1e6:.2f}M | {theirs / mine:.2f} |")
 
 
