@@ -6,12 +6,14 @@ Run by hand (never in CI) with wrk installed (Debian: `apt-get install wrk`): `m
                                       [--service-src /path/to/another/checkout/src]
 
 It runs the project's copy of the reference app (`bench/reference_app.py`) and the service as it is
-deployed (`workorders serve`, workers on) one after the other on a fresh database, loads each with
+deployed (`workorders serve`, workers on), each on a fresh database, loads each with
 `wrk -t1 -c16`, and prints requests per second, p50 and p99 for ping, create, read, a list page, an
 action, and create while 50 live streams are open, with the ratio to the reference (the reference has
 no list nor action: those are compared with its read and its create). What the streams cost is
 measured in five alternating pairs (create alone and with the streams open, the order reversed every
-other pair) and the median pair reported, each pair printed. It also prints each server's
+other pair) and the median pair reported, each pair printed. The create's ratio is measured the same
+way too: the reference stays up while the service runs, and five pairs of the reference's create
+and the service's, alternated, give the median ratio, each pair printed. It also prints each server's
 CPU per request (Linux `/proc`) and its ratio (the reference's over the service's): on a shared
 machine whose speed moves from minute to minute, throughput of one run moved by half between runs
 of the same code, the CPU per request far less. On SQLite it prints, for each run that wrote, how
@@ -36,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -178,7 +180,9 @@ def fresh_postgres(name: str) -> Iterator[str]:
         _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def reference(database_url: str, seconds: int) -> dict[str, Load]:
+@contextlib.contextmanager
+def running_reference(database_url: str) -> Iterator[tuple[int, dict[str, Scenario]]]:
+    """The reference app on `database_url`, with an order to read: its pid and its scenarios."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -197,14 +201,16 @@ def reference(database_url: str, seconds: int) -> dict[str, Load]:
     base = f"http://127.0.0.1:{REFERENCE_PORT}"
     try:
         wait_until_up(f"{base}/ping", process)
-        body = {"BODY": json.dumps(REFERENCE_BODY)}
-        create = measured(process.pid, f"{base}/orders", "post.lua", seconds, body)
         order = httpx.post(f"{base}/orders", json=REFERENCE_BODY).json()
-        return {
-            "ping": measured(process.pid, f"{base}/ping", "get.lua", seconds, {}),
-            "create": create,
-            "read": measured(process.pid, f"{base}/orders/{order['id']}", "get.lua", seconds, {}),
-        }
+        body = {"BODY": json.dumps(REFERENCE_BODY)}
+        yield (
+            process.pid,
+            {
+                "ping": Scenario("ping", f"{base}/ping", "get.lua", {}),
+                "create": Scenario("create", f"{base}/orders", "post.lua", body),
+                "read": Scenario("read", f"{base}/orders/{order['id']}", "get.lua", {}),
+            },
+        )
     finally:
         stop(process)
 
@@ -308,13 +314,42 @@ def running_service(database_url: str, src: Path | None, work: Path) -> Iterator
 # the median pair reported: on a shared machine one pair moved from -25% to +43% between runs, and
 # in round 18 ten pairs of the same code had a median of 2% and 7% with single pairs from -6% to +32%.
 STREAM_PAIRS = 5
+# The create's ratio is measured the same way, the reference's create and the service's alternated
+# with both servers up: measured minutes apart, the reference's create moved from 144/s to 399/s on
+# one machine in an afternoon (round 20), and the table's ratio with it.
+CREATE_PAIRS = 5
 Pair = tuple[Load, Load]
 
 
+def alternated(first: Callable[[], Load], second: Callable[[], Load], count: int) -> list[Pair]:
+    """`count` pairs of runs, `first`'s then `second`'s, every other pair the other way round, so
+    that a machine slowing or speeding up over the minutes of the pairs weighs on both sides alike."""
+    pairs: list[Pair] = []
+    for index in range(count):
+        if index % 2:
+            later = second()
+            pairs.append((first(), later))
+        else:
+            earlier = first()
+            pairs.append((earlier, second()))
+    return pairs
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What `service` measured: each scenario once, the pairs of create without and with the streams
+    open, and the pairs of the reference's create and the service's."""
+
+    results: dict[str, Load]
+    streams: list[Pair]
+    creates: list[Pair]
+
+
 def service(
-    database_url: str, seconds: int, src: Path | None, work: Path
-) -> tuple[dict[str, Load], list[Pair]]:
-    """Each scenario once, then `STREAM_PAIRS` pairs of create without and with the streams open."""
+    database_url: str, seconds: int, src: Path | None, work: Path, reference: tuple[int, Scenario]
+) -> Measured:
+    """Each scenario once, then `STREAM_PAIRS` pairs of create without and with the streams open,
+    then `CREATE_PAIRS` pairs of the `reference`'s create (its pid and scenario) and the service's."""
     with running_service(database_url, src, work) as running:
         pid = running.process.pid
         results = {}
@@ -324,21 +359,28 @@ def service(
             turns = write_turns(running.base) - before
             results[s.name] = replace(load, turns=turns) if turns.count else load
         create = running.scenarios[0]
-        pairs: list[Pair] = []
-        for index in range(STREAM_PAIRS):
-            # Every other pair the other way round, so that a machine slowing or speeding up over
-            # the minutes of the pairs weighs on both sides alike.
-            if index % 2:
-                with running.streams_open():
-                    streamed = measured(pid, create.url, create.script, seconds, create.env)
-                alone = measured(pid, create.url, create.script, seconds, create.env)
-            else:
-                alone = measured(pid, create.url, create.script, seconds, create.env)
-                with running.streams_open():
-                    streamed = measured(pid, create.url, create.script, seconds, create.env)
-            pairs.append((alone, streamed))
-        results["create, 50 streams open"] = median_pair(pairs)[1]
-        return results, pairs
+
+        def alone() -> Load:
+            return measured(pid, create.url, create.script, seconds, create.env)
+
+        def streamed() -> Load:
+            with running.streams_open():
+                return alone()
+
+        def theirs() -> Load:
+            their_pid, their_create = reference
+            return measured(
+                their_pid, their_create.url, their_create.script, seconds, their_create.env
+            )
+
+        streams = alternated(alone, streamed, STREAM_PAIRS)
+        results["create, 50 streams open"] = median_pair(streams)[1]
+        return Measured(results, streams, alternated(theirs, alone, CREATE_PAIRS))
+
+
+def create_ratio(pair: Pair) -> float:
+    theirs, mine = pair
+    return mine.rps / theirs.rps
 
 
 def stream_cost(pair: Pair) -> float:
@@ -370,9 +412,8 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
-def report(
-    backend: str, seconds: int, mine: dict[str, Load], theirs: dict[str, Load], pairs: list[Pair]
-) -> None:
+def report(backend: str, seconds: int, measured: Measured, theirs: dict[str, Load]) -> None:
+    mine, pairs = measured.results, measured.streams
     print(f"\n{backend}, wrk -t1 -c16 -d{seconds}s, {machine()}")
     print(
         f"| {'endpoint':40} | req/s | p50 ms | p99 ms | errors | CPU ms/req "
@@ -405,6 +446,17 @@ def report(
         f"{STREAMS} open streams cost {stream_cost(median_pair(pairs)):.0%} of create throughput "
         f"(the median of {len(pairs)} alternating pairs; the table's streams row is its run)"
     )
+    for index, (their, my) in enumerate(measured.creates, 1):
+        print(
+            f"create, pair {index}: the reference {their.rps:.0f}/s, the service {my.rps:.0f}/s "
+            f"({create_ratio((their, my)):.2f}); CPU per create {their.cpu_ms:.2f} and "
+            f"{my.cpu_ms:.2f} ms ({their.cpu_ms / my.cpu_ms:.2f}); the service's p99 {my.p99_ms:.1f} ms"
+        )
+    ratios = sorted(create_ratio(pair) for pair in measured.creates)
+    print(
+        f"create against the reference: {ratios[len(ratios) // 2]:.2f} (the median of "
+        f"{len(ratios)} alternating pairs, both servers up; the table's create row is one run each)"
+    )
 
 
 def main() -> None:
@@ -429,9 +481,15 @@ def main() -> None:
             else:
                 service_db = f"sqlite+aiosqlite:///{work / 'service.db'}"
                 reference_db = f"sqlite+aiosqlite:///{work / 'reference.db'}"
-            theirs = reference(reference_db, args.seconds)
-            mine, pairs = service(service_db, args.seconds, args.service_src, work)
-            report(backend, args.seconds, mine, theirs, pairs)
+            pid, scenarios = scratch.enter_context(running_reference(reference_db))
+            theirs = {
+                name: measured(pid, s.url, s.script, args.seconds, s.env)
+                for name, s in scenarios.items()
+            }
+            mine = service(
+                service_db, args.seconds, args.service_src, work, (pid, scenarios["create"])
+            )
+            report(backend, args.seconds, mine, theirs)
 
 
 if __name__ == "__main__":
