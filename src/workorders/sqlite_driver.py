@@ -37,7 +37,7 @@ here its busy timeout is zero, and when the transaction's `BEGIN` finds the lock
 process, or an app on another loop), the trip goes to aiosqlite's thread, which waits as it always
 has: a trip of that connection to the thread that starts outside a transaction sets the timeout back
 for as long as it runs (`_waiting`). The timeout is not set and reset around each trip here: SQLite
-prepares a PRAGMA again every time it runs, and a filing's four were 1.3% of its instructions
+prepares a PRAGMA again every time it runs, and a filing's four were 1.2% of its instructions
 (round 20). A connection whose trip to the thread was cancelled (it may still be running there) sends
 its trips there too, until one comes back.
 
