@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_
@@ -51,6 +51,7 @@ from workorders.metrics import WRITE_TURN_HELD, WRITE_TURN_WAIT
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
+    from sqlalchemy.orm import Session
     from sqlalchemy.sql.base import Executable
 
     from workorders.config import Settings

@@ -272,14 +272,14 @@ async def _insert(
         if key not in loaded:
             # Set, so that the row attached after the insert has every column loaded.
             setattr(order, key, None)
-    # Every column is in the instance's dict now: read there, not through ~35 instrumented attributes.
+    # Every column is in the instance's dict now: read there, not through 49 instrumented attributes.
     values = {key: loaded[key] for key in _ORDER_COLUMNS}
     values["day"] = numbers.day_of(now, timezone)
     checked = revision is not None
     if checked:
         values["revision"] = revision
     if session.get_bind().dialect.name != "postgresql":
-        return await _insert_on_sqlite(session, written, values, checked=checked)
+        return await session.run_sync(_insert_on_sqlite, written, values, checked)
     columns = tuple(written[0])
     for index, event in enumerate(written):
         values.update({f"event{index}_{key}": event[key] for key in columns})
@@ -290,22 +290,16 @@ async def _insert(
     return str(numbered)
 
 
-async def _insert_on_sqlite(
-    session: AsyncSession, written: list[dict[str, Any]], values: dict[str, Any], *, checked: bool
+def _insert_on_sqlite(
+    session: Session, written: list[dict[str, Any]], values: dict[str, Any], checked: bool
 ) -> str:
     """SQLite: the counter's upsert, the order's insert (numbered from the counter, returning the
     number) and the events' insert, in two trips (`db.write_unawaited`): the upsert goes with the
     insert (and with the transaction's BEGIN IMMEDIATE when filing is its first statement), the
     events with the commit. The transaction holds the database's one write lock from its BEGIN
     IMMEDIATE, so nothing comes between the statements; checked, each of the first two writes only
-    while the property's revision is the bound one. The three run in one greenlet of SQLAlchemy's:
-    each `await` of the session's is a trip into one and back."""
-    return await session.run_sync(_file_on_sqlite, written, values, checked)
-
-
-def _file_on_sqlite(
-    session: Session, written: list[dict[str, Any]], values: dict[str, Any], checked: bool
-) -> str:
+    while the property's revision is the bound one. The three run in one greenlet of SQLAlchemy's
+    (`AsyncSession.run_sync`): each `await` of the session's is a trip into one and back."""
     keys = ("property_id", "day", "revision") if checked else ("property_id", "day")
     write_unawaited_sync(session, _sqlite_taking(checked), {key: values[key] for key in keys})
     numbered = session.connection().execute(_sqlite_insert(checked), values).scalar_one_or_none()
