@@ -412,8 +412,8 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
-def report(backend: str, seconds: int, measured: Measured, theirs: dict[str, Load]) -> None:
-    mine, pairs = measured.results, measured.streams
+def report(backend: str, seconds: int, run: Measured, theirs: dict[str, Load]) -> None:
+    mine, pairs = run.results, run.streams
     print(f"\n{backend}, wrk -t1 -c16 -d{seconds}s, {machine()}")
     print(
         f"| {'endpoint':40} | req/s | p50 ms | p99 ms | errors | CPU ms/req "
@@ -446,13 +446,13 @@ def report(backend: str, seconds: int, measured: Measured, theirs: dict[str, Loa
         f"{STREAMS} open streams cost {stream_cost(median_pair(pairs)):.0%} of create throughput "
         f"(the median of {len(pairs)} alternating pairs; the table's streams row is its run)"
     )
-    for index, (their, my) in enumerate(measured.creates, 1):
+    for index, (their, my) in enumerate(run.creates, 1):
         print(
             f"create, pair {index}: the reference {their.rps:.0f}/s, the service {my.rps:.0f}/s "
             f"({create_ratio((their, my)):.2f}); CPU per create {their.cpu_ms:.2f} and "
             f"{my.cpu_ms:.2f} ms ({their.cpu_ms / my.cpu_ms:.2f}); the service's p99 {my.p99_ms:.1f} ms"
         )
-    ratios = sorted(create_ratio(pair) for pair in measured.creates)
+    ratios = sorted(create_ratio(pair) for pair in run.creates)
     print(
         f"create against the reference: {ratios[len(ratios) // 2]:.2f} (the median of "
         f"{len(ratios)} alternating pairs, both servers up; the table's create row is one run each)"
