@@ -46,7 +46,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_
 
-from workorders import sqlite_driver
+from workorders import search_index, sqlite_driver
 from workorders.metrics import WRITE_TURN_HELD, WRITE_TURN_WAIT
 
 if TYPE_CHECKING:
@@ -250,7 +250,15 @@ def _sqlite_engine(
         # One trip to aiosqlite's thread per statement. A writer's connections checkpoint the WAL
         # themselves, on that thread (`sqlite_driver`): a request's transaction commits on the
         # event loop's thread, which SQLite's automatic checkpoint would hold.
-        module=sqlite_driver.dbapi(checkpoint_every=None if begin is None else CHECKPOINT_EVERY),
+        # With each checkpoint, the writers index the orders filed since the last one for search
+        # (`search_index`): in the filing's own transaction that was 3.9% of its instructions.
+        module=(
+            sqlite_driver.dbapi()
+            if begin is None
+            else sqlite_driver.dbapi(
+                checkpoint_every=CHECKPOINT_EVERY, upkeep=search_index.catch_up
+            )
+        ),
         connect_args={
             "timeout": settings.sqlite_busy_timeout_ms / 1000,
             # A request's writer transaction makes its trips on the event loop's thread

@@ -47,7 +47,10 @@ its connections and checkpoints itself instead: every N-th commit of its connect
 aiosqlite's thread, where a PASSIVE checkpoint follows the COMMIT. The committing transaction still
 holds its turn at the write lock (`db.WriteTurns`), so no writer of the process appends to the WAL
 meanwhile and the checkpoint catches up with it, as SQLite's own does under the lock. The commit
-stands whatever becomes of the checkpoint; one that fails is logged and the next tries again.
+stands whatever becomes of the checkpoint; one that fails is logged and the next tries again. Work
+that is better done in batches than in each request (`upkeep`: the search index's, `search_index`)
+runs in the same trip, between the COMMIT and the checkpoint, under the same turn, in a transaction
+of its own; it may fail the same way.
 """
 
 from __future__ import annotations
@@ -134,10 +137,23 @@ def _run(connection: sqlite3.Connection, statements: list[Statement]) -> Outcome
         cursor.close()
 
 
-def _commit_and_checkpoint(connection: sqlite3.Connection, statements: list[Statement]) -> None:
-    """`_commit`, then a PASSIVE checkpoint of the WAL, outside any transaction (the module's
-    docstring)."""
+# Work done every `checkpoint_every`-th commit, outside any transaction, before the checkpoint.
+Upkeep = Callable[[sqlite3.Connection], object]
+
+
+def _commit_and_checkpoint(
+    connection: sqlite3.Connection, statements: list[Statement], upkeep: Upkeep | None = None
+) -> None:
+    """`_commit`, then `upkeep` and a PASSIVE checkpoint of the WAL, outside any transaction (the
+    module's docstring)."""
     _commit(connection, statements)
+    if upkeep is not None:
+        try:
+            upkeep(connection)
+        except sqlite3.Error:
+            log.warning(
+                "SQLite's upkeep after a commit failed; the next one tries again", exc_info=True
+            )
     try:
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     except sqlite3.Error:
@@ -382,7 +398,7 @@ class Connection(AsyncAdapt_aiosqlite_connection):
             pending, begins = self._take_pending()
             dbapi: DBAPI = self.dbapi
             if dbapi.checkpoint_due():
-                self._send(_commit_and_checkpoint, pending, begins=None)
+                self._send(dbapi.commit_and_checkpoint, pending, begins=None)
             elif pending or self._here:
                 self._send(_commit, pending, begins=begins)
             else:
@@ -406,11 +422,18 @@ class Connection(AsyncAdapt_aiosqlite_connection):
 
 class DBAPI(AsyncAdapt_aiosqlite_dbapi):
     """`checkpoint_every`: the connections checkpoint the WAL themselves, every that many commits
-    (the module's docstring); None: SQLite's automatic checkpoints."""
+    (the module's docstring), after `upkeep`; None: SQLite's automatic checkpoints, and no upkeep."""
 
-    def __init__(self, aiosqlite: Any, sqlite: Any, checkpoint_every: int | None = None) -> None:
+    def __init__(
+        self,
+        aiosqlite: Any,
+        sqlite: Any,
+        checkpoint_every: int | None = None,
+        upkeep: Upkeep | None = None,
+    ) -> None:
         super().__init__(aiosqlite, sqlite)
         self.checkpoint_every = checkpoint_every
+        self._upkeep = upkeep
         self._commits = 0
 
     def connect(self, *arg: Any, **kw: Any) -> Connection:
@@ -421,6 +444,12 @@ class DBAPI(AsyncAdapt_aiosqlite_dbapi):
             cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
         return connection
+
+    def commit_and_checkpoint(
+        self, connection: sqlite3.Connection, statements: list[Statement]
+    ) -> None:
+        """A trip's function: the commit, this DBAPI's upkeep and the checkpoint."""
+        _commit_and_checkpoint(connection, statements, self._upkeep)
 
     def checkpoint_due(self) -> bool:
         """Counts a commit; True for every `checkpoint_every`-th."""
@@ -433,9 +462,9 @@ class DBAPI(AsyncAdapt_aiosqlite_dbapi):
         return True
 
 
-def dbapi(*, checkpoint_every: int | None = None) -> DBAPI:
+def dbapi(*, checkpoint_every: int | None = None, upkeep: Upkeep | None = None) -> DBAPI:
     """The module to give `create_async_engine(..., module=...)` for a `sqlite+aiosqlite` URL."""
-    return DBAPI(aiosqlite, sqlite3, checkpoint_every)
+    return DBAPI(aiosqlite, sqlite3, checkpoint_every, upkeep)
 
 
 __all__ = ["DBAPI", "Connection", "Cursor", "dbapi", "deferred"]

@@ -21,11 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from workorders import sqlite_driver
 
 
-def _engine(path: Path, *, here: bool = False, **options: Any) -> AsyncEngine:
+def _engine(
+    path: Path, *, here: bool = False, dbapi: sqlite_driver.DBAPI | None = None, **options: Any
+) -> AsyncEngine:
     """`here`: its connections may be used from the calling thread (a transaction's trips run here)."""
     engine = create_async_engine(
         f"sqlite+aiosqlite:///{path}",
-        module=sqlite_driver.dbapi(),
+        module=dbapi or sqlite_driver.dbapi(),
         connect_args={"timeout": 5, "check_same_thread": not here},
         **options,
     )
@@ -357,3 +359,38 @@ async def test_a_trip_that_failed_on_the_thread_leaves_the_next_transaction_here
             await conn.commit()
     assert sent == []
     await engine.dispose()
+
+
+async def test_upkeep_follows_every_nth_commit_on_the_thread_outside_the_transaction(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every `checkpoint_every`-th commit runs the upkeep after it, on aiosqlite's thread, with no
+    transaction open; one that fails is logged, and neither the commit nor the next upkeep suffer."""
+    seen: list[tuple[bool, bool, int]] = []
+    loop_thread = threading.get_ident()
+
+    def upkeep(connection: sqlite3.Connection) -> None:
+        (rows,) = connection.execute("SELECT count(*) FROM t").fetchone()
+        seen.append((connection.in_transaction, threading.get_ident() == loop_thread, rows))
+        if rows == 3:
+            raise sqlite3.OperationalError("the upkeep failed")
+
+    engine = _engine(
+        tmp_path / "upkeep.db", dbapi=sqlite_driver.dbapi(checkpoint_every=3, upkeep=upkeep)
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            await conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        for _ in range(7):  # seven commits of the driver's (the CREATE ran in autocommit)
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                await conn.execute(text("INSERT INTO t DEFAULT VALUES"))
+                await conn.commit()
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert seen == [(False, False, 3), (False, False, 6)]
+    assert rows == 7
+    assert "upkeep after a commit failed" in caplog.text

@@ -5,13 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from typing import cast as typed
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
 from workorders.models import WorkOrder
+from workorders.search_index import MARK
 from workorders.services.access import OrderFields, order_row, visible_rows, visible_to
 from workorders.services.pagination import Ordering, fetch_rows
 
@@ -20,6 +34,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncConnection
+    from sqlalchemy.sql.selectable import FromClause
 
     from workorders.services.context import Asking, Context
 
@@ -62,23 +77,38 @@ def _like_pattern(text: str) -> str:
 MIN_INDEXED = 3
 
 
+SEARCHED = ("title", "description", "number")
+_ORDERS = typed(Table, WorkOrder.__table__)
+_RECENT = _ORDERS.alias("recent")
+# The orders filed since SQLite's search index last caught up (`workorders.search_index`).
+_UNINDEXED = literal_column("recent.rowid") > (
+    select(literal_column("indexed_to")).select_from(table(MARK)).scalar_subquery()
+)
+
+
+def _contains(orders: FromClause, q: str) -> ColumnElement[bool]:
+    """`q` in the title, description or number of `orders` (the table or an alias of it), ignoring
+    the case of ASCII letters: a scan."""
+    pattern = _like_pattern(q)
+    return or_(*(orders.c[key].ilike(pattern, escape="\\") for key in SEARCHED))
+
+
 def _matches(dialect: str, q: str) -> ColumnElement[bool]:
     """A case-insensitive substring of the title, description or number. PostgreSQL serves the
-    ILIKE from its pg_trgm GIN indexes; SQLite asks its FTS5 trigram table (migration 0007)."""
+    ILIKE from its pg_trgm GIN indexes. SQLite asks its FTS5 trigram table (migration 0007) for the
+    orders it holds and scans the few filed since it last caught up (`workorders.search_index`)."""
     if len(q) >= MIN_INDEXED and dialect == "sqlite":
         phrase = '"' + q.replace('"', '""') + '"'
-        found: Select[Any] = (
+        indexed: Select[Any] = (
             select(literal_column("rowid"))
             .select_from(table("work_orders_search"))
             .where(text("work_orders_search MATCH :phrase").bindparams(phrase=phrase))
         )
-        return literal_column("work_orders.rowid").in_(found)
-    pattern = _like_pattern(q)
-    return or_(
-        WorkOrder.title.ilike(pattern, escape="\\"),
-        WorkOrder.description.ilike(pattern, escape="\\"),
-        WorkOrder.number.ilike(pattern, escape="\\"),
-    )
+        recent: Select[Any] = select(literal_column("recent.rowid")).where(
+            _UNINDEXED, _contains(_RECENT, q)
+        )
+        return literal_column("work_orders.rowid").in_(union_all(indexed, recent))
+    return _contains(_ORDERS, q)
 
 
 async def list_orders(
