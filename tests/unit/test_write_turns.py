@@ -282,3 +282,12 @@ async def test_writers_in_turn_use_one_connection(database: Database) -> None:
     async with database.reader() as session:
         rows = (await session.execute(text("SELECT count(*) FROM marks"))).scalar_one()
     assert rows == 24
+
+
+async def test_temporary_tables_stay_in_memory(database: Database) -> None:
+    """An INSERT … RETURNING gathers its rows in a temporary table. In a file (SQLite's default) every
+    filing created, wrote, unlinked and closed one on the loop's thread."""
+    for sessions in (database.request_writer, database.writer, database.reader):
+        async with sessions() as session:
+            stored = (await session.execute(text("PRAGMA temp_store"))).scalar_one()
+        assert stored == 2  # MEMORY
