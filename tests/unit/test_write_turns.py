@@ -284,10 +284,14 @@ async def test_writers_in_turn_use_one_connection(database: Database) -> None:
     assert rows == 24
 
 
-async def test_temporary_tables_stay_in_memory(database: Database) -> None:
-    """An INSERT … RETURNING gathers its rows in a temporary table. In a file (SQLite's default) every
-    filing created, wrote, unlinked and closed one on the loop's thread."""
+async def test_connections_keep_temporary_tables_in_memory_and_map_the_file(
+    database: Database,
+) -> None:
+    """An INSERT … SELECT … RETURNING puts its rows in a temporary table first; in a file (SQLite's
+    default) every filing created, wrote, unlinked and closed one on the loop's thread. Pages are
+    read through a map of the file, not a read() each (`db._sqlite_engine`)."""
     for sessions in (database.request_writer, database.writer, database.reader):
         async with sessions() as session:
             stored = (await session.execute(text("PRAGMA temp_store"))).scalar_one()
-        assert stored == 2  # MEMORY
+            mapped = (await session.execute(text("PRAGMA mmap_size"))).scalar_one()
+        assert (stored, mapped) == (2, db.SQLITE_MMAP_BYTES)  # 2: MEMORY
