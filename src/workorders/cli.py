@@ -125,7 +125,7 @@ def cmd_worker(_args: argparse.Namespace, settings: Settings) -> int:
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     from workorders.auth import mint_token
     from workorders.clock import SystemClock
-    from workorders.db import Database
+    from workorders.db import Database, transaction
     from workorders.domain.actors import Role
     from workorders.domain.taxonomy import Department
     from workorders.services import demo
@@ -143,7 +143,7 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
         await _migrate(settings)
         database = Database(settings)
         try:
-            async with database.writer() as session, session.begin():
+            async with transaction(database.writer) as session:
                 if await demo.is_seeded(session):
                     print("the demo community is already there; its tokens:\n")
                     return await demo.load_people(session)

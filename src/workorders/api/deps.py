@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from workorders.auth import TokenVerifier
 from workorders.config import Settings
-from workorders.db import Database
+from workorders.db import Database, transaction
 from workorders.domain.actors import Principal
 from workorders.errors import Unauthorized, _
 from workorders.models import WorkOrder
@@ -130,14 +130,14 @@ def _context(request: Request, principal: Principal, session: AsyncSession) -> C
 # The request's session and its context are one dependency, not a session dependency under a
 # context dependency: FastAPI's solving of each dependency cost more CPU than the work it did.
 async def reading_context(request: Request, principal: CurrentPrincipal) -> AsyncIterator[Context]:
-    async with request.app.state.db.reader() as session, session.begin():
+    async with transaction(request.app.state.db.reader) as session:
         yield _context(request, principal, session)
 
 
 async def writing_context(request: Request, principal: CurrentPrincipal) -> AsyncIterator[Context]:
     """The request's transaction: committed when the endpoint returns, before the response is sent,
     so a client never hears "created" about something that then fails to commit."""
-    async with request.app.state.db.request_writer() as session, session.begin():
+    async with transaction(request.app.state.db.request_writer) as session:
         yield _context(request, principal, session)
 
 
@@ -154,7 +154,7 @@ async def filing_context(request: Request, principal: CurrentPrincipal) -> Async
     anyway."""
     db = request.app.state.db
     if db.dialect != "postgresql" or "idempotency-key" in request.headers:
-        async with db.request_writer() as session, session.begin():
+        async with transaction(db.request_writer) as session:
             yield _context(request, principal, session)
         return
     # PostgreSQL's reader sessions are autocommit. Not `session.begin()`: a transaction begun inside
@@ -261,7 +261,7 @@ async def writing_order(
     request: Request, principal: CurrentPrincipal, order_id: OrderId
 ) -> AsyncIterator[OrderAt]:
     """As `writing_context`: committed when the endpoint returns, before the response is sent."""
-    async with request.app.state.db.request_writer() as session, session.begin():
+    async with transaction(request.app.state.db.request_writer) as session:
         ctx = _context(request, principal, session)
         yield OrderAt(ctx, await work_orders.get_visible(ctx, order_id))
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from workorders.auth import DEFAULT_PROPERTY, mint_token
+from workorders.db import transaction
 from workorders.domain.actors import Role
 from workorders.domain.taxonomy import Department
 from workorders.errors import NotFound, _
@@ -111,7 +112,7 @@ def _development_only(request: Request) -> None:
 async def dev_people(request: Request) -> dict[str, list[DevPerson]]:
     """The demo directory, to pick whom to sign in as (development only)."""
     _development_only(request)
-    async with request.app.state.db.reader() as session, session.begin():
+    async with transaction(request.app.state.db.reader) as session:
         staff = (
             await session.execute(
                 select(Staff)
@@ -138,7 +139,7 @@ async def dev_token(request: Request, body: DevTokenRequest) -> dict[str, str]:
     """A development token for one person of the directory (development only)."""
     _development_only(request)
     state = request.app.state
-    async with state.db.reader() as session, session.begin():
+    async with transaction(state.db.reader) as session:
         if body.kind == "owner":
             owner = await session.get(Owner, body.id)
             if owner is None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from workorders.api import V1
 from workorders.api.deps import WriteContext, _bearer, get_principal
 from workorders.api.responses import problems
+from workorders.db import transaction
 from workorders.domain.actors import Principal
 from workorders.services import principals, stream_tickets
 
@@ -53,7 +54,7 @@ async def ticket_or_bearer(
     state = request.app.state
     if ticket is None:
         return await get_principal(request, credentials)
-    async with state.db.request_writer() as session, session.begin():
+    async with transaction(state.db.request_writer) as session:
         claimed = await stream_tickets.redeem(session, ticket, state.clock.now())
         return await principals.resolve(session, claimed)
 

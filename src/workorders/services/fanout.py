@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from workorders.db import transaction
 from workorders.models import WorkOrder
 from workorders.services import feed
 from workorders.services.access import sees
@@ -128,7 +129,7 @@ class Follower:
     async def subscribe(self, interest: Interest) -> Subscriber:
         async with self._starting:
             if self._position is None:
-                async with self._db.reader() as session, session.begin():
+                async with transaction(self._db.reader) as session:
                     self._position = await feed.head(session)
             if self._task is None or self._task.done():
                 self._task = asyncio.create_task(self._follow(), name="feed-follower")
@@ -145,7 +146,7 @@ class Follower:
         it, whenever the stream's first read happens."""
         if self._position is not None:
             return self._position
-        async with self._db.reader() as session, session.begin():
+        async with transaction(self._db.reader) as session:
             return await feed.head(session)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
@@ -164,7 +165,7 @@ class Follower:
             assert self._position is not None
             token = self._signal.token()
             started = loop.time()
-            async with self._db.reader() as session, session.begin():
+            async with transaction(self._db.reader) as session:
                 page = await feed.read(session, after=self._position, limit=BATCH)
                 orders = await _orders(session, page.events)
             self._position = page.next
@@ -229,7 +230,7 @@ async def stream(
         try:
             # Catch up from the database, up to where the follower took over.
             while position < subscriber.start:
-                async with db.reader() as session, session.begin():
+                async with transaction(db.reader) as session:
                     page = await feed.read(session, after=position, limit=BATCH, where=where)
                 caught_up = [
                     event

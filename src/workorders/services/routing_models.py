@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workorders import routing_model
-from workorders.db import new_id
+from workorders.db import new_id, transaction
 from workorders.domain.actors import ActorType, Role
 from workorders.errors import Conflict, Forbidden, NotFound, _
 from workorders.models import RoutingModel
@@ -325,12 +325,12 @@ async def retrain(db: Database, property_id: str, *, now: datetime, seed: int = 
     Three steps, so that no transaction stays open (and, on SQLite, no write lock is held) while
     the model trains: read the examples, train in a thread, write the new version.
     """
-    async with db.reader() as session, session.begin():
+    async with transaction(db.reader) as session:
         found = await plan(session, property_id, seed=seed)
     if found is None:
         return Outcome(None, False, "too few new examples to judge a new model on", {})
     trained = await asyncio.to_thread(model_training.build, found)
-    async with db.writer() as session, session.begin():
+    async with transaction(db.writer) as session:
         return await store(session, trained, now=now)
 
 

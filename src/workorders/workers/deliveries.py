@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from workorders.db import transaction
 from workorders.domain.egress import RefusedUrl
 from workorders.services import egress, feed, notifications, webhook_delivery
 from workorders.services.live import EventSignal
@@ -88,7 +89,7 @@ class DeliveryWorker:
     # --- following the feed ---------------------------------------------------------------------
 
     async def fan_out(self) -> feed.Page | None:
-        async with self.db.writer() as session, session.begin():
+        async with transaction(self.db.writer) as session:
             now = self.clock.now()
 
             async def handle(events: list[Event]) -> None:
@@ -98,7 +99,7 @@ class DeliveryWorker:
             return await feed.follow(session, WEBHOOKS_CONSUMER, handle, now=now)
 
     async def notify(self) -> feed.Page | None:
-        async with self.db.writer() as session, session.begin():
+        async with transaction(self.db.writer) as session:
             now = self.clock.now()
 
             async def handle(events: list[Event]) -> None:
@@ -113,7 +114,7 @@ class DeliveryWorker:
         return self.settings.webhook_timeout + self.settings.webhook_lease_margin
 
     async def claim(self, limit: int) -> list[Outgoing]:
-        async with self.db.writer() as session, session.begin():
+        async with transaction(self.db.writer) as session:
             return await webhook_delivery.claim(
                 session, self.clock.now(), limit=limit, lease=self.lease
             )
@@ -169,7 +170,7 @@ class DeliveryWorker:
         )
 
     async def record(self, sent: Outgoing, outcome: Outcome) -> str:
-        async with self.db.writer() as session, session.begin():
+        async with transaction(self.db.writer) as session:
             return await webhook_delivery.record(
                 session,
                 sent,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, text
 
+from workorders.db import transaction
 from workorders.models import RoutingExample
 from workorders.services import routing_models
 
@@ -29,7 +30,7 @@ LOCK_NAMESPACE = 0x726F7574  # "rout": keeps these advisory locks apart from any
 
 async def due(db: Database, settings: Settings) -> list[str]:
     """The properties with at least `routing_retrain_after` examples since their last training."""
-    async with db.reader() as session, session.begin():
+    async with transaction(db.reader) as session:
         query = select(RoutingExample.property_id).distinct()
         properties = (await session.execute(query)).scalars()
         return [

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from workorders.db import transaction
 from workorders.services import attachments, idempotency, retention
 from workorders.storage import DirectoryStorage
 from workorders.workers import clock as clock_jobs
@@ -91,7 +92,7 @@ class Workers:
 
     async def run_once(self, job: Job) -> None:
         try:
-            async with self.db.writer() as session, session.begin():
+            async with transaction(self.db.writer) as session:
                 outcome = await job.run(session, self.clock)
             log.debug("job %s: %s", job.name, outcome)
         except Exception:
