@@ -6,8 +6,6 @@ spell it reads at once (after the signal's settling); a full page is read on at 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,17 +19,19 @@ from workorders.services.live import EventSignal
 
 
 class _Session:
-    @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[None]:
-        yield
+    """What `db.transaction` asks of a session: to begin, and to end (commit and close)."""
+
+    sync_session = SimpleNamespace(begin=lambda: None)
+
+    async def run_sync(self, _end: Any, **_: Any) -> None:
+        return None
 
 
 class _Database:
-    """What the follower asks of the database: a reader session with a transaction."""
+    """What the follower asks of the database: reader sessions, each in a transaction."""
 
-    @contextlib.asynccontextmanager
-    async def reader(self) -> AsyncIterator[_Session]:
-        yield _Session()
+    def reader(self) -> _Session:
+        return _Session()
 
 
 class Reads:

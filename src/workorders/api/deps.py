@@ -153,15 +153,12 @@ async def filing_context(request: Request, principal: CurrentPrincipal) -> Async
     key, the key's record and the order are one transaction; on SQLite filing holds the write lock
     anyway."""
     db = request.app.state.db
-    if db.dialect != "postgresql" or "idempotency-key" in request.headers:
-        async with transaction(db.request_writer) as session:
-            yield _context(request, principal, session)
-        return
-    # PostgreSQL's reader sessions are autocommit. Not `session.begin()`: a transaction begun inside
-    # would end that block's. Committed before the response is sent; closed without, rolled back.
-    async with db.reader() as session:
+    autocommit = db.dialect == "postgresql" and "idempotency-key" not in request.headers
+    # PostgreSQL's reader sessions are autocommit: each statement commits itself, and a transaction
+    # begun inside (`db.in_one_transaction`) is committed when the block ends, before the response
+    # is sent.
+    async with transaction(db.reader if autocommit else db.request_writer) as session:
         yield _context(request, principal, session)
-        await session.commit()
 
 
 @dataclass(frozen=True, slots=True)
