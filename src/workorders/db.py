@@ -384,29 +384,33 @@ class Database:
 @contextlib.asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A session of `sessions` in one transaction: committed when the block ends, rolled back when
-    it raises, closed either way. It is `async with sessions() as session, session.begin()` in two
-    greenlets of SQLAlchemy's where that takes four: the `BEGIN` is sent with the first statement
-    (the session takes its connection then), so beginning needs no greenlet of its own, and the
-    commit and the close share one. That was 6% of a SQLite create's throughput and 3% of an
-    action's (bench/RESULTS.md, round 21). As SQLAlchemy's own exit does, the end runs in a task of
-    its own that the caller's cancellation does not stop: the connection goes back to its pool (on
-    SQLite with its write turn) whatever happens to the request."""
+    it raises, closed either way. It is `async with sessions() as session, session.begin()` in one
+    greenlet of SQLAlchemy's where that takes three and a task: the `BEGIN` is sent with the first
+    statement (the session takes its connection then), so beginning needs no greenlet of its own,
+    and the commit and the close share one (bench/RESULTS.md, round 21). The commit runs in the
+    caller's task, as SQLAlchemy's `begin()` block commits: the connection, with a SQLite writer's
+    turn, goes back to the pool as it commits, not a turn of the event loop later. A rollback
+    (the block raised, or the commit did, or the caller was cancelled during it) runs in a task of
+    its own that the caller's cancellation does not stop, as SQLAlchemy's close on exit: the
+    connection goes back to its pool whatever happens to the request."""
     session = sessions()
     session.sync_session.begin()  # no I/O: the connection is taken by the first statement
     try:
         yield session
+        await session.run_sync(_commit_and_close)
     except BaseException:
-        await _to_the_end(session.run_sync(_end, commit=False))
+        await _to_the_end(session.run_sync(_roll_back_and_close))
         raise
-    await _to_the_end(session.run_sync(_end, commit=True))
 
 
-def _end(session: Session, *, commit: bool) -> None:
+def _commit_and_close(session: Session) -> None:
+    session.commit()
+    session.close()
+
+
+def _roll_back_and_close(session: Session) -> None:
     try:
-        if commit:
-            session.commit()
-        else:
-            session.rollback()
+        session.rollback()
     finally:
         session.close()
 

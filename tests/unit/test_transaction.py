@@ -1,5 +1,5 @@
 """`db.transaction`: a session in one transaction, committed when its block ends, rolled back when it
-raises, closed either way, and ended even when its caller is cancelled meanwhile."""
+raises, closed either way; a rollback runs to its end even when its caller is cancelled meanwhile."""
 
 from __future__ import annotations
 
@@ -59,26 +59,46 @@ async def test_the_block_commits_when_it_ends_and_rolls_back_when_it_raises(
     assert await _marks(database) == ["kept", "kept", "next"]
 
 
-async def test_a_cancelled_caller_waits_for_the_end_then_hears_of_it(database: Database) -> None:
-    ending = asyncio.Event()
+async def _cancelled_while_held(database: Database, when: str, *, refuse: bool) -> bool:
+    """A request's transaction whose `when` (a session event) waits until released, its task
+    cancelled meanwhile; `refuse`: the block raises, so the transaction ends in a rollback. Whether
+    the task was still running, waiting for the transaction's end, 50 ms after its cancellation."""
+    held = asyncio.Event()
     release = asyncio.Event()
 
-    def hold_the_commit(_session: Any) -> None:
-        ending.set()
-        await_(release.wait())  # inside the end's greenlet: the commit waits here
+    def hold(*_: Any) -> None:
+        held.set()
+        await_(release.wait())  # inside the greenlet that ends the transaction
 
     async def write() -> None:
         async with transaction(database.request_writer) as session:
-            event.listen(session.sync_session, "before_commit", hold_the_commit)
-            await session.execute(text("INSERT INTO marks (who) VALUES ('committed')"))
+            event.listen(session.sync_session, when, hold)
+            await session.execute(text("INSERT INTO marks (who) VALUES ('written')"))
+            if refuse:
+                raise RuntimeError("refused")
 
     task = asyncio.create_task(write())
-    await ending.wait()
+    await held.wait()
     task.cancel()
     await asyncio.sleep(0.05)
-    assert not task.done()  # the cancellation waits for the end
+    running = not task.done()
     release.set()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await _marks(database) == ["committed"]
+    return running
+
+
+async def test_a_rollback_runs_to_its_end_though_the_caller_is_cancelled(
+    database: Database,
+) -> None:
+    assert await _cancelled_while_held(database, "after_rollback", refuse=True)
+    assert await _marks(database) == []
+    assert _checked_out(database) == 0
+
+
+async def test_a_commit_cut_short_by_a_cancellation_is_rolled_back(database: Database) -> None:
+    """As in SQLAlchemy's `begin()` block, the commit runs in the caller's task: cancelled during
+    it, the caller hears of it at once, and the rollback that follows runs to its end."""
+    assert not await _cancelled_while_held(database, "before_commit", refuse=False)
+    assert await _marks(database) == []
     assert _checked_out(database) == 0
