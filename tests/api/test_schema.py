@@ -124,3 +124,32 @@ def test_openapi_operation_ids_and_problem_responses() -> None:
                 if int(status) >= 400:
                     assert list(response["content"]) == ["application/problem+json"]
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+END_INDEXES = {
+    "ix_work_orders_property_id_cancelled_at": "cancelled_at",
+    "ix_work_orders_property_id_resolved_at": "resolved_at",
+    "ix_work_orders_status_resolved_at": "resolved_at",
+}
+
+
+async def test_the_indexes_of_an_order_s_end_hold_only_ended_orders(db: Database) -> None:
+    """A new order has no end: it writes no entry to these (migration 0018), and their readers
+    compare the column, which implies it is not NULL."""
+    if db.dialect == "postgresql":
+        definitions = text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(:names)"
+        )
+        params: dict[str, Any] = {"names": list(END_INDEXES)}
+    else:
+        definitions = text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN (:a, :b, :c)"
+        )
+        params = dict(zip("abc", END_INDEXES, strict=True))
+    async with db.read_engine.connect() as connection:
+        found: dict[str, str] = dict((await connection.execute(definitions, params)).all())
+    assert set(found) == set(END_INDEXES)
+    for name, column in END_INDEXES.items():
+        assert (
+            found[name].replace("(", "").replace(")", "").endswith(f"WHERE {column} IS NOT NULL")
+        ), found[name]

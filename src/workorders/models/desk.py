@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workorders.db import Base, UTCDateTime, utcnow
@@ -41,7 +41,14 @@ REPORT_INDEXES = (
     Index("ix_work_orders_property_id_respond_by", _orders.c.property_id, _orders.c.respond_by),
     Index("ix_work_orders_property_id_start_by", _orders.c.property_id, _orders.c.start_by),
     Index("ix_work_orders_property_id_resolve_by", _orders.c.property_id, _orders.c.resolve_by),
-    Index("ix_work_orders_property_id_resolved_at", _orders.c.property_id, _orders.c.resolved_at),
+    # Only the orders that have ended: a new order writes no entry (migration 0018).
+    Index(
+        "ix_work_orders_property_id_resolved_at",
+        _orders.c.property_id,
+        _orders.c.resolved_at,
+        postgresql_where=text("resolved_at IS NOT NULL"),
+        sqlite_where=text("resolved_at IS NOT NULL"),
+    ),
     # The reopen rate looks up the orders that ever had a `work_order.reopened` event.
     Index(
         "ix_events_property_id_type_work_order_id",

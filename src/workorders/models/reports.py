@@ -98,7 +98,13 @@ OPEN = "status IN ('triage', 'queued', 'assigned', 'in_progress', 'on_hold')"
 ROLLUP_INDEXES = (
     # An order's end (resolved or cancelled) anchors the backlog's sums; the resolved side has its
     # index (models/desk.py).
-    Index("ix_work_orders_property_id_cancelled_at", _orders.c.property_id, _orders.c.cancelled_at),
+    Index(
+        "ix_work_orders_property_id_cancelled_at",
+        _orders.c.property_id,
+        _orders.c.cancelled_at,
+        postgresql_where=text("cancelled_at IS NOT NULL"),
+        sqlite_where=text("cancelled_at IS NOT NULL"),
+    ),
     # "Was there a repair in this room for this category within 30 days?", asked per order filed.
     Index(
         "ix_work_orders_repair_place",

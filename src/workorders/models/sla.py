@@ -140,4 +140,10 @@ class ScheduleRun(Base):
 
 # The clock worker's scans: open orders due a look, resolved orders due to close.
 Index("ix_work_orders_sla_check_at", WorkOrder.sla_check_at)
-Index("ix_work_orders_status_resolved_at", WorkOrder.status, WorkOrder.resolved_at)
+Index(
+    "ix_work_orders_status_resolved_at",
+    WorkOrder.status,
+    WorkOrder.resolved_at,
+    postgresql_where=text("resolved_at IS NOT NULL"),
+    sqlite_where=text("resolved_at IS NOT NULL"),
+)
