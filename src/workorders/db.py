@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, Index, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -83,6 +83,12 @@ def json_value(text: str) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
+
+
+def partial_index(name: str, *expressions: Any, where: str) -> Index:
+    """An index of the rows for which `where` holds, on PostgreSQL and SQLite alike."""
+    condition = text(where)
+    return Index(name, *expressions, postgresql_where=condition, sqlite_where=condition)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workorders.db import Base, UTCDateTime, utcnow
+from workorders.db import Base, UTCDateTime, partial_index, utcnow
 from workorders.models.core import Event, WorkOrder
 
 
@@ -42,12 +42,11 @@ REPORT_INDEXES = (
     Index("ix_work_orders_property_id_start_by", _orders.c.property_id, _orders.c.start_by),
     Index("ix_work_orders_property_id_resolve_by", _orders.c.property_id, _orders.c.resolve_by),
     # Only the orders that have ended: a new order writes no entry (migration 0018).
-    Index(
+    partial_index(
         "ix_work_orders_property_id_resolved_at",
         _orders.c.property_id,
         _orders.c.resolved_at,
-        postgresql_where=text("resolved_at IS NOT NULL"),
-        sqlite_where=text("resolved_at IS NOT NULL"),
+        where="resolved_at IS NOT NULL",
     ),
     # The reopen rate looks up the orders that ever had a `work_order.reopened` event.
     Index(

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workorders.db import Base, UTCDateTime
+from workorders.db import Base, UTCDateTime, partial_index
 from workorders.domain.figures import SUM_FIELDS
 from workorders.models.core import BigIntPK, WorkOrder
 
@@ -98,15 +98,14 @@ OPEN = "status IN ('triage', 'queued', 'assigned', 'in_progress', 'on_hold')"
 ROLLUP_INDEXES = (
     # An order's end (resolved or cancelled) anchors the backlog's sums; the resolved side has its
     # index (models/desk.py).
-    Index(
+    partial_index(
         "ix_work_orders_property_id_cancelled_at",
         _orders.c.property_id,
         _orders.c.cancelled_at,
-        postgresql_where=text("cancelled_at IS NOT NULL"),
-        sqlite_where=text("cancelled_at IS NOT NULL"),
+        where="cancelled_at IS NOT NULL",
     ),
     # "Was there a repair in this room for this category within 30 days?", asked per order filed.
-    Index(
+    partial_index(
         "ix_work_orders_repair_place",
         _orders.c.property_id,
         _orders.c.category,
@@ -114,15 +113,13 @@ ROLLUP_INDEXES = (
         WorkOrder.location["unit"].as_string(),
         WorkOrder.location["room"].as_string(),
         _orders.c.created_at,
-        postgresql_where=text("kind = 'repair'"),
-        sqlite_where=text("kind = 'repair'"),
+        where="kind = 'repair'",
     ),
     # Each member's load: their open orders, a small part of all the orders.
-    Index(
+    partial_index(
         "ix_work_orders_open_assignee",
         _orders.c.property_id,
         _orders.c.assignee_id,
-        postgresql_where=text(OPEN),
-        sqlite_where=text(OPEN),
+        where=OPEN,
     ),
 )

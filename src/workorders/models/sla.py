@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workorders.db import Base, JSONType, UTCDateTime, utcnow
+from workorders.db import Base, JSONType, UTCDateTime, partial_index, utcnow
 from workorders.models.core import BigIntPK, Timestamps, WorkOrder
 
 
@@ -140,10 +140,9 @@ class ScheduleRun(Base):
 
 # The clock worker's scans: open orders due a look, resolved orders due to close.
 Index("ix_work_orders_sla_check_at", WorkOrder.sla_check_at)
-Index(
+partial_index(
     "ix_work_orders_status_resolved_at",
     WorkOrder.status,
     WorkOrder.resolved_at,
-    postgresql_where=text("resolved_at IS NOT NULL"),
-    sqlite_where=text("resolved_at IS NOT NULL"),
+    where="resolved_at IS NOT NULL",
 )

@@ -266,13 +266,9 @@ async def _insert(
     added and flushed, those cost more CPU than the insert), numbered; returns the number. The
     statements are built once (bound parameters only): building them per request cost more CPU than
     running them. With a `revision`, only while the property's revision is that one; else
-    `StaleConfiguration`, with nothing written."""
+    `StaleConfiguration`, with nothing written. `order` is `_loaded`'s: every column is in its dict,
+    read there, not through 49 instrumented attributes."""
     loaded = order.__dict__
-    for key in _ORDER_COLUMNS:
-        if key not in loaded:
-            # Set, so that the row attached after the insert has every column loaded.
-            setattr(order, key, None)
-    # Every column is in the instance's dict now: read there, not through 49 instrumented attributes.
     values = {key: loaded[key] for key in _ORDER_COLUMNS}
     values["day"] = numbers.day_of(now, timezone)
     checked = revision is not None
