@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import JSON, DateTime, Index, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -246,6 +247,15 @@ CHECKPOINT_EVERY = 32
 _HERE = "workorders_sqlite_trips_here"
 
 
+class _SQLiteCompiler(SQLiteCompiler):
+    """SQLAlchemy's SQLite compiler, with the hints of a select's tables (`Select.with_hint(table,
+    "NOT INDEXED", "sqlite")`), which SQLAlchemy leaves out for SQLite: its `INDEXED BY` and
+    `NOT INDEXED` are what tells the planner which index not to walk (`services.listing`)."""
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
 def _sqlite_engine(
     settings: Settings, *, begin: str | None, turns: WriteTurns | None = None
 ) -> AsyncEngine:
@@ -289,6 +299,8 @@ def _sqlite_engine(
             else {}
         ),
     )
+
+    engine.sync_engine.dialect.statement_compiler = _SQLiteCompiler
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -1,18 +1,37 @@
 """`q=` through the search indexes (pg_trgm on PostgreSQL, FTS5 trigram on SQLite): the same answers as
 the substring scan it replaced — case-insensitive, Chinese by character, title, description or number.
 On SQLite the orders filed since the index last caught up are scanned (`workorders.search_index`):
-the answers are the same before and after it catches up."""
+the answers are the same before and after it catches up. SQLite reads a phrase's matches by rowid
+when they are few and walks the list's index when they are many (`listing.FEW_MATCHES`): the answers
+and the pages are the same either way."""
 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from tests.conftest import Community, FileOrder
 from workorders import search_index
 from workorders.config import Settings
+from workorders.db import Database
+from workorders.services import listing
+
+# SQLite's two plans of a search: the matches read by rowid (every phrase here has few), or the
+# property's orders walked in the list's order (no phrase has few enough).
+PLANS = pytest.mark.parametrize(
+    "few_matches", [listing.FEW_MATCHES, -1], ids=["matches-read", "index-walked"]
+)
+
+
+def _plan(settings: Settings, few_matches: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    if few_matches != listing.FEW_MATCHES and not settings.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has one plan")
+    monkeypatch.setattr(listing, "FEW_MATCHES", few_matches)
 
 
 def _catch_up(settings: Settings) -> None:
@@ -28,9 +47,16 @@ def _catch_up(settings: Settings) -> None:
         connection.close()
 
 
+@PLANS
 async def test_q_finds_substrings_through_the_index(
-    client: httpx.AsyncClient, community: Community, file_order: FileOrder, settings: Settings
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    settings: Settings,
+    few_matches: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    _plan(settings, few_matches, monkeypatch)
     c = community
     _catch_up(settings)  # the suite's earlier orders are in the index: these are not
     noise = await file_order(c.owner, "楼上装修噪音太大，晚上十点还在敲")
@@ -63,3 +89,85 @@ async def test_q_finds_substrings_through_the_index(
         "/v1/work-orders", params={"q": "装修噪音"}, headers=c.neighbour.headers
     )
     assert theirs.json()["items"] == []
+
+
+@PLANS
+async def test_a_search_pages_through_its_matches_in_the_list_order(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    settings: Settings,
+    few_matches: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _plan(settings, few_matches, monkeypatch)
+    c = community
+    await file_order(c.owner, "电梯里有异响，别的都正常")  # noise, not a match
+    filed = [await file_order(c.owner, f"{n}号楼电梯异响，很吓人") for n in range(3)]
+    _catch_up(settings)  # three matches in the index, two above the mark
+    filed += [await file_order(c.neighbour, f"{n}号楼电梯异响，很吓人") for n in range(3, 5)]
+
+    async def pages(sort: str) -> list[str]:
+        seen: list[str] = []
+        params: dict[str, Any] = {"q": "梯异响，很", "sort": sort, "limit": 2}
+        while True:
+            response = await client.get("/v1/work-orders", params=params, headers=c.manager.headers)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert len(body["items"]) <= 2
+            seen += [item["id"] for item in body["items"]]
+            if body["next_cursor"] is None:
+                return seen
+            params["cursor"] = body["next_cursor"]
+
+    oldest = [o["id"] for o in sorted(filed, key=lambda o: (o["created_at"], o["id"]))]
+    assert await pages("created_at") == oldest
+    assert await pages("-created_at") == oldest[::-1]
+    assert sorted(await pages("priority")) == sorted(oldest)
+
+
+async def test_sqlite_reads_few_matches_by_rowid_and_walks_the_index_for_many(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    settings: Settings,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The plans SQLite makes of the list's own statement: the hint (`NOT INDEXED`) reaches it."""
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("a SQLite plan")
+    c = community
+    await file_order(c.owner, "地下车库的排风扇一直在响")
+    _catch_up(settings)
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "work_orders.rowid IN" in statement:
+            sent.append((statement, parameters))
+
+    few = listing.FEW_MATCHES
+    plans: dict[int, str] = {}
+    event.listen(db.read_engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for few_matches in (few, 0):
+            monkeypatch.setattr(listing, "FEW_MATCHES", few_matches)
+            response = await client.get(
+                "/v1/work-orders", params={"q": "排风扇"}, headers=c.manager.headers
+            )
+            assert len(response.json()["items"]) == 1
+            statement, parameters = sent.pop()
+            database = sqlite3.connect(make_url(settings.database_url).database or "")
+            try:
+                rows = database.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()
+            finally:
+                database.close()
+            plans[few_matches] = "\n".join(row[-1] for row in rows)
+    finally:
+        event.remove(db.read_engine.sync_engine, "before_cursor_execute", record)
+    walk = "SEARCH work_orders USING INDEX ix_work_orders_property_id_created_at_id"
+    read = "SEARCH work_orders USING INTEGER PRIMARY KEY (rowid=?)"
+    assert read in plans[few], plans[few]
+    assert walk not in plans[few], plans[few]
+    assert walk in plans[0], plans[0]
+    assert read not in plans[0], plans[0]

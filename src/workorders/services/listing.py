@@ -93,22 +93,40 @@ def _contains(orders: FromClause, q: str) -> ColumnElement[bool]:
     return or_(*(orders.c[key].ilike(pattern, escape="\\") for key in SEARCHED))
 
 
-def _matches(dialect: str, q: str) -> ColumnElement[bool]:
-    """A case-insensitive substring of the title, description or number. PostgreSQL serves the
-    ILIKE from its pg_trgm GIN indexes. SQLite asks its FTS5 trigram table (migration 0007) for the
+# SQLite plans a search by the index of the list's order: it walks the property's orders in that
+# order and checks each against the phrase's matches. That is quick when the matches are many (the
+# page fills early) and a read of every order when they are few. Up to this many matches in the index
+# it is told to walk no index (`NOT INDEXED`): it reads the matches by rowid and sorts their keys. At
+# 1M orders that took 10 ms for 22,000 matches, and counting them up to here 1 ms; the walk for a
+# phrase that is not there took 90 ms (bench/RESULTS.md, round 22).
+FEW_MATCHES = 20_000
+
+
+async def _search(
+    query: Select[Any], reader: AsyncSession | AsyncConnection, q: str
+) -> tuple[Select[Any], bool]:
+    """`query` narrowed to a case-insensitive substring of the title, description or number, and
+    whether its page is best sorted by key (`pagination.fetch_rows`). PostgreSQL serves the ILIKE
+    from its pg_trgm GIN indexes. SQLite asks its FTS5 trigram table (migration 0007) for the
     orders it holds and scans the few filed since it last caught up (`workorders.search_index`)."""
-    if len(q) >= MIN_INDEXED and dialect == "sqlite":
-        phrase = '"' + q.replace('"', '""') + '"'
-        indexed: Select[Any] = (
-            select(literal_column("rowid"))
-            .select_from(table("work_orders_search"))
-            .where(text("work_orders_search MATCH :phrase").bindparams(phrase=phrase))
-        )
-        recent: Select[Any] = select(literal_column("recent.rowid")).where(
-            _UNINDEXED, _contains(_RECENT, q)
-        )
-        return literal_column("work_orders.rowid").in_(union_all(indexed, recent))
-    return _contains(_ORDERS, q)
+    if len(q) < MIN_INDEXED or _dialect(reader) != "sqlite":
+        return query.where(_contains(_ORDERS, q)), False
+    phrase = '"' + q.replace('"', '""') + '"'
+    indexed: Select[Any] = (
+        select(literal_column("rowid"))
+        .select_from(table("work_orders_search"))
+        .where(text("work_orders_search MATCH :phrase").bindparams(phrase=phrase))
+    )
+    recent: Select[Any] = select(literal_column("recent.rowid")).where(
+        _UNINDEXED, _contains(_RECENT, q)
+    )
+    query = query.where(literal_column("work_orders.rowid").in_(union_all(indexed, recent)))
+    held = await reader.scalar(
+        select(func.count()).select_from(indexed.limit(FEW_MATCHES + 1).subquery())
+    )
+    if held is None or held > FEW_MATCHES:
+        return query, False
+    return query.with_hint(_ORDERS, "NOT INDEXED", "sqlite"), True
 
 
 async def list_orders(
@@ -138,8 +156,9 @@ async def list_orders(
         query = query.where(WorkOrder.created_at >= where.created_after)
     if where.created_before is not None:
         query = query.where(WorkOrder.created_at < where.created_before)
+    by_key = False
     if where.q:
-        query = query.where(_matches(_dialect(reader), where.q))
+        query, by_key = await _search(query, reader, where.q)
     rows, next_cursor = await fetch_rows(
         reader,
         query,
@@ -147,6 +166,7 @@ async def list_orders(
         limit=limit,
         cursor=cursor,
         params=params,
+        key=_ORDERS.c.id if by_key else None,
     )
     return [order_row(row) for row in rows], next_cursor
 

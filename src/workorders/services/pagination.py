@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Integer, bindparam, tuple_
+from sqlalchemy import Integer, bindparam, select, tuple_
 
 from workorders.db import UTCDateTime
 from workorders.errors import ValidationFailed, _
@@ -98,9 +98,17 @@ Row = TypeVar("Row")
 
 
 def _page_query(
-    query: Select[Any], ordering: Ordering, *, limit: int, cursor: str | None
+    query: Select[Any],
+    ordering: Ordering,
+    *,
+    limit: int,
+    cursor: str | None,
+    key: ColumnElement[Any] | None = None,
 ) -> Select[Any]:
-    """`query` after the cursor (if any), in `ordering`, with one row more than a page."""
+    """`query` after the cursor (if any), in `ordering`, with one row more than a page. With `key`
+    (a unique column of the one table `query` reads), the page's keys are found and sorted alone,
+    then its rows read by them: a sort carries every selected column of every row it is given, and
+    where many rows are sorted to keep a page that is most of the work."""
     if cursor is not None:
         values = _decode(ordering, cursor)
         after = tuple_(
@@ -111,7 +119,12 @@ def _page_query(
         )
         keys = ordering.keys
         query = query.where(keys < after if ordering.descending else keys > after)
-    return query.order_by(*ordering.order_by).limit(limit + 1)
+    page = query.order_by(*ordering.order_by).limit(limit + 1)
+    if key is None:
+        return page
+    # The inner query reads the same table as the outer one: not correlated, it reads it anew.
+    found = page.with_only_columns(key).correlate(None)
+    return select(*query.selected_columns).where(key.in_(found)).order_by(*ordering.order_by)
 
 
 def _cut(rows: list[Row], ordering: Ordering, limit: int) -> tuple[list[Row], str | None]:
@@ -146,9 +159,10 @@ async def fetch_rows(
     limit: int,
     cursor: str | None,
     params: Mapping[str, Any] | None = None,
+    key: ColumnElement[Any] | None = None,
 ) -> tuple[list[SQLRow[Any]], str | None]:
     """`fetch_page` of a query of columns: its rows as they are (their keys name the ordering's
-    columns), not ORM instances."""
-    page = _page_query(query, ordering, limit=limit, cursor=cursor)
+    columns), not ORM instances. `key`: see `_page_query`."""
+    page = _page_query(query, ordering, limit=limit, cursor=cursor, key=key)
     rows = list((await reader.execute(page, params)).all())
     return _cut(rows, ordering, limit)
