@@ -97,8 +97,8 @@ def _contains(orders: FromClause, q: str) -> ColumnElement[bool]:
 # order and checks each against the phrase's matches. That is quick when the matches are many (the
 # page fills early) and a read of every order when they are few. Up to this many matches in the index
 # it is told to walk no index (`NOT INDEXED`): it reads the matches by rowid and sorts their keys. At
-# 1M orders that took 10 ms for 22,000 matches, and counting them up to here 1 ms; the walk for a
-# phrase that is not there took 90 ms (bench/RESULTS.md, round 22).
+# 1M orders that took 5-8 ms for 11,111 matches and 17-19 ms for 30,000, and counting them up to
+# here 1-5 ms; the walk for a phrase that is not there took 90 ms (bench/RESULTS.md, round 22).
 FEW_MATCHES = 20_000
 
 
