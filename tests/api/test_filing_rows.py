@@ -1,7 +1,7 @@
-"""A new order's row as the filing writes it: the insert names only the columns it has a value for
-(`filing._NULL_IF_LEFT_OUT`), so orders with and without the optional fields are different
-statements. Either way a column is SQL NULL exactly where the order has no value (a JSON column's
-missing value too, not the JSON `null`), and holds the value given where there is one."""
+"""A new order's row as the filing writes it (`filing._insert`, one statement on PostgreSQL, three
+on SQLite): a column is SQL NULL exactly where the order has no value (a JSON column's missing value
+too, not the JSON `null`), and holds the value given where there is one, for orders with and
+without the optional fields, an owner's and one filed by staff on an owner's behalf."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ runs three in two trips (`_insert_on_sqlite`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from typing import cast as typed
 
@@ -236,14 +236,6 @@ async def file(
 
 _ORDERS = manager_of_class(WorkOrder)
 _ORDER_COLUMNS = tuple(column.key for column in typed(Table, WorkOrder.__table__).columns)
-# The columns a new order's insert leaves out when it has no value for them: NULL either way, as
-# they have no default. A new order has none for 21 of its 49 columns (its end, its rating, its
-# visit…), and every bound value costs the request CPU in SQLAlchemy's and the driver's hands.
-_NULL_IF_LEFT_OUT = frozenset(
-    column.key
-    for column in typed(Table, WorkOrder.__table__).columns
-    if column.nullable and column.default is None and column.server_default is None
-)
 
 
 def _loaded(**values: Any) -> WorkOrder:
@@ -277,22 +269,17 @@ async def _insert(
     `StaleConfiguration`, with nothing written. `order` is `_loaded`'s: every column is in its dict,
     read there, not through 49 instrumented attributes."""
     loaded = order.__dict__
-    names = tuple(
-        key
-        for key in _ORDER_COLUMNS
-        if key != "number" and (loaded[key] is not None or key not in _NULL_IF_LEFT_OUT)
-    )
-    values = {key: loaded[key] for key in names}
+    values = {key: loaded[key] for key in _ORDER_COLUMNS}
     values["day"] = numbers.day_of(now, timezone)
     checked = revision is not None
     if checked:
         values["revision"] = revision
     if session.get_bind().dialect.name != "postgresql":
-        return await session.run_sync(_insert_on_sqlite, written, names, values, checked)
+        return await session.run_sync(_insert_on_sqlite, written, values, checked)
     columns = tuple(written[0])
     for index, event in enumerate(written):
         values.update({f"event{index}_{key}": event[key] for key in columns})
-    statement = _numbered_insert(names, columns, len(written), checked=checked)
+    statement = _numbered_insert(columns, len(written), checked=checked)
     numbered = (await session.execute(statement, values)).scalar_one_or_none()
     if numbered is None:  # only a checked statement writes nothing: the revision moved
         raise StaleConfiguration(order.property_id)
@@ -300,11 +287,7 @@ async def _insert(
 
 
 def _insert_on_sqlite(
-    session: Session,
-    written: list[dict[str, Any]],
-    names: tuple[str, ...],
-    values: dict[str, Any],
-    checked: bool,
+    session: Session, written: list[dict[str, Any]], values: dict[str, Any], checked: bool
 ) -> str:
     """SQLite: the counter's upsert, the order's insert (numbered from the counter, returning the
     number) and the events' insert, in two trips (`db.write_unawaited`): the upsert goes with the
@@ -315,8 +298,7 @@ def _insert_on_sqlite(
     (`AsyncSession.run_sync`): each `await` of the session's is a trip into one and back."""
     keys = ("property_id", "day", "revision") if checked else ("property_id", "day")
     write_unawaited_sync(session, _sqlite_taking(checked), {key: values[key] for key in keys})
-    inserting = _sqlite_insert(names, checked)
-    numbered = session.connection().execute(inserting, values).scalar_one_or_none()
+    numbered = session.connection().execute(_sqlite_insert(checked), values).scalar_one_or_none()
     if numbered is None:
         raise StaleConfiguration(values["property_id"])
     events.write_sync(
@@ -346,17 +328,13 @@ def _sqlite_taking(checked: bool) -> Executable:
     return numbers.taking("sqlite", _order_binds()["property_id"], checked=checked)
 
 
-# Statements per set of columns given (`_NULL_IF_LEFT_OUT`): a handful in practice.
-_SHAPES = 64
-
-
-@lru_cache(maxsize=_SHAPES)
-def _sqlite_insert(names: tuple[str, ...], checked: bool) -> Executable:
-    """SQLite: the order's columns `names`, numbered from the counter its filing has just moved
-    on."""
+@cache
+def _sqlite_insert(checked: bool) -> Executable:
+    """SQLite: the order, numbered from the counter its filing has just moved on."""
     table = typed(Table, WorkOrder.__table__)
     counters = numbers.COUNTERS
     binds = _order_binds()
+    names = [name for name in binds if name != "number"]
     numbered = select(
         *(binds[name] for name in names), numbers.number("sqlite", counters.c.last_value)
     ).where(counters.c.property_id == binds["property_id"], counters.c.day == numbers.day_param())
@@ -365,19 +343,18 @@ def _sqlite_insert(names: tuple[str, ...], checked: bool) -> Executable:
     return insert(table).from_select([*names, "number"], numbered).returning(table.c.number)
 
 
-@lru_cache(maxsize=_SHAPES)
-def _numbered_insert(
-    names: tuple[str, ...], columns: tuple[str, ...], events: int, *, checked: bool = False
-) -> Executable:
-    """PostgreSQL: the counter, the order (its columns `names`) and its `events` events (each row
-    of the event's `columns` bound as `event{i}_{column}`, its data given the order's number) in
-    one statement. `checked`: nothing at all (no number taken, no row, no event) unless the
-    property's `config_revision` is the bound `revision`."""
+@cache
+def _numbered_insert(columns: tuple[str, ...], events: int, *, checked: bool = False) -> Executable:
+    """PostgreSQL: the counter, the order and its `events` events (each row of the event's `columns`
+    bound as `event{i}_{column}`, its data given the order's number) in one statement. `checked`:
+    nothing at all (no number taken, no row, no event) unless the property's `config_revision` is
+    the bound `revision`."""
     table = typed(Table, WorkOrder.__table__)
     binds = _order_binds()
     taking = numbers.taking("postgresql", binds["property_id"], checked=checked)
     counter = taking.returning(numbers.COUNTERS.c.last_value).cte("counter")
     number = numbers.number("postgresql", counter.c.last_value)
+    names = [name for name in binds if name != "number"]
     order = (
         insert(table)
         .from_select(
