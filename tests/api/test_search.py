@@ -134,7 +134,8 @@ async def test_sqlite_reads_few_matches_by_rowid_and_walks_the_index_for_many(
     db: Database,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The plans SQLite makes of the list's own statement: the hint (`NOT INDEXED`) reaches it."""
+    """The plans SQLite makes of the list's own statement: the hint (`NOT INDEXED`) reaches it. One
+    owner's orders are walked by their owner's index whatever the matches."""
     if not settings.database_url.startswith("sqlite"):
         pytest.skip("a SQLite plan")
     c = community
@@ -146,28 +147,32 @@ async def test_sqlite_reads_few_matches_by_rowid_and_walks_the_index_for_many(
         if "work_orders.rowid IN" in statement:
             sent.append((statement, parameters))
 
-    few = listing.FEW_MATCHES
-    plans: dict[int, str] = {}
+    async def plan(headers: dict[str, str], **params: str) -> str:
+        response = await client.get(
+            "/v1/work-orders", params={"q": "排风扇", **params}, headers=headers
+        )
+        assert len(response.json()["items"]) == 1
+        statement, parameters = sent.pop()
+        database = sqlite3.connect(make_url(settings.database_url).database or "")
+        try:
+            rows = database.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()
+        finally:
+            database.close()
+        return "\n".join(row[-1] for row in rows)
+
     event.listen(db.read_engine.sync_engine, "before_cursor_execute", record)
     try:
-        for few_matches in (few, 0):
-            monkeypatch.setattr(listing, "FEW_MATCHES", few_matches)
-            response = await client.get(
-                "/v1/work-orders", params={"q": "排风扇"}, headers=c.manager.headers
-            )
-            assert len(response.json()["items"]) == 1
-            statement, parameters = sent.pop()
-            database = sqlite3.connect(make_url(settings.database_url).database or "")
-            try:
-                rows = database.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()
-            finally:
-                database.close()
-            plans[few_matches] = "\n".join(row[-1] for row in rows)
+        few = await plan(c.manager.headers)
+        owners = await plan(c.owner.headers)
+        one_owners = await plan(c.manager.headers, owner_id=c.owner.id)
+        monkeypatch.setattr(listing, "FEW_MATCHES", 0)
+        many = await plan(c.manager.headers)
     finally:
         event.remove(db.read_engine.sync_engine, "before_cursor_execute", record)
     walk = "SEARCH work_orders USING INDEX ix_work_orders_property_id_created_at_id"
     read = "SEARCH work_orders USING INTEGER PRIMARY KEY (rowid=?)"
-    assert read in plans[few], plans[few]
-    assert walk not in plans[few], plans[few]
-    assert walk in plans[0], plans[0]
-    assert read not in plans[0], plans[0]
+    owner = "ix_work_orders_property_id_owner_id_created_at_id"
+    assert read in few and walk not in few, few
+    assert walk in many and read not in many, many
+    for theirs in (owners, one_owners):
+        assert owner in theirs and read not in theirs, theirs

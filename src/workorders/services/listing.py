@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workorders.domain.actors import Role
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
 from workorders.models import WorkOrder
@@ -99,16 +100,18 @@ def _contains(orders: FromClause, q: str) -> ColumnElement[bool]:
 # it is told to walk no index (`NOT INDEXED`): it reads the matches by rowid and sorts their keys. At
 # 1M orders that took 5-8 ms for 11,111 matches and 17-19 ms for 30,000, and counting them up to
 # here 1-5 ms; the walk for a phrase that is not there took 90 ms (bench/RESULTS.md, round 22).
+# One owner's orders are few: SQLite walks those (the index of their owner) whatever the matches.
 FEW_MATCHES = 20_000
 
 
 async def _search(
-    query: Select[Any], reader: AsyncSession | AsyncConnection, q: str
+    query: Select[Any], reader: AsyncSession | AsyncConnection, q: str, *, ones_own: bool
 ) -> tuple[Select[Any], bool]:
     """`query` narrowed to a case-insensitive substring of the title, description or number, and
     whether its page is best sorted by key (`pagination.fetch_rows`). PostgreSQL serves the ILIKE
     from its pg_trgm GIN indexes. SQLite asks its FTS5 trigram table (migration 0007) for the
-    orders it holds and scans the few filed since it last caught up (`workorders.search_index`)."""
+    orders it holds and scans the few filed since it last caught up (`workorders.search_index`).
+    `ones_own`: `query` reads one owner's orders."""
     if len(q) < MIN_INDEXED or _dialect(reader) != "sqlite":
         return query.where(_contains(_ORDERS, q)), False
     phrase = '"' + q.replace('"', '""') + '"'
@@ -121,6 +124,8 @@ async def _search(
         _UNINDEXED, _contains(_RECENT, q)
     )
     query = query.where(literal_column("work_orders.rowid").in_(union_all(indexed, recent)))
+    if ones_own:
+        return query, False
     held = await reader.scalar(
         select(func.count()).select_from(indexed.limit(FEW_MATCHES + 1).subquery())
     )
@@ -158,7 +163,8 @@ async def list_orders(
         query = query.where(WorkOrder.created_at < where.created_before)
     by_key = False
     if where.q:
-        query, by_key = await _search(query, reader, where.q)
+        ones_own = ctx.principal.role is Role.OWNER or where.owner_id is not None
+        query, by_key = await _search(query, reader, where.q, ones_own=ones_own)
     rows, next_cursor = await fetch_rows(
         reader,
         query,
