@@ -21,17 +21,17 @@ from workorders.config import Settings
 from workorders.db import Database
 from workorders.services import listing
 
-# SQLite's two plans of a search: the matches read by rowid (every phrase here has few), or the
-# property's orders walked in the list's order (no phrase has few enough).
-PLANS = pytest.mark.parametrize(
-    "few_matches", [listing.FEW_MATCHES, -1], ids=["matches-read", "index-walked"]
-)
 
-
-def _plan(settings: Settings, few_matches: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    if few_matches != listing.FEW_MATCHES and not settings.database_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL has one plan")
-    monkeypatch.setattr(listing, "FEW_MATCHES", few_matches)
+@pytest.fixture(params=["matches-read", "index-walked"])
+def sqlite_plan(
+    request: pytest.FixtureRequest, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's two plans of a search: the matches read by rowid (every phrase here has few), or the
+    property's orders walked in the list's order (no phrase has few enough)."""
+    if request.param == "index-walked":
+        if not settings.database_url.startswith("sqlite"):
+            pytest.skip("PostgreSQL has one plan")
+        monkeypatch.setattr(listing, "FEW_MATCHES", -1)
 
 
 def _catch_up(settings: Settings) -> None:
@@ -47,16 +47,10 @@ def _catch_up(settings: Settings) -> None:
         connection.close()
 
 
-@PLANS
+@pytest.mark.usefixtures("sqlite_plan")
 async def test_q_finds_substrings_through_the_index(
-    client: httpx.AsyncClient,
-    community: Community,
-    file_order: FileOrder,
-    settings: Settings,
-    few_matches: int,
-    monkeypatch: pytest.MonkeyPatch,
+    client: httpx.AsyncClient, community: Community, file_order: FileOrder, settings: Settings
 ) -> None:
-    _plan(settings, few_matches, monkeypatch)
     c = community
     _catch_up(settings)  # the suite's earlier orders are in the index: these are not
     noise = await file_order(c.owner, "楼上装修噪音太大，晚上十点还在敲")
@@ -91,16 +85,10 @@ async def test_q_finds_substrings_through_the_index(
     assert theirs.json()["items"] == []
 
 
-@PLANS
+@pytest.mark.usefixtures("sqlite_plan")
 async def test_a_search_pages_through_its_matches_in_the_list_order(
-    client: httpx.AsyncClient,
-    community: Community,
-    file_order: FileOrder,
-    settings: Settings,
-    few_matches: int,
-    monkeypatch: pytest.MonkeyPatch,
+    client: httpx.AsyncClient, community: Community, file_order: FileOrder, settings: Settings
 ) -> None:
-    _plan(settings, few_matches, monkeypatch)
     c = community
     await file_order(c.owner, "电梯里有异响，别的都正常")  # noise, not a match
     filed = [await file_order(c.owner, f"{n}号楼电梯异响，很吓人") for n in range(3)]
