@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tests.conftest import Community, FileOrder
 from workorders.db import Database
 from workorders.domain.actors import Department, Principal, Role
-from workorders.services import access, feed, listing
+from workorders.services import access, feed
 from workorders.services.listing import ORDERINGS, Sort
 from workorders.services.pagination import fetch_rows
 
@@ -140,40 +140,3 @@ async def test_the_whole_feed_is_read_in_commit_order_by_its_index(
         beyond = await _plan(connection, feed.beyond_horizon(true(), near.txid), {})
     assert _read(page) <= 41, page
     assert _read(beyond) <= 1, beyond
-
-
-# The burst's descriptions made as varied as owners' are: twenty characters each of 2,048 (U+4E00 on,
-# none of them 风 or 扇), so the statistics of grams know each as rare, as they are in real text.
-VARIED = text(
-    "UPDATE work_orders SET description = (SELECT string_agg(chr(19968 + "
-    "(hashtext(work_orders.id || g) & 2047)), '') FROM generate_series(1, 20) AS g) "
-    "WHERE id <> :id"
-)
-
-
-@pytest.mark.parametrize("q", ["风扇", "扇", "zz"])
-async def test_a_search_of_one_or_two_characters_reads_its_matches_by_the_grams_index(
-    db: Database, community: Community, file_order: FileOrder, burst: str, q: str
-) -> None:
-    """No trigram serves a phrase under three characters: it was a scan of every order. The GIN
-    index of grams (migration 0019) finds the one order of 3,002 that has it, or none. The table
-    is vacuumed first: PostgreSQL prices a GIN index's pending list (the entries of recent writes,
-    up to `gin_pending_list_limit`) as read whole, and on 3,002 orders a full one costs more than
-    the scan; on a large table it does not (bench/RESULTS.md, round 23)."""
-    wanted = await file_order(community.owner, "地下车库的排风扇一直在响")
-    async with db.write_engine.begin() as connection:
-        await connection.execute(VARIED, {"id": wanted["id"]})
-    manager = Principal(Role.MANAGER, "default", community.manager.id)
-    query, params = access.visible_rows(manager)
-    async with db.read_engine.connect() as connection:
-        await connection.execute(text("VACUUM ANALYZE work_orders"))
-        query, by_key = await listing.search(query, connection, q, ones_own=False)
-        nodes = await _plan(
-            connection, query.order_by(*ORDERINGS[Sort.NEWEST].order_by).limit(21), params
-        )
-        rows, _ = await fetch_rows(
-            connection, query, ORDERINGS[Sort.NEWEST], limit=20, cursor=None, params=params
-        )
-    assert [row.id for row in rows] == ([] if q == "zz" else [wanted["id"]])
-    assert not by_key
-    assert _read(nodes) <= 1, nodes

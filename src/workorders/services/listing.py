@@ -10,11 +10,8 @@ from typing import cast as typed
 from sqlalchemy import (
     ColumnElement,
     Select,
-    String,
     Table,
-    Text,
     and_,
-    bindparam,
     func,
     literal_column,
     or_,
@@ -23,10 +20,8 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workorders import search_index
 from workorders.domain.actors import Role
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
@@ -79,8 +74,7 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-# Trigram indexes serve substrings of at least three characters; shorter ones are served by the
-# indexes of characters and pairs of characters (migration 0019).
+# Trigram indexes serve substrings of at least three characters; shorter ones are scanned.
 MIN_INDEXED = 3
 
 
@@ -91,14 +85,12 @@ _RECENT = _ORDERS.alias("recent")
 _UNINDEXED = literal_column("recent.rowid") > (
     select(literal_column("indexed_to")).select_from(table(MARK)).scalar_subquery()
 )
-# PostgreSQL's index of every order's characters and pairs of characters (migration 0019).
-_GRAMS = func.work_order_grams(_ORDERS.c.title, _ORDERS.c.description, _ORDERS.c.number)
 
 
-def _contains(orders: FromClause, q: str, *, inline: bool = False) -> ColumnElement[bool]:
+def _contains(orders: FromClause, q: str) -> ColumnElement[bool]:
     """`q` in the title, description or number of `orders` (the table or an alias of it), ignoring
-    the case of ASCII letters: a scan. `inline`: the pattern written into the statement."""
-    pattern = bindparam(None, _like_pattern(q), String, literal_execute=inline)
+    the case of ASCII letters: a scan."""
+    pattern = _like_pattern(q)
     return or_(*(orders.c[key].ilike(pattern, escape="\\") for key in SEARCHED))
 
 
@@ -111,99 +103,35 @@ def _contains(orders: FromClause, q: str, *, inline: bool = False) -> ColumnElem
 # One owner's orders are few: SQLite walks those (the index of their owner) whatever the matches.
 FEW_MATCHES = 20_000
 
-# More matches than that, all of them old, make the walk long too: it passes every newer order
-# before its first match (at 1M orders, 130 ms for 30,000 matches in the oldest orders, 1.7 s for a
-# short phrase whose walk checks each order by LIKE; round 23). For a page in time order SQLite
-# guesses the walk's length from the rowids, which follow the filing: from the table's newest (or
-# oldest) row to the page's last match in the index. Where the matches are fewer than half the
-# rows so passed, reading them by rowid costs less than the walk (a match read by rowid costs about
-# what a few orders walked do).
-WALK_PER_MATCH = 2
 
-
-async def search(
-    query: Select[Any],
-    reader: AsyncSession | AsyncConnection,
-    q: str,
-    *,
-    ones_own: bool,
-    ordering: Ordering | None = None,
-    limit: int = 0,
+async def _search(
+    query: Select[Any], reader: AsyncSession | AsyncConnection, q: str, *, ones_own: bool
 ) -> tuple[Select[Any], bool]:
     """`query` narrowed to a case-insensitive substring of the title, description or number, and
-    whether its page is best sorted by key (`pagination.fetch_rows`). `ones_own`: `query` reads one
-    owner's orders; `ordering` and `limit`: the page it is for, to guess a walk's length.
-
-    PostgreSQL serves the ILIKE from its pg_trgm GIN indexes, and a phrase of one or two characters
-    from the GIN index of grams, whose test it adds (the ILIKE stays, the cheaper test where the
-    planner walks the list's index instead). The phrase is written into the statement, not bound:
-    a prepared statement run five times gets a generic plan, made for any phrase, and for a search
-    that plan scanned every trigram index whole (2.6 s for 漏水 at 1M orders, where a plan made for
-    the phrase took 26 ms; round 23). A phrase's statement is one more in the connection's cache of
-    prepared statements, which drops the least recently used. SQLite asks one of its FTS5 tables (trigrams, or grams
-    for a short phrase) for the orders it holds and scans the few filed since it last caught up
-    (`workorders.search_index`). Of a short phrase's many matches, the walk's scan finds a page's
-    worth sooner than SQLite would collect all of them from the index."""
-    short = len(q) < MIN_INDEXED
-    if _dialect(reader) != "sqlite":
-        contains = _contains(_ORDERS, q, inline=True)
-        if short:
-            gram = bindparam(None, q, Text, literal_execute=True)
-            contains = and_(_GRAMS.op("@>")(array([func.lower(gram)])), contains)
-        return query.where(contains), False
-    contains = _contains(_ORDERS, q)
-    if short and ones_own:
-        return query.where(contains), False
-    if short:
-        index, phrase = search_index.GRAMS_TABLE, '"' + search_index.gram(q) + '"'
-    else:
-        index, phrase = "work_orders_search", '"' + q.replace('"', '""') + '"'
+    whether its page is best sorted by key (`pagination.fetch_rows`). PostgreSQL serves the ILIKE
+    from its pg_trgm GIN indexes. SQLite asks its FTS5 trigram table (migration 0007) for the
+    orders it holds and scans the few filed since it last caught up (`workorders.search_index`).
+    `ones_own`: `query` reads one owner's orders."""
+    if len(q) < MIN_INDEXED or _dialect(reader) != "sqlite":
+        return query.where(_contains(_ORDERS, q)), False
+    phrase = '"' + q.replace('"', '""') + '"'
     indexed: Select[Any] = (
         select(literal_column("rowid"))
-        .select_from(table(index))
-        .where(text(f"{index} MATCH :phrase").bindparams(phrase=phrase))
+        .select_from(table("work_orders_search"))
+        .where(text("work_orders_search MATCH :phrase").bindparams(phrase=phrase))
     )
     recent: Select[Any] = select(literal_column("recent.rowid")).where(
         _UNINDEXED, _contains(_RECENT, q)
     )
-    matched = query.where(literal_column("work_orders.rowid").in_(union_all(indexed, recent)))
-    by_rowid = matched.with_hint(_ORDERS, "NOT INDEXED", "sqlite"), True
+    query = query.where(literal_column("work_orders.rowid").in_(union_all(indexed, recent)))
     if ones_own:
-        return matched, False
-    if await _held(reader, indexed, FEW_MATCHES) <= FEW_MATCHES:
-        return by_rowid
-    walk = (query.where(contains) if short else matched), False
-    if ordering is None or ordering.columns[0] is not WorkOrder.created_at:
-        return walk
-    walked = await _walked(reader, indexed, descending=ordering.descending, limit=limit)
-    if await _held(reader, indexed, walked // WALK_PER_MATCH) <= walked // WALK_PER_MATCH:
-        return by_rowid
-    return walk
-
-
-async def _held(reader: AsyncSession | AsyncConnection, indexed: Select[Any], most: int) -> int:
-    """How many rows `indexed` holds, counted up to one more than `most`."""
-    held = await reader.scalar(select(func.count()).select_from(indexed.limit(most + 1).subquery()))
-    return int(held or 0)
-
-
-async def _walked(
-    reader: AsyncSession | AsyncConnection, indexed: Select[Any], *, descending: bool, limit: int
-) -> int:
-    """About how many orders a walk in time order passes to fill a page of `limit` from `indexed`:
-    the rowids from the table's newest (`descending`) or oldest to the page's last match."""
-    rowid: ColumnElement[int] = literal_column("rowid")
-    last_match = (
-        indexed.order_by(rowid.desc() if descending else rowid.asc())
-        .limit(1)
-        .offset(limit)
-        .scalar_subquery()
+        return query, False
+    held = await reader.scalar(
+        select(func.count()).select_from(indexed.limit(FEW_MATCHES + 1).subquery())
     )
-    end = select(func.max(rowid) if descending else func.min(rowid)).select_from(_ORDERS)
-    walked = (
-        end.scalar_subquery() - last_match if descending else last_match - end.scalar_subquery()
-    )
-    return max(int(await reader.scalar(select(func.coalesce(walked, 0))) or 0), 0)
+    if held is None or held > FEW_MATCHES:
+        return query, False
+    return query.with_hint(_ORDERS, "NOT INDEXED", "sqlite"), True
 
 
 async def list_orders(
@@ -236,9 +164,7 @@ async def list_orders(
     by_key = False
     if where.q:
         ones_own = ctx.principal.role is Role.OWNER or where.owner_id is not None
-        query, by_key = await search(
-            query, reader, where.q, ones_own=ones_own, ordering=ORDERINGS[sort], limit=limit
-        )
+        query, by_key = await _search(query, reader, where.q, ones_own=ones_own)
     rows, next_cursor = await fetch_rows(
         reader,
         query,
