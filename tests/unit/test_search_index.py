@@ -15,14 +15,13 @@ from workorders import search_index
 from workorders.config import Settings
 from workorders.db import Database
 from workorders.migrate import downgrade, upgrade
-from workorders.schemas.core import WorkOrderCreate
 
 
 @pytest.fixture(scope="module")
 async def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """SQLite files migrated to 0016, to 0018 and to the head, made once for the module."""
+    """A SQLite file migrated to 0016 and one migrated to the head, made once for the module."""
     folder = tmp_path_factory.mktemp("search")
-    for revision in ("0016", "0018", "heads"):
+    for revision in ("0016", "heads"):
         path = folder / f"{revision}.db"
         database = Database(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
         await upgrade(database.write_engine, revision)
@@ -74,59 +73,27 @@ def _found(connection: sqlite3.Connection, phrase: str) -> list[str]:
     return [id_ for (id_,) in rows]
 
 
-def _grams(connection: sqlite3.Connection, q: str) -> list[str]:
-    """The orders the grams table holds for `q` (one or two characters)."""
-    rows = connection.execute(
-        "SELECT work_orders.id FROM work_orders_grams JOIN work_orders "
-        "ON work_orders.rowid = work_orders_grams.rowid "
-        "WHERE work_orders_grams MATCH ? ORDER BY work_orders.rowid",
-        (f'"{search_index.gram(q)}"',),
-    )
-    return [id_ for (id_,) in rows]
-
-
-_MARK_SQL = f"SELECT indexed_to FROM {search_index.MARK}"
-
-
 def _mark(connection: sqlite3.Connection) -> int:
-    (mark,) = connection.execute(_MARK_SQL).fetchone()
+    (mark,) = connection.execute(f"SELECT indexed_to FROM {search_index.MARK}").fetchone()
     return int(mark)
 
 
-def _in_step(connection: sqlite3.Connection, *, grams: bool = True) -> None:
-    """FTS5 raises SQLITE_CORRUPT_VTAB when its index and its content table disagree, and the
-    grams table (contentless: its own structure only) when it is not whole. Every order up to the
-    mark has one document in the grams table, and none above it has one."""
+def _in_step(connection: sqlite3.Connection) -> None:
+    """FTS5 raises SQLITE_CORRUPT_VTAB when its index and its content table disagree."""
     connection.execute(
         "INSERT INTO work_orders_search(work_orders_search) VALUES ('integrity-check')"
     )
-    if not grams:  # before migration 0019
-        return
-    connection.execute(
-        "INSERT INTO work_orders_grams(work_orders_grams) VALUES ('integrity-check')"
-    )
-    documents = [rowid for (rowid,) in connection.execute("SELECT rowid FROM work_orders_grams")]
-    held = connection.execute(
-        f"SELECT rowid FROM work_orders WHERE rowid <= ({_MARK_SQL}) ORDER BY rowid"
-    )
-    assert documents == [rowid for (rowid,) in held]
 
 
 def test_new_orders_wait_above_the_mark_until_caught_up(connection: sqlite3.Connection) -> None:
     first = _file(connection, 1, "厨房水龙头漏水")
     _file(connection, 2, "楼道灯不亮")
     assert _found(connection, "水龙头") == []
-    assert _grams(connection, "漏水") == []
     assert _mark(connection) == first - 1
 
     assert search_index.catch_up(connection) == 2
     assert _found(connection, "水龙头") == ["wo_1"]
     assert _found(connection, "0002") == ["wo_2"]  # the number is searched too
-    assert _grams(connection, "漏水") == ["wo_1"]
-    assert _grams(connection, "亮") == ["wo_2"]  # a text's last character
-    assert _grams(connection, "wO") == _grams(connection, "o-") == ["wo_1", "wo_2"]
-    assert _grams(connection, "，请") == ["wo_1", "wo_2"]
-    assert _grams(connection, "水灯") == []  # not neighbours
     assert _mark(connection) == first + 1
     assert search_index.catch_up(connection) == 0
     assert not connection.in_transaction
@@ -143,15 +110,12 @@ def test_the_index_follows_changes_to_indexed_rows_only(connection: sqlite3.Conn
     assert _found(connection, "电梯停运") == ["wo_1"]
     assert _found(connection, "电梯困人") == ["wo_1"]  # still in its description
     assert _found(connection, "垃圾桶") == []  # not indexed yet: nothing to update
-    assert _grams(connection, "停运") == _grams(connection, "困人") == ["wo_1"]
-    assert _grams(connection, "桶") == []
 
     connection.execute("DELETE FROM work_orders WHERE id = 'wo_2'")  # nothing to delete either
     search_index.catch_up(connection)
     _in_step(connection)
     connection.execute("DELETE FROM work_orders WHERE id = 'wo_1'")
     assert _found(connection, "电梯") == []
-    assert _grams(connection, "电梯") == []
     _in_step(connection)
 
 
@@ -165,7 +129,6 @@ def test_a_rowid_given_again_at_or_below_the_mark_is_indexed_at_once(
     # SQLite hands the deleted last row's rowid to the next insert: it is at the mark.
     assert _file(connection, 3, "楼上装修噪音") == last == _mark(connection)
     assert _found(connection, "装修噪音") == ["wo_3"]
-    assert _grams(connection, "噪音") == ["wo_3"]
     _in_step(connection)
 
 
@@ -182,7 +145,6 @@ def test_catch_up_rolls_back_and_leaves_the_rows_for_the_next_one(
         search_index.catch_up(connection)
     assert not connection.in_transaction
     assert _found(connection, "水龙头") == []
-    assert _grams(connection, "漏水") == []
     connection.execute("DROP TRIGGER refuse")
     assert search_index.catch_up(connection) == 1
     _in_step(connection)
@@ -202,8 +164,6 @@ def test_rebuild_after_a_vacuum_indexes_every_row(connection: sqlite3.Connection
     for statement in search_index.REBUILD:
         connection.execute(statement)
     assert _found(connection, "电梯困人") == ["wo_2"]
-    assert _grams(connection, "困") == ["wo_2"]
-    assert _grams(connection, "楼道") == ["wo_1"]
     assert (
         _mark(connection) == connection.execute("SELECT max(rowid) FROM work_orders").fetchone()[0]
     )
@@ -228,56 +188,9 @@ async def test_the_migration_marks_what_0007_indexed_and_back(
         finally:
             await database.dispose()
         assert _found(connection, "楼道灯") == ["wo_2"]
-        _in_step(connection, grams=False)
+        _in_step(connection)
         _file(connection, 3, "垃圾没人清理")  # 0007's trigger again: indexed at once
         assert _found(connection, "垃圾") == []  # two characters: no trigram
         assert _found(connection, "没人清理") == ["wo_3"]
     finally:
         connection.close()
-
-
-async def test_the_grams_migration_indexes_the_rows_up_to_the_mark_and_back(
-    migrated: Path, tmp_path: Path
-) -> None:
-    path = tmp_path / "upgraded.db"
-    shutil.copy(migrated / "0018.db", path)
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        _file(connection, 1, "厨房水龙头漏水")
-        search_index.catch_up(connection)  # 0018's: the trigram table alone
-        _file(connection, 2, "楼道灯不亮")  # above the mark
-        database = Database(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
-        try:
-            await upgrade(database.write_engine)
-            assert _grams(connection, "漏水") == ["wo_1"]
-            assert _grams(connection, "灯") == []
-            _in_step(connection)
-            search_index.catch_up(connection)
-            assert _grams(connection, "灯") == ["wo_2"]
-            _in_step(connection)
-            await downgrade(database.write_engine, "0018")
-        finally:
-            await database.dispose()
-        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
-        assert not {name for name in tables if "gram" in name}
-        _file(connection, 3, "垃圾没人清理")  # 0018's triggers and catch-up work as they did
-        search_index.catch_up(connection)
-        assert _found(connection, "没人清理") == ["wo_3"]
-        _in_step(connection, grams=False)
-    finally:
-        connection.close()
-
-
-def test_the_last_characters_of_the_longest_description_are_indexed(
-    connection: sqlite3.Connection,
-) -> None:
-    """The API takes descriptions of up to 2,000 characters; the positions table reaches past it."""
-    longest = WorkOrderCreate.model_fields["description"].metadata
-    limit = next(rule.max_length for rule in longest if hasattr(rule, "max_length"))
-    _file(connection, 1, "电梯困人")
-    connection.execute(
-        "UPDATE work_orders SET description = ? WHERE id = 'wo_1'", ("啊" * (limit - 2) + "鑫淼",)
-    )
-    search_index.catch_up(connection)
-    assert _grams(connection, "鑫淼") == _grams(connection, "淼") == ["wo_1"]
-    _in_step(connection)
