@@ -164,3 +164,40 @@ async def test_sqlite_reads_few_matches_by_rowid_and_walks_the_index_for_many(
     assert walk in many and read not in many, many
     for theirs in (owners, one_owners):
         assert owner in theirs and read not in theirs, theirs
+
+
+async def test_postgres_plans_each_search_for_its_phrase(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    settings: Settings,
+    db: Database,
+) -> None:
+    """The phrase is written into the statement, so no search runs on a generic plan made for any
+    phrase (which scanned the trigram indexes whole): the same statement for two phrases would be
+    one prepared statement."""
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's plan cache")
+    c = community
+    await file_order(c.owner, "地下车库的排风扇一直在响")
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith("SELECT work_orders."):
+            sent.append((statement, parameters))
+
+    event.listen(db.read_engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for q in ("风扇", "排风扇", "it's"):
+            response = await client.get(
+                "/v1/work-orders", params={"q": q}, headers=c.manager.headers
+            )
+            assert response.status_code == 200, response.text
+    finally:
+        event.remove(db.read_engine.sync_engine, "before_cursor_execute", record)
+    statements = [statement for statement, _ in sent]
+    assert len(set(statements)) == 3
+    assert "'%风扇%'" in statements[0] and "'%排风扇%'" in statements[1]
+    assert "'%it''s%'" in statements[2]
+    for _, parameters in sent:
+        assert not [p for p in parameters if isinstance(p, str) and "%" in p], parameters

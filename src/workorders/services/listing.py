@@ -10,8 +10,10 @@ from typing import cast as typed
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     Table,
     and_,
+    bindparam,
     func,
     literal_column,
     or_,
@@ -87,10 +89,10 @@ _UNINDEXED = literal_column("recent.rowid") > (
 )
 
 
-def _contains(orders: FromClause, q: str) -> ColumnElement[bool]:
+def _contains(orders: FromClause, q: str, *, inline: bool = False) -> ColumnElement[bool]:
     """`q` in the title, description or number of `orders` (the table or an alias of it), ignoring
-    the case of ASCII letters: a scan."""
-    pattern = _like_pattern(q)
+    the case of ASCII letters: a scan. `inline`: the pattern written into the statement."""
+    pattern = bindparam(None, _like_pattern(q), String, literal_execute=inline)
     return or_(*(orders.c[key].ilike(pattern, escape="\\") for key in SEARCHED))
 
 
@@ -112,7 +114,14 @@ async def _search(
     from its pg_trgm GIN indexes. SQLite asks its FTS5 trigram table (migration 0007) for the
     orders it holds and scans the few filed since it last caught up (`workorders.search_index`).
     `ones_own`: `query` reads one owner's orders."""
-    if len(q) < MIN_INDEXED or _dialect(reader) != "sqlite":
+    if _dialect(reader) != "sqlite":
+        # The phrase is written into the statement, not bound: a prepared statement run five times
+        # gets a generic plan, made for any phrase, and for a search that plan scanned every
+        # trigram index whole (2.6 s at 1M orders where a plan made for the phrase took 22 ms;
+        # bench/RESULTS.md, round 23). A phrase's statement is one more in the connection's cache
+        # of prepared statements, which drops the least recently used.
+        return query.where(_contains(_ORDERS, q, inline=True)), False
+    if len(q) < MIN_INDEXED:
         return query.where(_contains(_ORDERS, q)), False
     phrase = '"' + q.replace('"', '""') + '"'
     indexed: Select[Any] = (
