@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
 import statistics
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -147,6 +149,23 @@ async def _forget_rollups(settings: Settings) -> None:
     await database.dispose()
 
 
+@contextlib.asynccontextmanager
+async def as_manager(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app (its lifespan run) in this process, and a client that calls it as the manager."""
+    app = create_app(settings)
+    token = mint_token(settings, role=Role.MANAGER, now=datetime.now(UTC))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://bench",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+        ) as http,
+    ):
+        yield http
+
+
 def _load() -> str:
     return " ".join(f"{n:.2f}" for n in os.getloadavg())
 
@@ -181,19 +200,9 @@ async def main() -> None:
         await connection.close()
         print(f"baseline: SELECT count(*) FROM work_orders  best {min(passes):.3f} s", flush=True)
 
-        app = create_app(settings)
-        token = mint_token(settings, role=Role.MANAGER, now=datetime.now(UTC))
         to = datetime.now(UTC)
         period = {"from": (to - timedelta(days=365)).isoformat(), "to": to.isoformat()}
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url="http://bench",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=120,
-            ) as http,
-        ):
+        async with as_manager(settings) as http:
             for group_by in filter(None, args.group_by.split(",")):
                 times = []
                 for _ in range(4):

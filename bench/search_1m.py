@@ -28,20 +28,16 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-import httpx
+from reports_1m import as_manager
 from sqlalchemy import func, select
 
 from workorders import search_index
-from workorders.app import create_app
-from workorders.auth import mint_token
 from workorders.clock import SystemClock
 from workorders.config import Settings
 from workorders.db import Database, transaction
-from workorders.domain.actors import Role
 from workorders.migrate import upgrade
 from workorders.models import WorkOrder
 from workorders.services import demo
@@ -136,7 +132,7 @@ def _marked(oldest: int, newest: int) -> list[str]:
         f"WHERE id LIKE 'wo_big_%' ORDER BY created_at LIMIT 1 OFFSET {oldest})",
         "UPDATE work_orders SET description = description || ' 古旧' "
         f"WHERE id LIKE 'wo_big_%' AND created_at < (SELECT created_at FROM work_orders "
-        f"WHERE id LIKE 'wo_big_%' ORDER BY created_at LIMIT 1 OFFSET {oldest - 5000})",
+        f"WHERE id LIKE 'wo_big_%' ORDER BY created_at LIMIT 1 OFFSET {oldest * 5 // 6})",
         "UPDATE work_orders SET description = description || ' 新近词语' "
         f"WHERE id LIKE 'wo_big_%' AND created_at > (SELECT created_at FROM work_orders "
         f"WHERE id LIKE 'wo_big_%' ORDER BY created_at DESC LIMIT 1 OFFSET {newest})",
@@ -195,17 +191,7 @@ async def _fill_postgres(settings: Settings, statements: list[str]) -> None:
 
 
 async def _measure(settings: Settings) -> None:
-    app = create_app(settings)
-    token = mint_token(settings, role=Role.MANAGER, now=datetime.now(UTC))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://bench",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=120,
-        ) as http,
-    ):
+    async with as_manager(settings) as http:
         print(f"{'q':12} {'held by':>8} {'first':>8} {'median':>8} {'max':>8}  what")
         for q, what in PHRASES:
             times = []
