@@ -10,7 +10,7 @@ applies the migrations, seeds the demo community, and copies one demo order N ti
 property, a minute apart from 2024-01-01, the title one of `SENTENCES`, the description that
 sentence and `第{i}号` (every 1,000th also `稀有的词语`, every 10,000th `鑫淼`). Then the 30,000 oldest
 get `旧时词语` and the 25,000 oldest `古旧`, the 30,000 newest `新近词语`. The search indexes are
-built after the rows (SQLite: `search_index.REBUILD`; PostgreSQL: its GIN indexes dropped before
+built after the rows (SQLite: `search_index.rebuild`; PostgreSQL: its GIN indexes dropped before
 and made again, then VACUUM ANALYZE), as one would before a bulk load.
 
 Each phrase of `PHRASES` is asked as the manager (limit 50, newest first) through the app in this
@@ -165,9 +165,8 @@ def _fill_sqlite(settings: Settings, statements: list[str]) -> None:
         connection.execute("BEGIN")
         for statement in statements:
             connection.execute(statement)
-        for statement in search_index.REBUILD:
-            connection.execute(statement)
         connection.execute("COMMIT")
+        search_index.rebuild(connection)
     finally:
         connection.close()
 

@@ -37,9 +37,11 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def include_object(
     _object: Any, name: str | None, type_: str, reflected: bool, _compare: Any
 ) -> bool:
-    """What autogenerate compares: not the search structures of migration 0007, which live outside the
-    models (the FTS5 table and its shadow tables on SQLite, the trigram indexes on PostgreSQL)."""
-    if reflected and type_ == "table" and (name or "").startswith("work_orders_search"):
+    """What autogenerate compares: not the search structures of migrations 0007, 0017 and 0019, which
+    live outside the models (the FTS5 tables, their shadow tables and the tables beside them on
+    SQLite, the trigram indexes on PostgreSQL)."""
+    searched_tables = ("work_orders_search", "work_orders_grams")
+    if reflected and type_ == "table" and (name or "").startswith(searched_tables):
         return False
     return not (reflected and type_ == "index" and (name or "").endswith("_trgm"))
 

@@ -1,5 +1,6 @@
-"""`q=` through the search indexes (pg_trgm on PostgreSQL, FTS5 trigram on SQLite): the same answers as
-the substring scan it replaced — case-insensitive, Chinese by character, title, description or number.
+"""`q=` through the search indexes (pg_trgm on PostgreSQL, FTS5 trigram on SQLite, and for one or two
+characters SQLite's FTS5 table of grams): the same answers as the substring scan they replaced —
+case-insensitive, Chinese by character, title, description or number.
 On SQLite the orders filed since the index last caught up are scanned (`workorders.search_index`):
 the answers are the same before and after it catches up. SQLite reads a phrase's matches by rowid
 when they are few and walks the list's index when they are many (`listing.FEW_MATCHES`): the answers
@@ -12,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import Community, FileOrder
@@ -27,11 +28,13 @@ def sqlite_plan(
     request: pytest.FixtureRequest, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite's two plans of a search: the matches read by rowid (every phrase here has few), or the
-    property's orders walked in the list's order (no phrase has few enough)."""
+    property's orders walked in the list's order (no phrase has few enough, and no walk is long
+    enough to read them instead)."""
     if request.param == "index-walked":
         if not settings.database_url.startswith("sqlite"):
             pytest.skip("PostgreSQL has one plan")
         monkeypatch.setattr(listing, "FEW_MATCHES", -1)
+        monkeypatch.setattr(listing, "WALK_PER_MATCH", 10**9)
 
 
 def _catch_up(settings: Settings) -> None:
@@ -73,7 +76,16 @@ async def test_q_finds_substrings_through_the_index(
         "0%_请": [fee["id"]],
         "0_%": [],  # LIKE's wildcards are the characters themselves
         "没有这个词": [],
-        "噪音": [noise["id"]],  # two characters: scanned, same answer
+        # One or two characters: SQLite's table of grams, PostgreSQL's scan.
+        "噪音": [noise["id"]],
+        "敲": [noise["id"]],
+        "lE": [leak["id"]],
+        "K": [leak["id"]],
+        '"温': [quoted["id"]],
+        "%_": [fee["id"]],
+        "_%": [],
+        "zz": [],
+        "鑫": [],
     }
     assert {q: await search(q) for q in expected} == expected
     _catch_up(settings)
@@ -83,6 +95,45 @@ async def test_q_finds_substrings_through_the_index(
         "/v1/work-orders", params={"q": "装修噪音"}, headers=c.neighbour.headers
     )
     assert theirs.json()["items"] == []
+
+
+@pytest.mark.usefixtures("sqlite_plan")
+async def test_an_order_whose_text_changed_is_found_by_its_new_text(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    settings: Settings,
+    db: Database,
+) -> None:
+    """Nothing in the service changes an order's text, but whoever does (an operator's UPDATE) does
+    not mislead a search: SQLite's grams table keeps the old text of an order it had indexed, and
+    gets the new one at its next catch-up; until then the order is scanned."""
+    c = community
+    order = await file_order(c.owner, "地下车库的排风扇一直在响")
+    _catch_up(settings)
+    async with db.write_engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE work_orders SET title = '电梯', description = '电梯按钮失灵' WHERE id = :id"
+            ),
+            {"id": order["id"]},
+        )
+
+    async def search(q: str) -> list[str]:
+        response = await client.get("/v1/work-orders", params={"q": q}, headers=c.manager.headers)
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    expected = {
+        "按钮": [order["id"]],
+        "失": [order["id"]],
+        "风扇": [],
+        "库": [],
+        "按钮失灵": [order["id"]],
+    }
+    assert {q: await search(q) for q in expected} == expected
+    _catch_up(settings)
+    assert {q: await search(q) for q in expected} == expected
 
 
 @pytest.mark.usefixtures("sqlite_plan")
@@ -114,6 +165,9 @@ async def test_a_search_pages_through_its_matches_in_the_list_order(
     assert sorted(await pages("priority")) == sorted(oldest)
 
 
+@pytest.mark.parametrize(
+    ("q", "index"), [("排风扇", "work_orders_search"), ("风扇", "work_orders_grams")]
+)
 async def test_sqlite_reads_few_matches_by_rowid_and_walks_the_index_for_many(
     client: httpx.AsyncClient,
     community: Community,
@@ -121,9 +175,15 @@ async def test_sqlite_reads_few_matches_by_rowid_and_walks_the_index_for_many(
     settings: Settings,
     db: Database,
     monkeypatch: pytest.MonkeyPatch,
+    q: str,
+    index: str,
 ) -> None:
     """The plans SQLite makes of the list's own statement: the hint (`NOT INDEXED`) reaches it. One
-    owner's orders are walked by their owner's index whatever the matches."""
+    owner's orders are walked by their owner's index whatever the matches. A phrase of three
+    characters or more is looked up in the trigram table, a shorter one in the grams table; the
+    walk checks the many matches of a short one by LIKE, not against the index. Many matches are
+    read by rowid all the same when a page of them is far behind the newest orders
+    (`WALK_PER_MATCH`)."""
     if not settings.database_url.startswith("sqlite"):
         pytest.skip("a SQLite plan")
     c = community
@@ -132,14 +192,13 @@ async def test_sqlite_reads_few_matches_by_rowid_and_walks_the_index_for_many(
     sent: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "work_orders.rowid IN" in statement:
+        if statement.startswith("SELECT work_orders."):  # the page, not the count of matches
             sent.append((statement, parameters))
 
     async def plan(headers: dict[str, str], **params: str) -> str:
-        response = await client.get(
-            "/v1/work-orders", params={"q": "排风扇", **params}, headers=headers
-        )
+        response = await client.get("/v1/work-orders", params={"q": q, **params}, headers=headers)
         assert len(response.json()["items"]) == 1
+        print("SENT", sent[-1][0][-900:])
         statement, parameters = sent.pop()
         database = sqlite3.connect(make_url(settings.database_url).database or "")
         try:
@@ -155,13 +214,24 @@ async def test_sqlite_reads_few_matches_by_rowid_and_walks_the_index_for_many(
         one_owners = await plan(c.manager.headers, owner_id=c.owner.id)
         monkeypatch.setattr(listing, "FEW_MATCHES", 0)
         many = await plan(c.manager.headers)
+        # A page of one, its last match the older of two, four orders behind the newest.
+        await file_order(c.owner, "地下车库的排风扇一直在响")
+        for _ in range(3):
+            await file_order(c.owner, "楼道灯不亮")
+        _catch_up(settings)
+        many_but_old = await plan(c.manager.headers, limit="1")
+        sooner = await plan(c.manager.headers, limit="1", sort="priority")
     finally:
         event.remove(db.read_engine.sync_engine, "before_cursor_execute", record)
     walk = "SEARCH work_orders USING INDEX ix_work_orders_property_id_created_at_id"
     read = "SEARCH work_orders USING INTEGER PRIMARY KEY (rowid=?)"
     owner = "ix_work_orders_property_id_owner_id_created_at_id"
-    assert read in few and walk not in few, few
+    looked_up = f"SCAN {index} VIRTUAL TABLE"
+    assert read in few and walk not in few and looked_up in few, few
     assert walk in many and read not in many, many
+    assert (looked_up in many) is (index == "work_orders_search"), many
+    assert read in many_but_old and walk not in many_but_old, many_but_old
+    assert read not in sooner, sooner  # no guess for the priority's walk: it walks
     for theirs in (owners, one_owners):
         assert owner in theirs and read not in theirs, theirs
 

@@ -24,11 +24,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workorders import search_index
 from workorders.domain.actors import Role
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
 from workorders.models import WorkOrder
-from workorders.search_index import MARK
 from workorders.services.access import OrderFields, order_row, visible_rows, visible_to
 from workorders.services.pagination import Ordering, fetch_rows
 
@@ -76,7 +76,8 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-# Trigram indexes serve substrings of at least three characters; shorter ones are scanned.
+# Trigram indexes serve substrings of at least three characters. SQLite's table of grams serves
+# shorter ones (migration 0019); PostgreSQL scans them.
 MIN_INDEXED = 3
 
 
@@ -85,7 +86,11 @@ _ORDERS = typed(Table, WorkOrder.__table__)
 _RECENT = _ORDERS.alias("recent")
 # The orders filed since SQLite's search index last caught up (`workorders.search_index`).
 _UNINDEXED = literal_column("recent.rowid") > (
-    select(literal_column("indexed_to")).select_from(table(MARK)).scalar_subquery()
+    select(literal_column("indexed_to")).select_from(table(search_index.MARK)).scalar_subquery()
+)
+# The orders up to the mark whose grams SQLite's next catch-up writes (`workorders.search_index`).
+_PENDING: Select[Any] = select(literal_column("order_rowid")).select_from(
+    table(search_index.PENDING)
 )
 
 
@@ -105,42 +110,102 @@ def _contains(orders: FromClause, q: str, *, inline: bool = False) -> ColumnElem
 # One owner's orders are few: SQLite walks those (the index of their owner) whatever the matches.
 FEW_MATCHES = 20_000
 
+# More matches than that, all of them old, make the walk long too: it passes every newer order
+# before its first match (at 1M orders, 174 ms for 30,000 matches in the oldest orders; round 23).
+# For a page in time order SQLite guesses the walk's length from the rowids, which follow the
+# filing: from the table's newest (or oldest) row to the page's last match in the index. Where the
+# matches are fewer than half the rows so passed, reading them by rowid costs less than the walk (a
+# match read by rowid costs about what a few orders walked do): 46 ms for those 30,000.
+WALK_PER_MATCH = 2
+
 
 async def _search(
-    query: Select[Any], reader: AsyncSession | AsyncConnection, q: str, *, ones_own: bool
+    query: Select[Any],
+    reader: AsyncSession | AsyncConnection,
+    q: str,
+    *,
+    ones_own: bool,
+    ordering: Ordering | None = None,
+    limit: int = 0,
 ) -> tuple[Select[Any], bool]:
     """`query` narrowed to a case-insensitive substring of the title, description or number, and
-    whether its page is best sorted by key (`pagination.fetch_rows`). PostgreSQL serves the ILIKE
-    from its pg_trgm GIN indexes. SQLite asks its FTS5 trigram table (migration 0007) for the
-    orders it holds and scans the few filed since it last caught up (`workorders.search_index`).
-    `ones_own`: `query` reads one owner's orders."""
+    whether its page is best sorted by key (`pagination.fetch_rows`). `ones_own`: `query` reads one
+    owner's orders; `ordering` and `limit`: the page it is for, to guess a walk's length.
+
+    PostgreSQL serves the ILIKE from its pg_trgm GIN indexes. SQLite asks one of its FTS5 tables
+    (trigrams, or grams for a phrase under three characters) for the orders it holds and scans the
+    few it does not hold (`workorders.search_index`). A short phrase's many matches are walked with
+    LIKE: the walk finds a page's worth sooner than SQLite would collect every match from the
+    index."""
     if _dialect(reader) != "sqlite":
         # The phrase is written into the statement, not bound: a prepared statement run five times
         # gets a generic plan, made for any phrase, and for a search that plan scanned every
         # trigram index whole (2.6 s at 1M orders where a plan made for the phrase took 22 ms;
         # bench/RESULTS.md, round 23). A phrase's statement is one more in the connection's cache
-        # of prepared statements, which drops the least recently used.
+        # of prepared statements, which drops the least recently used. A phrase under three
+        # characters is a scan: an index of grams cost the filing too much (round 24).
         return query.where(_contains(_ORDERS, q, inline=True)), False
-    if len(q) < MIN_INDEXED:
-        return query.where(_contains(_ORDERS, q)), False
-    phrase = '"' + q.replace('"', '""') + '"'
-    indexed: Select[Any] = (
-        select(literal_column("rowid"))
-        .select_from(table("work_orders_search"))
-        .where(text("work_orders_search MATCH :phrase").bindparams(phrase=phrase))
-    )
-    recent: Select[Any] = select(literal_column("recent.rowid")).where(
-        _UNINDEXED, _contains(_RECENT, q)
-    )
-    query = query.where(literal_column("work_orders.rowid").in_(union_all(indexed, recent)))
+    short = len(q) < MIN_INDEXED
+    scanned = query.where(_contains(_ORDERS, q)), False
+    if short and ones_own:
+        return scanned
+    indexed, unindexed = _sqlite_lookup(q)
+    matched = query.where(literal_column("work_orders.rowid").in_(union_all(indexed, *unindexed)))
+    if short:
+        matched = matched.where(_contains(_ORDERS, q))
+    walk = scanned if short else (matched, False)
     if ones_own:
-        return query, False
-    held = await reader.scalar(
-        select(func.count()).select_from(indexed.limit(FEW_MATCHES + 1).subquery())
+        return walk
+    by_rowid = matched.with_hint(_ORDERS, "NOT INDEXED", "sqlite"), True
+    if await _held(reader, indexed, FEW_MATCHES) <= FEW_MATCHES:
+        return by_rowid
+    if ordering is None or ordering.columns[0] is not WorkOrder.created_at:
+        return walk
+    walked = await _walked(reader, indexed, descending=ordering.descending, limit=limit)
+    if await _held(reader, indexed, walked // WALK_PER_MATCH) <= walked // WALK_PER_MATCH:
+        return by_rowid
+    return walk
+
+
+def _sqlite_lookup(q: str) -> tuple[Select[Any], list[Select[Any]]]:
+    """The rowids of SQLite's orders with `q` that its index holds, and the statements that scan
+    with LIKE those it does not: the rows above the mark and, for the grams table, those pending.
+    The grams table's are candidates (it keeps old documents), which `_search` checks with LIKE."""
+    rowid: ColumnElement[int] = literal_column("rowid")
+    recent: Select[Any] = select(literal_column("recent.rowid")).where(_contains(_RECENT, q))
+    unindexed = [recent.where(_UNINDEXED)]
+    if len(q) >= MIN_INDEXED:
+        index, phrase = "work_orders_search", q.replace('"', '""')
+    else:
+        index, phrase = search_index.GRAMS, search_index.gram(q)
+        unindexed.append(recent.where(literal_column("recent.rowid").in_(_PENDING)))
+    match = text(f"{index} MATCH :phrase").bindparams(phrase=f'"{phrase}"')
+    return select(rowid).select_from(table(index)).where(match), unindexed
+
+
+async def _held(reader: AsyncSession | AsyncConnection, indexed: Select[Any], most: int) -> int:
+    """How many rows `indexed` holds, counted up to one more than `most`."""
+    held = await reader.scalar(select(func.count()).select_from(indexed.limit(most + 1).subquery()))
+    return int(held or 0)
+
+
+async def _walked(
+    reader: AsyncSession | AsyncConnection, indexed: Select[Any], *, descending: bool, limit: int
+) -> int:
+    """About how many orders a walk in time order passes to fill a page of `limit` from `indexed`:
+    the rowids from the table's newest (`descending`) or oldest to the page's last match."""
+    rowid: ColumnElement[int] = literal_column("rowid")
+    last_match = (
+        indexed.order_by(rowid.desc() if descending else rowid.asc())
+        .limit(1)
+        .offset(limit)
+        .scalar_subquery()
     )
-    if held is None or held > FEW_MATCHES:
-        return query, False
-    return query.with_hint(_ORDERS, "NOT INDEXED", "sqlite"), True
+    end = select(func.max(rowid) if descending else func.min(rowid)).select_from(_ORDERS)
+    walked = (
+        end.scalar_subquery() - last_match if descending else last_match - end.scalar_subquery()
+    )
+    return max(int(await reader.scalar(select(func.coalesce(walked, 0))) or 0), 0)
 
 
 async def list_orders(
@@ -173,7 +238,9 @@ async def list_orders(
     by_key = False
     if where.q:
         ones_own = ctx.principal.role is Role.OWNER or where.owner_id is not None
-        query, by_key = await _search(query, reader, where.q, ones_own=ones_own)
+        query, by_key = await _search(
+            query, reader, where.q, ones_own=ones_own, ordering=ORDERINGS[sort], limit=limit
+        )
     rows, next_cursor = await fetch_rows(
         reader,
         query,
