@@ -156,14 +156,12 @@ async def _search(
     walk = scanned if short else (matched, False)
     if ones_own:
         return walk
-    by_rowid = matched.with_hint(_ORDERS, "NOT INDEXED", "sqlite"), True
-    if await _held(reader, indexed, FEW_MATCHES) <= FEW_MATCHES:
-        return by_rowid
-    if ordering is None or ordering.columns[0] is not WorkOrder.created_at:
-        return walk
-    walked = await _walked(reader, indexed, descending=ordering.descending, limit=limit)
-    if await _held(reader, indexed, walked // WALK_PER_MATCH) <= walked // WALK_PER_MATCH:
-        return by_rowid
+    most = FEW_MATCHES
+    if ordering is not None and ordering.columns[0] is WorkOrder.created_at:
+        walked = await _walked(reader, indexed, descending=ordering.descending, limit=limit)
+        most = max(most, walked // WALK_PER_MATCH)
+    if await _held(reader, indexed, most) <= most:
+        return matched.with_hint(_ORDERS, "NOT INDEXED", "sqlite"), True
     return walk
 
 
