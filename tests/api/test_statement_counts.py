@@ -65,7 +65,8 @@ def counting(db: Database) -> Iterator[Counted]:
 
     async def trip(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
         name = getattr(fn, "__name__", repr(fn))
-        (counted.checkpoints if name == "_commit_and_checkpoint" else counted.trips).append(name)
+        checkpoint = name == sqlite_driver.DBAPI.commit_and_checkpoint.__name__
+        (counted.checkpoints if checkpoint else counted.trips).append(name)
         return await original(self, fn, *args, **kwargs)
 
     run_here = sqlite_driver.Connection._run_here
