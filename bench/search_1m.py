@@ -11,7 +11,8 @@ property, a minute apart from 2024-01-01, the title one of `SENTENCES`, the desc
 sentence and `第{i}号` (every 1,000th also `稀有的词语`, every 10,000th `鑫淼`). Then the 30,000 oldest
 get `旧时词语` and the 25,000 oldest `古旧`, the 30,000 newest `新近词语`. The search indexes are
 built after the rows (SQLite: `search_index.rebuild`; PostgreSQL: its GIN indexes dropped before
-and made again, then VACUUM ANALYZE), as one would before a bulk load.
+and made again, the table of grams filled between, then VACUUM ANALYZE), as one would before a
+bulk load.
 
 Each phrase of `PHRASES` is asked as the manager (limit 50, newest first) through the app in this
 process: the first request, then the median and the maximum of the next ten, in ms, and the number
@@ -175,16 +176,24 @@ async def _fill_postgres(settings: Settings, statements: list[str]) -> None:
     connection = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
     try:
         made = await connection.fetch(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'work_orders' "
-            "AND indexdef LIKE '%USING gin%'"
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+            "('work_orders', 'work_orders_grams') AND indexdef LIKE '%USING gin%'"
         )
         for index in made:
             await connection.execute(f"DROP INDEX {index['indexname']}")
         for statement in statements:
             await connection.execute(statement)
+        grams = await connection.fetchval("SELECT to_regclass('work_orders_grams') IS NOT NULL")
+        if grams:  # migration 0020: what its follower would write for orders with events
+            await connection.execute(
+                "INSERT INTO work_orders_grams SELECT id, work_order_grams(title, description, "
+                "number) FROM work_orders ON CONFLICT (work_order_id) DO NOTHING"
+            )
         for index in made:
             await connection.execute(index["indexdef"])
         await connection.execute("VACUUM ANALYZE work_orders")
+        if grams:
+            await connection.execute("VACUUM ANALYZE work_orders_grams")
     finally:
         await connection.close()
 

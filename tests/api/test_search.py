@@ -1,61 +1,73 @@
 """`q=` through the search indexes (pg_trgm on PostgreSQL, FTS5 trigram on SQLite, and for one or two
-characters SQLite's FTS5 table of grams): the same answers as the substring scan they replaced —
+characters each backend's table of grams): the same answers as the substring scan they replaced —
 case-insensitive, Chinese by character, title, description or number.
-On SQLite the orders filed since the index last caught up are scanned (`workorders.search_index`):
-the answers are the same before and after it catches up. SQLite reads a phrase's matches by rowid
-when they are few and walks the list's index when they are many (`listing.FEW_MATCHES`): the answers
-and the pages are the same either way."""
+The grams (both backends) and SQLite's trigram table are written behind the filing, and a search
+scans the orders filed since they last caught up (`workorders.search_index`,
+`workorders.services.search_grams`): the answers are the same before and after they catch up. A
+phrase's matches are read by key when they are few and the list's index is walked when they are
+many (`listing.FEW_MATCHES`): the answers and the pages are the same either way."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
+from tests.api.test_query_plans import COPIES
 from tests.conftest import Community, FileOrder
 from workorders import search_index
+from workorders.clock import ManualClock
 from workorders.config import Settings
-from workorders.db import Database
-from workorders.services import listing
+from workorders.db import Database, transaction
+from workorders.services import listing, search_grams
+from workorders.workers.runner import Workers, jobs
 
 
 @pytest.fixture(params=["matches-read", "index-walked"])
-def sqlite_plan(
-    request: pytest.FixtureRequest, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """SQLite's two plans of a search: the matches read by rowid (every phrase here has few), or the
-    property's orders walked in the list's order (no phrase has few enough, and no walk is long
-    enough to read them instead)."""
+def search_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two plans of a search: the matches read by key (every phrase here has few), or the
+    property's orders walked in the list's order (no phrase has few enough, and on SQLite no walk
+    is long enough to read them instead). PostgreSQL has one plan for three characters or more."""
     if request.param == "index-walked":
-        if not settings.database_url.startswith("sqlite"):
-            pytest.skip("PostgreSQL has one plan")
         monkeypatch.setattr(listing, "FEW_MATCHES", -1)
         monkeypatch.setattr(listing, "WALK_PER_MATCH", 10**9)
 
 
-def _catch_up(settings: Settings) -> None:
-    """What SQLite's writers do after every `db.CHECKPOINT_EVERY`-th commit, now."""
-    if not settings.database_url.startswith("sqlite"):
+async def _catch_up(settings: Settings, db: Database) -> None:
+    """What SQLite's writers do after every `db.CHECKPOINT_EVERY`-th commit, or PostgreSQL's workers
+    every `feed_poll_interval`, now."""
+    if settings.database_url.startswith("sqlite"):
+        connection = sqlite3.connect(
+            make_url(settings.database_url).database or "", isolation_level=None
+        )
+        try:
+            search_index.catch_up(connection)
+        finally:
+            connection.close()
         return
-    connection = sqlite3.connect(
-        make_url(settings.database_url).database or "", isolation_level=None
-    )
-    try:
-        search_index.catch_up(connection)
-    finally:
-        connection.close()
+    async with transaction(db.writer) as session:
+        await search_grams.catch_up(session, datetime.now(UTC))
 
 
-@pytest.mark.usefixtures("sqlite_plan")
+@pytest.mark.usefixtures("search_plan")
 async def test_q_finds_substrings_through_the_index(
-    client: httpx.AsyncClient, community: Community, file_order: FileOrder, settings: Settings
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    settings: Settings,
+    db: Database,
 ) -> None:
     c = community
-    _catch_up(settings)  # the suite's earlier orders are in the index: these are not
+    await _catch_up(settings, db)  # the suite's earlier orders are in the index: these are not
     noise = await file_order(c.owner, "楼上装修噪音太大，晚上十点还在敲")
     leak = await file_order(c.owner, "Kitchen tap LEAKS under the sink", title="Tap leak")
     quoted = await file_order(c.owner, '门口贴了"温馨提示"的纸')
@@ -76,7 +88,7 @@ async def test_q_finds_substrings_through_the_index(
         "0%_请": [fee["id"]],
         "0_%": [],  # LIKE's wildcards are the characters themselves
         "没有这个词": [],
-        # One or two characters: SQLite's table of grams, PostgreSQL's scan.
+        # One or two characters: the table of grams.
         "噪音": [noise["id"]],
         "敲": [noise["id"]],
         "lE": [leak["id"]],
@@ -86,9 +98,11 @@ async def test_q_finds_substrings_through_the_index(
         "_%": [],
         "zz": [],
         "鑫": [],
+        ":5": [],  # what SQL text would take for a parameter
+        "\\%": [],
     }
     assert {q: await search(q) for q in expected} == expected
-    _catch_up(settings)
+    await _catch_up(settings, db)
     assert {q: await search(q) for q in expected} == expected
     # Owners still see only their own orders.
     theirs = await client.get(
@@ -97,7 +111,7 @@ async def test_q_finds_substrings_through_the_index(
     assert theirs.json()["items"] == []
 
 
-@pytest.mark.usefixtures("sqlite_plan")
+@pytest.mark.usefixtures("search_plan")
 async def test_an_order_whose_text_changed_is_found_by_its_new_text(
     client: httpx.AsyncClient,
     community: Community,
@@ -110,7 +124,7 @@ async def test_an_order_whose_text_changed_is_found_by_its_new_text(
     gets the new one at its next catch-up; until then the order is scanned."""
     c = community
     order = await file_order(c.owner, "地下车库的排风扇一直在响")
-    _catch_up(settings)
+    await _catch_up(settings, db)
     async with db.write_engine.begin() as connection:
         await connection.execute(
             text(
@@ -132,18 +146,22 @@ async def test_an_order_whose_text_changed_is_found_by_its_new_text(
         "按钮失灵": [order["id"]],
     }
     assert {q: await search(q) for q in expected} == expected
-    _catch_up(settings)
+    await _catch_up(settings, db)
     assert {q: await search(q) for q in expected} == expected
 
 
-@pytest.mark.usefixtures("sqlite_plan")
+@pytest.mark.usefixtures("search_plan")
 async def test_a_search_pages_through_its_matches_in_the_list_order(
-    client: httpx.AsyncClient, community: Community, file_order: FileOrder, settings: Settings
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    settings: Settings,
+    db: Database,
 ) -> None:
     c = community
     await file_order(c.owner, "电梯里有异响，别的都正常")  # noise, not a match
     filed = [await file_order(c.owner, f"{n}号楼电梯异响，很吓人") for n in range(3)]
-    _catch_up(settings)  # three matches in the index, two above the mark
+    await _catch_up(settings, db)  # three matches in the index, two above the mark
     filed += [await file_order(c.neighbour, f"{n}号楼电梯异响，很吓人") for n in range(3, 5)]
 
     async def pages(sort: str) -> list[str]:
@@ -188,7 +206,7 @@ async def test_sqlite_reads_few_matches_by_rowid_and_walks_the_index_for_many(
         pytest.skip("a SQLite plan")
     c = community
     await file_order(c.owner, "地下车库的排风扇一直在响")
-    _catch_up(settings)
+    await _catch_up(settings, db)
     sent: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
@@ -198,7 +216,6 @@ async def test_sqlite_reads_few_matches_by_rowid_and_walks_the_index_for_many(
     async def plan(headers: dict[str, str], **params: str) -> str:
         response = await client.get("/v1/work-orders", params={"q": q, **params}, headers=headers)
         assert len(response.json()["items"]) == 1
-        print("SENT", sent[-1][0][-900:])
         statement, parameters = sent.pop()
         database = sqlite3.connect(make_url(settings.database_url).database or "")
         try:
@@ -218,7 +235,7 @@ async def test_sqlite_reads_few_matches_by_rowid_and_walks_the_index_for_many(
         await file_order(c.owner, "地下车库的排风扇一直在响")
         for _ in range(3):
             await file_order(c.owner, "楼道灯不亮")
-        _catch_up(settings)
+        await _catch_up(settings, db)
         many_but_old = await plan(c.manager.headers, limit="1")
         sooner = await plan(c.manager.headers, limit="1", sort="priority")
     finally:
@@ -271,3 +288,157 @@ async def test_postgres_plans_each_search_for_its_phrase(
     assert "'%it''s%'" in statements[2]
     for _, parameters in sent:
         assert not [p for p in parameters if isinstance(p, str) and "%" in p], parameters
+
+
+# Characters whose case, width or meaning to LIKE could trip the grams up.
+_ALPHABET = "漏水电梯噪音的了aAbBzZ09дДσΣςİıßẞ%_\\ \n\t🚰"
+
+
+@hypothesis.settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@hypothesis.given(
+    fields=st.tuples(*[st.text(_ALPHABET, max_size=12)] * 3),
+    q=st.text(_ALPHABET, min_size=1, max_size=2),
+    taken=st.booleans(),
+)
+async def test_postgres_grams_hold_a_short_phrase_exactly_where_ilike_finds_it(
+    db: Database, fields: tuple[str, str, str], q: str, taken: bool
+) -> None:
+    """`work_order_grams` (migration 0020) against ILIKE, as the search compares: for any text and any
+    phrase of one or two characters (often one taken from the text), the grams hold the phrase's
+    lower case exactly when ILIKE finds it in one of the three fields."""
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's function")
+    joined = "".join(fields)
+    if taken and len(joined) >= len(q):
+        q = joined[len(joined) // 3 :][: len(q)] or q
+    pattern = listing._like_pattern(q)
+    async with db.read_engine.connect() as connection:
+        found, held = (
+            await connection.execute(
+                text(
+                    "SELECT (:t ILIKE :p ESCAPE '\\' OR :d ILIKE :p ESCAPE '\\' "
+                    "OR :n ILIKE :p ESCAPE '\\'), "
+                    "work_order_grams(:t, :d, :n) @> ARRAY[lower(:q)]"
+                ),
+                {"t": fields[0], "d": fields[1], "n": fields[2], "p": pattern, "q": q},
+            )
+        ).one()
+    assert held is found, (fields, q)
+
+
+async def test_postgres_reads_a_short_phrase_s_few_candidates_by_key(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    settings: Settings,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Among 2,000 orders newer than the one that holds a rare phrase of two characters, the page
+    reads a handful of orders (the candidates, by the primary key), where the walk of the list's
+    index reads every newer order before it meets the match. An order filed since the grams caught
+    up is among the candidates too, and so found."""
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's table of grams")
+    c = community
+    rare = await file_order(c.owner, "地下车库的排风扇一直在响")
+    common = await file_order(c.owner, "厨房水龙头漏水")
+    async with db.write_engine.begin() as connection:
+        # Copies of the common order, filed by SQL with their grams (they have no events).
+        await connection.execute(COPIES, {"count": 2000, "id": common["id"]})
+        await connection.execute(
+            text(
+                "INSERT INTO work_orders_grams SELECT id, work_order_grams(title, description, "
+                "number) FROM work_orders WHERE id LIKE :copies"
+            ),
+            {"copies": common["id"] + "\\_%"},
+        )
+    async with db.read_engine.connect() as connection:
+        await connection.execute(text("ANALYZE work_orders"))
+        await connection.execute(text("ANALYZE work_orders_grams"))
+    await _catch_up(settings, db)
+    later = await file_order(c.owner, "排风扇的声音更大了")  # not yet in the grams
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith("SELECT work_orders."):  # the page, not the count
+            sent.append((statement, parameters))
+
+    async def rows_read(**params: str) -> tuple[list[str], int]:
+        response = await client.get(
+            "/v1/work-orders", params={"q": "风扇", **params}, headers=c.manager.headers
+        )
+        assert response.status_code == 200, response.text
+        statement, parameters = sent.pop()
+        async with db.read_engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None
+            plan = await raw.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", *parameters)
+        nodes: list[dict[str, Any]] = []
+        stack = [(json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]]
+        while stack:
+            node = stack.pop()
+            nodes.append(node)
+            stack.extend(node.get("Plans", []))
+        scans = [n for n in nodes if n.get("Relation Name") == "work_orders"]
+        read = sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans)
+        return [item["id"] for item in response.json()["items"]], read
+
+    event.listen(db.read_engine.sync_engine, "before_cursor_execute", record)
+    try:
+        by_key = await rows_read()
+        monkeypatch.setattr(listing, "FEW_MATCHES", -1)
+        walked = await rows_read()
+    finally:
+        event.remove(db.read_engine.sync_engine, "before_cursor_execute", record)
+    newest = sorted((later, rare), key=lambda o: (o["created_at"], o["id"]), reverse=True)
+    assert by_key[0] == walked[0] == [o["id"] for o in newest]
+    assert by_key[1] <= 10, by_key
+    assert walked[1] > 2000, walked
+
+
+async def test_the_workers_index_new_orders_in_batches_and_move_past_them(
+    app: Any,
+    community: Community,
+    file_order: FileOrder,
+    db: Database,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL's workers write the grams of new orders every `feed_poll_interval`, `BATCH` at a
+    time, each order once; SQLite's job has nothing to do (its writers keep its grams)."""
+    [job] = [j for j in jobs(app.state.settings) if j.name == "search-grams"]
+    assert job.interval == app.state.settings.feed_poll_interval
+    workers = Workers(db, app.state.settings, clock)
+    if db.dialect != "postgresql":
+        async with transaction(db.writer) as session:
+            assert await search_grams.catch_up(session, clock.now()) == 0
+        return
+    await workers.run_once(job)  # the suite's earlier orders
+    first = await file_order(community.owner, "地下车库的排风扇一直在响")
+    second = await file_order(community.owner, "楼道灯不亮")
+
+    async def indexed() -> dict[str, bool]:
+        async with db.read_engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT work_order_id, grams @> ARRAY['风扇'] FROM work_orders_grams "
+                    "WHERE work_order_id IN (:first, :second)"
+                ),
+                {"first": first["id"], "second": second["id"]},
+            )
+            return {str(order_id): bool(held) for order_id, held in rows}
+
+    assert await indexed() == {}
+    monkeypatch.setattr(search_grams, "BATCH", 1)
+    await workers.run_once(job)
+    assert await indexed() == {first["id"]: True}
+    await workers.run_once(job)
+    await workers.run_once(job)
+    assert await indexed() == {first["id"]: True, second["id"]: False}
+    async with transaction(db.writer) as session:
+        assert await search_grams.catch_up(session, clock.now()) == 0

@@ -197,8 +197,10 @@ async def follow(
     *,
     now: datetime,
     batch: int = 500,
+    where: ColumnElement[bool] | None = None,
 ) -> Page | None:
-    """Hand the next events to `handle` and move `consumer`'s position past them, in one transaction.
+    """Hand the next events to `handle` and move `consumer`'s position past them, in one transaction;
+    with `where`, only the events matching it (the position moves past the others too).
 
     The consumer's row is locked for the transaction (`SKIP LOCKED`), so among any number of workers
     one handles a given stretch of the feed at a time; None when another worker holds it now.
@@ -218,7 +220,7 @@ async def follow(
         row = await session.scalar(locked)
         if row is None:
             return None
-    page = await read(session, after=Position.decode(row.position), limit=batch)
+    page = await read(session, after=Position.decode(row.position), limit=batch, where=where)
     if page.events:
         await handle(page.events)
     encoded = page.next.encode()

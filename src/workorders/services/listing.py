@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -9,10 +10,12 @@ from typing import cast as typed
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     String,
     Table,
     and_,
+    any_,
     bindparam,
     func,
     literal_column,
@@ -29,6 +32,7 @@ from workorders.domain.actors import Role
 from workorders.domain.lifecycle import OPEN_STATUSES, Status
 from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
 from workorders.models import WorkOrder
+from workorders.services import search_grams
 from workorders.services.access import OrderFields, order_row, visible_rows, visible_to
 from workorders.services.pagination import Ordering, fetch_rows
 
@@ -76,8 +80,8 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-# Trigram indexes serve substrings of at least three characters. SQLite's table of grams serves
-# shorter ones (migration 0019); PostgreSQL scans them.
+# Trigram indexes serve substrings of at least three characters; shorter ones, each backend's table of
+# grams (SQLite's `search_index`, PostgreSQL's `services/search_grams`).
 MIN_INDEXED = 3
 
 
@@ -108,6 +112,7 @@ def _contains(orders: FromClause, q: str, *, inline: bool = False) -> ColumnElem
 # 1M orders that took 5-8 ms for 11,111 matches and 17-19 ms for 30,000, and counting them up to
 # here 1-5 ms; the walk for a phrase that is not there took 90 ms (bench/RESULTS.md, round 22).
 # One owner's orders are few: SQLite walks those (the index of their owner) whatever the matches.
+# PostgreSQL reads a short phrase's candidates by id up to as many, by its estimate (`_postgres_short`).
 FEW_MATCHES = 20_000
 
 # More matches than that, all of them old, make the walk long too: it passes every newer order
@@ -132,20 +137,23 @@ async def _search(
     whether its page is best sorted by key (`pagination.fetch_rows`). `ones_own`: `query` reads one
     owner's orders; `ordering` and `limit`: the page it is for, to guess a walk's length.
 
-    PostgreSQL serves the ILIKE from its pg_trgm GIN indexes. SQLite asks one of its FTS5 tables
+    PostgreSQL serves the ILIKE from its pg_trgm GIN indexes, and a phrase under three characters
+    from its table of grams (`_postgres_short`). SQLite asks one of its FTS5 tables
     (trigrams, or grams for a phrase under three characters) for the orders it holds and scans the
     few it does not hold (`workorders.search_index`). A short phrase's many matches are walked with
     LIKE: the walk finds a page's worth sooner than SQLite would collect every match from the
     index."""
+    short = len(q) < MIN_INDEXED
     if _dialect(reader) != "sqlite":
         # The phrase is written into the statement, not bound: a prepared statement run five times
         # gets a generic plan, made for any phrase, and for a search that plan scanned every
         # trigram index whole (2.6 s at 1M orders where a plan made for the phrase took 22 ms;
         # bench/RESULTS.md, round 23). A phrase's statement is one more in the connection's cache
-        # of prepared statements, which drops the least recently used. A phrase under three
-        # characters is a scan: an index of grams cost the filing too much (round 24).
-        return query.where(_contains(_ORDERS, q, inline=True)), False
-    short = len(q) < MIN_INDEXED
+        # of prepared statements, which drops the least recently used.
+        scanned = query.where(_contains(_ORDERS, q, inline=True)), False
+        if not short or ones_own:
+            return scanned
+        return await _postgres_short(reader, q, scanned)
     scanned = query.where(_contains(_ORDERS, q)), False
     if short and ones_own:
         return scanned
@@ -163,6 +171,39 @@ async def _search(
     if await _held(reader, indexed, most) <= most:
         return matched.with_hint(_ORDERS, "NOT INDEXED", "sqlite"), True
     return walk
+
+
+async def _postgres_short(
+    reader: AsyncSession | AsyncConnection, q: str, scanned: tuple[Select[Any], bool]
+) -> tuple[Select[Any], bool]:
+    """PostgreSQL's search for one or two characters by its table of grams (`search_grams`): where
+    the candidates are few, the orders are read by their ids, checked with ILIKE and sorted by key;
+    where they are many, the list's index is walked with ILIKE, which fills a page soon.
+
+    How many is PostgreSQL's estimate, not a count: counting the candidates visits each one's row of
+    grams (a GIN index has no index-only scan), 75-130 ms for 20,000 at 1M orders, where the walk for
+    a phrase in one order of twenty takes 10 ms (bench/RESULTS.md, round 25). The statistics of the
+    table's most common grams (in `bench/search_1m.py`'s 1M orders, those in more than 2.6% of them)
+    estimate those within a few per cent; a rarer gram is estimated at 0.5%, and read by id. The ids are
+    handed over as an array made by the statement, which PostgreSQL takes for a few rows: it reads
+    them by the primary key rather than walk the list's index in the hope of meeting them."""
+    candidates = await search_grams.candidates(reader, q)
+    if candidates is None or await _estimated(reader, candidates) > FEW_MATCHES:
+        return scanned
+    query, _ = scanned
+    return query.where(_ORDERS.c.id == any_(func.array(candidates.scalar_subquery()))), True
+
+
+async def _estimated(reader: AsyncSession | AsyncConnection, query: CompoundSelect) -> float:
+    """PostgreSQL's estimate of the rows `query` returns, its values written into it (so the plan is
+    made for them, not a generic one)."""
+    connection = await reader.connection() if isinstance(reader, AsyncSession) else reader
+    sql = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    # As the driver's SQL: the phrase in it may hold what `text()` would take for a parameter.
+    result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}")
+    plan = result.scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def _sqlite_lookup(q: str) -> tuple[Select[Any], list[Select[Any]]]:

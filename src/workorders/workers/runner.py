@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from workorders.db import transaction
-from workorders.services import attachments, idempotency, retention
+from workorders.services import attachments, idempotency, retention, search_grams
 from workorders.storage import DirectoryStorage
 from workorders.workers import clock as clock_jobs
 from workorders.workers.deliveries import DeliveryWorker
@@ -53,6 +53,10 @@ async def _sweep_attachment_orphans(
     return await attachments.sweep_orphans(session, storage, now=clock.now())
 
 
+async def _index_grams(session: AsyncSession, clock: Clock) -> int:
+    return await search_grams.catch_up(session, clock.now())
+
+
 JOBS: tuple[Job, ...] = (
     Job("purge-idempotency-keys", timedelta(minutes=10), _purge_idempotency_keys),
 )
@@ -69,6 +73,8 @@ def jobs(settings: Settings) -> tuple[Job, ...]:
         )
         + (
             Job("report-rollups", settings.clock_interval, roll_up_reports),
+            # PostgreSQL's table of grams, behind the filing: a search scans what it has not indexed.
+            Job("search-grams", settings.feed_poll_interval, _index_grams),
             Job(
                 "contact-retention",
                 timedelta(hours=1),
