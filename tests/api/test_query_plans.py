@@ -47,6 +47,11 @@ async def _plan(
         dialect=connection.dialect, compile_kwargs={"literal_binds": True}
     )
     plan = (await connection.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"))).scalar_one()
+    return plan_nodes(plan)
+
+
+def plan_nodes(plan: Any) -> list[dict[str, Any]]:
+    """Every node of an `EXPLAIN (FORMAT JSON)` plan, as the driver returned it (text or parsed)."""
     nodes: list[dict[str, Any]] = []
     stack = [(json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]]
     while stack:

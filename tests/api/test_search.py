@@ -9,7 +9,6 @@ many (`listing.FEW_MATCHES`): the answers and the pages are the same either way.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from tests.api.test_query_plans import COPIES
+from tests.api.test_query_plans import COPIES, plan_nodes
 from tests.conftest import Community, FileOrder
 from workorders import search_index
 from workorders.clock import ManualClock
@@ -378,13 +377,7 @@ async def test_postgres_reads_a_short_phrase_s_few_candidates_by_key(
             raw = (await connection.get_raw_connection()).driver_connection
             assert raw is not None
             plan = await raw.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", *parameters)
-        nodes: list[dict[str, Any]] = []
-        stack = [(json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]]
-        while stack:
-            node = stack.pop()
-            nodes.append(node)
-            stack.extend(node.get("Plans", []))
-        scans = [n for n in nodes if n.get("Relation Name") == "work_orders"]
+        scans = [n for n in plan_nodes(plan) if n.get("Relation Name") == "work_orders"]
         read = sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans)
         return [item["id"] for item in response.json()["items"]], read
 
