@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -34,12 +35,13 @@ from workorders.domain.taxonomy import QUEUE_LABELS, Priority, Queue
 from workorders.models import WorkOrder
 from workorders.services import search_grams
 from workorders.services.access import OrderFields, order_row, visible_rows, visible_to
-from workorders.services.pagination import Ordering, fetch_rows
+from workorders.services.pagination import Ordering, Within, fetch_rows
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Sequence
     from datetime import datetime
 
+    from sqlalchemy import Row
     from sqlalchemy.ext.asyncio import AsyncConnection
     from sqlalchemy.sql.selectable import FromClause
 
@@ -100,9 +102,26 @@ _PENDING: Select[Any] = select(literal_column("order_rowid")).select_from(
 
 def _contains(orders: FromClause, q: str, *, inline: bool = False) -> ColumnElement[bool]:
     """`q` in the title, description or number of `orders` (the table or an alias of it), ignoring
-    the case of ASCII letters: a scan. `inline`: the pattern written into the statement."""
+    the case of letters: a scan. `inline`: the pattern written into the statement.
+
+    A phrase with no letter that has a case (Chinese, digits, punctuation: most of what owners
+    search for) is compared by LIKE, which finds what ILIKE does without lower-casing both sides
+    for every row: PostgreSQL's LIKE took a third of ILIKE's time (bench/RESULTS.md, round 26)."""
     pattern = bindparam(None, _like_pattern(q), String, literal_execute=inline)
+    if uncased(q):
+        return or_(*(orders.c[key].like(pattern, escape="\\") for key in SEARCHED))
     return or_(*(orders.c[key].ilike(pattern, escape="\\") for key in SEARCHED))
+
+
+# The Unicode categories no case mapping changes or produces (tests/unit/test_listing.py checks
+# every code point): letters without case (Han, kana, Hangul), decimal digits, punctuation, spaces.
+_UNCASED = frozenset({"Lo", "Nd", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Zs"})
+
+
+def uncased(q: str) -> bool:
+    """Whether no character of `q` has a case or is another's lower or upper case: then `q` is a
+    substring of a text exactly where it is of the text lower-cased."""
+    return all(unicodedata.category(c) in _UNCASED for c in q)
 
 
 # SQLite plans a search by the index of the list's order: it walks the property's orders in that
@@ -124,25 +143,55 @@ FEW_MATCHES = 20_000
 WALK_PER_MATCH = 2
 
 
+# PostgreSQL's walk of the list's index for a phrase of three characters or more stops after this
+# many orders; where they hold less than a page, the matches are collected from the trigram indexes
+# and sorted. The planner cannot tell spread matches (the walk fills a page in a few hundred orders)
+# from old or clumped ones (at 1M orders it walked 1M orders for 30,000 old matches, 1.1 s): the
+# walk's bound caps the guess's cost (5,000 orders, ~4 ms by LIKE), and the collection's cost goes
+# with the matches (~1.2 µs each by LIKE); bench/RESULTS.md, round 26.
+WALKED = 5_000
+
+# A short phrase's candidates, read by id from the table of grams, cost ~6 µs each (their rows of
+# grams, then the orders by the primary key), where the walk's orders cost ~0.7 µs: past this many,
+# collecting them could cost more than walking most of 1M orders, and the walk is left to finish.
+MANY_MATCHES = 80_000
+
+
 async def _search(
     query: Select[Any],
     reader: AsyncSession | AsyncConnection,
     q: str,
     *,
     ones_own: bool,
-    ordering: Ordering | None = None,
-    limit: int = 0,
-) -> tuple[Select[Any], bool]:
-    """`query` narrowed to a case-insensitive substring of the title, description or number, and
-    whether its page is best sorted by key (`pagination.fetch_rows`). `ones_own`: `query` reads one
-    owner's orders; `ordering` and `limit`: the page it is for, to guess a walk's length.
+    ordering: Ordering,
+    limit: int,
+    cursor: str | None,
+    params: dict[str, Any],
+) -> tuple[Sequence[Row[Any]], str | None]:
+    """A page of `query` narrowed to a case-insensitive substring of the title, description or
+    number, and the next page's cursor. `ones_own`: `query` reads one owner's orders (few: walked).
 
-    PostgreSQL serves the ILIKE from its pg_trgm GIN indexes, and a phrase under three characters
-    from its table of grams (`_postgres_short`). SQLite asks one of its FTS5 tables
-    (trigrams, or grams for a phrase under three characters) for the orders it holds and scans the
-    few it does not hold (`workorders.search_index`). A short phrase's many matches are walked with
-    LIKE: the walk finds a page's worth sooner than SQLite would collect every match from the
-    index."""
+    PostgreSQL serves the phrase from its pg_trgm GIN indexes: a bounded walk of the list's index
+    first, then the matches collected (`WALKED`); a phrase under three characters from its table of
+    grams (`_postgres_short`). SQLite asks one of its FTS5 tables (trigrams, or grams for a phrase
+    under three characters) for the orders it holds and scans the few it does not hold
+    (`workorders.search_index`); a short phrase's many matches are walked with LIKE: the walk finds
+    a page's worth sooner than SQLite would collect every match from the index."""
+
+    def page(
+        query: Select[Any], *, key: ColumnElement[Any] | None = None, within: Within | None = None
+    ) -> Awaitable[tuple[list[Row[Any]], str | None]]:
+        return fetch_rows(
+            reader,
+            query,
+            ordering,
+            limit=limit,
+            cursor=cursor,
+            params=params,
+            key=key,
+            within=within,
+        )
+
     short = len(q) < MIN_INDEXED
     if _dialect(reader) != "sqlite":
         # The phrase is written into the statement, not bound: a prepared statement run five times
@@ -150,48 +199,65 @@ async def _search(
         # trigram index whole (2.6 s at 1M orders where a plan made for the phrase took 22 ms;
         # bench/RESULTS.md, round 23). A phrase's statement is one more in the connection's cache
         # of prepared statements, which drops the least recently used.
-        scanned = query.where(_contains(_ORDERS, q, inline=True)), False
-        if not short or ones_own:
-            return scanned
-        return await _postgres_short(reader, q, scanned)
-    scanned = query.where(_contains(_ORDERS, q)), False
+        scanned = query.where(_contains(_ORDERS, q, inline=True))
+        if ones_own:
+            return await page(scanned)
+        collected = scanned  # where the matches are collected from, if a bounded walk falls short
+        if short:
+            found = await _postgres_short(reader, q)
+            if found is None or found[1] > MANY_MATCHES:
+                return await page(scanned)
+            collected = scanned.where(found[0])
+            if found[1] <= FEW_MATCHES:
+                return await page(collected, key=_ORDERS.c.id)
+        rows, next_cursor = await page(
+            query, within=(WALKED, lambda rows: _contains(rows, q, inline=True))
+        )
+        if next_cursor is not None:
+            return rows, next_cursor
+        return await page(collected, key=_ORDERS.c.id)
+    scanned = query.where(_contains(_ORDERS, q))
     if short and ones_own:
-        return scanned
+        return await page(scanned)
     indexed, unindexed = _sqlite_lookup(q)
     matched = query.where(literal_column("work_orders.rowid").in_(union_all(indexed, *unindexed)))
     if short:
         matched = matched.where(_contains(_ORDERS, q))
-    walk = scanned if short else (matched, False)
+    walk = scanned if short else matched
     if ones_own:
-        return walk
+        return await page(walk)
     most = FEW_MATCHES
-    if ordering is not None and ordering.columns[0] is WorkOrder.created_at:
+    if ordering.columns[0] is WorkOrder.created_at:
         walked = await _walked(reader, indexed, descending=ordering.descending, limit=limit)
         most = max(most, walked // WALK_PER_MATCH)
     if await _held(reader, indexed, most) <= most:
-        return matched.with_hint(_ORDERS, "NOT INDEXED", "sqlite"), True
-    return walk
+        return await page(matched.with_hint(_ORDERS, "NOT INDEXED", "sqlite"), key=_ORDERS.c.id)
+    return await page(walk)
 
 
 async def _postgres_short(
-    reader: AsyncSession | AsyncConnection, q: str, scanned: tuple[Select[Any], bool]
-) -> tuple[Select[Any], bool]:
-    """PostgreSQL's search for one or two characters by its table of grams (`search_grams`): where
-    the candidates are few, the orders are read by their ids, checked with ILIKE and sorted by key;
-    where they are many, the list's index is walked with ILIKE, which fills a page soon.
+    reader: AsyncSession | AsyncConnection, q: str
+) -> tuple[ColumnElement[bool], float] | None:
+    """PostgreSQL's candidates for a phrase of one or two characters from its table of grams
+    (`search_grams`), as the condition that an order is one of them, and how many PostgreSQL
+    estimates they are; None where there is no table of grams (scan instead).
 
-    How many is PostgreSQL's estimate, not a count: counting the candidates visits each one's row of
-    grams (a GIN index has no index-only scan), 75-130 ms for 20,000 at 1M orders, where the walk for
-    a phrase in one order of twenty takes 10 ms (bench/RESULTS.md, round 25). The statistics of the
-    table's most common grams (in `bench/search_1m.py`'s 1M orders, those in more than 2.6% of them)
-    estimate those within a few per cent; a rarer gram is estimated at 0.5%, and read by id. The ids are
+    Where the candidates are few (`FEW_MATCHES`), the orders are read by their ids, checked and
+    sorted; where they are more, a bounded walk of the list's index comes first (`WALKED`); where
+    they are very many (`MANY_MATCHES`), the walk alone, which meets a page of them soon.
+
+    The estimate, not a count: counting the candidates visits each one's row of grams (a GIN index
+    has no index-only scan), 75-130 ms for 20,000 at 1M orders, where the walk for a phrase in one
+    order of twenty takes 10 ms (bench/RESULTS.md, round 25). The statistics of the table's most
+    common grams (in `bench/search_1m.py`'s 1M orders, those in more than 2.6% of them) estimate
+    those within a few per cent; a rarer gram is estimated at 0.5%, and read by id. The ids are
     handed over as an array made by the statement, which PostgreSQL takes for a few rows: it reads
     them by the primary key rather than walk the list's index in the hope of meeting them."""
     candidates = await search_grams.candidates(reader, q)
-    if candidates is None or await _estimated(reader, candidates) > FEW_MATCHES:
-        return scanned
-    query, _ = scanned
-    return query.where(_ORDERS.c.id == any_(func.array(candidates.scalar_subquery()))), True
+    if candidates is None:
+        return None
+    estimate = await _estimated(reader, candidates)
+    return _ORDERS.c.id == any_(func.array(candidates.scalar_subquery())), estimate
 
 
 async def _estimated(reader: AsyncSession | AsyncConnection, query: CompoundSelect) -> float:
@@ -274,21 +340,23 @@ async def list_orders(
         query = query.where(WorkOrder.created_at >= where.created_after)
     if where.created_before is not None:
         query = query.where(WorkOrder.created_at < where.created_before)
-    by_key = False
+    ordering = ORDERINGS[sort]
     if where.q:
         ones_own = ctx.principal.role is Role.OWNER or where.owner_id is not None
-        query, by_key = await _search(
-            query, reader, where.q, ones_own=ones_own, ordering=ORDERINGS[sort], limit=limit
+        rows, next_cursor = await _search(
+            query,
+            reader,
+            where.q,
+            ones_own=ones_own,
+            ordering=ordering,
+            limit=limit,
+            cursor=cursor,
+            params=params,
         )
-    rows, next_cursor = await fetch_rows(
-        reader,
-        query,
-        ORDERINGS[sort],
-        limit=limit,
-        cursor=cursor,
-        params=params,
-        key=_ORDERS.c.id if by_key else None,
-    )
+    else:
+        rows, next_cursor = await fetch_rows(
+            reader, query, ordering, limit=limit, cursor=cursor, params=params
+        )
     return [order_row(row) for row in rows], next_cursor
 
 

@@ -20,9 +20,9 @@ _INT64 = (-(2**63), 2**63 - 1)
 MAX_TEXT = 200
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
-    from sqlalchemy import ColumnElement, Select
+    from sqlalchemy import ColumnElement, FromClause, Select
     from sqlalchemy import Row as SQLRow
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
     from sqlalchemy.orm import InstrumentedAttribute
@@ -45,7 +45,13 @@ class Ordering:
 
     @cached_property
     def order_by(self) -> tuple[ColumnElement[Any], ...]:
-        return tuple(c.desc() if self.descending else c.asc() for c in self.columns)
+        return self.order_by_of(None)
+
+    def order_by_of(self, rows: FromClause | None) -> tuple[ColumnElement[Any], ...]:
+        """The ordering over `rows`' columns of the same names (a subquery or CTE of the table), or
+        over the table's own (None)."""
+        columns = self.columns if rows is None else [rows.c[c.key] for c in self.columns]
+        return tuple(c.desc() if self.descending else c.asc() for c in columns)
 
 
 def _encode(ordering: Ordering, values: Sequence[Any]) -> str:
@@ -97,6 +103,11 @@ def _checked(column: InstrumentedAttribute[Any], value: Any) -> Any:
 Row = TypeVar("Row")
 
 
+# Where the rows that match are sought among only the first so many of the query's, after the cursor:
+# how many, and the condition they must meet, made for the subquery that holds them.
+Within = tuple[int, "Callable[[FromClause], ColumnElement[bool]]"]
+
+
 def _page_query(
     query: Select[Any],
     ordering: Ordering,
@@ -104,11 +115,16 @@ def _page_query(
     limit: int,
     cursor: str | None,
     key: ColumnElement[Any] | None = None,
+    within: Within | None = None,
 ) -> Select[Any]:
-    """`query` after the cursor (if any), in `ordering`, with one row more than a page. With `key`
-    (a unique column of the one table `query` reads), the page's keys are found and sorted alone,
-    then its rows read by them: a sort carries every selected column of every row it is given, and
-    where many rows are sorted to keep a page that is most of the work."""
+    """`query` after the cursor (if any), in `ordering`, with one row more than a page.
+
+    With `key` (a unique column of the one table `query` reads), the matches' keys and ordering
+    columns are collected whole (a materialized CTE: the database may not walk the ordering's index
+    for them), sorted alone, then the page's rows read by key: for matches the indexes find and
+    the list's order scatters, where a sort that carries every column of every row would be most of
+    the work. With `within`, the rows of `query` are the first `within[0]` only, and a page is those
+    among them that meet `within[1]`: a walk that stops, however far the matches are."""
     if cursor is not None:
         values = _decode(ordering, cursor)
         after = tuple_(
@@ -119,11 +135,26 @@ def _page_query(
         )
         keys = ordering.keys
         query = query.where(keys < after if ordering.descending else keys > after)
-    page = query.order_by(*ordering.order_by).limit(limit + 1)
+    if within is not None:
+        count, matching = within
+        first = query.order_by(*ordering.order_by).limit(count).subquery("first_rows")
+        return (
+            select(first)
+            .where(matching(first))
+            .order_by(*ordering.order_by_of(first))
+            .limit(limit + 1)
+        )
     if key is None:
-        return page
-    # The inner query reads the same table as the outer one: not correlated, it reads it anew.
-    found = page.with_only_columns(key).correlate(None)
+        return query.order_by(*ordering.order_by).limit(limit + 1)
+    name = str(key.key)
+    collected = [c for c in ordering.columns if c.key != name]
+    matches = query.with_only_columns(key, *collected).cte("matches").prefix_with("MATERIALIZED")
+    found = (
+        select(matches.c[name])
+        .order_by(*ordering.order_by_of(matches))
+        .limit(limit + 1)
+        .scalar_subquery()
+    )
     return select(*query.selected_columns).where(key.in_(found)).order_by(*ordering.order_by)
 
 
@@ -160,9 +191,10 @@ async def fetch_rows(
     cursor: str | None,
     params: Mapping[str, Any] | None = None,
     key: ColumnElement[Any] | None = None,
+    within: Within | None = None,
 ) -> tuple[list[SQLRow[Any]], str | None]:
     """`fetch_page` of a query of columns: its rows as they are (their keys name the ordering's
-    columns), not ORM instances. `key`: see `_page_query`."""
-    page = _page_query(query, ordering, limit=limit, cursor=cursor, key=key)
+    columns), not ORM instances. `key`, `within`: see `_page_query`."""
+    page = _page_query(query, ordering, limit=limit, cursor=cursor, key=key, within=within)
     rows = list((await reader.execute(page, params)).all())
     return _cut(rows, ordering, limit)
