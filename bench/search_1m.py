@@ -186,8 +186,9 @@ async def _fill_postgres(settings: Settings, statements: list[str]) -> None:
         grams = await connection.fetchval("SELECT to_regclass('work_orders_grams') IS NOT NULL")
         if grams:  # migration 0020: what its follower would write for orders with events
             await connection.execute(
-                "INSERT INTO work_orders_grams SELECT id, work_order_grams(title, description, "
-                "number) FROM work_orders ON CONFLICT (work_order_id) DO NOTHING"
+                "INSERT INTO work_orders_grams (work_order_id, property_id, created_at, grams) "
+                "SELECT id, property_id, created_at, work_order_grams(title, description, number) "
+                "FROM work_orders ON CONFLICT (work_order_id) DO NOTHING"
             )
         for index in made:
             await connection.execute(index["indexdef"])

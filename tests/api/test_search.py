@@ -51,6 +51,7 @@ def search_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         monkeypatch.setattr(listing, "MANY_MATCHES", -1)
         monkeypatch.setattr(listing, "WALK_PER_MATCH", 10**9)
         monkeypatch.setattr(listing, "WALKED", 10**9)
+        monkeypatch.setattr(listing, "NEWEST_PER_PAGE", 0)
 
 
 async def _catch_up(settings: Settings, db: Database) -> None:
@@ -388,9 +389,10 @@ async def test_postgres_reads_a_short_phrase_s_few_candidates_by_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Among 2,000 orders newer than the one that holds a rare phrase of two characters, the page
-    reads a handful of orders (the candidates, by the primary key), where the walk of the list's
-    index reads every newer order before it meets the match. An order filed since the grams caught
-    up is among the candidates too, and so found."""
+    reads a handful of orders by the primary key (the newest candidates, sorted in the table of
+    grams; or every candidate), where the walk of the list's index reads every newer order before
+    it meets the match. An order filed since the grams caught up is among the candidates too, and
+    so found."""
     if db.dialect != "postgresql":
         pytest.skip("PostgreSQL's table of grams")
     c = community
@@ -401,8 +403,9 @@ async def test_postgres_reads_a_short_phrase_s_few_candidates_by_key(
         await connection.execute(COPIES, {"count": 2000, "id": common["id"]})
         await connection.execute(
             text(
-                "INSERT INTO work_orders_grams SELECT id, work_order_grams(title, description, "
-                "number) FROM work_orders WHERE id LIKE :copies"
+                "INSERT INTO work_orders_grams (work_order_id, property_id, created_at, grams) "
+                "SELECT id, property_id, created_at, work_order_grams(title, description, number) "
+                "FROM work_orders WHERE id LIKE :copies"
             ),
             {"copies": common["id"] + "\\_%"},
         )
@@ -433,6 +436,8 @@ async def test_postgres_reads_a_short_phrase_s_few_candidates_by_key(
 
     event.listen(db.read_engine.sync_engine, "before_cursor_execute", record)
     try:
+        newest_first = await rows_read()
+        monkeypatch.setattr(listing, "NEWEST_PER_PAGE", 0)
         by_key = await rows_read()
         monkeypatch.setattr(listing, "FEW_MATCHES", -1)
         monkeypatch.setattr(listing, "MANY_MATCHES", -1)
@@ -440,9 +445,99 @@ async def test_postgres_reads_a_short_phrase_s_few_candidates_by_key(
     finally:
         event.remove(db.read_engine.sync_engine, "before_cursor_execute", record)
     newest = sorted((later, rare), key=lambda o: (o["created_at"], o["id"]), reverse=True)
-    assert by_key[0] == walked[0] == [o["id"] for o in newest]
-    assert by_key[1] <= 10, by_key
+    assert newest_first[0] == by_key[0] == walked[0] == [o["id"] for o in newest]
+    assert newest_first[1] <= 10 and by_key[1] <= 10, (newest_first, by_key)
     assert walked[1] > 2000, walked
+
+
+async def test_postgres_reads_only_a_short_phrase_s_newest_candidates(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    settings: Settings,
+    db: Database,
+) -> None:
+    """300 orders hold a phrase of two characters: a page of 5, newest or oldest first, reads
+    `NEWEST_PER_PAGE` pages of them by key, not 300, and the pages go on from their cursors as the
+    scan's do. A filter that turns down all but two of them leaves the newest candidates short of a
+    page, and every candidate is read instead: the same answer."""
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's table of grams")
+    c = community
+    common = await file_order(c.owner, "地下车库的排风扇一直在响")
+    async with db.write_engine.begin() as connection:
+        await connection.execute(COPIES, {"count": 299, "id": common["id"]})
+        await connection.execute(
+            text(
+                "UPDATE work_orders SET created_at = created_at - make_interval(secs => "
+                "CAST(split_part(id, '_', 3) AS int)), status = CASE WHEN "
+                "CAST(split_part(id, '_', 3) AS int) IN (7, 250) THEN 'in_progress' "
+                "ELSE status END WHERE id LIKE :copies"
+            ),
+            {"copies": common["id"] + "\\_%"},
+        )
+        # Filed by SQL, the copies have no events: their grams are written here.
+        await connection.execute(
+            text(
+                "INSERT INTO work_orders_grams (work_order_id, property_id, created_at, grams) "
+                "SELECT id, property_id, created_at, work_order_grams(title, description, number) "
+                "FROM work_orders WHERE id LIKE :copies"
+            ),
+            {"copies": common["id"] + "\\_%"},
+        )
+    await _catch_up(settings, db)
+    async with db.read_engine.connect() as connection:
+        await connection.execute(text("ANALYZE work_orders"))
+        await connection.execute(text("ANALYZE work_orders_grams"))
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith(PAGE):
+            sent.append((statement, parameters))
+
+    async def pages(**params: str) -> tuple[list[str], list[int | None]]:
+        """Every page's ids, and for each page how many orders its last statement was given to read
+        by key (None: the candidates, not a list of ids)."""
+        found: list[str] = []
+        given: list[int | None] = []
+        cursor: str | None = None
+        while True:
+            asked = params | ({"cursor": cursor} if cursor else {})
+            response = await client.get(
+                "/v1/work-orders", params={"q": "风扇", **asked}, headers=c.manager.headers
+            )
+            assert response.status_code == 200, response.text
+            found += [item["id"] for item in response.json()["items"]]
+            _, parameters = sent[-1]
+            lists = [len(p) for p in parameters if isinstance(p, list)]
+            given.append(max(lists) if lists else None)
+            sent.clear()
+            cursor = response.json()["next_cursor"]
+            if cursor is None or len(found) > 20:
+                return found, given
+
+    event.listen(db.read_engine.sync_engine, "before_cursor_execute", record)
+    try:
+        newest, newest_read = await pages(limit="5")
+        oldest, oldest_read = await pages(limit="5", sort="created_at")
+        few, few_read = await pages(limit="5", status="in_progress")
+    finally:
+        event.remove(db.read_engine.sync_engine, "before_cursor_execute", record)
+    async with db.read_engine.connect() as connection:
+        ids = (
+            await connection.execute(
+                text(
+                    "SELECT id, status FROM work_orders WHERE description LIKE '%风扇%' "
+                    "ORDER BY created_at DESC, id DESC"
+                )
+            )
+        ).all()
+    assert len(ids) == 300
+    assert newest == [i for i, _ in ids][:25] and oldest == [i for i, _ in ids][::-1][:25]
+    assert few == [i for i, status in ids if status == "in_progress"] and len(few) == 2
+    # A page of 5 from the first 4 pages' worth of candidates in the list's order (24).
+    assert newest_read == oldest_read == [24] * 5, (newest_read, oldest_read)
+    assert few_read == [None], few_read
 
 
 async def test_postgres_walks_a_bounded_number_of_orders_then_collects_old_matches(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from typing import cast as typed
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     CompoundSelect,
     Select,
@@ -38,12 +39,15 @@ from workorders.services.access import OrderFields, order_row, visible_rows, vis
 from workorders.services.pagination import Ordering, Within, fetch_rows
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Sequence
+    from collections.abc import Awaitable, Callable, Sequence
     from datetime import datetime
 
     from sqlalchemy import Row
     from sqlalchemy.ext.asyncio import AsyncConnection
     from sqlalchemy.sql.selectable import FromClause
+
+    # A page of the search's query, found one way or another (`fetch_rows`: `key`, `within`).
+    Page = Callable[..., Awaitable[tuple[list[Row[Any]], str | None]]]
 
     from workorders.services.context import Asking, Context
 
@@ -156,6 +160,10 @@ WALKED = 5_000
 # collecting them could cost more than walking most of 1M orders, and the walk is left to finish.
 MANY_MATCHES = 80_000
 
+# How many of a short phrase's newest candidates are read for a page, in pages: a few more than a
+# page, so that a filter (a status, a queue) that turns some of them down still leaves a page.
+NEWEST_PER_PAGE = 4
+
 
 async def _search(
     query: Select[Any],
@@ -163,6 +171,7 @@ async def _search(
     q: str,
     *,
     ones_own: bool,
+    property_id: str,
     ordering: Ordering,
     limit: int,
     cursor: str | None,
@@ -202,20 +211,23 @@ async def _search(
         scanned = query.where(_contains(_ORDERS, q, inline=True))
         if ones_own:
             return await page(scanned)
-        collected = scanned  # where the matches are collected from, if a bounded walk falls short
         if short:
-            found = await _postgres_short(reader, q)
-            if found is None or found[1] > MANY_MATCHES:
-                return await page(scanned)
-            collected = scanned.where(found[0])
-            if found[1] <= FEW_MATCHES:
-                return await page(collected, key=_ORDERS.c.id)
+            return await _postgres_short(
+                query,
+                reader,
+                q,
+                page,
+                property_id=property_id,
+                ordering=ordering,
+                limit=limit,
+                cursor=cursor,
+            )
         rows, next_cursor = await page(
             query, within=(WALKED, lambda rows: _contains(rows, q, inline=True))
         )
         if next_cursor is not None:
             return rows, next_cursor
-        return await page(collected, key=_ORDERS.c.id)
+        return await page(scanned, key=_ORDERS.c.id)
     scanned = query.where(_contains(_ORDERS, q))
     if short and ones_own:
         return await page(scanned)
@@ -236,28 +248,60 @@ async def _search(
 
 
 async def _postgres_short(
-    reader: AsyncSession | AsyncConnection, q: str
-) -> tuple[ColumnElement[bool], float] | None:
-    """PostgreSQL's candidates for a phrase of one or two characters from its table of grams
-    (`search_grams`), as the condition that an order is one of them, and how many PostgreSQL
-    estimates they are; None where there is no table of grams (scan instead).
+    query: Select[Any],
+    reader: AsyncSession | AsyncConnection,
+    q: str,
+    page: Page,
+    *,
+    property_id: str,
+    ordering: Ordering,
+    limit: int,
+    cursor: str | None,
+) -> tuple[Sequence[Row[Any]], str | None]:
+    """PostgreSQL's page of a phrase of one or two characters, by its table of grams
+    (`search_grams`), for the list of a property's orders:
 
-    Where the candidates are few (`FEW_MATCHES`), the orders are read by their ids, checked and
-    sorted; where they are more, a bounded walk of the list's index comes first (`WALKED`); where
-    they are very many (`MANY_MATCHES`), the walk alone, which meets a page of them soon.
+    1. Where PostgreSQL estimates the candidates many (`FEW_MATCHES`), a bounded walk of the list's
+       index first (`WALKED`): spread matches fill a page there.
+    2. In the list's time order, the newest (or oldest) candidates, sorted in the table of grams
+       (`search_grams.newest`), `NEWEST_PER_PAGE` times a page of them: their orders are read by key
+       and checked. Where a page's worth of them match, or they were all the candidates, that is the
+       page.
+    3. Otherwise (other filters turned most of them down, or the priority's order): every
+       candidate's order read by key where they are not very many (`MANY_MATCHES`), else the walk.
 
-    The estimate, not a count: counting the candidates visits each one's row of grams (a GIN index
-    has no index-only scan), 75-130 ms for 20,000 at 1M orders, where the walk for a phrase in one
-    order of twenty takes 10 ms (bench/RESULTS.md, round 25). The statistics of the table's most
-    common grams (in `bench/search_1m.py`'s 1M orders, those in more than 2.6% of them) estimate
-    those within a few per cent; a rarer gram is estimated at 0.5%, and read by id. The ids are
-    handed over as an array made by the statement, which PostgreSQL takes for a few rows: it reads
-    them by the primary key rather than walk the list's index in the hope of meeting them."""
+    How many is PostgreSQL's estimate, not a count: counting the candidates visits each one's row of
+    grams (a GIN index has no index-only scan), 75-130 ms for 20,000 at 1M orders, where the walk for
+    a phrase in one order of twenty takes 10 ms (bench/RESULTS.md, round 25). The statistics of the
+    table's most common grams (in `bench/search_1m.py`'s 1M orders, those in more than 2.6% of them)
+    estimate those within a few per cent; a rarer gram is estimated at 0.5%. The candidates of step 3
+    are handed over as an array made by the statement, which PostgreSQL takes for a few rows: it
+    reads them by the primary key rather than walk the list's index in the hope of meeting them."""
+    scanned = query.where(_contains(_ORDERS, q, inline=True))
     candidates = await search_grams.candidates(reader, q)
     if candidates is None:
-        return None
+        return await page(scanned)
     estimate = await _estimated(reader, candidates)
-    return _ORDERS.c.id == any_(func.array(candidates.scalar_subquery())), estimate
+    if estimate > FEW_MATCHES:
+        rows, next_cursor = await page(
+            query, within=(WALKED, lambda rows: _contains(rows, q, inline=True))
+        )
+        if next_cursor is not None:
+            return rows, next_cursor
+    if ordering.columns[0] is WorkOrder.created_at:
+        count = NEWEST_PER_PAGE * (limit + 1)
+        newest = await search_grams.newest(
+            reader, q, property_id=property_id, ordering=ordering, cursor=cursor, count=count
+        )
+        if newest is not None:
+            among = _ORDERS.c.id == any_(bindparam(None, newest, ARRAY(String)))
+            rows, next_cursor = await page(scanned.where(among), key=_ORDERS.c.id)
+            if next_cursor is not None or len(newest) < count:
+                return rows, next_cursor
+    if estimate > MANY_MATCHES:
+        return await page(scanned)
+    among = _ORDERS.c.id == any_(func.array(candidates.scalar_subquery()))
+    return await page(scanned.where(among), key=_ORDERS.c.id)
 
 
 async def _estimated(reader: AsyncSession | AsyncConnection, query: CompoundSelect) -> float:
@@ -348,6 +392,7 @@ async def list_orders(
             reader,
             where.q,
             ones_own=ones_own,
+            property_id=ctx.principal.property_id,
             ordering=ordering,
             limit=limit,
             cursor=cursor,

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple
 
 from sqlalchemy import Integer, bindparam, select, tuple_
 
@@ -101,6 +101,26 @@ def _checked(column: InstrumentedAttribute[Any], value: Any) -> Any:
 
 
 Row = TypeVar("Row")
+Columns = TypeVarTuple("Columns")
+
+
+def after(
+    query: Select[*Columns],
+    ordering: Ordering,
+    cursor: str | None,
+    *,
+    keys: Sequence[ColumnElement[Any]] | None = None,
+) -> Select[*Columns]:
+    """`query` narrowed to the rows after the cursor (if any) in `ordering`. `keys`: the columns to
+    compare, where `query` reads them from another table than the ordering's (of the same kinds)."""
+    if cursor is None:
+        return query
+    values = _decode(ordering, cursor)
+    bound = tuple_(
+        *(bindparam(None, v, type_=c.type) for c, v in zip(ordering.columns, values, strict=True))
+    )
+    compared = ordering.keys if keys is None else tuple_(*keys)
+    return query.where(compared < bound if ordering.descending else compared > bound)
 
 
 # Where the rows that match are sought among only the first so many of the query's, after the cursor:
@@ -125,16 +145,7 @@ def _page_query(
     the list's order scatters, where a sort that carries every column of every row would be most of
     the work. With `within`, the rows of `query` are the first `within[0]` only, and a page is those
     among them that meet `within[1]`: a walk that stops, however far the matches are."""
-    if cursor is not None:
-        values = _decode(ordering, cursor)
-        after = tuple_(
-            *(
-                bindparam(None, v, type_=c.type)
-                for c, v in zip(ordering.columns, values, strict=True)
-            )
-        )
-        keys = ordering.keys
-        query = query.where(keys < after if ordering.descending else keys > after)
+    query = after(query, ordering, cursor)
     if within is not None:
         count, matching = within
         first = query.order_by(*ordering.order_by).limit(count).subquery("first_rows")
