@@ -278,9 +278,10 @@ async def _postgres_short(
     are handed over as an array made by the statement, which PostgreSQL takes for a few rows: it
     reads them by the primary key rather than walk the list's index in the hope of meeting them."""
     scanned = query.where(_contains(_ORDERS, q, inline=True))
-    candidates = await search_grams.candidates(reader, q)
-    if candidates is None:
+    since = await search_grams.filed_since(reader)
+    if since is None:
         return await page(scanned)
+    candidates = search_grams.candidates(q, since)
     estimate = await _estimated(reader, candidates)
     if estimate > FEW_MATCHES:
         rows, next_cursor = await page(
@@ -291,13 +292,12 @@ async def _postgres_short(
     if ordering.columns[0] is WorkOrder.created_at:
         count = NEWEST_PER_PAGE * (limit + 1)
         newest = await search_grams.newest(
-            reader, q, property_id=property_id, ordering=ordering, cursor=cursor, count=count
+            reader, q, since, property_id=property_id, ordering=ordering, cursor=cursor, count=count
         )
-        if newest is not None:
-            among = _ORDERS.c.id == any_(bindparam(None, newest, ARRAY(String)))
-            rows, next_cursor = await page(scanned.where(among), key=_ORDERS.c.id)
-            if next_cursor is not None or len(newest) < count:
-                return rows, next_cursor
+        among = _ORDERS.c.id == any_(bindparam(None, newest, ARRAY(String)))
+        rows, next_cursor = await page(scanned.where(among), key=_ORDERS.c.id)
+        if next_cursor is not None or len(newest) < count:
+            return rows, next_cursor
     if estimate > MANY_MATCHES:
         return await page(scanned)
     among = _ORDERS.c.id == any_(func.array(candidates.scalar_subquery()))

@@ -97,17 +97,29 @@ async def catch_up(session: AsyncSession, now: datetime) -> int:
     return indexed
 
 
-async def candidates(reader: AsyncSession | AsyncConnection, q: str) -> CompoundSelect | None:
-    """The ids of the orders that may hold `q` (one or two characters) in their title, description
-    or number: those the table of grams says hold it, and every order filed after the follower's
-    position. None where there is no follower (a database before migration 0020): scan instead.
+async def filed_since(reader: AsyncSession | AsyncConnection) -> ColumnElement[bool] | None:
+    """Which events are after the follower's position: those of the orders not yet indexed. None
+    where there is no follower (a database before migration 0020): scan instead.
 
-    The phrase and the position are written into the statement, not bound: each search is planned
-    for its own (a generic plan of a prepared statement would not know that the position is near the
-    feed's end, nor how common the gram is)."""
-    since = await _filed_since(reader)
-    if since is None:
+    The position is written into the statements, not bound: each search is planned for its own (a
+    generic plan of a prepared statement would not know that the position is near the feed's end)."""
+    position = await reader.scalar(
+        select(FeedConsumer.position).where(FeedConsumer.name == CONSUMER)
+    )
+    if position is None:
         return None
+    after_position = feed.Position.decode(position)
+    keys = tuple_(Event.txid, Event.seq)
+    return keys > tuple_(
+        literal_column(str(after_position.txid)), literal_column(str(after_position.seq))
+    )
+
+
+def candidates(q: str, since: ColumnElement[bool]) -> CompoundSelect:
+    """The ids of the orders that may hold `q` (one or two characters) in their title, description
+    or number: those the table of grams says hold it, and every order filed `since` (`filed_since`).
+    The phrase is written into the statement, as the position is, and for the same reason (how
+    common the gram is)."""
     indexed = select(_GRAMS.c.work_order_id).where(_holds(q))
     return union_all(indexed, select(Event.work_order_id).where(since, Event.type == ORDER_CREATED))
 
@@ -115,24 +127,21 @@ async def candidates(reader: AsyncSession | AsyncConnection, q: str) -> Compound
 async def newest(
     reader: AsyncSession | AsyncConnection,
     q: str,
+    since: ColumnElement[bool],
     *,
     property_id: str,
     ordering: Ordering,
     cursor: str | None,
     count: int,
-) -> list[str] | None:
+) -> list[str]:
     """The ids of the property's first `count` candidates for `q` (as `candidates`) after the cursor,
-    in `ordering`: the list's order by filing time, newest or oldest first. None where there is no
-    follower.
+    in `ordering`: the list's order by filing time, newest or oldest first.
 
     The candidates are taken from the table of grams with their filing time and sorted there
     (migration 0021), so only the orders of a page are read: at 1M orders a page of 25,000 old
     matches took 91 ms with every candidate's order read by key, 25 ms so (bench/RESULTS.md, round
     26). They are collected whole first (a materialized CTE): without it PostgreSQL scanned the
     whole table for 111,111 candidates (420 ms, where the GIN index took 50)."""
-    since = await _filed_since(reader)
-    if since is None:
-        return None
     g = _GRAMS.c
     indexed = select(g.work_order_id.label("id"), g.created_at).where(
         _holds(q), g.property_id == property_id
@@ -158,16 +167,3 @@ def _holds(q: str) -> ColumnElement[bool]:
     """The table of grams holds `q` (one or two characters) lower-cased, as ILIKE compares."""
     gram = func.lower(bindparam(None, q, String, literal_execute=True))
     return _GRAMS.c.grams.contains(array([gram]))
-
-
-async def _filed_since(reader: AsyncSession | AsyncConnection) -> ColumnElement[bool] | None:
-    """Which events are after the follower's position, written into the statement; None where there
-    is no follower."""
-    position = await reader.scalar(
-        select(FeedConsumer.position).where(FeedConsumer.name == CONSUMER)
-    )
-    if position is None:
-        return None
-    after = feed.Position.decode(position)
-    keys = tuple_(Event.txid, Event.seq)
-    return keys > tuple_(literal_column(str(after.txid)), literal_column(str(after.seq)))
