@@ -187,6 +187,8 @@ async def _search(
     (`workorders.search_index`); a short phrase's many matches are walked with LIKE: the walk finds
     a page's worth sooner than SQLite would collect every match from the index."""
 
+    postgres = _dialect(reader) != "sqlite"
+
     def page(
         query: Select[Any], *, key: ColumnElement[Any] | None = None, within: Within | None = None
     ) -> Awaitable[tuple[list[Row[Any]], str | None]]:
@@ -198,11 +200,12 @@ async def _search(
             cursor=cursor,
             params=params,
             key=key,
+            fenced=postgres,
             within=within,
         )
 
     short = len(q) < MIN_INDEXED
-    if _dialect(reader) != "sqlite":
+    if postgres:
         # The phrase is written into the statement, not bound: a prepared statement run five times
         # gets a generic plan, made for any phrase, and for a search that plan scanned every
         # trigram index whole (2.6 s at 1M orders where a plan made for the phrase took 22 ms;

@@ -135,16 +135,20 @@ def _page_query(
     limit: int,
     cursor: str | None,
     key: ColumnElement[Any] | None = None,
+    fenced: bool = False,
     within: Within | None = None,
 ) -> Select[Any]:
     """`query` after the cursor (if any), in `ordering`, with one row more than a page.
 
-    With `key` (a unique column of the one table `query` reads), the matches' keys and ordering
-    columns are collected whole (a materialized CTE: the database may not walk the ordering's index
-    for them), sorted alone, then the page's rows read by key: for matches the indexes find and
-    the list's order scatters, where a sort that carries every column of every row would be most of
-    the work. With `within`, the rows of `query` are the first `within[0]` only, and a page is those
-    among them that meet `within[1]`: a walk that stops, however far the matches are."""
+    With `key` (a unique column of the one table `query` reads), the page's keys are found and
+    sorted alone, then its rows read by them: a sort carries every selected column of every row it
+    is given, and where many rows are sorted to keep a page that is most of the work. `fenced`: the
+    keys and ordering columns of every row are collected first, in a CTE that PostgreSQL
+    materializes, so that it cannot walk the ordering's index instead of the indexes that find
+    them (SQLite, told `NOT INDEXED`, paid 20-60% more for the CTE: bench/RESULTS.md, round 26).
+
+    With `within`, the rows of `query` are the first `within[0]` only, and a page is those among
+    them that meet `within[1]`: a walk that stops, however far the matches are."""
     query = after(query, ordering, cursor)
     if within is not None:
         count, matching = within
@@ -155,17 +159,18 @@ def _page_query(
             .order_by(*ordering.order_by_of(first))
             .limit(limit + 1)
         )
+    page = query.order_by(*ordering.order_by).limit(limit + 1)
     if key is None:
-        return query.order_by(*ordering.order_by).limit(limit + 1)
-    name = str(key.key)
-    collected = [c for c in ordering.columns if c.key != name]
-    matches = query.with_only_columns(key, *collected).cte("matches").prefix_with("MATERIALIZED")
-    found = (
-        select(matches.c[name])
-        .order_by(*ordering.order_by_of(matches))
-        .limit(limit + 1)
-        .scalar_subquery()
-    )
+        return page
+    # The inner query reads the same table as the outer one: not correlated, it reads it anew.
+    found = page.with_only_columns(key).correlate(None)
+    if fenced:
+        name = str(key.key)
+        collected = [c for c in ordering.columns if c.key != name]
+        matches = (
+            query.with_only_columns(key, *collected).cte("matches").prefix_with("MATERIALIZED")
+        )
+        found = select(matches.c[name]).order_by(*ordering.order_by_of(matches)).limit(limit + 1)
     return select(*query.selected_columns).where(key.in_(found)).order_by(*ordering.order_by)
 
 
@@ -202,10 +207,13 @@ async def fetch_rows(
     cursor: str | None,
     params: Mapping[str, Any] | None = None,
     key: ColumnElement[Any] | None = None,
+    fenced: bool = False,
     within: Within | None = None,
 ) -> tuple[list[SQLRow[Any]], str | None]:
     """`fetch_page` of a query of columns: its rows as they are (their keys name the ordering's
-    columns), not ORM instances. `key`, `within`: see `_page_query`."""
-    page = _page_query(query, ordering, limit=limit, cursor=cursor, key=key, within=within)
+    columns), not ORM instances. `key`, `fenced`, `within`: see `_page_query`."""
+    page = _page_query(
+        query, ordering, limit=limit, cursor=cursor, key=key, fenced=fenced, within=within
+    )
     rows = list((await reader.execute(page, params)).all())
     return _cut(rows, ordering, limit)
