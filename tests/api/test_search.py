@@ -18,7 +18,7 @@ import hypothesis
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
-from sqlalchemy import event, text
+from sqlalchemy import event, or_, select, text
 from sqlalchemy.engine import make_url
 
 from tests.api.test_query_plans import COPIES, plan_nodes
@@ -27,6 +27,7 @@ from workorders import search_index
 from workorders.clock import ManualClock
 from workorders.config import Settings
 from workorders.db import Database, transaction
+from workorders.models import WorkOrder
 from workorders.services import listing, search_grams
 from workorders.workers.runner import Workers, jobs
 
@@ -193,6 +194,97 @@ async def test_a_search_pages_through_its_matches_in_the_list_order(
     assert await pages("created_at") == oldest
     assert await pages("-created_at") == oldest[::-1]
     assert sorted(await pages("priority")) == sorted(oldest)
+
+
+# The plans of a search, by the bounds that choose between them (`listing`): as they are; the
+# matches collected or read among the newest candidates; walks and newest candidates so short that
+# every fallback runs; the walk alone.
+_PLANS: dict[str, dict[str, int]] = {
+    "as-set": {},
+    "collected": {"WALKED": 0, "FEW_MATCHES": -1},
+    "fallbacks": {"WALKED": 1, "NEWEST_PER_PAGE": 1, "FEW_MATCHES": -1, "WALK_PER_MATCH": 1},
+    "walked": {
+        "WALKED": 10**9,
+        "NEWEST_PER_PAGE": 0,
+        "FEW_MATCHES": -1,
+        "MANY_MATCHES": -1,
+        "WALK_PER_MATCH": 10**9,
+    },
+}
+
+
+async def test_every_plan_pages_through_the_matches_a_scan_finds(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    settings: Settings,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Old, clumped, spread, newest and absent phrases of one to four characters, some orders
+    indexed and some filed since, in each sort, pages of 2 and 5, with and without a filter: every
+    plan pages through exactly the orders, in exactly the order, of the ILIKE scan."""
+    c = community
+    for i in range(12):
+        await file_order(c.owner, f"古老的水管漏水了，第{i}次")
+    for i in range(12):
+        await file_order(c.owner, f"电梯异响{i}，门口有水")
+    await _catch_up(settings, db)  # the rest are filed since the grams caught up
+    for i in range(8):
+        await file_order(c.neighbour, f"新的门禁坏了{i}，Door BROKEN")
+    orders = WorkOrder.__table__
+
+    async def scanned(q: str, sort: str, queue: str | None) -> list[str]:
+        pattern = listing._like_pattern(q)
+        columns = listing.ORDERINGS[listing.Sort(sort)].order_by
+        query = (
+            select(orders.c.id)
+            .where(
+                orders.c.property_id == "default",
+                or_(*(orders.c[f].ilike(pattern, escape="\\") for f in listing.SEARCHED)),
+            )
+            .order_by(*columns)
+        )
+        if queue is not None:
+            query = query.where(orders.c.queue == queue)
+        async with db.read_engine.connect() as connection:
+            return list((await connection.execute(query)).scalars())
+
+    async def paged(q: str, sort: str, limit: int, queue: str | None) -> list[str]:
+        seen: list[str] = []
+        params: dict[str, Any] = {"q": q, "sort": sort, "limit": limit}
+        if queue is not None:
+            params["queue"] = queue
+        while True:
+            response = await client.get("/v1/work-orders", params=params, headers=c.manager.headers)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert len(body["items"]) <= limit
+            seen += [item["id"] for item in body["items"]]
+            if body["next_cursor"] is None:
+                return seen
+            params["cursor"] = body["next_cursor"]
+
+    queue = (await scanned("电梯", "-created_at", None))[:1]
+    async with db.read_engine.connect() as connection:
+        routed = (
+            await connection.execute(select(orders.c.queue).where(orders.c.id.in_(queue)))
+        ).scalar_one()
+    phrases = ["古老", "水", "门禁坏了", "老的水管", "zz", "异响1", "door b"]
+    expected = {
+        (q, sort, queue): await scanned(q, sort, queue)
+        for q in phrases
+        for sort in ("-created_at", "created_at", "priority")
+        for queue in (None, routed)
+    }
+    assert len(expected[("水", "-created_at", None)]) == 24
+    for plan, bounds in _PLANS.items():
+        with monkeypatch.context() as patched:
+            for name, value in bounds.items():
+                patched.setattr(listing, name, value)
+            for (q, sort, queue), want in expected.items():
+                for limit in (2, 5):
+                    assert await paged(q, sort, limit, queue) == want, (plan, q, sort, limit, queue)
 
 
 @pytest.mark.parametrize(
