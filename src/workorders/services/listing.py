@@ -135,7 +135,7 @@ def uncased(q: str) -> bool:
 # 1M orders that took 5-8 ms for 11,111 matches and 17-19 ms for 30,000, and counting them up to
 # here 1-5 ms; the walk for a phrase that is not there took 90 ms (bench/RESULTS.md, round 22).
 # One owner's orders are few: SQLite walks those (the index of their owner) whatever the matches.
-# PostgreSQL reads a short phrase's candidates by id up to as many, by its estimate (`_postgres_short`).
+# PostgreSQL skips its bounded walk for a short phrase it estimates at up to as many (`_postgres_short`).
 FEW_MATCHES = 20_000
 
 # More matches than that, all of them old, make the walk long too: it passes every newer order
@@ -147,9 +147,9 @@ FEW_MATCHES = 20_000
 WALK_PER_MATCH = 2
 
 
-# PostgreSQL's walk of the list's index for a phrase of three characters or more stops after this
-# many orders; where they hold less than a page, the matches are collected from the trigram indexes
-# and sorted. The planner cannot tell spread matches (the walk fills a page in a few hundred orders)
+# PostgreSQL's walk of the list's index for a phrase of three characters or more (or a shorter one
+# it estimates common) stops after this many orders; where they hold less than a page, the matches
+# are collected from the trigram indexes (or the table of grams) and sorted. The planner cannot tell spread matches (the walk fills a page in a few hundred orders)
 # from old or clumped ones (at 1M orders it walked 1M orders for 30,000 old matches, 1.1 s): the
 # walk's bound caps the guess's cost (5,000 orders, ~4 ms by LIKE), and the collection's cost goes
 # with the matches (~1.2 µs each by LIKE); bench/RESULTS.md, round 26.
