@@ -362,6 +362,10 @@ class Database:
                 json_deserializer=json_value,
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
+                # No JIT compilation: the service's statements take milliseconds, and compiling
+                # one that PostgreSQL costs high (a search's walk of the days, estimated as if it
+                # ran to the end) took ~10 ms of a 3 ms statement (bench/RESULTS.md, round 27).
+                connect_args={"server_settings": {"jit": "off"}},
             )
             # The same pool; only the transaction mode differs (set on the driver, no round trip).
             self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
