@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import aclosing
-from datetime import UTC, datetime
+from contextlib import aclosing, contextmanager
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -64,19 +64,28 @@ def search_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         monkeypatch.setattr(listing, "NEWEST_PER_PAGE", 0)
 
 
-@pytest.fixture
-def page_statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
-    """The statements of list pages (`PAGE`) sent on the reader engine while the test runs, each
-    with its parameters."""
+@contextmanager
+def _sent(db: Database, beginning: tuple[str, ...]) -> Iterator[list[tuple[str, Any]]]:
+    """The statements that begin so, sent on the reader engine within the block, each with its
+    parameters."""
     sent: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.startswith(PAGE):
+        if statement.startswith(beginning):
             sent.append((statement, parameters))
 
     event.listen(db.read_engine.sync_engine, "before_cursor_execute", record)
-    yield sent
-    event.remove(db.read_engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.read_engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def page_statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
+    """The statements of list pages (`PAGE`) sent on the reader engine while the test runs."""
+    with _sent(db, PAGE) as sent:
+        yield sent
 
 
 async def _page_through(
@@ -606,6 +615,138 @@ async def test_postgres_reads_only_a_short_phrase_s_newest_candidates(
     # A page of 5 from the first 4 pages' worth of candidates in the list's order (24).
     assert newest_read == oldest_read == [24] * 5, (newest_read, oldest_read)
     assert few_read == [None], few_read
+
+
+async def test_postgres_walks_the_days_to_a_short_phrase_s_newest_candidates(
+    client: httpx.AsyncClient,
+    community: Community,
+    file_order: FileOrder,
+    settings: Settings,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    page_statements: list[tuple[str, Any]],
+) -> None:
+    """300 orders hold a phrase of two characters, one an hour over the last 100 hours and one an
+    hour 60 days before, with no match on the days between; 3 of the oldest hold another. Taken for
+    common phrases (`FEW_MATCHES`), their candidates are found day by day in the index by day
+    (migration 0022). Every page, newest or oldest first, across the days without a match, is the
+    scan's, and is handed the candidates of the days walked, never all 300. A first page walks
+    exactly the days from the newest order's to the one where a page's worth of candidates is
+    reached, each one look into the index by day, and the GIN index of the grams themselves is not
+    read; the rare phrase walks every day to the oldest order's and finds its 3."""
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's index by day")
+    monkeypatch.setattr(listing, "FEW_MATCHES", -1)
+    monkeypatch.setattr(listing, "WALKED", 0)
+    c = community
+    common = await file_order(c.owner, "地下车库的排风扇一直在响")
+    copies = {"copies": common["id"] + "\\_%"}
+    n = "CAST(split_part(id, '_', 3) AS int)"
+    async with db.write_engine.begin() as connection:
+        await connection.execute(COPIES, {"count": 299, "id": common["id"]})
+        await connection.execute(
+            text(
+                f"UPDATE work_orders SET created_at = created_at - make_interval(hours => {n} "
+                f"+ CASE WHEN {n} > 100 THEN 60 * 24 ELSE 0 END) WHERE id LIKE :copies"
+            ),
+            copies,
+        )
+        await connection.execute(GRAMS_OF_COPIES, copies)
+        # Their rows of grams are written again by the trigger of a changed text.
+        await connection.execute(
+            text(
+                f"UPDATE work_orders SET description = description || '，鑫淼' "
+                f"WHERE id LIKE :copies AND {n} >= 297"
+            ),
+            copies,
+        )
+    await _catch_up(settings, db)
+    async with db.read_engine.connect() as connection:
+        await connection.execute(text("ANALYZE work_orders_grams"))
+        times = (
+            await connection.execute(
+                text(
+                    "SELECT id, created_at, description LIKE '%风扇%' FROM work_orders "
+                    "WHERE property_id = 'default' ORDER BY created_at DESC, id DESC"
+                )
+            )
+        ).all()
+    times = [(i, at, bool(held)) for i, at, held in times]
+    assert sum(held for _, _, held in times) == 300
+
+    def looks(plan: Any) -> dict[str, int]:
+        """How many times each index of the table of grams was looked into."""
+        nodes = [n for n in plan_nodes(plan) if n.get("Index Name", "").startswith("work_orders_g")]
+        return {n["Index Name"]: n["Actual Loops"] for n in nodes}
+
+    async def walked(q: str, **params: str) -> tuple[list[str], list[tuple[int, dict[str, int]]]]:
+        """Every page's ids, and for each page how many ids it was handed and how many times its
+        walk of the days looked into each index of the table of grams (at this size PostgreSQL
+        would read the table's 300 rows instead; it is told not to)."""
+        found: list[str] = []
+        given: list[int] = []
+        with _sent(db, ("WITH RECURSIVE walk",)) as sent:
+            async for body in _page_through(client, c.manager.headers, {"q": q, **params}):
+                found += [item["id"] for item in body["items"]]
+                _, parameters = page_statements.pop()
+                given.append(max(len(p) for p in parameters if isinstance(p, list)))
+                page_statements.clear()
+        walks: list[dict[str, int]] = []
+        async with db.read_engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None
+            await raw.execute("SET enable_seqscan = off")
+            for statement, parameters in sent:
+                explained = f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}"
+                walks.append(looks(await raw.fetchval(explained, *parameters)))
+            await raw.execute("RESET enable_seqscan")
+        return found, list(zip(given, walks, strict=True))
+
+    def day(moment: datetime) -> int:
+        return (moment.astimezone(UTC).date() - date(1970, 1, 1)).days
+
+    def expected(
+        ordered: list[tuple[str, datetime, bool]], pages: list[str], held: set[str]
+    ) -> Any:
+        """Per page of `pages` (the ids, in order, 20 a page), the ids it is handed and the days
+        walked: from the first order's day (or the cursor's), day by day toward the last order's,
+        each day's candidates after the cursor (at most 4 pages' worth of them) added, until 4
+        pages' worth."""
+        count = listing.NEWEST_PER_PAGE * 21
+        last = day(ordered[-1][1])
+        step = 1 if last >= day(ordered[0][1]) else -1
+        at = {i: (k, moment) for k, (i, moment, _) in enumerate(ordered)}
+        walks = []
+        for cursor in [None, *pages[19:-1:20]]:
+            begin, d = (
+                (0, day(ordered[0][1]))
+                if cursor is None
+                else (at[cursor][0] + 1, day(at[cursor][1]))
+            )
+            reached = days = 0
+            while True:
+                days += 1
+                today = [i for i, moment, _ in ordered[begin:] if day(moment) == d and i in held]
+                reached += min(len(today), count)
+                if reached >= count or d == last:
+                    break
+                d += step
+            walks.append((reached, {"work_orders_grams_by_day": days}))
+        return walks
+
+    matches = {i for i, _, held in times if held}
+    rare_ones = [i for i, _, held in times if held][-3:]
+    newest, newest_walks = await walked("风扇", limit="20")
+    oldest, oldest_walks = await walked("风扇", limit="20", sort="created_at")
+    rare, rare_walks = await walked("鑫淼", limit="20")
+    assert newest == [i for i, _, held in times if held] and oldest == newest[::-1]
+    assert rare == rare_ones
+    assert newest_walks == expected(times, newest, matches), newest_walks
+    assert oldest_walks == expected(times[::-1], oldest, matches), oldest_walks
+    assert rare_walks == expected(times, rare, set(rare_ones)), rare_walks
+    assert max(given for given, _ in newest_walks + oldest_walks) < 300
+    # The rare phrase's walk passed every day, the 60 without a match included.
+    assert rare_walks[0][1]["work_orders_grams_by_day"] > 60
 
 
 async def test_postgres_walks_a_bounded_number_of_orders_then_collects_old_matches(

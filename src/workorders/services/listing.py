@@ -266,10 +266,10 @@ async def _postgres_short(
 
     1. Where PostgreSQL estimates the candidates many (`FEW_MATCHES`), a bounded walk of the list's
        index first (`WALKED`): spread matches fill a page there.
-    2. In the list's time order, the newest (or oldest) candidates, sorted in the table of grams
-       (`search_grams.newest`), `NEWEST_PER_PAGE` times a page of them: their orders are read by key
-       and checked. Where a page's worth of them match, or they were all the candidates, that is the
-       page.
+    2. In the list's time order, the newest (or oldest) candidates, `NEWEST_PER_PAGE` times a page
+       of them, found in the table of grams (`search_grams.newest`): day by day where the candidates
+       are many, else sorted out of all of them. Their orders are read by key and checked. Where a
+       page's worth of them match, or they were all the candidates, that is the page.
     3. Otherwise (other filters turned most of them down, or the priority's order): every
        candidate's order read by key where they are not very many (`MANY_MATCHES`), else the walk.
 
@@ -286,7 +286,8 @@ async def _postgres_short(
         return await page(scanned)
     candidates = search_grams.candidates(q, since)
     estimate = await _estimated(reader, candidates)
-    if estimate > FEW_MATCHES:
+    many = estimate > FEW_MATCHES
+    if many:
         rows, next_cursor = await page(
             query, within=(WALKED, lambda rows: _contains(rows, q, inline=True))
         )
@@ -294,12 +295,19 @@ async def _postgres_short(
             return rows, next_cursor
     if ordering.columns[0] is WorkOrder.created_at:
         count = NEWEST_PER_PAGE * (limit + 1)
-        newest = await search_grams.newest(
-            reader, q, since, property_id=property_id, ordering=ordering, cursor=cursor, count=count
+        newest, complete = await search_grams.newest(
+            reader,
+            q,
+            since,
+            property_id=property_id,
+            ordering=ordering,
+            cursor=cursor,
+            count=count,
+            by_day=many,
         )
         among = _ORDERS.c.id == any_(bindparam(None, newest, ARRAY(String)))
         rows, next_cursor = await page(scanned.where(among), key=_ORDERS.c.id)
-        if next_cursor is not None or len(newest) < count:
+        if next_cursor is not None or complete:
             return rows, next_cursor
     if estimate > MANY_MATCHES:
         return await page(scanned)

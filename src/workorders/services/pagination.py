@@ -100,6 +100,11 @@ def _checked(column: InstrumentedAttribute[Any], value: Any) -> Any:
     return value
 
 
+def position(ordering: Ordering, cursor: str | None) -> list[Any] | None:
+    """The values, in `ordering`'s columns, of the row the cursor stands after (None: no cursor)."""
+    return None if cursor is None else _decode(ordering, cursor)
+
+
 Row = TypeVar("Row")
 Columns = TypeVarTuple("Columns")
 

@@ -15,7 +15,9 @@ under a GIN index. Kept in the filing's transaction, that index cost each INSERT
 - A search (`services/listing.py`) asks the index for the orders up to the position and scans, by
   their events, those filed after it (`candidates`): the same orders either way.
 - Each row keeps its order's property and filing time (migration 0021), so that the newest (or
-  oldest) candidates of a property are sorted in this table and only their orders read (`newest`).
+  oldest) candidates of a property are found in this table and only their orders read (`newest`):
+  sorted out of all of them, or for a phrase in many orders, day by day in a second GIN index of
+  each gram with its order's day (migration 0022).
 - An order whose text changes is written again at once by a trigger (nothing in the service changes
   one). The follower's insert leaves a row it finds alone: whichever of the two writes last, the
   row holds the text the order has. A deleted order's row goes with it (a foreign key).
@@ -26,19 +28,23 @@ its candidates with ILIKE all the same: its answers are the scan's by constructi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Integer,
     String,
     bindparam,
+    cast,
     column,
     func,
+    literal,
     literal_column,
     select,
     table,
     text,
+    true,
     tuple_,
     union_all,
 )
@@ -48,11 +54,13 @@ from workorders.db import UTCDateTime
 from workorders.models import Event, FeedConsumer, WorkOrder
 from workorders.services import feed
 from workorders.services.events import ORDER_CREATED
-from workorders.services.pagination import after
+from workorders.services.pagination import after, position
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
+    from sqlalchemy import ScalarSelect, Select
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
     from workorders.services.pagination import Ordering
@@ -69,6 +77,18 @@ _GRAMS = table(
     column("created_at", UTCDateTime()),
     column("grams", ARRAY(String)),
 )
+
+
+def _day(moment: ColumnElement[Any]) -> ColumnElement[int]:
+    """The day of a moment, as the index by day numbers it (days since 1970-01-01, UTC)."""
+    return func.work_order_day(moment, type_=Integer)
+
+
+# The index by day's expression (migration 0022): each gram of the row as `gram@day`.
+_BY_DAY = func.work_order_day_grams(_GRAMS.c.grams, _day(_GRAMS.c.created_at), type_=ARRAY(String))
+_NO_IDS = literal_column("CAST(ARRAY[] AS VARCHAR[])", ARRAY(String))
+
+
 _INDEX = text(
     f"INSERT INTO {GRAMS} (work_order_id, property_id, created_at, grams) "
     "SELECT id, property_id, created_at, work_order_grams(title, description, number) "
@@ -133,37 +153,111 @@ async def newest(
     ordering: Ordering,
     cursor: str | None,
     count: int,
-) -> list[str]:
-    """The ids of the property's first `count` candidates for `q` (as `candidates`) after the cursor,
-    in `ordering`: the list's order by filing time, newest or oldest first.
+    by_day: bool,
+) -> tuple[list[str], bool]:
+    """The ids of the property's candidates for `q` (as `candidates`) after the cursor, among which
+    are its first `count` in `ordering` (the list's order by filing time, newest or oldest first),
+    and whether they are all its candidates after the cursor.
 
-    The candidates are taken from the table of grams with their filing time and sorted there
-    (migration 0021), so only the orders of a page are read: at 1M orders a page of 25,000 old
-    matches took 91 ms with every candidate's order read by key, 25 ms so (bench/RESULTS.md, round
-    26). They are collected whole first (a materialized CTE): without it PostgreSQL scanned the
-    whole table for 111,111 candidates (420 ms, where the GIN index took 50)."""
+    The candidates are found with their filing time in the table of grams (migration 0021), so that
+    only the orders of a page are read: at 1M orders a page of 25,000 old matches took 91 ms with
+    every candidate's order read by key, 25 ms so (bench/RESULTS.md, round 26). `by_day`, for a
+    phrase in many orders, walks the days (`_by_day`); otherwise all the candidates are sorted
+    (`_sorted`). The orders filed since the follower's position (`since`) are added whole: they
+    are few."""
     g = _GRAMS.c
-    indexed = select(g.work_order_id.label("id"), g.created_at).where(
-        _holds(q), g.property_id == property_id
+    rows = after(
+        select(g.work_order_id.label("id"), g.created_at).where(g.property_id == property_id),
+        ordering,
+        cursor,
+        keys=(g.created_at, g.work_order_id),
     )
+    if by_day:
+        at = position(ordering, cursor)
+        start = None if at is None else at[0]
+        indexed = _by_day(rows, q, ordering, count, property_id=property_id, start=start)
+    else:
+        indexed = _sorted(rows.where(_holds(q)), ordering, count)
     filed_since = (
-        select(WorkOrder.id, WorkOrder.created_at)
+        select(WorkOrder.id)
         .join(Event, Event.work_order_id == WorkOrder.id)
         .where(since, Event.type == ORDER_CREATED, WorkOrder.property_id == property_id)
     )
-    found = (
-        union_all(
-            after(indexed, ordering, cursor, keys=(g.created_at, g.work_order_id)),
-            after(filed_since, ordering, cursor),
-        )
-        .cte("candidates")
-        .prefix_with("MATERIALIZED")
-    )
+    unindexed = func.array(after(filed_since, ordering, cursor).scalar_subquery())
+    ids, recent = (await reader.execute(select(indexed, unindexed))).one()
+    return [*ids, *recent], len(ids) < count
+
+
+def _sorted(rows: Select[Any], ordering: Ordering, count: int) -> ColumnElement[list[str]]:
+    """The first `count` of `rows`, sorted out of all of them (an array).
+
+    They are collected whole first (a materialized CTE): without it PostgreSQL scanned the whole
+    table for 111,111 candidates (420 ms, where the GIN index took 50)."""
+    found = rows.cte("candidates").prefix_with("MATERIALIZED")
     first = select(found.c.id).order_by(*ordering.order_by_of(found)).limit(count)
-    return list((await reader.execute(first)).scalars())
+    return func.array(first.scalar_subquery())
+
+
+def _by_day(
+    rows: Select[Any],
+    q: str,
+    ordering: Ordering,
+    count: int,
+    *,
+    property_id: str,
+    start: datetime | None,
+) -> ColumnElement[list[str]]:
+    """`rows` whose grams hold `q` (one or two characters), among which are their first `count` (an
+    array), found day by day in the index by day (migration 0022).
+
+    The days are walked from the property's newest order's back (or its oldest order's forward),
+    or from the day of `start` (the cursor's), each day's candidates one entry of the index, until
+    `count` are found: a day's orders are all filed before the next day's, so the candidates of the
+    days walked, with the first `count` of the last day, hold the first `count` of all. At 1M
+    orders the newest 204 of 111,111 candidates took 58 ms sorted out of all of them, and 3.5 ms so,
+    653 days walked (bench/RESULTS.md, round 27). The index's list of pending entries, which every
+    look reads whole, is kept short for it (migration 0022)."""
+    step = -1 if ordering.descending else 1
+    first, last = (func.max, func.min) if ordering.descending else (func.min, func.max)
+
+    def day_of(moments: Callable[..., ColumnElement[Any]]) -> ScalarSelect[int]:
+        orders = select(_day(moments(WorkOrder.created_at)))
+        return orders.where(WorkOrder.property_id == property_id).scalar_subquery()
+
+    first_day = day_of(first) if start is None else _day(bindparam(None, start, UTCDateTime()))
+    walk = select(
+        (first_day - step).label("day"), _NO_IDS.label("ids"), literal(0).label("found")
+    ).cte("walk", recursive=True)
+    day = walk.c.day + step
+    # Nested two deep in the lateral subquery: correlated by name, or it would read `walk` anew.
+    of_day = rows.where(_BY_DAY.contains(array([_gram(q) + "@" + cast(day, String)])))
+    of_day = of_day.correlate(walk)
+    of_day_rows = of_day.subquery("of_day")
+    first_of_day = (
+        select(of_day_rows.c.id)
+        .order_by(*ordering.order_by_of(of_day_rows))
+        .limit(count)
+        .subquery("first_of_day")
+    )
+    picked = select(func.coalesce(func.array_agg(first_of_day.c.id), _NO_IDS).label("ids")).lateral(
+        "picked"
+    )
+    more_days = walk.c.day > day_of(last) if ordering.descending else walk.c.day < day_of(last)
+    walk = walk.union_all(
+        select(day, walk.c.ids.concat(picked.c.ids), walk.c.found + func.cardinality(picked.c.ids))
+        .select_from(walk.join(picked, true()))
+        .where(walk.c.found < count, more_days)
+    )
+    # The walk's last row holds every day's ids.
+    reached = walk.c.day.asc() if ordering.descending else walk.c.day.desc()
+    return select(walk.c.ids).order_by(reached).limit(1).scalar_subquery()
 
 
 def _holds(q: str) -> ColumnElement[bool]:
     """The table of grams holds `q` (one or two characters) lower-cased, as ILIKE compares."""
-    gram = func.lower(bindparam(None, q, String, literal_execute=True))
-    return _GRAMS.c.grams.contains(array([gram]))
+    return _GRAMS.c.grams.contains(array([_gram(q)]))
+
+
+def _gram(q: str) -> ColumnElement[str]:
+    """`q` (one or two characters) as the table of grams holds it: lower-cased in the statement."""
+    return func.lower(bindparam(None, q, String, literal_execute=True), type_=String)
