@@ -680,16 +680,16 @@ async def test_postgres_walks_the_days_to_a_short_phrase_s_newest_candidates(
         return {n["Index Name"]: n["Actual Loops"] for n in nodes}
 
     async def walked(q: str, **params: str) -> tuple[list[str], list[tuple[int, dict[str, int]]]]:
-        """Every page's ids, and for each page how many ids it was handed and how many times its
-        walk of the days looked into each index of the table of grams (at this size PostgreSQL
-        would read the table's 300 rows instead; it is told not to)."""
+        """Every page's ids, and for each page how many ids it was handed (-1: none, every candidate
+        read by key) and how many times its walk of the days looked into each index of the table of
+        grams (at this size PostgreSQL would read the table's 300 rows instead; it is told not to)."""
         found: list[str] = []
         given: list[int] = []
         with _sent(db, ("WITH RECURSIVE walk",)) as sent:
             async for body in _page_through(client, c.manager.headers, {"q": q, **params}):
                 found += [item["id"] for item in body["items"]]
                 _, parameters = page_statements.pop()
-                given.append(max(len(p) for p in parameters if isinstance(p, list)))
+                given.append(max((len(p) for p in parameters if isinstance(p, list)), default=-1))
                 page_statements.clear()
         walks: list[dict[str, int]] = []
         async with db.read_engine.connect() as connection:
@@ -747,6 +747,11 @@ async def test_postgres_walks_the_days_to_a_short_phrase_s_newest_candidates(
     assert max(given for given, _ in newest_walks + oldest_walks) < 300
     # The rare phrase's walk passed every day, the 60 without a match included.
     assert rare_walks[0][1]["work_orders_grams_by_day"] > 60
+    # A walk stops after `DAYS_WALKED` days; the page is then every candidate's, read by key (no
+    # list of ids handed to it: -1).
+    monkeypatch.setattr(search_grams, "DAYS_WALKED", 10)
+    rare, rare_walks = await walked("鑫淼", limit="20")
+    assert rare == rare_ones and rare_walks == [(-1, {"work_orders_grams_by_day": 10})], rare_walks
 
 
 async def test_postgres_walks_a_bounded_number_of_orders_then_collects_old_matches(

@@ -35,9 +35,11 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     String,
+    and_,
     bindparam,
     cast,
     column,
+    false,
     func,
     literal,
     literal_column,
@@ -60,7 +62,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from sqlalchemy import ScalarSelect, Select
+    from sqlalchemy import FromClause, ScalarSelect, Select, Subquery
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
     from workorders.services.pagination import Ordering
@@ -69,6 +71,9 @@ CONSUMER = "search-grams"
 GRAMS = "work_orders_grams"
 # Orders indexed per transaction: about 50 ms of the server's time for owners' orders.
 BATCH = 1000
+# The most days one walk of the index by day passes (`_by_day`), ten years of them: each costs
+# ~5 µs even without a candidate. Past it a search finds its page the ways it did before.
+DAYS_WALKED = 3_660
 
 _GRAMS = table(
     GRAMS,
@@ -184,18 +189,18 @@ async def newest(
         .where(since, Event.type == ORDER_CREATED, WorkOrder.property_id == property_id)
     )
     unindexed = func.array(after(filed_since, ordering, cursor).scalar_subquery())
-    ids, recent = (await reader.execute(select(indexed, unindexed))).one()
-    return [*ids, *recent], len(ids) < count
+    ids, cut, recent = (await reader.execute(select(indexed, unindexed))).one()
+    return [*ids, *recent], len(ids) < count and not cut
 
 
-def _sorted(rows: Select[Any], ordering: Ordering, count: int) -> ColumnElement[list[str]]:
-    """The first `count` of `rows`, sorted out of all of them (an array).
+def _sorted(rows: Select[Any], ordering: Ordering, count: int) -> Subquery:
+    """The first `count` of `rows`, sorted out of all of them (`ids`, an array; `cut`: never).
 
     They are collected whole first (a materialized CTE): without it PostgreSQL scanned the whole
     table for 111,111 candidates (420 ms, where the GIN index took 50)."""
     found = rows.cte("candidates").prefix_with("MATERIALIZED")
     first = select(found.c.id).order_by(*ordering.order_by_of(found)).limit(count)
-    return func.array(first.scalar_subquery())
+    return select(func.array(first.scalar_subquery()).label("ids"), false().label("cut")).subquery()
 
 
 def _by_day(
@@ -206,9 +211,10 @@ def _by_day(
     *,
     property_id: str,
     start: datetime | None,
-) -> ColumnElement[list[str]]:
-    """`rows` whose grams hold `q` (one or two characters), among which are their first `count` (an
-    array), found day by day in the index by day (migration 0022).
+) -> Subquery:
+    """`rows` whose grams hold `q` (one or two characters), among which are their first `count`
+    (`ids`, an array), found day by day in the index by day (migration 0022); `cut`: the walk
+    stopped at `DAYS_WALKED` days, short of the last order's day.
 
     The days are walked from the property's newest order's back (or its oldest order's forward),
     or from the day of `start` (the cursor's), each day's candidates one entry of the index, until
@@ -226,7 +232,10 @@ def _by_day(
 
     first_day = day_of(first) if start is None else _day(bindparam(None, start, UTCDateTime()))
     walk = select(
-        (first_day - step).label("day"), _NO_IDS.label("ids"), literal(0).label("found")
+        (first_day - step).label("day"),
+        _NO_IDS.label("ids"),
+        literal(0).label("found"),
+        literal(0).label("days"),
     ).cte("walk", recursive=True)
     day = walk.c.day + step
     # Nested two deep in the lateral subquery: correlated by name, or it would read `walk` anew.
@@ -242,15 +251,25 @@ def _by_day(
     picked = select(func.coalesce(func.array_agg(first_of_day.c.id), _NO_IDS).label("ids")).lateral(
         "picked"
     )
-    more_days = walk.c.day > day_of(last) if ordering.descending else walk.c.day < day_of(last)
+
+    def more_days(walked: FromClause) -> ColumnElement[bool]:
+        end = day_of(last)
+        return walked.c.day > end if ordering.descending else walked.c.day < end
+
     walk = walk.union_all(
-        select(day, walk.c.ids.concat(picked.c.ids), walk.c.found + func.cardinality(picked.c.ids))
+        select(
+            day,
+            walk.c.ids.concat(picked.c.ids),
+            walk.c.found + func.cardinality(picked.c.ids),
+            walk.c.days + 1,
+        )
         .select_from(walk.join(picked, true()))
-        .where(walk.c.found < count, more_days)
+        .where(walk.c.found < count, walk.c.days < DAYS_WALKED, more_days(walk))
     )
     # The walk's last row holds every day's ids.
     reached = walk.c.day.asc() if ordering.descending else walk.c.day.desc()
-    return select(walk.c.ids).order_by(reached).limit(1).scalar_subquery()
+    cut = and_(walk.c.days >= DAYS_WALKED, more_days(walk))
+    return select(walk.c.ids, cut.label("cut")).order_by(reached).limit(1).subquery()
 
 
 def _holds(q: str) -> ColumnElement[bool]:
