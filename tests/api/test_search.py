@@ -88,6 +88,31 @@ def page_statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
         yield sent
 
 
+async def _explained(
+    db: Database, sent: list[tuple[str, Any]], *, settings: tuple[str, ...] = ()
+) -> list[Any]:
+    """The plans of statements sent (`_sent`), run again with their parameters under EXPLAIN
+    ANALYZE, with these settings (`SET …`) on the connection."""
+    async with db.read_engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        for setting in settings:
+            await raw.execute(f"SET {setting}")
+        plans = [
+            await raw.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", *parameters)
+            for statement, parameters in sent
+        ]
+        await raw.execute("RESET ALL")
+    return plans
+
+
+def _handed(parameters: Any) -> int | None:
+    """How many ids a page's statement was handed to read by key (None: no list of ids, the
+    candidates themselves)."""
+    lists = [len(p) for p in parameters if isinstance(p, list)]
+    return max(lists) if lists else None
+
+
 async def _page_through(
     client: httpx.AsyncClient, headers: dict[str, str], params: dict[str, Any]
 ) -> AsyncIterator[dict[str, Any]]:
@@ -525,11 +550,7 @@ async def test_postgres_reads_a_short_phrase_s_few_candidates_by_key(
             "/v1/work-orders", params={"q": "风扇", **params}, headers=c.manager.headers
         )
         assert response.status_code == 200, response.text
-        statement, parameters = page_statements.pop()
-        async with db.read_engine.connect() as connection:
-            raw = (await connection.get_raw_connection()).driver_connection
-            assert raw is not None
-            plan = await raw.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", *parameters)
+        (plan,) = await _explained(db, [page_statements.pop()])
         scans = [n for n in plan_nodes(plan) if n.get("Relation Name") == "work_orders"]
         read = sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans)
         return [item["id"] for item in response.json()["items"]], read
@@ -590,8 +611,7 @@ async def test_postgres_reads_only_a_short_phrase_s_newest_candidates(
             async for body in bodies:
                 found += [item["id"] for item in body["items"]]
                 _, parameters = page_statements[-1]
-                lists = [len(p) for p in parameters if isinstance(p, list)]
-                given.append(max(lists) if lists else None)
+                given.append(_handed(parameters))
                 page_statements.clear()
                 if len(found) > 20:
                     break
@@ -679,27 +699,23 @@ async def test_postgres_walks_the_days_to_a_short_phrase_s_newest_candidates(
         nodes = [n for n in plan_nodes(plan) if n.get("Index Name", "").startswith("work_orders_g")]
         return {n["Index Name"]: n["Actual Loops"] for n in nodes}
 
-    async def walked(q: str, **params: str) -> tuple[list[str], list[tuple[int, dict[str, int]]]]:
-        """Every page's ids, and for each page how many ids it was handed (-1: none, every candidate
-        read by key) and how many times its walk of the days looked into each index of the table of
+    async def walked(
+        q: str, **params: str
+    ) -> tuple[list[str], list[tuple[int | None, dict[str, int]]]]:
+        """Every page's ids, and for each page how many ids it was handed (None: no list, every
+        candidate read by key) and how many times its walk of the days looked into each index of the table of
         grams (at this size PostgreSQL would read the table's 300 rows instead; it is told not to)."""
         found: list[str] = []
-        given: list[int] = []
+        given: list[int | None] = []
         with _sent(db, ("WITH RECURSIVE walk",)) as sent:
             async for body in _page_through(client, c.manager.headers, {"q": q, **params}):
                 found += [item["id"] for item in body["items"]]
                 _, parameters = page_statements.pop()
-                given.append(max((len(p) for p in parameters if isinstance(p, list)), default=-1))
+                given.append(_handed(parameters))
                 page_statements.clear()
-        walks: list[dict[str, int]] = []
-        async with db.read_engine.connect() as connection:
-            raw = (await connection.get_raw_connection()).driver_connection
-            assert raw is not None
-            await raw.execute("SET enable_seqscan = off")
-            for statement, parameters in sent:
-                explained = f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}"
-                walks.append(looks(await raw.fetchval(explained, *parameters)))
-            await raw.execute("RESET enable_seqscan")
+        walks = [
+            looks(plan) for plan in await _explained(db, sent, settings=("enable_seqscan = off",))
+        ]
         return found, list(zip(given, walks, strict=True))
 
     def day(moment: datetime) -> int:
@@ -744,14 +760,16 @@ async def test_postgres_walks_the_days_to_a_short_phrase_s_newest_candidates(
     assert newest_walks == expected(times, newest, matches), newest_walks
     assert oldest_walks == expected(times[::-1], oldest, matches), oldest_walks
     assert rare_walks == expected(times, rare, set(rare_ones)), rare_walks
-    assert max(given for given, _ in newest_walks + oldest_walks) < 300
+    assert max(given or 0 for given, _ in newest_walks + oldest_walks) < 300
     # The rare phrase's walk passed every day, the 60 without a match included.
     assert rare_walks[0][1]["work_orders_grams_by_day"] > 60
     # A walk stops after `DAYS_WALKED` days; the page is then every candidate's, read by key (no
-    # list of ids handed to it: -1).
+    # list of ids handed to it).
     monkeypatch.setattr(search_grams, "DAYS_WALKED", 10)
     rare, rare_walks = await walked("鑫淼", limit="20")
-    assert rare == rare_ones and rare_walks == [(-1, {"work_orders_grams_by_day": 10})], rare_walks
+    assert rare == rare_ones and rare_walks == [(None, {"work_orders_grams_by_day": 10})], (
+        rare_walks
+    )
 
 
 async def test_postgres_walks_a_bounded_number_of_orders_then_collects_old_matches(
@@ -785,15 +803,9 @@ async def test_postgres_walks_a_bounded_number_of_orders_then_collects_old_match
         )
         assert response.status_code == 200, response.text
         walked: list[int | None] = []
-        async with db.read_engine.connect() as connection:
-            raw = (await connection.get_raw_connection()).driver_connection
-            assert raw is not None
-            for statement, parameters in page_statements:
-                plan = await raw.fetchval(
-                    f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", *parameters
-                )
-                nodes = [n for n in plan_nodes(plan) if n.get("Index Name") == _LIST_INDEX]
-                walked.append(sum(n["Actual Rows"] for n in nodes) if nodes else None)
+        for plan in await _explained(db, page_statements):
+            nodes = [n for n in plan_nodes(plan) if n.get("Index Name") == _LIST_INDEX]
+            walked.append(sum(n["Actual Rows"] for n in nodes) if nodes else None)
         page_statements.clear()
         return response.json(), walked
 

@@ -149,10 +149,11 @@ WALK_PER_MATCH = 2
 
 # PostgreSQL's walk of the list's index for a phrase of three characters or more (or a shorter one
 # it estimates common) stops after this many orders; where they hold less than a page, the matches
-# are collected from the trigram indexes (or the table of grams) and sorted. The planner cannot tell spread matches (the walk fills a page in a few hundred orders)
-# from old or clumped ones (at 1M orders it walked 1M orders for 30,000 old matches, 1.1 s): the
-# walk's bound caps the guess's cost (5,000 orders, ~4 ms by LIKE), and the collection's cost goes
-# with the matches (~1.2 µs each by LIKE); bench/RESULTS.md, round 26.
+# are collected from the trigram indexes (or the table of grams) and sorted. The planner cannot
+# tell spread matches (the walk fills a page in a few hundred orders) from old or clumped ones (at
+# 1M orders it walked 1M orders for 30,000 old matches, 1.1 s): the walk's bound caps the guess's
+# cost (5,000 orders, ~4 ms by LIKE), and the collection's cost goes with the matches (~1.2 µs
+# each by LIKE); bench/RESULTS.md, round 26.
 WALKED = 5_000
 
 # A short phrase's candidates, read by id from the table of grams, cost ~6 µs each (their rows of
@@ -217,6 +218,7 @@ async def _search(
         if short:
             return await _postgres_short(
                 query,
+                scanned,
                 reader,
                 q,
                 page,
@@ -252,6 +254,7 @@ async def _search(
 
 async def _postgres_short(
     query: Select[Any],
+    scanned: Select[Any],
     reader: AsyncSession | AsyncConnection,
     q: str,
     page: Page,
@@ -279,8 +282,8 @@ async def _postgres_short(
     table's most common grams (in `bench/search_1m.py`'s 1M orders, those in more than 2.6% of them)
     estimate those within a few per cent; a rarer gram is estimated at 0.5%. The candidates of step 3
     are handed over as an array made by the statement, which PostgreSQL takes for a few rows: it
-    reads them by the primary key rather than walk the list's index in the hope of meeting them."""
-    scanned = query.where(_contains(_ORDERS, q, inline=True))
+    reads them by the primary key rather than walk the list's index in the hope of meeting them.
+    `scanned`: `query` narrowed to the phrase by a scan."""
     since = await search_grams.filed_since(reader)
     if since is None:
         return await page(scanned)

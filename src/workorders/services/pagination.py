@@ -118,9 +118,9 @@ def after(
 ) -> Select[*Columns]:
     """`query` narrowed to the rows after the cursor (if any) in `ordering`. `keys`: the columns to
     compare, where `query` reads them from another table than the ordering's (of the same kinds)."""
-    if cursor is None:
+    values = position(ordering, cursor)
+    if values is None:
         return query
-    values = _decode(ordering, cursor)
     bound = tuple_(
         *(bindparam(None, v, type_=c.type) for c, v in zip(ordering.columns, values, strict=True))
     )
