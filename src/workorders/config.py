@@ -36,7 +36,7 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = Field(default_factory=_default_database_url, repr=False)
-    # Connection pool per process and engine (SQLite's writer and reader each have one). Kept open:
+    # Connection pool per process and engine (the writer and the reader each have one). Kept open:
     # as many as a process uses at once under load (16 requests in flight and the workers' few); past
     # it the pool opens overflow connections and closes each again when it comes back, a new
     # PostgreSQL backend and its statements prepared anew every time (bench/RESULTS.md, round 5), a

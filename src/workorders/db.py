@@ -337,11 +337,26 @@ def _sqlite_engine(
     return engine
 
 
+def _postgres_engine(settings: Settings, **options: Any) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        json_serializer=json_text,
+        json_deserializer=json_value,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        # No JIT compilation: the service's statements take milliseconds, and compiling one that
+        # PostgreSQL costs high (a search's walk of the days, estimated as if it ran to the end)
+        # took ~10 ms of a 3 ms statement (bench/RESULTS.md, round 27).
+        connect_args={"server_settings": {"jit": "off"}},
+        **options,
+    )
+
+
 class Database:
     """The engines and session factories of one process.
 
-    `writer` sessions are for work that may change something, `reader` sessions for the rest; on
-    PostgreSQL both come from the same pool. `request_writer` sessions are writers for a request's
+    `writer` sessions are for work that may change something, `reader` sessions for the rest, each
+    engine with a pool of its own. `request_writer` sessions are writers for a request's
     transaction, short by nature: on SQLite their statements run on the event loop's thread, not
     aiosqlite's (`sqlite_driver`); elsewhere they are `writer` sessions. The workers' writes, which
     may be long (a retention purge, a report's rollup), stay on aiosqlite's threads.
@@ -356,20 +371,16 @@ class Database:
             )
             self.read_engine = _sqlite_engine(settings, begin=None)
         else:
-            self.write_engine = create_async_engine(
-                settings.database_url,
-                json_serializer=json_text,
-                json_deserializer=json_value,
-                pool_size=settings.db_pool_size,
-                max_overflow=settings.db_max_overflow,
-                # No JIT compilation: the service's statements take milliseconds, and compiling
-                # one that PostgreSQL costs high (a search's walk of the days, estimated as if it
-                # ran to the end) took ~10 ms of a 3 ms statement (bench/RESULTS.md, round 27).
-                connect_args={"server_settings": {"jit": "off"}},
-            )
-            # The same pool; only the transaction mode differs (set on the driver, no round trip).
-            self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
-        # The same pool as the writer's; on SQLite its transactions make their trips on the loop.
+            # Two pools, as on SQLite: the reader's connections are in autocommit from the moment
+            # each is opened, the writer's begin a transaction with their first statement. One
+            # pool with the reader as `execution_options(isolation_level="AUTOCOMMIT")` set the
+            # mode on every checkout and put it back on every return, and gave every statement
+            # on it SQLAlchemy's event dispatch: ~240,000 instructions of each create and each
+            # read, 6% and 12% (bench/RESULTS.md, round 28). The writer as that option engine
+            # instead moved the cost to every action (+9%).
+            self.write_engine = _postgres_engine(settings)
+            self.read_engine = _postgres_engine(settings, isolation_level="AUTOCOMMIT")
+        # The writer's pool; on SQLite its transactions make their trips on the loop.
         self.request_engine = (
             self.write_engine.execution_options(**{_HERE: True})
             if settings.is_sqlite
@@ -465,8 +476,13 @@ async def in_one_transaction(session: AsyncSession) -> None:
     session is in a transaction already and is left as it is.
     """
     connection = (await session.connection()).sync_connection
-    assert connection is not None  # a session's connection is open
-    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+    driver = connection.connection.dbapi_connection if connection is not None else None
+    assert connection is not None and driver is not None  # a session's connection is open
+    # PostgreSQL's reader is in autocommit on the driver (its engine's `isolation_level`). SQLite's
+    # connections all are, to the driver (`sqlite_driver` sends a writer's BEGIN itself): none of
+    # theirs is PostgreSQL's autocommit.
+    dialect = connection.dialect
+    if dialect.name != "postgresql" or not dialect.detect_autocommit_setting(driver):
         return
     await session.commit()
     await session.connection(

@@ -13,11 +13,13 @@ import asyncio
 from typing import Any
 
 import httpx
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import Community, FileOrder
 from workorders.config import Settings
-from workorders.db import Database
+from workorders.db import Database, in_one_transaction, transaction
 
 IN_FLIGHT = 8  # reads and as many actions: 16 requests in flight, as in the benchmarks
 
@@ -68,3 +70,38 @@ async def test_a_second_burst_of_requests_opens_no_connection(
         for engine in engines.values():
             event.remove(engine, "connect", connected)
     assert opened == []
+
+
+async def test_a_reader_runs_each_statement_on_its_own_until_it_asks_for_one_transaction(
+    db: Database,
+) -> None:
+    """PostgreSQL's reader and writer have a pool each: the reader's connections are in autocommit
+    from their opening, the writer's begin a transaction. `in_one_transaction` makes the rest of a
+    reader's session one transaction (automatic dispatch's queue turn, taken in autocommit filing),
+    and its connection goes back to the pool in autocommit again."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite's transactions are its driver's (tests/unit/test_sqlite_driver.py)")
+    xid = text("SELECT pg_current_xact_id()::text")  # the transaction's id, one given if none yet
+
+    async def two(session: AsyncSession) -> tuple[str, str]:
+        return (
+            (await session.execute(xid)).scalar_one(),
+            (await session.execute(xid)).scalar_one(),
+        )
+
+    async with transaction(db.reader) as session:
+        first, second = await two(session)
+        assert first != second  # each statement a transaction of its own
+        await in_one_transaction(session)
+        third, fourth = await two(session)
+        assert third == fourth and third not in (first, second)
+        held = (await session.connection()).sync_connection
+        assert held is not None
+        driver = held.connection.dbapi_connection
+    # Back in the pool, the connection is in autocommit again.
+    assert db.read_engine.dialect.detect_autocommit_setting(driver)
+    async with transaction(db.writer) as session:
+        first, second = await two(session)
+        await in_one_transaction(session)  # a writer is in one already: left as it is
+        third, _ = await two(session)
+        assert first == second == third

@@ -1,5 +1,6 @@
 """Connections are not pinged on checkout (a round trip per request); one found dead costs one failed
-request, after which the pool has thrown away every connection as old as it (PostgreSQL)."""
+request, after which its pool has thrown away every connection as old as it (PostgreSQL). The reader
+and the writer have a pool each: each pool's first request after the drop may fail, no more."""
 
 from __future__ import annotations
 
@@ -37,3 +38,13 @@ async def test_requests_recover_after_the_database_drops_every_connection(
         "/v1/work-orders", json={"description": "又漏了"}, headers=community.owner.headers
     )
     assert created.status_code == 201, created.text
+    # The writer's pool (an action's transaction): the same, once.
+    escalated = [
+        (
+            await client.post(
+                f"{url}/escalate", json={"reason": "业主催了"}, headers=community.manager.headers
+            )
+        ).status_code
+        for _ in range(2)
+    ]
+    assert escalated[0] in (200, 503) and escalated[-1] == 200, escalated

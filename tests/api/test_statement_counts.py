@@ -77,7 +77,7 @@ def counting(db: Database) -> Iterator[Counted]:
             counted.here.append(function.__name__)
         return outcome
 
-    # One listener per pool: PostgreSQL's reader shares the writer's engine (and its events).
+    # One listener per pool: SQLite's request writer shares the writer's engine (and its events).
     engines: dict[int, Any] = {}
     for engine in (db.write_engine, db.read_engine):
         engines.setdefault(id(engine.sync_engine.pool), engine.sync_engine)

@@ -276,13 +276,22 @@ async def _insert(
         values["revision"] = revision
     if session.get_bind().dialect.name != "postgresql":
         return await session.run_sync(_insert_on_sqlite, written, values, checked)
+    return await session.run_sync(_insert_on_postgres, written, values, checked)
+
+
+def _insert_on_postgres(
+    session: Session, written: list[dict[str, Any]], values: dict[str, Any], checked: bool
+) -> str:
+    """PostgreSQL: everything in one statement (`_numbered_insert`), on the session's connection: a
+    Core statement, which the session's own `execute` would take through its ORM steps (~2% of a
+    create's CPU) for a result of one number."""
     columns = tuple(written[0])
     for index, event in enumerate(written):
         values.update({f"event{index}_{key}": event[key] for key in columns})
     statement = _numbered_insert(columns, len(written), checked=checked)
-    numbered = (await session.execute(statement, values)).scalar_one_or_none()
+    numbered = session.connection().execute(statement, values).scalar_one_or_none()
     if numbered is None:  # only a checked statement writes nothing: the revision moved
-        raise StaleConfiguration(order.property_id)
+        raise StaleConfiguration(values["property_id"])
     return str(numbered)
 
 
