@@ -1,7 +1,8 @@
 """A new order's row as the filing writes it (`filing._insert`, one statement on PostgreSQL, three
 on SQLite): a column is SQL NULL exactly where the order has no value (a JSON column's missing value
 too, not the JSON `null`), and holds the value given where there is one, for orders with and
-without the optional fields, an owner's and one filed by staff on an owner's behalf."""
+without the optional fields, an owner's and one filed by staff on an owner's behalf. The order
+filing hands back is what it wrote: acted on only once read into the session."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import httpx
+import pytest
 from sqlalchemy import Table, select
 
 from tests.conftest import Community, FileOrder
-from workorders.db import Database
+from workorders.auth import DEFAULT_PROPERTY
+from workorders.config import Settings
+from workorders.db import Database, transaction
+from workorders.domain.actors import Principal, Role
+from workorders.domain.lifecycle import Action
 from workorders.models import WorkOrder
+from workorders.schemas import WorkOrderCreate
+from workorders.services import transitions, work_orders
+from workorders.services.context import Context
 
 _TABLE = cast(Table, WorkOrder.__table__)
 
@@ -80,3 +89,31 @@ async def test_a_column_is_null_exactly_where_the_new_order_has_no_value(
     read = await client.get(f"/v1/work-orders/{bare['id']}", headers=c.owner.headers)
     assert read.json()["contact_phone"] is None
     assert read.json()["preferred_time"] is None
+
+
+async def test_a_filed_order_is_acted_on_once_read_into_the_session(
+    client: httpx.AsyncClient, community: Community, db: Database, settings: Settings
+) -> None:
+    """Filing hands back what it wrote, not an object of the session (`filing.file`): acting on that
+    is refused before anything is written, where a change to it would have been lost at the commit
+    with its event recorded; read into the session, the same order is acted on."""
+    c = community
+    owner = Principal(Role.OWNER, DEFAULT_PROPERTY, c.owner.id)
+    manager = Principal(Role.MANAGER, DEFAULT_PROPERTY, c.manager.id)
+    async with transaction(db.request_writer) as session:
+        now = datetime.now(UTC)
+        filed = await work_orders.create(
+            Context(session, owner, now, settings), WorkOrderCreate(description="楼道灯不亮")
+        )
+        as_manager = Context(session, manager, now, settings)
+        with pytest.raises(RuntimeError, match="not this session's"):
+            await transitions.act(as_manager, filed, Action.ESCALATE, {"reason": "业主催了"})
+        held = await session.get(WorkOrder, filed.id)
+        assert held is not None
+        await transitions.act(as_manager, held, Action.ESCALATE, {"reason": "业主催了"})
+
+    read = await client.get(f"/v1/work-orders/{filed.id}", headers=c.manager.headers)
+    assert read.status_code == 200, read.text
+    assert read.json()["escalation_level"] == 1
+    events = await client.get(f"/v1/work-orders/{filed.id}/events", headers=c.manager.headers)
+    assert [e["type"] for e in events.json()["items"]].count("work_order.escalated") == 1

@@ -16,7 +16,7 @@ from workorders.auth import DEFAULT_PROPERTY
 from workorders.domain.actors import Principal, Role
 from workorders.domain.lifecycle import Action
 from workorders.domain.taxonomy import Department, Queue
-from workorders.models import Owner, Staff
+from workorders.models import Owner, Staff, WorkOrder
 from workorders.schemas import Location, OwnerCreate, StaffCreate, Unit, WorkOrderCreate
 from workorders.schemas.routing import RoutingPreviewBody
 from workorders.schemas.schedules import ScheduleCreate
@@ -110,9 +110,18 @@ async def seed(session: AsyncSession, settings: Settings, now: datetime) -> Demo
         unit = owner.units[0]
         return Location(building=unit["building"], unit=unit["unit"], room=unit["room"])
 
+    async def held(filed: WorkOrder) -> WorkOrder:
+        """A filed order read into the session, to act on (filing hands back what it wrote)."""
+        order = await session.get(WorkOrder, filed.id)
+        assert order is not None  # filed in this transaction
+        return order
+
     lin, huang, he = owners
-    leak = await work_orders.create(
-        as_owner(lin), WorkOrderCreate(description="厨房水管漏水，地上都是水", location=home(lin))
+    leak = await held(
+        await work_orders.create(
+            as_owner(lin),
+            WorkOrderCreate(description="厨房水管漏水，地上都是水", location=home(lin)),
+        )
     )
     for actor, action, params in (
         ("刘师傅", Action.CLAIM, {}),
@@ -122,9 +131,11 @@ async def seed(session: AsyncSession, settings: Settings, now: datetime) -> Demo
         leak = await transitions.act(as_staff(actor), leak, action, params)
     await transitions.act(as_owner(lin), leak, Action.CONFIRM, {"rating": 5, "comment": "很及时"})
 
-    light = await work_orders.create(
-        as_owner(huang),
-        WorkOrderCreate(description="楼道的声控灯坏了，晚上很黑", location=home(huang)),
+    light = await held(
+        await work_orders.create(
+            as_owner(huang),
+            WorkOrderCreate(description="楼道的声控灯坏了，晚上很黑", location=home(huang)),
+        )
     )
     await transitions.act(
         as_staff("张工程主管"), light, Action.ASSIGN, {"assignee_id": staff["陈师傅"].id}

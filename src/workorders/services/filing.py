@@ -35,7 +35,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
 
 from workorders.db import new_id, write_unawaited_sync
@@ -130,6 +129,12 @@ async def file(
 ) -> WorkOrder:
     """Write the new order with its `work_order.created` event (and its automatic assignment, when its
     queue hands work out by itself) in the caller's transaction.
+
+    The order returned is what was written, not an object of the session: attached, it cost ~170,000
+    instructions of a create (4%: marking every column loaded, the session's bookkeeping at the
+    commit) for a flush that never found anything to write (bench/RESULTS.md, round 28). Changing it
+    writes nothing (`transitions` refuses it): a caller that goes on to act on the new order reads
+    it into the session first (`session.get`).
 
     `check_revision` (`snap` held by this process, its revision not read): the statements that write
     the order write it only while the property's revision is still `snap`'s, so the revision check
@@ -229,8 +234,6 @@ async def file(
     )
     revision = snap.revision if check_revision else None
     order.number = await _insert(session, order, written, snap.timezone, now, revision)
-    make_transient_to_detached(order)
-    session.add(order)
     return order
 
 
@@ -241,8 +244,8 @@ _ORDER_COLUMNS = tuple(column.key for column in typed(Table, WorkOrder.__table__
 def _loaded(**values: Any) -> WorkOrder:
     """A new `WorkOrder` built the way SQLAlchemy builds one it loads: its values (None for every
     column not given) written straight into the instance, not set one by one through ~35
-    instrumented attributes, which was ~4% of a create's instructions. It is transient until the
-    insert; `make_transient_to_detached` then marks every value loaded and unchanged."""
+    instrumented attributes, which was ~4% of a create's instructions. It stays transient: the
+    insert is a Core statement (`_insert`), and the instance only reports what it wrote."""
     order: WorkOrder = _ORDERS.new_instance()
     order.__dict__.update(dict.fromkeys(_ORDER_COLUMNS), **values)
     return order

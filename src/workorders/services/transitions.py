@@ -336,6 +336,10 @@ async def _write(
 ) -> None:
     """The compare-and-set on the order's version, then its event, in the caller's transaction."""
     order_id = order.id
+    if order not in session:
+        # The flush below would write nothing and the event would tell of a change never made (a
+        # just-filed order is not the session's: `filing.file`).
+        raise RuntimeError(f"work order {order_id} is not this session's: read it into it first")
     try:
         await session.flush()
     except StaleDataError:
