@@ -476,8 +476,9 @@ async def in_one_transaction(session: AsyncSession) -> None:
     session is in a transaction already and is left as it is.
     """
     connection = (await session.connection()).sync_connection
-    driver = connection.connection.dbapi_connection if connection is not None else None
-    assert connection is not None and driver is not None  # a session's connection is open
+    assert connection is not None  # a session's connection is open
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
     # PostgreSQL's reader is in autocommit on the driver (its engine's `isolation_level`). SQLite's
     # connections all are, to the driver (`sqlite_driver` sends a writer's BEGIN itself): none of
     # theirs is PostgreSQL's autocommit.

@@ -286,8 +286,8 @@ def _insert_on_postgres(
     session: Session, written: list[dict[str, Any]], values: dict[str, Any], checked: bool
 ) -> str:
     """PostgreSQL: everything in one statement (`_numbered_insert`), on the session's connection: a
-    Core statement, which the session's own `execute` would take through its ORM steps (~2% of a
-    create's CPU) for a result of one number."""
+    Core statement, which the session's own `execute` would take through its ORM steps (~1% of a
+    create's instructions) for a result of one number."""
     columns = tuple(written[0])
     for index, event in enumerate(written):
         values.update({f"event{index}_{key}": event[key] for key in columns})

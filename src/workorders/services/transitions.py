@@ -339,7 +339,7 @@ async def _write(
     if order not in session:
         # The flush below would write nothing and the event would tell of a change never made (a
         # just-filed order is not the session's: `filing.file`).
-        raise RuntimeError(f"work order {order_id} is not this session's: read it into it first")
+        raise RuntimeError(f"work order {order_id} is not this session's: read it in first")
     try:
         await session.flush()
     except StaleDataError:
