@@ -17,13 +17,14 @@ from workorders.domain.actors import Principal, Role
 from workorders.domain.lifecycle import Action
 from workorders.domain.taxonomy import Department
 from workorders.errors import ServiceError
+from workorders.models import WorkOrder
 from workorders.schemas import Location, WorkOrderCreate
 from workorders.services import demo, transitions, work_orders
 from workorders.services.context import Context
 
 if TYPE_CHECKING:
     from workorders.config import Settings
-    from workorders.models import Owner, Staff, WorkOrder
+    from workorders.models import Owner, Staff
 
 # description, who does the work, minutes to claim, hours to resolve, rating
 SAMPLES: tuple[tuple[str, str, int, int, int | None], ...] = (
@@ -70,7 +71,7 @@ async def add_history(settings: Settings, days: int = 14) -> None:
                     at = now - timedelta(days=day, hours=2 * n)
                     owner = people.owners[(day + n) % len(people.owners)]
                     unit = owner.units[0]
-                    order = await work_orders.create(
+                    filed = await work_orders.create(
                         owner_ctx(owner, at),
                         WorkOrderCreate(
                             description=description,
@@ -79,6 +80,10 @@ async def add_history(settings: Settings, days: int = 14) -> None:
                             ),
                         ),
                     )
+                    # Filing hands back what it wrote; acted on, the order is the session's.
+                    held = await session.get(WorkOrder, filed.id)
+                    assert held is not None
+                    order = held
                     member = people.staff[worker]
                     if order.status == "triage":
                         cs = staff_ctx(people.staff["赵客服"], at + timedelta(minutes=5))
