@@ -8,7 +8,7 @@ told of what they did themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -179,32 +179,43 @@ def staff_notice(event: EventFacts) -> tuple[str, str]:
     )
 
 
+# A function that words an event for one kind of recipient (None: not theirs to hear).
+Wording = Callable[[EventFacts], tuple[str, str] | None]
+
+
 def notices(event: EventFacts, audience: Audience) -> list[Notice]:
     """One notice per person who must act on or know of `event`, with the first reason that applies."""
     if not event.type.startswith("work_order."):
         return []
     out: dict[Recipient, Notice] = {}
     actor = Recipient("owner" if event.actor_type == "owner" else "staff", event.actor_id or "")
+    # The words are written once, and only for someone who hears them: most events of a busy
+    # property reach nobody but customer service, and an owner's own filing not the owner.
+    written: dict[Wording, tuple[str, str] | None] = {}
 
-    def add(recipients: Iterable[Recipient], reason: Reason, words: tuple[str, str]) -> None:
+    def add(recipients: Iterable[Recipient], reason: Reason, wording: Wording) -> None:
         for recipient in recipients:
-            if recipient != actor and recipient not in out:
-                out[recipient] = Notice(recipient, reason, *words)
+            if recipient == actor or recipient in out:
+                continue
+            if wording not in written:
+                written[wording] = wording(event)
+            words = written[wording]
+            if words is None:
+                return
+            out[recipient] = Notice(recipient, reason, *words)
 
-    owner_words = owner_notice(event)
-    if audience.owner_id and owner_words:
-        add([Recipient("owner", audience.owner_id)], Reason.OWNER, owner_words)
-    staff_words = staff_notice(event)
+    if audience.owner_id:
+        add([Recipient("owner", audience.owner_id)], Reason.OWNER, owner_notice)
     assignee = event.data.get("assignee_id")
     if assignee and event.type in ASSIGNEE_EVENTS:
-        add([Recipient("staff", assignee)], Reason.ASSIGNEE, staff_words)
+        add([Recipient("staff", assignee)], Reason.ASSIGNEE, staff_notice)
     if event.type in SUPERVISOR_EVENTS:
-        add((Recipient("staff", s) for s in audience.supervisors), Reason.SUPERVISOR, staff_words)
+        add((Recipient("staff", s) for s in audience.supervisors), Reason.SUPERVISOR, staff_notice)
     add(
         (Recipient("staff", s) for s in audience.customer_service),
         Reason.CUSTOMER_SERVICE,
-        staff_words,
+        staff_notice,
     )
     if event.type in MANAGER_EVENTS:
-        add((Recipient("staff", s) for s in audience.managers), Reason.MANAGER, staff_words)
+        add((Recipient("staff", s) for s in audience.managers), Reason.MANAGER, staff_notice)
     return list(out.values())
