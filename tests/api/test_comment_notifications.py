@@ -161,16 +161,12 @@ async def test_lines_coalesce_per_person_and_order_until_read(
     async def derive_all() -> int:
         async with db.writer() as session, session.begin():
             events = (
-                (
-                    await session.execute(
-                        select(Event)
-                        .where(Event.type.like("work_order.%"), Event.id.not_in(seen))
-                        .order_by(Event.seq)
-                    )
+                await session.execute(
+                    select(*notifications.COLUMNS)
+                    .where(Event.type.like("work_order.%"), Event.id.not_in(seen))
+                    .order_by(Event.seq)
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
             seen.update(e.id for e in events)
             return await notifications.derive(session, list(events), clock.now())
 

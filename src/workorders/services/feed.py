@@ -14,9 +14,9 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, overload
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text, true, tuple_
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, text, true, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import InstrumentedAttribute
 
     from workorders.services.context import Context
 
@@ -67,9 +68,19 @@ class Position:
 START = Position(-1, -1)
 
 
+# What a follower reads of each event: the columns its handler uses, as rows (`read(columns=...)`),
+# not whole Events. The background followers each read every event (the delivery worker's two, the
+# table of grams, the reports' rollups), so what they read is paid per filed order several times
+# over: the webhooks' fan-out cost 133K instructions an event reading Events, 76K reading rows
+# (bench/RESULTS.md, round 29). A handler takes either: `Sequence[EventRow]`.
+Columns: TypeAlias = "tuple[InstrumentedAttribute[Any] | ColumnElement[Any], ...]"
+EventRow: TypeAlias = "Event | Row[Any]"
+E = TypeVar("E", bound="EventRow")
+
+
 @dataclass(frozen=True)
-class Page:
-    events: list[Event]
+class Page(Generic[E]):
+    events: list[E]
     next: Position
     # Committed events exist beyond the horizon: a follower should look again shortly.
     held_back: bool
@@ -150,19 +161,42 @@ def beyond_horizon(condition: ColumnElement[bool], horizon: int) -> Select[int]:
     return select(Event.seq).where(condition, Event.txid >= horizon).order_by(Event.txid).limit(1)
 
 
+@overload
 async def read(
     session: AsyncSession,
     *,
     after: Position,
     limit: int,
     where: ColumnElement[bool] | None = None,
-) -> Page:
-    """Up to `limit` events after `after`, in feed order, among those matching `where`."""
+) -> Page[Event]: ...
+
+
+@overload
+async def read(
+    session: AsyncSession,
+    *,
+    after: Position,
+    limit: int,
+    where: ColumnElement[bool] | None = None,
+    columns: Columns,
+) -> Page[Row[Any]]: ...
+
+
+async def read(
+    session: AsyncSession,
+    *,
+    after: Position,
+    limit: int,
+    where: ColumnElement[bool] | None = None,
+    columns: Columns | None = None,
+) -> Page[Any]:
+    """Up to `limit` events after `after`, in feed order, among those matching `where`: Events, or
+    with `columns` rows of those columns (and `txid`, `seq`: the position)."""
     condition = where if where is not None else true()
     if _is_postgresql(session):
         horizon = await _horizon(session)
         query = committed_after(condition, after, horizon)
-        rows = list((await session.execute(query.limit(limit))).scalars())
+        rows = await _fetch(session, query.limit(limit), columns)
         if len(rows) == limit:
             return Page(rows, Position(rows[-1].txid or 0, rows[-1].seq), held_back=True)
         beyond = await session.scalar(beyond_horizon(condition, horizon))
@@ -172,10 +206,17 @@ async def read(
     # event committed between the two lies beyond the head, read the next time.
     top = await head(session, condition)
     query = select(Event).where(condition, Event.seq > after.seq, Event.seq <= top.seq)
-    rows = list((await session.execute(query.order_by(Event.seq).limit(limit))).scalars())
+    rows = await _fetch(session, query.order_by(Event.seq).limit(limit), columns)
     if len(rows) == limit:
         return Page(rows, Position(0, rows[-1].seq), held_back=True)
     return Page(rows, max(after, top), held_back=False)
+
+
+async def _fetch(session: AsyncSession, query: Select[Event], columns: Columns | None) -> list[Any]:
+    if columns is None:
+        return list((await session.execute(query)).scalars())
+    picked = query.with_only_columns(*columns, Event.txid, Event.seq)
+    return list((await session.execute(picked)).all())
 
 
 def principal_filter(
@@ -193,14 +234,16 @@ def principal_filter(
 async def follow(
     session: AsyncSession,
     consumer: str,
-    handle: Callable[[list[Event]], Awaitable[None]],
+    handle: Callable[[list[Row[Any]]], Awaitable[None]],
     *,
+    columns: Columns,
     now: datetime,
     batch: int = 500,
     where: ColumnElement[bool] | None = None,
-) -> Page | None:
-    """Hand the next events to `handle` and move `consumer`'s position past them, in one transaction;
-    with `where`, only the events matching it (the position moves past the others too).
+) -> Page[Row[Any]] | None:
+    """Hand the next events to `handle`, as rows of `columns`, and move `consumer`'s position past
+    them, in one transaction; with `where`, only the events matching it (the position moves past the
+    others too).
 
     The consumer's row is locked for the transaction (`SKIP LOCKED`), so among any number of workers
     one handles a given stretch of the feed at a time; None when another worker holds it now.
@@ -220,7 +263,8 @@ async def follow(
         row = await session.scalar(locked)
         if row is None:
             return None
-    page = await read(session, after=Position.decode(row.position), limit=batch, where=where)
+    after = Position.decode(row.position)
+    page = await read(session, after=after, limit=batch, where=where, columns=columns)
     if page.events:
         await handle(page.events)
     encoded = page.next.encode()

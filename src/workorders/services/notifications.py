@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, Row, insert, select, update
 
 from workorders.db import new_id
 from workorders.domain.actors import ActorType, Principal, Role
@@ -18,11 +18,13 @@ from workorders.services.events import write as write_events
 from workorders.services.pagination import Ordering, fetch_page
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from workorders.services.context import Context
+    from workorders.services.feed import Columns
 
 NEWEST_FIRST = Ordering("-seq", (Notification.seq,), descending=True)
 
@@ -44,15 +46,26 @@ class _People:
                 self.supervisors[(member.property_id, member.department)].append(member.id)
 
 
-async def derive(session: AsyncSession, events: list[Event], now: datetime) -> int:
-    """Write the notifications for `events`; the caller moves the notifier's position with them."""
-    order_ids = {e.work_order_id for e in events if e.work_order_id}
-    owners: dict[str, str | None] = {}
-    if order_ids:
-        found = await session.execute(
-            select(WorkOrder.id, WorkOrder.owner_id).where(WorkOrder.id.in_(order_ids))
-        )
-        owners = dict(found.all())
+# What `derive` reads of each event, with its order's owner (the notifier loads only these, in the
+# feed's own statement: services/feed.py).
+COLUMNS: Columns = (
+    Event.id,
+    Event.property_id,
+    Event.work_order_id,
+    Event.type,
+    Event.actor_type,
+    Event.actor_id,
+    Event.data,
+    select(WorkOrder.owner_id)
+    .where(WorkOrder.id == Event.work_order_id)
+    .scalar_subquery()
+    .label("owner_id"),
+)
+
+
+async def derive(session: AsyncSession, events: Sequence[Row[Any]], now: datetime) -> int:
+    """Write the notifications for `events`, rows of `COLUMNS`; the caller moves the notifier's
+    position with them."""
     properties = {e.property_id for e in events}
     people = _People(
         list(
@@ -74,7 +87,7 @@ async def derive(session: AsyncSession, events: list[Event], now: datetime) -> i
         if event.work_order_id is None:
             continue
         audience = Audience(
-            owner_id=owners.get(event.work_order_id),
+            owner_id=event.owner_id,
             customer_service=people.customer_service[event.property_id],
             supervisors=people.supervisors[(event.property_id, event.data.get("queue"))],
             managers=people.managers[event.property_id],

@@ -150,6 +150,10 @@ async def roll_up_property(session: AsyncSession, property_id: str, now: datetim
     return len(todo)
 
 
+# What `_touched_days` reads of each event (services/feed.py: rows, not Events).
+_TOUCHED_COLUMNS: feed.Columns = (Event.work_order_id, Event.type, Event.occurred_at)
+
+
 async def _touched_days(
     session: AsyncSession, property_id: str, state: ReportRollup, days: Days
 ) -> tuple[set[date], str]:
@@ -163,7 +167,9 @@ async def _touched_days(
     new: set[str] = set()
     where = (Event.property_id == property_id) & Event.work_order_id.is_not(None)
     for _ in range(EVENT_BATCHES):
-        page = await feed.read(session, after=position, limit=EVENT_BATCH, where=where)
+        page = await feed.read(
+            session, after=position, limit=EVENT_BATCH, where=where, columns=_TOUCHED_COLUMNS
+        )
         for event in page.events:
             assert event.work_order_id is not None
             if (

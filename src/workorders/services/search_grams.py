@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from sqlalchemy import FromClause, ScalarSelect, Select, Subquery
+    from sqlalchemy import FromClause, Row, ScalarSelect, Select, Subquery
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
     from workorders.services.pagination import Ordering
@@ -110,14 +110,16 @@ async def catch_up(session: AsyncSession, now: datetime) -> int:
         return 0
     indexed = 0
 
-    async def index(events: list[Event]) -> None:
+    async def index(events: list[Row[Any]]) -> None:
         nonlocal indexed
         ids = [event.work_order_id for event in events if event.work_order_id is not None]
         await session.execute(_INDEX, {"ids": ids})
         indexed += len(ids)
 
+    created = Event.type == ORDER_CREATED
+    columns = (Event.work_order_id,)
     await feed.follow(
-        session, CONSUMER, index, now=now, batch=BATCH, where=Event.type == ORDER_CREATED
+        session, CONSUMER, index, columns=columns, now=now, batch=BATCH, where=created
     )
     return indexed
 

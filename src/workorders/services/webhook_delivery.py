@@ -29,12 +29,13 @@ from workorders.models import Event, WebhookAttempt, WebhookDelivery, WebhookEnd
 from workorders.services.webhooks import disable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from datetime import datetime, timedelta
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from workorders.config import Settings
+    from workorders.services.feed import Columns, EventRow
 
 # Defence in depth: event data is thin already (services/events.order_facts); these never leave.
 PRIVATE_KEYS = frozenset({"owner_name", "phone", "contact_phone", "description", "body", "title"})
@@ -58,7 +59,17 @@ _ENABLED_ENDPOINTS = (
 )
 
 
-async def fan_out(session: AsyncSession, events: list[Event], now: datetime) -> int:
+# What fan-out reads of each event (the follower loads only these: services/feed.py).
+FAN_OUT_COLUMNS: Columns = (
+    Event.id,
+    Event.property_id,
+    Event.type,
+    Event.work_order_id,
+    Event.occurred_at,
+)
+
+
+async def fan_out(session: AsyncSession, events: Sequence[EventRow], now: datetime) -> int:
     """One pending delivery per (event, enabled endpoint of its property that takes its type).
 
     Called in feed order by one worker at a time (services.feed.follow), so the deliveries of an order

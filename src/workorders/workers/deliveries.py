@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from standardwebhooks.webhooks import Webhook
@@ -27,10 +27,11 @@ from workorders.services.webhook_delivery import Outcome, Outgoing
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from sqlalchemy import Row
+
     from workorders.clock import Clock
     from workorders.config import Settings
     from workorders.db import Database
-    from workorders.models import Event
 
 log = logging.getLogger(__name__)
 
@@ -92,20 +93,24 @@ class DeliveryWorker:
         async with transaction(self.db.writer) as session:
             now = self.clock.now()
 
-            async def handle(events: list[Event]) -> None:
+            async def handle(events: list[Row[Any]]) -> None:
                 if await webhook_delivery.fan_out(session, events, now):
                     self._made = True
 
-            return await feed.follow(session, WEBHOOKS_CONSUMER, handle, now=now)
+            columns = webhook_delivery.FAN_OUT_COLUMNS
+            return await feed.follow(session, WEBHOOKS_CONSUMER, handle, columns=columns, now=now)
 
     async def notify(self) -> feed.Page | None:
         async with transaction(self.db.writer) as session:
             now = self.clock.now()
 
-            async def handle(events: list[Event]) -> None:
+            async def handle(events: list[Row[Any]]) -> None:
                 await notifications.derive(session, events, now)
 
-            return await feed.follow(session, NOTIFICATIONS_CONSUMER, handle, now=now)
+            columns = notifications.COLUMNS
+            return await feed.follow(
+                session, NOTIFICATIONS_CONSUMER, handle, columns=columns, now=now
+            )
 
     # --- sending --------------------------------------------------------------------------------
 
