@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 MAX_SEQ = 2**63 - 1
 _POSITION = re.compile(r"(-?[0-9]{1,19})\.(-?[0-9]{1,19})")
 STREAM_BATCH = 200
+# Events a background follower handles per transaction (`follow`).
+FOLLOW_BATCH = 500
 HELD_BACK_PAUSE = 0.05
 
 
@@ -238,7 +240,7 @@ async def follow(
     *,
     columns: Columns,
     now: datetime,
-    batch: int = 500,
+    batch: int = FOLLOW_BATCH,
     where: ColumnElement[bool] | None = None,
 ) -> Page[Row[Any]] | None:
     """Hand the next events to `handle`, as rows of `columns`, and move `consumer`'s position past

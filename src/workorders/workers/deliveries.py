@@ -229,10 +229,14 @@ class DeliveryWorker:
                 except Exception:
                     log.exception("following the feed failed; trying again shortly")
                     continue
-                if page is not None and page.held_back:
-                    # A full page: read on at once. Events beyond the horizon: their transaction
-                    # (or an older one) is about to commit; look again very soon.
-                    pause = min(pause, 0 if page.events else feed.HELD_BACK_PAUSE)
+                if page is not None and len(page.events) == feed.FOLLOW_BATCH:
+                    pause = 0  # a full page: read on at once
+                elif page is not None and page.held_back:
+                    # Events beyond the horizon: their transaction (or an older one) is about to
+                    # commit; look again very soon, at the follower's pace. (Under load some
+                    # always are: reading on at once made passes of a few events each, back to
+                    # back, each a transaction.)
+                    pause = min(pause, feed.HELD_BACK_PAUSE)
             # New deliveries: send them now. A cycle that made none (no endpoint takes these events,
             # the usual case for a property without webhooks) leaves the send loop to its own timer,
             # which also finds retries come due, another worker's deliveries and replays: claiming
