@@ -40,7 +40,7 @@ class Counted(DeliveryWorker):
             return feed.Page([object()] * 3, feed.Position(0, 0), held_back=True)
         return feed.Page([], feed.Position(0, 0), held_back=False)
 
-    async def notify(self) -> feed.Page | None:
+    async def notify(self) -> feed.Page[Any] | None:
         return None
 
 

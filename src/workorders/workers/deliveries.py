@@ -89,7 +89,7 @@ class DeliveryWorker:
 
     # --- following the feed ---------------------------------------------------------------------
 
-    async def fan_out(self) -> feed.Page | None:
+    async def fan_out(self) -> feed.Page[Row[Any]] | None:
         async with transaction(self.db.writer) as session:
             now = self.clock.now()
 
@@ -100,7 +100,7 @@ class DeliveryWorker:
             columns = webhook_delivery.FAN_OUT_COLUMNS
             return await feed.follow(session, WEBHOOKS_CONSUMER, handle, columns=columns, now=now)
 
-    async def notify(self) -> feed.Page | None:
+    async def notify(self) -> feed.Page[Row[Any]] | None:
         async with transaction(self.db.writer) as session:
             now = self.clock.now()
 
