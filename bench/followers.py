@@ -23,17 +23,14 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import secrets
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from compare import fresh_postgres
-from inproc import LIMITS, callgrind, scenarios
+from inproc import LIMITS, callgrind, instructions, scenarios
 
 from workorders.app import create_app
 from workorders.clock import SystemClock
@@ -92,34 +89,10 @@ async def drive(url: str, args: argparse.Namespace) -> None:
 def under_callgrind(args: argparse.Namespace) -> None:
     """One valgrind run per follower, each printing its instructions per order."""
     for name in args.only:
-        with tempfile.TemporaryDirectory(prefix="workorders-callgrind-") as scratch:
-            out = Path(scratch) / "callgrind.out"
-            subprocess.run(
-                [
-                    "valgrind",
-                    "--tool=callgrind",
-                    "--instr-atstart=no",
-                    f"--callgrind-out-file={out}",
-                    sys.executable,
-                    __file__,
-                    "--backend",
-                    args.backend,
-                    "--only",
-                    name,
-                    "--batch",
-                    str(args.batch),
-                    "--rounds",
-                    str(args.rounds),
-                    "--instrumented",
-                ],
-                check=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            totals = re.search(r"^totals: (\d+)", out.read_text(), re.MULTILINE)
-            assert totals, "callgrind wrote no totals"
-            per = int(totals.group(1)) / ((args.rounds - 1) * args.batch)
-            print(f"| {name:8} | {args.batch:5} | {per / 1e3:8.1f}K |", flush=True)
+        argv = [__file__, "--backend", args.backend, "--only", name, "--batch", str(args.batch)]
+        argv += ["--rounds", str(args.rounds), "--instrumented"]
+        per = instructions(argv) / ((args.rounds - 1) * args.batch)
+        print(f"| {name:8} | {args.batch:5} | {per / 1e3:8.1f}K |", flush=True)
 
 
 def main() -> None:

@@ -197,40 +197,42 @@ async def drive(database_url: str, only: list[str], n: int, instrumented: bool) 
         await measure(await scenarios(app, settings), only, n, instrumented)
 
 
+def instructions(argv: list[str], keep: Path | None = None) -> int:
+    """What callgrind counts, with instrumentation switched on by the script itself
+    (`callgrind("on")`), running `python argv` under valgrind; its file moved to `keep` if given."""
+    with tempfile.TemporaryDirectory(prefix="workorders-callgrind-") as scratch:
+        out = Path(scratch) / "callgrind.out"
+        subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={out}",
+                sys.executable,
+                *argv,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        # `totals:` counts what ran with instrumentation on (`summary:` stays 0 with it off at start).
+        totals = re.search(r"^totals: (\d+)", out.read_text(), re.MULTILINE)
+        assert totals, "callgrind wrote no totals"
+        if keep is not None:
+            out.rename(keep)
+        return int(totals.group(1))
+
+
 def under_callgrind(args: argparse.Namespace, only: list[str]) -> None:
     """One valgrind run per scenario, each printing its instructions per request."""
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     for name in only:
-        with tempfile.TemporaryDirectory(prefix="workorders-callgrind-") as scratch:
-            out = Path(scratch) / "callgrind.out"
-            subprocess.run(
-                [
-                    "valgrind",
-                    "--tool=callgrind",
-                    "--instr-atstart=no",
-                    f"--callgrind-out-file={out}",
-                    sys.executable,
-                    __file__,
-                    "--backend",
-                    args.backend,
-                    "--only",
-                    name,
-                    "-n",
-                    str(args.n),
-                    "--instrumented",
-                ]
-                + (["--keep", str(args.keep)] if args.keep else [])
-                + (["--reference"] if args.reference else []),
-                check=True,
-                stderr=subprocess.DEVNULL,
-            )
-            # `totals:` counts what ran with instrumentation on (`summary:` stays 0 with it off at start).
-            totals = re.search(r"^totals: (\d+)", out.read_text(), re.MULTILINE)
-            assert totals, "callgrind wrote no totals"
-            if args.keep:
-                args.keep.mkdir(parents=True, exist_ok=True)
-                out.rename(args.keep / f"callgrind.{name}.out")
-            per = int(totals.group(1)) / args.n
-            print(f"| {name:8} | {args.n:5} | {per / 1e6:8.2f}M |", flush=True)
+        argv = [__file__, "--backend", args.backend, "--only", name, "-n", str(args.n)]
+        argv += ["--instrumented"] + (["--reference"] if args.reference else [])
+        keep = args.keep / f"callgrind.{name}.out" if args.keep else None
+        per = instructions(argv, keep) / args.n
+        print(f"| {name:8} | {args.n:5} | {per / 1e6:8.2f}M |", flush=True)
 
 
 def main() -> None:
