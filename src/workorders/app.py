@@ -234,7 +234,7 @@ def create_app(
         await asyncio.to_thread(routing_model.warm_default)
         app.state.db = Database(settings)
         app.state.rate_limiter = RateLimiter(settings)
-        app.state.event_signal = EventSignal(settings, app.state.db.config)
+        app.state.event_signal = EventSignal.of_process(app.state.db)
         await app.state.event_signal.start()
         app.state.follower = Follower(
             app.state.db,
@@ -242,7 +242,7 @@ def create_app(
             poll=settings.feed_poll_interval.total_seconds(),
             heartbeat=settings.feed_heartbeat_interval.total_seconds(),
         )
-        workers = Workers(app.state.db, settings, clock)
+        workers = Workers(app.state.db, settings, clock, signal=app.state.event_signal)
         if run_workers:
             workers.start()
         try:

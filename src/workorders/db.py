@@ -36,7 +36,7 @@ import orjson
 from sqlalchemy import JSON, DateTime, Index, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -52,7 +52,7 @@ from workorders import search_index, sqlite_driver
 from workorders.metrics import WRITE_TURN_HELD, WRITE_TURN_WAIT
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Coroutine
+    from collections.abc import AsyncIterator, Callable, Coroutine
 
     from sqlalchemy.engine import Dialect
     from sqlalchemy.orm import Session
@@ -352,6 +352,22 @@ def _postgres_engine(settings: Settings, **options: Any) -> AsyncEngine:
     )
 
 
+# A session that wrote events says so (`wrote_events`); when it ends, `transaction` tells the Database
+# of its engine (`Database.events_committed`: the process's `EventSignal.announce`, which wakes the
+# feed's followers here and, on PostgreSQL, in every other process).
+_EVENTS_WRITTEN = "workorders.events.written"
+_DATABASES: weakref.WeakKeyDictionary[Engine, Database] = weakref.WeakKeyDictionary()
+
+
+def wrote_events(session: Session) -> None:
+    """Mark `session` as one that wrote events, for `transaction` to announce when it ends."""
+    session.info[_EVENTS_WRITTEN] = True
+
+
+def _nobody() -> None:
+    """No one listens for this Database's commits (a script, a migration)."""
+
+
 class Database:
     """The engines and session factories of one process.
 
@@ -401,6 +417,10 @@ class Database:
         )
         if settings.is_sqlite and (path := _sqlite_file(settings)) is not None:
             self.config.probe = RevisionProbe(path)
+        # Called once a session that wrote events has ended; the app and the workers set it.
+        self.events_committed: Callable[[], None] = _nobody
+        for engine in (self.write_engine, self.read_engine, self.request_engine):
+            _DATABASES[engine.sync_engine] = self
 
     @property
     def dialect(self) -> str:
@@ -425,15 +445,30 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     turn, goes back to the pool as it commits, not a turn of the event loop later. A rollback
     (the block raised, or the commit did, or the caller was cancelled during it) runs in a task of
     its own that the caller's cancellation does not stop, as SQLAlchemy's close on exit: the
-    connection goes back to its pool whatever happens to the request."""
+    connection goes back to its pool whatever happens to the request.
+
+    A session that wrote events (`wrote_events`) is announced when it ends, rolled back too: in
+    PostgreSQL's autocommit a filing's statement has committed its events whatever follows, and a
+    needless announcement costs the followers one read."""
     session = sessions()
-    session.sync_session.begin()  # no I/O: the connection is taken by the first statement
+    sync_session = session.sync_session
+    sync_session.begin()  # no I/O: the connection is taken by the first statement
     try:
         yield session
         await session.run_sync(_commit_and_close)
     except BaseException:
         await _to_the_end(session.run_sync(_roll_back_and_close))
         raise
+    finally:
+        if _EVENTS_WRITTEN in sync_session.info:
+            _announce(sync_session)
+
+
+def _announce(session: Session) -> None:
+    bind = session.bind
+    database = _DATABASES.get(bind) if isinstance(bind, Engine) else None
+    if database is not None:
+        database.events_committed()
 
 
 def _commit_and_close(session: Session) -> None:
@@ -491,20 +526,16 @@ async def in_one_transaction(session: AsyncSession) -> None:
     )
 
 
-async def write_unawaited(session: AsyncSession, statement: Executable, params: Any) -> None:
+def write_unawaited_sync(session: Session, statement: Executable, params: Any) -> None:
     """A write whose outcome nobody reads (no rows, no row count), in the session's transaction. On
     SQLite it goes with the connection's next trip, its commit's as a rule (`sqlite_driver.deferred`):
     one trip to aiosqlite's thread fewer. Elsewhere it runs at once. Either way the session's own
     pending changes are flushed first (a Core statement on a table does not flush them), so the
     write comes after them as it would have at commit; on SQLite each in a trip of its own, since
-    the ORM reads their row counts (a compare-and-set on a version). Flush and write run in one
-    greenlet of SQLAlchemy's: each `await` of the session's is a trip into one and back, even a flush
-    with nothing to flush (a filing's, whose rows are all Core inserts)."""
-    await session.run_sync(write_unawaited_sync, statement, params)
-
-
-def write_unawaited_sync(session: Session, statement: Executable, params: Any) -> None:
-    """`write_unawaited`, for code already in a greenlet of SQLAlchemy's (`AsyncSession.run_sync`)."""
+    the ORM reads their row counts (a compare-and-set on a version). Called in a greenlet of
+    SQLAlchemy's (`AsyncSession.run_sync`), flush and write run in one: each `await` of the
+    session's is a trip into one and back, even a flush with nothing to flush (a filing's, whose
+    rows are all Core inserts)."""
     session.flush()
     connection = session.connection()  # a Core statement: the session's ORM layer has no part in it
     if connection.dialect.name != "sqlite":

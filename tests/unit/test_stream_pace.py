@@ -19,9 +19,10 @@ from workorders.services.live import EventSignal
 
 
 class _Session:
-    """What `db.transaction` asks of a session: to begin, and to end (commit and close)."""
+    """What `db.transaction` asks of a session: to begin, and to end (commit and close); its `info`
+    says whether it wrote events."""
 
-    sync_session = SimpleNamespace(begin=lambda: None)
+    sync_session = SimpleNamespace(begin=lambda: None, info={})
 
     async def run_sync(self, _end: Any, **_: Any) -> None:
         return None

@@ -8,7 +8,7 @@ from typing import cast as typed
 
 from sqlalchemy import Table, insert
 
-from workorders.db import new_id, write_unawaited, write_unawaited_sync
+from workorders.db import new_id, write_unawaited_sync, wrote_events
 from workorders.domain.actors import ActorType
 from workorders.models import Event
 
@@ -125,13 +125,16 @@ def property_row(
 async def write(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Events as rows (`row`) of one Core insert, never objects of the session: built, added and
     flushed, those cost more CPU than the insert, and nobody reads them back. On SQLite the insert
-    goes with the transaction's next trip, its commit's as a rule (`db.write_unawaited`)."""
-    await write_unawaited(session, _insert(), rows)
+    goes with the transaction's next trip, its commit's as a rule (`db.write_unawaited_sync`). The
+    session is marked as one that wrote events: its end wakes the feed's followers
+    (`db.wrote_events`)."""
+    await session.run_sync(write_sync, rows)
 
 
 def write_sync(session: Session, rows: list[dict[str, Any]]) -> None:
     """`write`, for code already in a greenlet of SQLAlchemy's (`AsyncSession.run_sync`)."""
     write_unawaited_sync(session, _insert(), rows)
+    wrote_events(session)
 
 
 @cache

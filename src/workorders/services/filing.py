@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm.attributes import manager_of_class
 
-from workorders.db import new_id, write_unawaited_sync
+from workorders.db import new_id, write_unawaited_sync, wrote_events
 from workorders.domain import sla
 from workorders.domain.dispatch import Strategy
 from workorders.domain.lifecycle import Action, Status
@@ -295,6 +295,7 @@ def _insert_on_postgres(
     numbered = session.connection().execute(statement, values).scalar_one_or_none()
     if numbered is None:  # only a checked statement writes nothing: the revision moved
         raise StaleConfiguration(values["property_id"])
+    wrote_events(session)
     return str(numbered)
 
 
@@ -302,7 +303,7 @@ def _insert_on_sqlite(
     session: Session, written: list[dict[str, Any]], values: dict[str, Any], checked: bool
 ) -> str:
     """SQLite: the counter's upsert, the order's insert (numbered from the counter, returning the
-    number) and the events' insert, in two trips (`db.write_unawaited`): the upsert goes with the
+    number) and the events' insert, in two trips (`db.write_unawaited_sync`): the upsert goes with the
     insert (and with the transaction's BEGIN IMMEDIATE when filing is its first statement), the
     events with the commit. The transaction holds the database's one write lock from its BEGIN
     IMMEDIATE, so nothing comes between the statements; checked, each of the first two writes only

@@ -1,9 +1,15 @@
 """Waking the followers of the feed: PostgreSQL LISTEN/NOTIFY across replicas, polling as the floor.
 
-The events table stays the source of truth; a notification only says "look again". The migration's
-trigger sends one on the `workorders_events` channel when a transaction that wrote events commits, so an
-event committed through any replica wakes the live streams and delivery workers of every other one. A
-lost connection or a missed notification costs at most `feed_poll_interval` of latency, never an event.
+The events table stays the source of truth; a notification only says "look again". A process that
+commits events says so (`announce`, called by `db.transaction` once a session that wrote events has
+ended): its own followers are woken at once, and on PostgreSQL one NOTIFY on the `workorders_events`
+channel tells every other process (replicas, a separate worker) — at most one per `ANNOUNCE_EVERY`,
+however many commits it stands for. A trigger on the events table used to send one per committing
+transaction: at 500 filings a second that was 500 NOTIFYs, each taking PostgreSQL's cluster-wide
+notification lock for the commit and waking every listening backend, ~0.1 ms of PostgreSQL's CPU
+and ~0.05 ms of the service's per filed order (bench/RESULTS.md, round 30). Events written by anything
+else (a script, psql) are found by the next poll. A lost connection or a missed notification costs
+at most `feed_poll_interval` of latency, never an event.
 
 The same connection hears `workorders_config` (services/configuration.py): a property's configuration
 changed, so this process forgets its cached copy. While that connection is down the cache is not
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +31,17 @@ from workorders.services import configuration
 
 if TYPE_CHECKING:
     from workorders.config import Settings
+    from workorders.db import Database
     from workorders.services.configuration import ConfigCache
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "workorders_events"
 RECONNECT_DELAY = 2.0
+# A process sends at most one NOTIFY per this many seconds: the first commit after a quiet spell is
+# announced at once, the commits of the next interval together at its end. Under load another
+# process hears of an event up to this much later; its followers read at a slower pace anyway.
+ANNOUNCE_EVERY = 0.05
 # After a wake-up, wait this long before reading: under load one read then serves the commits of many
 # requests (each commit's NOTIFY would otherwise cost every follower a read, and the delivery worker
 # three transactions), at the price of this much latency.
@@ -48,8 +60,19 @@ class EventSignal:
         self._event = asyncio.Event()
         self._listening = False
         self._task: asyncio.Task[None] | None = None
+        # Set by `announce`, cleared when the NOTIFY that tells the others is sent.
+        self._unannounced = asyncio.Event()
         if config is not None:
             config.trusted = lambda: self._listening
+
+    @classmethod
+    def of_process(cls, db: Database) -> EventSignal:
+        """The one signal of a process (the app's, or a worker process's): its cache of `db`'s
+        configuration trusted while it listens, and told by `db` whenever this process commits
+        events."""
+        signal = cls(db.settings, db.config)
+        db.events_committed = signal.announce
+        return signal
 
     def token(self) -> asyncio.Event:
         return self._event
@@ -57,6 +80,16 @@ class EventSignal:
     def wake(self) -> None:
         event, self._event = self._event, asyncio.Event()
         event.set()
+
+    def announce(self) -> None:
+        """This process committed events: wake its own followers now, and (PostgreSQL) the other
+        processes' within `ANNOUNCE_EVERY`. On SQLite the followers keep to their poll, as before:
+        woken by every commit, the delivery worker's would take the database's one write lock
+        four times a second under load instead of once."""
+        if self._settings.is_sqlite:
+            return
+        self.wake()
+        self._unannounced.set()
 
     async def wait(self, token: asyncio.Event, seconds: float, *, until: float = 0.0) -> bool:
         """True when woken (and settled: see SETTLE), False when `seconds` passed first; either way
@@ -86,6 +119,29 @@ class EventSignal:
                 await self._task
             self._task = None
 
+    def _heard(self, own: int, _connection: Any, pid: int, _channel: str, _payload: str) -> None:
+        # Not this process's own NOTIFY: its followers were woken when it announced.
+        if pid != own:
+            self.wake()
+
+    async def _announcing(self, connection: asyncpg.Connection, lost: asyncio.Event) -> None:
+        """Until the connection is lost: a NOTIFY for what was announced, then a pause of
+        `ANNOUNCE_EVERY` in which further announcements wait for the next one. Announcements made
+        while no connection was up are sent once one is."""
+        gone = asyncio.create_task(lost.wait())
+        try:
+            while not lost.is_set():
+                waiting = asyncio.create_task(self._unannounced.wait())
+                await asyncio.wait({gone, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+                if lost.is_set():
+                    return
+                self._unannounced.clear()
+                await connection.execute(f"NOTIFY {CHANNEL}")
+                await asyncio.sleep(ANNOUNCE_EVERY)
+        finally:
+            gone.cancel()
+
     def _config_changed(self, _connection: Any, _pid: int, _channel: str, property_id: str) -> None:
         if self._config is not None:
             self._config.invalidate(property_id)
@@ -101,7 +157,8 @@ class EventSignal:
                 connection = await asyncpg.connect(self._dsn())
                 lost = asyncio.Event()
                 connection.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await connection.add_listener(CHANNEL, lambda *_args: self.wake())
+                heard = functools.partial(self._heard, connection.get_server_pid())
+                await connection.add_listener(CHANNEL, heard)
                 await connection.add_listener(configuration.CHANNEL, self._config_changed)
                 # Anything committed while we were not listening is found by the next read, and
                 # configuration changed meanwhile by the next verification.
@@ -109,7 +166,7 @@ class EventSignal:
                     self._config.invalidate()
                 self._listening = True
                 self.wake()
-                await lost.wait()
+                await self._announcing(connection, lost)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from workorders.db import transaction
 from workorders.services import attachments, idempotency, retention, search_grams
+from workorders.services.live import EventSignal
 from workorders.storage import DirectoryStorage
 from workorders.workers import clock as clock_jobs
 from workorders.workers.deliveries import DeliveryWorker
@@ -90,10 +91,17 @@ def jobs(settings: Settings) -> tuple[Job, ...]:
 
 
 class Workers:
-    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+    """The background jobs and the delivery worker of one process. `signal`: the process's
+    `EventSignal` (the app's, in `serve`); `run_forever` makes and starts one when none is given
+    (`workorders worker`), so that a process listens on one connection, not one per follower."""
+
+    def __init__(
+        self, db: Database, settings: Settings, clock: Clock, *, signal: EventSignal | None = None
+    ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
+        self.signal = signal
         self._tasks: list[asyncio.Task[None]] = []
 
     async def run_once(self, job: Job) -> None:
@@ -114,7 +122,7 @@ class Workers:
             asyncio.create_task(self._loop(job), name=job.name) for job in jobs(self.settings)
         ]
         # Webhook fan-out and delivery, and notifications: a loop of its own, woken by NOTIFY.
-        deliveries = DeliveryWorker(self.db, self.settings, self.clock)
+        deliveries = DeliveryWorker(self.db, self.settings, self.clock, signal=self.signal)
         self._tasks.append(asyncio.create_task(deliveries.run(), name="deliveries"))
         self._tasks.append(asyncio.create_task(RoutingTrainer(self.db, self.settings, self.clock).run(), name="routing-training"))  # fmt: skip
 
@@ -127,8 +135,14 @@ class Workers:
         self._tasks = []
 
     async def run_forever(self) -> None:
+        own = self.signal is None
+        if self.signal is None:
+            self.signal = EventSignal.of_process(self.db)
+            await self.signal.start()
         self.start()
         try:
             await asyncio.gather(*self._tasks)
         finally:
             await self.stop()
+            if own:
+                await self.signal.stop()
