@@ -3,11 +3,12 @@ fans each batch out to them, filtered by what each subscriber may see.
 
 Before, every open stream ran its own read on its own timer: with 50 streams open, 50 queries a second
 on PostgreSQL (even with NOTIFY waking them) and a create throughput 2.6 times lower. Now the follower
-reads when woken (NOTIFY on PostgreSQL through `EventSignal`; its poll interval on SQLite and as the
-floor) and a stream only reads the database to catch up from a cursor it was given, up to where the
-follower took over. Order of delivery and the never-skip guarantee are the feed's (services/feed.py):
-the follower reads with the same horizon logic, and a stream only passes on events after its own
-position. A stream too slow to keep up loses its queue and catches up from the database again.
+reads when woken (through `EventSignal`: at once by a commit of this process, by NOTIFY from another
+on PostgreSQL; its poll interval on SQLite and as the floor) and a stream only reads the database to
+catch up from a cursor it was given, up to where the follower took over. Order of delivery and the
+never-skip guarantee are the feed's (services/feed.py): the follower reads with the same horizon
+logic, and a stream only passes on events after its own position. A stream too slow to keep up
+loses its queue and catches up from the database again.
 
 The heartbeat is the follower's too: it tells a subscriber that has had nothing for a heartbeat's
 time to write a keep-alive, on the round it makes anyway. A stream that timed its own wait for the

@@ -1,8 +1,9 @@
 """The delivery worker: follows the feed (webhook fan-out and notifications), then sends what is due.
 
 Runs inside `workorders serve` and alone as `workorders worker`; any number of them may share one
-database (see services/webhook_delivery.py for why none ever sends a delivery twice at once). Woken by
-PostgreSQL NOTIFY when events commit, and every `feed_poll_interval` regardless.
+database (see services/webhook_delivery.py for why none ever sends a delivery twice at once). Woken on
+PostgreSQL when events commit (by its own process at once, by another's NOTIFY: services/live.py), and
+every `feed_poll_interval` regardless.
 """
 
 from __future__ import annotations
