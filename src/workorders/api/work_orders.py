@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from workorders.api import V1, presenters
 from workorders.api.deps import (
-    FilingContext,
+    NewOrderFiler,
     OrderAt,
     ReadContext,
     ReadOrder,
@@ -60,23 +60,26 @@ router = APIRouter(prefix=f"{V1}/work-orders", tags=["work orders"])
 )
 async def create_work_order(
     body: WorkOrderCreate,
-    ctx: FilingContext,
+    filer: NewOrderFiler,
     idempotency_key: IdempotencyKey = None,
     accept_language: AcceptLanguage = None,
 ) -> Response:
-    async def create() -> tuple[presenters.OrderBody, str]:
-        order = await work_orders.create(ctx, body)
-        read = await presenters.work_order(ctx, order, presenters.language(accept_language))
-        return read, f"/v1/work-orders/{order.id}"
+    # The order's session is opened here, not by a dependency FastAPI enters and leaves (`Filer`).
+    async with filer.session() as ctx:
 
-    return await create_once(
-        ctx,
-        idempotency_key,
-        operation="createWorkOrder",
-        body=body,
-        create=create,
-        extra_headers=presenters.etag,
-    )
+        async def create() -> tuple[presenters.OrderBody, str]:
+            order = await work_orders.create(ctx, body)
+            read = await presenters.work_order(ctx, order, presenters.language(accept_language))
+            return read, f"/v1/work-orders/{order.id}"
+
+        return await create_once(
+            ctx,
+            idempotency_key,
+            operation="createWorkOrder",
+            body=body,
+            create=create,
+            extra_headers=presenters.etag,
+        )
 
 
 @router.get(

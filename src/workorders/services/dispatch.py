@@ -114,7 +114,7 @@ async def _lock_queue(
 ) -> QueueDispatch:
     """The queue's row, created if missing, locked until the transaction ends: dispatchers of one
     queue take turns, so two new orders never both see the same person as next or least loaded. A
-    new order filed in autocommit (`deps.filing_context`) begins its transaction here."""
+    new order filed in autocommit (`deps.Filer.session`) begins its transaction here."""
     await in_one_transaction(session)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
