@@ -147,7 +147,7 @@ class Filer:
     """Who files a new order: the create endpoint opens the order's session itself (`session()`)
     around its work. A generator dependency (`scope="function"`) did the same for FastAPI to enter and
     leave, through an anyio cancel scope, two more context managers and a cancellation checkpoint of
-    its own: 3-7% of a create's CPU in process and 2% of its instructions (bench/RESULTS.md, round
+    its own: ~8% of a create's CPU in process and 2% of its instructions (bench/RESULTS.md, round
     30), on the endpoint that carries most of the writes. What comes before the body is checked
     (the bearer check, 401 before 422) is still this dependency's."""
 

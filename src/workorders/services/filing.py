@@ -303,8 +303,8 @@ def _insert_on_sqlite(
     session: Session, written: list[dict[str, Any]], values: dict[str, Any], checked: bool
 ) -> str:
     """SQLite: the counter's upsert, the order's insert (numbered from the counter, returning the
-    number) and the events' insert, in two trips (`db.write_unawaited_sync`): the upsert goes with the
-    insert (and with the transaction's BEGIN IMMEDIATE when filing is its first statement), the
+    number) and the events' insert, in two trips (`db.write_unawaited_sync`): the upsert goes with
+    the insert (and with the transaction's BEGIN IMMEDIATE when filing is its first statement), the
     events with the commit. The transaction holds the database's one write lock from its BEGIN
     IMMEDIATE, so nothing comes between the statements; checked, each of the first two writes only
     while the property's revision is the bound one. The three run in one greenlet of SQLAlchemy's
