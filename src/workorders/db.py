@@ -356,7 +356,8 @@ def _postgres_engine(settings: Settings, **options: Any) -> AsyncEngine:
 # of its engine (`Database.events_committed`: the process's `EventSignal.announce`, which wakes the
 # feed's followers here and, on PostgreSQL, in every other process).
 _EVENTS_WRITTEN = "workorders.events.written"
-_DATABASES: weakref.WeakKeyDictionary[Engine, Database] = weakref.WeakKeyDictionary()
+# Weak both ways: a Database holds its engines, so a strong value would keep its own key alive.
+_DATABASES: weakref.WeakKeyDictionary[Engine, weakref.ref[Database]] = weakref.WeakKeyDictionary()
 
 
 def wrote_events(session: Session) -> None:
@@ -420,7 +421,7 @@ class Database:
         # Called once a session that wrote events has ended; the app and the workers set it.
         self.events_committed: Callable[[], None] = _nobody
         for engine in (self.write_engine, self.read_engine, self.request_engine):
-            _DATABASES[engine.sync_engine] = self
+            _DATABASES[engine.sync_engine] = weakref.ref(self)
 
     @property
     def dialect(self) -> str:
@@ -466,7 +467,8 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
 def _announce(session: Session) -> None:
     bind = session.bind
-    database = _DATABASES.get(bind) if isinstance(bind, Engine) else None
+    known = _DATABASES.get(bind) if isinstance(bind, Engine) else None
+    database = known() if known is not None else None
     if database is not None:
         database.events_committed()
 

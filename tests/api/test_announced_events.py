@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +69,17 @@ async def test_each_write_that_commits_events_is_announced_once_and_a_read_never
     )
     assert response.status_code == 201, response.text
     assert len(announced) == 3
+
+
+async def test_a_database_nobody_holds_is_collected(settings: Settings) -> None:
+    """The registry that finds a session's Database holds it weakly: one nobody holds any more (a
+    script's, a test's) goes, engines and pools with it."""
+    db = Database(settings)
+    gone = weakref.ref(db)
+    await db.dispose()
+    del db
+    gc.collect()
+    assert gone() is None
 
 
 async def test_a_transaction_that_wrote_no_event_is_not_announced(
