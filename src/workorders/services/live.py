@@ -6,9 +6,9 @@ ended): its own followers are woken at once, and on PostgreSQL one NOTIFY on the
 channel tells every other process (replicas, a separate worker) — at most one per `ANNOUNCE_EVERY`,
 however many commits it stands for. A trigger on the events table used to send one per committing
 transaction: at 500 filings a second that was 500 NOTIFYs, each taking PostgreSQL's cluster-wide
-notification lock for the commit and waking every listening backend, ~0.085 ms of PostgreSQL's CPU
-and ~0.05 ms of the service's per filed order (bench/RESULTS.md, round 30). Events written by
-anything else (a script, psql) are found by the next poll. A lost connection or a missed
+notification lock for the commit and waking every listening backend: ~0.085 ms of PostgreSQL's CPU
+per filed order, and up to ~0.05 ms of the service's (bench/RESULTS.md, round 30). Events written
+by anything else (a script, psql) are found by the next poll. A lost connection or a missed
 notification costs at most `feed_poll_interval` of latency, never an event.
 
 The same connection hears `workorders_config` (services/configuration.py): a property's configuration
