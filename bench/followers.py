@@ -1,14 +1,17 @@
 """What the background followers of the feed cost per filed order: instructions (callgrind) or CPU.
 
     .venv/bin/python bench/followers.py [--backend postgresql|sqlite] [--batch 125] [--rounds 4]
-    .venv/bin/python bench/followers.py --callgrind [--only fan_out,notify,grams] [--batch 500]
+    .venv/bin/python bench/followers.py --callgrind [--only fan_out,notify,grams,stream] [--batch 500]
     PYTHONPATH=/path/to/other/checkout/src .venv/bin/python bench/followers.py --callgrind   # a before
 
 `compare.py` runs the service with its workers on, and they follow the feed beside the requests: the
 webhooks' fan-out and the notifier (the delivery worker, a pass every `FOLLOW_INTERVAL` under load)
 and, on PostgreSQL, the table of grams (every `feed_poll_interval`). Their work is paid per filed
 order but shows in no request's figure: `inproc.py` and `served.py` run the app with the workers
-off. This files `--batch` orders through the app (as `inproc.py` does, uncounted), then runs one pass
+off. The live streams' follower (services/fanout.py) is one too, while any stream is open:
+`stream` is a round of it handing the batch to `STREAMS` streams of a manager (as `compare.py` opens
+them) and each stream's batch rendered as it goes on the wire (api/events.py), the socket's write
+left out. This files `--batch` orders through the app (as `inproc.py` does, uncounted), then runs one pass
 of each follower over them, `--rounds` times, and prints what a pass cost per order it handled: CPU
 time, or with `--callgrind` instructions counted by valgrind around the passes only (the first
 round's, which compiles the statements, left out). A pass has a fixed part (its transaction and a
@@ -31,16 +34,53 @@ from pathlib import Path
 
 from compare import fresh_postgres
 from inproc import LIMITS, callgrind, instructions, scenarios
+from sqlalchemy import text
 
+from workorders.api.events import _wire
 from workorders.app import create_app
 from workorders.clock import SystemClock
 from workorders.config import Settings
 from workorders.db import Database, transaction
+from workorders.domain.actors import Principal, Role
 from workorders.migrate import upgrade
-from workorders.services import search_grams
+from workorders.services import fanout, search_grams
+from workorders.services.feed import STREAM_BATCH
+from workorders.services.live import EventSignal
 from workorders.workers.deliveries import DeliveryWorker
 
-FOLLOWERS = ("fan_out", "notify", "grams")
+FOLLOWERS = ("fan_out", "notify", "grams", "stream")
+# As compare.py: the streams of one manager.
+STREAMS = 50
+
+
+async def streams(db: Database, settings: Settings) -> Callable[[], Awaitable[object]]:
+    """A pass of the live streams' follower: woken, it reads what was filed and hands it to every
+    stream, and each stream's batch is rendered for the wire. The follower is driven by its own
+    signal, woken only here (its poll and heartbeat an hour: no round of its own in between)."""
+    signal = EventSignal(settings)
+    follower = fanout.Follower(db, signal, poll=3600, heartbeat=3600)
+    async with transaction(db.reader) as session:
+        property_id = await session.scalar(text("SELECT id FROM properties LIMIT 1"))
+    interest = fanout.Interest(Principal(role=Role.MANAGER, property_id=property_id))
+    start = await follower.now()
+    wires = [
+        _wire(fanout.stream(db, follower, interest, start=start), for_owner=False)
+        for _ in range(STREAMS)
+    ]
+
+    pending = [asyncio.ensure_future(anext(wire)) for wire in wires]
+    # Each stream has its place before a pass (the follower offers no event to wait on).
+    while len(follower._subscribers) < STREAMS:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+
+    async def one_pass() -> object:
+        nonlocal pending
+        signal.wake()
+        rendered = await asyncio.gather(*pending)
+        pending = [asyncio.ensure_future(anext(wire)) for wire in wires]
+        return rendered
+
+    return one_pass
 
 
 async def drive(url: str, args: argparse.Namespace) -> None:
@@ -62,9 +102,11 @@ async def drive(url: str, args: argparse.Namespace) -> None:
             "fan_out": worker.fan_out,
             "notify": worker.notify,
             "grams": grams,
+            "stream": await streams(db, settings),
         }
-        for run in passes.values():  # past the orders the set-up filed
-            await run()
+        for name, run in passes.items():  # past the orders the set-up filed
+            if name != "stream":  # it starts at the head
+                await run()
         spent = dict.fromkeys(args.only, 0.0)
         for round_ in range(args.rounds):
             for _ in range(args.batch):
@@ -109,6 +151,8 @@ def main() -> None:
     args.only = args.only.split(",")
     if args.rounds < 2:
         parser.error("--rounds must be at least 2: the first pass is not counted")
+    if "stream" in args.only and args.batch >= STREAM_BATCH:
+        parser.error(f"the stream's pass reads one batch of fewer than {STREAM_BATCH} events")
     if args.callgrind:
         print(f"{args.backend}, instructions per filed order (callgrind, a pass per batch)")
         print("| follower | batch | per order |")
