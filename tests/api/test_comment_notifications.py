@@ -1,5 +1,6 @@
 """Comments page like every list; a burst of them is one unread line per person with a count; every new
-line is a `notification.created` event for the push gateway, in nobody's order timeline."""
+line is a `notification.created` event for the push gateway, in nobody's order timeline, feed or live
+stream."""
 
 from __future__ import annotations
 
@@ -9,15 +10,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from tests.api.test_notifications import inbox, notify
+from workorders.auth import TokenVerifier
+from workorders.db import transaction
 from workorders.domain import webhooks as webhook_rules
 from workorders.models import Event
-from workorders.services import notifications, webhook_delivery
+from workorders.services import fanout, feed, notifications, webhook_delivery
 
 if TYPE_CHECKING:
     import httpx
 
     from tests.conftest import Community, FileOrder
     from workorders.clock import ManualClock
+    from workorders.config import Settings
     from workorders.db import Database
 
 BURST = 300
@@ -89,6 +93,7 @@ async def test_notification_created_is_for_the_push_gateway_not_for_timelines(
     file_order: FileOrder,
     clock: ManualClock,
     db: Database,
+    settings: Settings,
 ) -> None:
     c = community
     device = await client.post(
@@ -104,11 +109,13 @@ async def test_notification_created_is_for_the_push_gateway_not_for_timelines(
     [owner_line] = await inbox(client, c.owner)
 
     # The admin's integrations see it, with what API.md promises and the recipient's devices.
-    feed = await client.get(
+    integrations = await client.get(
         "/v1/events", params={"type": "notification.created"}, headers=c.admin.headers
     )
-    assert feed.status_code == 200
-    mine = [e for e in feed.json()["items"] if e["data"]["notification_id"] == owner_line["id"]]
+    assert integrations.status_code == 200
+    mine = [
+        e for e in integrations.json()["items"] if e["data"]["notification_id"] == owner_line["id"]
+    ]
     [event] = mine
     assert event["data"] == {
         "recipient": {"type": "owner", "id": c.owner.id},
@@ -141,8 +148,21 @@ async def test_notification_created_is_for_the_push_gateway_not_for_timelines(
         timeline = await client.get(f"/v1/work-orders/{order['id']}/events", headers=person.headers)
         assert "notification.created" not in [e["type"] for e in timeline.json()["items"]]
     for person in (c.owner, c.engineer, c.cs, c.manager):
-        feed = await client.get("/v1/events", headers=person.headers)
-        assert "notification.created" not in [e["type"] for e in feed.json()["items"]]
+        page = await client.get("/v1/events", headers=person.headers)
+        assert "notification.created" not in [e["type"] for e in page.json()["items"]]
+
+    # Nor on their live streams: the follower picks for each person what their feed's page shows.
+    async with transaction(db.reader) as session:
+        rows = (
+            await feed.read(session, after=feed.START, limit=500, columns=fanout.COLUMNS)
+        ).events
+        orders = await fanout._orders(session, rows)
+    for person in (c.admin, c.manager, c.cs, c.engineer, c.owner, c.neighbour):
+        page = await client.get("/v1/events?limit=200", headers=person.headers)
+        interest = fanout.Interest(await TokenVerifier(settings).verify(person.token))
+        picked = [row.id for row in rows if interest.wants(row, orders)]
+        assert picked == [e["id"] for e in page.json()["items"]], person
+    assert "notification.created" in {row.type for row in rows}
 
 
 async def test_lines_coalesce_per_person_and_order_until_read(

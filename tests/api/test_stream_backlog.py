@@ -40,7 +40,8 @@ async def test_a_stream_that_falls_behind_catches_up_from_the_database(
         first = asyncio.create_task(anext(batches))
         await asyncio.sleep(0.05)  # subscribed
         filed = [(await file_order(community.owner, "厨房水龙头漏水"))["id"]]
-        seen = [event for event in await asyncio.wait_for(first, WAIT) if event is not None]
+        opening = await asyncio.wait_for(first, WAIT)
+        seen = list(opening.events) if opening is not None else []
 
         # The stream is parked at its yield: every batch the follower reads now waits in its queue,
         # until the third finds the queue full.
@@ -52,7 +53,7 @@ async def test_a_stream_that_falls_behind_catches_up_from_the_database(
         async with asyncio.timeout(WAIT):
             while not set(filed) <= {e.work_order_id for e in seen}:
                 batch = await anext(batches)
-                seen += batch or []
+                seen += batch.events if batch is not None else []
     finally:
         await batches.aclose()
 

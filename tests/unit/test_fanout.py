@@ -3,16 +3,20 @@ nothing for a heartbeat, and the news that it fell too far behind, which must al
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 from workorders.domain.actors import Principal, Role
-from workorders.models import Event
-from workorders.services.fanout import BACKLOG, Interest, Note, Subscriber
+from workorders.services.fanout import BACKLOG, Batch, Interest, Note, Subscriber
 from workorders.services.feed import Position
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
 
 HEARTBEAT = 15.0
 AFTER = Position(0, 1)
-EVENT = cast(Event, object())  # offer() only counts and forwards what it is given
+# offer() only counts and forwards what it is given.
+BATCH = Batch([cast("Row[Any]", object())])
+NOTHING = Batch([])
 
 
 def _subscriber(quiet_since: float = 100.0) -> Subscriber:
@@ -30,18 +34,18 @@ def _drained(subscriber: Subscriber) -> list[object]:
 def test_a_batch_it_wants_is_handed_over_and_restarts_its_quiet() -> None:
     subscriber = _subscriber()
 
-    assert subscriber.offer([EVENT], AFTER, now=200.0, heartbeat=HEARTBEAT)
+    assert subscriber.offer(BATCH, AFTER, now=200.0, heartbeat=HEARTBEAT)
 
-    assert _drained(subscriber) == [([EVENT], AFTER)]
+    assert _drained(subscriber) == [(BATCH, AFTER)]
     assert subscriber.quiet_since == 200.0
 
 
 def test_nothing_wanted_within_a_heartbeat_only_moves_its_position() -> None:
     subscriber = _subscriber(quiet_since=100.0)
 
-    assert subscriber.offer([], AFTER, now=100.0 + HEARTBEAT - 0.1, heartbeat=HEARTBEAT)
+    assert subscriber.offer(NOTHING, AFTER, now=100.0 + HEARTBEAT - 0.1, heartbeat=HEARTBEAT)
 
-    assert _drained(subscriber) == [([], AFTER)]
+    assert _drained(subscriber) == [(NOTHING, AFTER)]
     assert subscriber.quiet_since == 100.0
 
 
@@ -49,19 +53,19 @@ def test_a_heartbeat_without_anything_wanted_brings_a_keep_alive_once() -> None:
     subscriber = _subscriber(quiet_since=100.0)
     due = 100.0 + HEARTBEAT
 
-    assert subscriber.offer([], AFTER, now=due, heartbeat=HEARTBEAT)
-    assert subscriber.offer([], AFTER, now=due + 1.0, heartbeat=HEARTBEAT)
+    assert subscriber.offer(NOTHING, AFTER, now=due, heartbeat=HEARTBEAT)
+    assert subscriber.offer(NOTHING, AFTER, now=due + 1.0, heartbeat=HEARTBEAT)
 
-    assert _drained(subscriber) == [Note.QUIET, ([], AFTER), ([], AFTER)]
+    assert _drained(subscriber) == [Note.QUIET, (NOTHING, AFTER), (NOTHING, AFTER)]
     assert subscriber.quiet_since == due
 
 
 def test_a_full_queue_refuses_and_the_news_that_it_fell_behind_still_fits() -> None:
     subscriber = _subscriber()
     for _ in range(BACKLOG):
-        assert subscriber.offer([EVENT], AFTER, now=200.0, heartbeat=HEARTBEAT)
+        assert subscriber.offer(BATCH, AFTER, now=200.0, heartbeat=HEARTBEAT)
 
-    assert not subscriber.offer([EVENT], AFTER, now=200.0, heartbeat=HEARTBEAT)
+    assert not subscriber.offer(BATCH, AFTER, now=200.0, heartbeat=HEARTBEAT)
     subscriber.drop()
 
     # What waited is read again from the database from the stream's own position.

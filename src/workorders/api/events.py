@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from functools import lru_cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from fastapi.sse import format_sse_event
 
@@ -16,10 +15,12 @@ from workorders.api.params import Limit
 from workorders.api.responses import problems
 from workorders.api.stream_tickets import StreamPrincipal
 from workorders.domain.actors import Role
-from workorders.models import Event
 from workorders.refusals import refuse_control_characters
 from workorders.schemas.events import EventPage
 from workorders.services import fanout, feed, owner_view
+
+if TYPE_CHECKING:
+    from workorders.services.feed import EventRow
 
 router = APIRouter(prefix=f"{V1}/events", tags=["events"])
 
@@ -51,6 +52,7 @@ WorkOrderId = Annotated[str | None, Query(max_length=64)]
     "",
     operation_id="listEvents",
     summary="The events of the orders this caller may see, oldest first, from a cursor",
+    response_model=EventPage,
     responses=problems(),
 )
 async def list_events(
@@ -59,11 +61,13 @@ async def list_events(
     types: Types = None,
     work_order_id: WorkOrderId = None,
     limit: Limit = 50,
-) -> EventPage:
+) -> Response:
     rows, next_cursor = await feed.list_for(
         ctx, after=after, types=types or [], work_order_id=work_order_id, limit=limit
     )
-    return EventPage(items=[presenters.event(row) for row in rows], next_cursor=next_cursor)
+    return presenters.reply(
+        {"items": [presenters.event(row) for row in rows], "next_cursor": next_cursor}
+    )
 
 
 async def _stream_start(
@@ -121,23 +125,30 @@ async def stream_events(
 
 
 async def _wire(
-    batches: AsyncIterator[list[Event] | None], *, for_owner: bool
+    batches: AsyncIterator[fanout.Batch | None], *, for_owner: bool
 ) -> AsyncIterator[bytes]:
     async for batch in batches:
         if batch is None:
             yield KEEP_ALIVE
-        else:
-            yield b"".join(_frame(event, for_owner=for_owner) for event in batch)
+            continue
+        # The follower hands the same batch to every stream of one interest: rendered by the first.
+        if batch.written is None:
+            batch.written = b"".join(_frame(batch, event, for_owner) for event in batch.events)
+        yield batch.written
 
 
-@lru_cache(maxsize=4096)
-def _frame(event: Event, *, for_owner: bool) -> bytes:
-    """An event on the wire (`event`, `data`, `id`), rendered once per audience for all the streams
-    the follower hands the same row to: owners get the owner's copy (the follower already left out
-    what owners never see)."""
-    if for_owner:
-        copy = owner_view.owner_copy(event)
-        data = presenters.event(copy).model_dump_json() if copy is not None else "{}"
-    else:
-        data = presenters.event(event).model_dump_json()
-    return format_sse_event(data_str=data, event=event.type, id=feed.position_of(event).encode())
+def _frame(batch: fanout.Batch, event: EventRow, for_owner: bool) -> bytes:
+    """An event on the wire (`event`, `data`, `id`), rendered once per audience for every batch of
+    the follower's round that holds it (`batch.frames`): owners get the owner's copy (the follower
+    already left out what owners never see). Written as `format_sse_event` writes it, without its
+    splitting of lines (2.8 µs an event): JSON from `presenters.dumps` has none, nor has an event
+    type."""
+    key = (event.id, for_owner)
+    frame = batch.frames.get(key)
+    if frame is None:
+        shown = owner_view.owner_copy(event) if for_owner else event
+        data = presenters.dumps(presenters.event(shown)) if shown is not None else b"{}"
+        position = feed.position_of(event).encode().encode()
+        frame = b"event: %s\ndata: %s\nid: %s\n\n" % (event.type.encode(), data, position)
+        batch.frames[key] = frame
+    return frame

@@ -141,10 +141,12 @@ async def get_work_order(found: ReadOrder, accept_language: AcceptLanguage = Non
     "/{order_id}/events",
     operation_id="listWorkOrderEvents",
     summary="The order's timeline, oldest first",
+    response_model=EventList,
     responses=problems(404),
 )
-async def list_work_order_events(order: VisibleOrder, ctx: ReadContext) -> EventList:
-    return EventList(items=[presenters.event(e) for e in await work_orders.timeline(ctx, order)])
+async def list_work_order_events(order: VisibleOrder, ctx: ReadContext) -> Response:
+    timeline = await work_orders.timeline(ctx, order)
+    return presenters.reply({"items": [presenters.event(e) for e in timeline]})
 
 
 @router.post(

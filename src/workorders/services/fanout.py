@@ -13,6 +13,11 @@ loses its queue and catches up from the database again.
 The heartbeat is the follower's too: it tells a subscriber that has had nothing for a heartbeat's
 time to write a keep-alive, on the round it makes anyway. A stream that timed its own wait for the
 next batch armed and cancelled a timer per batch (about 5 µs each, times every open stream).
+
+What the follower pays is paid per filed order while any stream is open, however many: it reads rows
+of the columns a stream shows (`COLUMNS`), asks who may see each order only when some stream's
+principal does not see the whole property, and hands every stream of one interest the same `Batch`,
+so that the stream's writer renders it once for all of them (bench/RESULTS.md, round 31).
 """
 
 from __future__ import annotations
@@ -22,24 +27,24 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from workorders.db import transaction
-from workorders.models import WorkOrder
+from workorders.domain.actors import Role
+from workorders.models import Event, WorkOrder
 from workorders.services import feed
 from workorders.services.access import sees
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Hashable
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from workorders.db import Database
     from workorders.domain.actors import Principal
-    from workorders.models import Event
-    from workorders.services.feed import Position
+    from workorders.services.feed import EventRow, Position
     from workorders.services.live import EventSignal
 
 BATCH = feed.STREAM_BATCH
@@ -50,6 +55,17 @@ BACKLOG = 100
 # event up to this much later. Woken when idle, it reads after the signal's settling, as before.
 PACE = 0.25
 OrderAccess = tuple[str | None, str, str | None, str | None]
+# What a stream shows of an event and filters it by (its position, `txid` and `seq`, comes too).
+COLUMNS: feed.Columns = (
+    Event.id,
+    Event.property_id,
+    Event.work_order_id,
+    Event.type,
+    Event.actor_type,
+    Event.actor_id,
+    Event.data,
+    Event.occurred_at,
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +76,13 @@ class Interest:
     types: tuple[str, ...] = ()
     work_order_id: str | None = None
 
-    def wants(self, event: Event, orders: dict[str, OrderAccess]) -> bool:
+    @property
+    def needs_orders(self) -> bool:
+        """Whether what it may see depends on the orders (who owns them, their queue...)."""
+        return not self.principal.sees_whole_property
+
+    def wants(self, event: EventRow, orders: dict[str, OrderAccess]) -> bool:
+        """`feed.principal_filter` and the owner's view, in Python."""
         if self.work_order_id is not None and event.work_order_id != self.work_order_id:
             return False
         if self.types and not any(
@@ -68,10 +90,31 @@ class Interest:
             for name in self.types
         ):
             return False
+        if event.type in feed.INTEGRATIONS_ONLY and self.principal.role is not Role.ADMIN:
+            return False
         order = orders.get(event.work_order_id) if event.work_order_id else None
         if not sees(self.principal, event.property_id, order):
             return False
         return not feed.hidden_from(self.principal, event)
+
+
+@dataclass(eq=False)
+class Batch:
+    """Events handed to a stream, in feed order. The follower hands one object to every stream of an
+    interest: what the stream's writer makes of it for the wire (`written`) is made once for them all.
+    The round's batches share `frames`, the writer's rendering of each event (an event goes to
+    several interests: a desk's screens, an app open twice)."""
+
+    events: list[Row[Any]]
+    frames: dict[Hashable, bytes] = field(default_factory=dict)
+    written: bytes | None = None
+
+    def after(self, position: Position) -> Batch:
+        """The events after `position` (a stream that caught up past the batch's start)."""
+        if not self.events or feed.position_of(self.events[0]) > position:
+            return self  # in feed order: when the first is past it, so are the rest
+        fresh = [event for event in self.events if feed.position_of(event) > position]
+        return Batch(fresh, self.frames)
 
 
 class Note(Enum):
@@ -85,21 +128,21 @@ class Note(Enum):
 class Subscriber:
     interest: Interest
     start: Position
-    queue: asyncio.Queue[tuple[list[Event], Position] | Note] = field(
+    queue: asyncio.Queue[tuple[Batch, Position] | Note] = field(
         default_factory=lambda: asyncio.Queue(BACKLOG)
     )
     quiet_since: float = field(default_factory=time.monotonic)
 
-    def offer(self, events: list[Event], after: Position, *, now: float, heartbeat: float) -> bool:
+    def offer(self, batch: Batch, after: Position, *, now: float, heartbeat: float) -> bool:
         """Hand a batch over, after a keep-alive when the last one it wanted is a heartbeat old;
         False when the subscriber is too far behind (it is told so)."""
         try:
-            if events:
+            if batch.events:
                 self.quiet_since = now
             elif now - self.quiet_since >= heartbeat:
                 self.queue.put_nowait(Note.QUIET)
                 self.quiet_since = now
-            self.queue.put_nowait((events, after))
+            self.queue.put_nowait((batch, after))
         except asyncio.QueueFull:
             return False
         return True
@@ -166,21 +209,23 @@ class Follower:
             assert self._position is not None
             token = self._signal.token()
             started = loop.time()
+            needs_orders = any(s.interest.needs_orders for s in self._subscribers)
             async with transaction(self._db.reader) as session:
-                page = await feed.read(session, after=self._position, limit=BATCH)
-                orders = await _orders(session, page.events)
+                page = await feed.read(session, after=self._position, limit=BATCH, columns=COLUMNS)
+                orders = await _orders(session, page.events) if needs_orders else {}
             self._position = page.next
             now = time.monotonic()
             # Streams of one principal and filter (a desk's screens, an app open twice) want the same
-            # events: each distinct interest is worked out once a round, not once per stream.
-            chosen: dict[Interest, list[Event]] = {}
+            # events: each distinct interest is worked out once a round, not once per stream, and
+            # its streams are handed the same batch.
+            frames: dict[Hashable, bytes] = {}
+            chosen: dict[Interest, Batch] = {}
             for subscriber in list(self._subscribers):
                 interest = subscriber.interest
                 wanted = chosen.get(interest)
                 if wanted is None:
-                    wanted = chosen[interest] = [
-                        e for e in page.events if interest.wants(e, orders)
-                    ]
+                    events = [e for e in page.events if interest.wants(e, orders)]
+                    wanted = chosen[interest] = Batch(events, frames)
                 if not subscriber.offer(wanted, page.next, now=now, heartbeat=self._heartbeat):
                     self._subscribers.discard(subscriber)
                     subscriber.drop()
@@ -193,7 +238,7 @@ class Follower:
         self._position = None
 
 
-async def _orders(session: AsyncSession, events: list[Event]) -> dict[str, OrderAccess]:
+async def _orders(session: AsyncSession, events: list[Row[Any]]) -> dict[str, OrderAccess]:
     """Who may see each order of the batch, as the orders stand now (as the feed's SQL filter has it)."""
     ids = {e.work_order_id for e in events if e.work_order_id is not None}
     if not ids:
@@ -219,7 +264,7 @@ async def stream(
     interest: Interest,
     *,
     start: Position,
-) -> AsyncIterator[list[Event] | None]:
+) -> AsyncIterator[Batch | None]:
     """The subscriber's events after `start` as they commit, in the batches they arrive in (never
     empty), so that a stream writes once per batch; None when the follower says a heartbeat is due."""
     where = feed.principal_filter(
@@ -232,7 +277,9 @@ async def stream(
             # Catch up from the database, up to where the follower took over.
             while position < subscriber.start:
                 async with transaction(db.reader) as session:
-                    page = await feed.read(session, after=position, limit=BATCH, where=where)
+                    page = await feed.read(
+                        session, after=position, limit=BATCH, where=where, columns=COLUMNS
+                    )
                 caught_up = [
                     event
                     for event in page.events
@@ -240,7 +287,7 @@ async def stream(
                     and not feed.hidden_from(interest.principal, event)
                 ]
                 if caught_up:
-                    yield caught_up
+                    yield Batch(caught_up)
                     subscriber.quiet_since = time.monotonic()
                 position = min(page.next, subscriber.start) if page.events else page.next
                 if position < subscriber.start and not page.events:
@@ -253,14 +300,9 @@ async def stream(
                     continue
                 if item is Note.BEHIND:
                     break  # catch up from the database
-                events, after = item
-                # A batch is in feed order: when its first event is past this stream's position, so
-                # are the rest (the usual case, with no event to look at one by one).
-                if events and feed.position_of(events[0]) > position:
-                    fresh = events
-                else:
-                    fresh = [event for event in events if feed.position_of(event) > position]
-                if fresh:
+                batch, after = item
+                fresh = batch.after(position)
+                if fresh.events:
                     yield fresh
                 position = max(position, after)
         finally:

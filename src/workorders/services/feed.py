@@ -120,7 +120,7 @@ def type_filter(types: Sequence[str]) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else true()
 
 
-def hidden_from(principal: Principal, event: Event) -> bool:
+def hidden_from(principal: Principal, event: EventRow) -> bool:
     """Owners see only what the owner's view shows them (services/owner_view.py)."""
     return owner_view.hidden_from(principal, event)
 
@@ -296,5 +296,5 @@ async def list_for(
     return shown, page.next.encode()
 
 
-def position_of(event: Event) -> Position:
+def position_of(event: EventRow) -> Position:
     return Position(event.txid or 0, event.seq)

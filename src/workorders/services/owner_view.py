@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from workorders.domain.actors import Principal
+    from workorders.services.feed import EventRow
 
 
 def order_field(principal: Principal, name: str, value: T) -> T | None:
@@ -23,13 +24,14 @@ def order_field(principal: Principal, name: str, value: T) -> T | None:
     return value
 
 
-def hidden_from(principal: Principal, event: Event) -> bool:
+def hidden_from(principal: Principal, event: EventRow) -> bool:
     return principal.role is Role.OWNER and not owner_view.shows_event(event.type, event.data)
 
 
-def owner_copy(event: Event) -> Event | None:
-    """The event as an owner sees it: a detached copy whose `data` holds only the owner's fields (the
-    row itself is left untouched, so nothing is written back); None when owners never see it."""
+def owner_copy(event: EventRow) -> Event | None:
+    """The event (an Event, or a row of its columns) as an owner sees it: a detached copy whose `data`
+    holds only the owner's fields (the row itself is left untouched, so nothing is written back);
+    None when owners never see it."""
     data = owner_view.event_data(event.type, event.data)
     if data is None:
         return None
