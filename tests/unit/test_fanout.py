@@ -1,15 +1,21 @@
 """The follower's hand-over to one live stream: its batches, the keep-alive it is owed when it has had
-nothing for a heartbeat, and the news that it fell too far behind, which must always fit."""
+nothing for a heartbeat, and the news that it fell too far behind, which must always fit; and a batch
+handed to several streams, written once for each audience."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
+from workorders.api.events import _wire
 from workorders.domain.actors import Principal, Role
 from workorders.services.fanout import BACKLOG, Batch, Interest, Note, Subscriber
 from workorders.services.feed import Position
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from sqlalchemy import Row
 
 HEARTBEAT = 15.0
@@ -70,3 +76,33 @@ def test_a_full_queue_refuses_and_the_news_that_it_fell_behind_still_fits() -> N
 
     # What waited is read again from the database from the stream's own position.
     assert _drained(subscriber) == [Note.BEHIND]
+
+
+async def test_a_batch_is_written_once_per_audience_and_owners_get_the_owners_copy() -> None:
+    reason = "这家业主太难缠"
+    declined = SimpleNamespace(
+        id="evt_1",
+        property_id="prop_1",
+        work_order_id="wo_1",
+        type="work_order.declined",
+        actor_type="staff",
+        actor_id="stf_1",
+        data={"status": "queued", "queue": "engineering", "reason": reason},
+        occurred_at=datetime(2026, 12, 5, tzinfo=UTC),
+        txid=0,
+        seq=7,
+    )
+    batch = Batch([cast("Row[Any]", declined)])
+
+    async def written(for_owner: bool) -> bytes:
+        async def handed() -> AsyncIterator[Batch | None]:
+            yield batch
+
+        [wire] = [chunk async for chunk in _wire(handed(), for_owner=for_owner)]
+        return wire
+
+    staff, owners, again = await written(False), await written(True), await written(False)
+
+    assert reason.encode() in staff
+    assert reason.encode() not in owners and b'"status":"queued"' in owners
+    assert again is staff  # the second stream of an audience gets what the first made

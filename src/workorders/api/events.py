@@ -132,9 +132,11 @@ async def _wire(
             yield KEEP_ALIVE
             continue
         # The follower hands the same batch to every stream of one interest: rendered by the first.
-        if batch.written is None:
-            batch.written = b"".join(_frame(batch, event, for_owner) for event in batch.events)
-        yield batch.written
+        written = batch.written.get(for_owner)
+        if written is None:
+            frames = (_frame(batch, event, for_owner) for event in batch.events)
+            written = batch.written[for_owner] = b"".join(frames)
+        yield written
 
 
 def _frame(batch: fanout.Batch, event: EventRow, for_owner: bool) -> bytes:

@@ -101,13 +101,13 @@ class Interest:
 @dataclass(eq=False)
 class Batch:
     """Events handed to a stream, in feed order. The follower hands one object to every stream of an
-    interest: what the stream's writer makes of it for the wire (`written`) is made once for them all.
-    The round's batches share `frames`, the writer's rendering of each event (an event goes to
-    several interests: a desk's screens, an app open twice)."""
+    interest: what the stream's writer makes of it for the wire (`written`, by audience) is made once
+    for them all. The round's batches share `frames`, the writer's rendering of each event (an event
+    goes to several interests: a desk's screens, an app open twice)."""
 
     events: list[Row[Any]]
     frames: dict[Hashable, bytes] = field(default_factory=dict)
-    written: bytes | None = None
+    written: dict[Hashable, bytes] = field(default_factory=dict)
 
     def after(self, position: Position) -> Batch:
         """The events after `position` (a stream that caught up past the batch's start)."""
