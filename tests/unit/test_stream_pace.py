@@ -1,7 +1,8 @@
 """The live stream follower's pace: however often commits wake it, it reads the feed once every `PACE`
 at most, so one read and one write per stream serve every event of the interval; woken after a quiet
 spell it reads at once (after the signal's settling); a full page is read on at once. And the signal's
-`wait(until=...)` that both followers pace themselves with."""
+`wait(until=...)` that both followers pace themselves with; and a stream that joins a round read
+without the orders' access is sent to read that round itself."""
 
 from __future__ import annotations
 
@@ -141,3 +142,57 @@ async def test_wait_unwoken_returns_false_at_the_later_of_seconds_and_until(
     started = loop.time()
     assert not await signal.wait(signal.token(), 0.1, until=started)
     assert 0.1 <= loop.time() - started < 0.2
+
+
+class _JoinAtTheEnd(_Database):
+    """A database whose second transaction (the follower's first round; the first reads the feed's
+    head), as it ends, lets another stream join: after the round decided whether to read the
+    orders, before it hands its batches over."""
+
+    def __init__(self, join: Any) -> None:
+        self.joins = [None, join]
+
+    def reader(self) -> _Session:
+        join = self.joins.pop(0) if self.joins else None
+
+        class Ending(_Session):
+            async def run_sync(self, _end: Any, **_: Any) -> None:
+                if join is not None:
+                    await join()
+
+        return Ending()
+
+
+async def test_an_owner_joining_a_round_read_without_the_orders_reads_it_from_the_database(
+    signal: EventSignal, reads: Reads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[int] = []
+
+    async def orders(_session: Any, events: list[Any]) -> dict[str, Any]:
+        asked.append(len(events))
+        return {}
+
+    monkeypatch.setattr(fanout, "_orders", orders)
+    owners = Interest(Principal(Role.OWNER, "prop_1", sub="own_1"))
+    joined: list[fanout.Subscriber] = []
+
+    async def join() -> None:
+        joined.append(await follower.subscribe(owners))
+
+    follower = Follower(_JoinAtTheEnd(join), signal, poll=30.0, heartbeat=30.0)  # type: ignore[arg-type]
+    manager = Interest(Principal(Role.MANAGER, "prop_1"))
+    try:
+        await follower.subscribe(manager)  # sees the whole property: the round reads no orders
+        await asyncio.sleep(0.05)
+        [owner] = joined
+        # The owner's stream was not handed a batch filtered without its orders: it was told to
+        # read the round's events itself, from its own position (as a stream that fell behind).
+        assert [owner.queue.get_nowait()] == [fanout.Note.BEHIND]
+        assert asked == []
+        # A round with an owner's stream among its subscribers reads the orders.
+        await follower.subscribe(owners)
+        signal.wake()
+        await asyncio.sleep(PACE + 0.1)
+        assert asked
+    finally:
+        await follower.stop()

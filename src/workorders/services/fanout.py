@@ -209,10 +209,10 @@ class Follower:
             assert self._position is not None
             token = self._signal.token()
             started = loop.time()
-            needs_orders = any(s.interest.needs_orders for s in self._subscribers)
             async with transaction(self._db.reader) as session:
                 page = await feed.read(session, after=self._position, limit=BATCH, columns=COLUMNS)
-                orders = await _orders(session, page.events) if needs_orders else {}
+                with_orders = any(s.interest.needs_orders for s in self._subscribers)
+                orders = await _orders(session, page.events) if with_orders else {}
             self._position = page.next
             now = time.monotonic()
             # Streams of one principal and filter (a desk's screens, an app open twice) want the same
@@ -222,6 +222,13 @@ class Follower:
             chosen: dict[Interest, Batch] = {}
             for subscriber in list(self._subscribers):
                 interest = subscriber.interest
+                if interest.needs_orders and not with_orders:
+                    # It joined after the round's orders were (not) read: it reads this round's
+                    # events from the database itself, from its own position, as a stream that
+                    # fell behind does.
+                    self._subscribers.discard(subscriber)
+                    subscriber.drop()
+                    continue
                 wanted = chosen.get(interest)
                 if wanted is None:
                     events = [e for e in page.events if interest.wants(e, orders)]
