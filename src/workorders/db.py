@@ -30,20 +30,20 @@ import time
 import weakref
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from sqlalchemy import JSON, DateTime, Index, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Coroutine
 
     from sqlalchemy.engine import Dialect
-    from sqlalchemy.orm import Session
     from sqlalchemy.sql.base import Executable
 
     from workorders.config import Settings
@@ -243,8 +242,20 @@ SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 # Commits of a SQLite writer between two checkpoints of the WAL. SQLite's own mark is 1,000 pages of
 # WAL; a filing writes about 35.
 CHECKPOINT_EVERY = 32
-# The execution option that marks a request's writer transactions (`Database.request_writer`).
-_HERE = "workorders_sqlite_trips_here"
+
+
+class _TripsHere(Session):
+    """SQLite: a request's writer session (`Database.request_writer`). Its transactions, short by
+    nature, make their trips on the calling thread (`sqlite_driver`); the workers' writes, which may
+    be long (a retention purge, a report's rollup), stay on aiosqlite's threads. The driver is told
+    once a transaction, as it begins. (It was told by a "begin" listener on the engine, reading an
+    execution option: that listener gave every statement SQLAlchemy's event dispatch.)"""
+
+
+@event.listens_for(_TripsHere, "after_begin")
+def _trips_here(_session: Session, _transaction: Any, connection: Connection) -> None:
+    driver = cast("sqlite_driver.Connection", connection.connection.dbapi_connection)
+    driver.trips_here()
 
 
 class _SQLiteCompiler(SQLiteCompiler):
@@ -324,13 +335,15 @@ def _sqlite_engine(
 
     if begin is not None:
 
-        @event.listens_for(engine.sync_engine, "begin")
-        def _on_begin(connection: Any) -> None:
-            # It goes with the transaction's first statement, in that statement's trip; a request's
-            # transaction (`Database.request_writer`) makes its trips on the calling thread.
-            driver: sqlite_driver.Connection = connection.connection.dbapi_connection
-            here = bool(connection.get_execution_options().get(_HERE, False))
-            driver.begin_with_next_trip(begin, here=here)
+        def _do_begin(connection: PoolProxiedConnection) -> None:
+            # It goes with the transaction's first statement, in that statement's trip. The
+            # dialect's own step, not a "begin" listener: any listener of a connection's events on
+            # the engine gives every statement SQLAlchemy's event dispatch (a create on SQLite
+            # 5.02M → 4.69M instructions without it: bench/RESULTS.md, round 31).
+            driver = cast("sqlite_driver.Connection", connection.dbapi_connection)
+            driver.begin_with_next_trip(begin)
+
+        engine.sync_engine.dialect.do_begin = _do_begin  # type: ignore[assignment]
 
     if turns is not None:
         turns.attach(engine)
@@ -397,30 +410,24 @@ class Database:
             # instead moved the cost to every action (+9%).
             self.write_engine = _postgres_engine(settings)
             self.read_engine = _postgres_engine(settings, isolation_level="AUTOCOMMIT")
-        # The writer's pool; on SQLite its transactions make their trips on the loop.
-        self.request_engine = (
-            self.write_engine.execution_options(**{_HERE: True})
-            if settings.is_sqlite
-            else self.write_engine
-        )
         self.writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self.reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
-        self.request_writer = async_sessionmaker(self.request_engine, expire_on_commit=False)
+        # The writer's pool; on SQLite its transactions make their trips on the loop.
+        self.request_writer = async_sessionmaker(
+            self.write_engine,
+            expire_on_commit=False,
+            sync_session_class=_TripsHere if settings.is_sqlite else Session,
+        )
         # Imported here: the cache reads the models, which import this module.
         from workorders.services.configuration import ConfigCache, RevisionProbe, register
 
         self.config = ConfigCache()
-        register(
-            self.config,
-            self.write_engine.sync_engine,
-            self.read_engine.sync_engine,
-            self.request_engine.sync_engine,
-        )
+        register(self.config, self.write_engine.sync_engine, self.read_engine.sync_engine)
         if settings.is_sqlite and (path := _sqlite_file(settings)) is not None:
             self.config.probe = RevisionProbe(path)
         # Called once a session that wrote events has ended; the app and the workers set it.
         self.events_committed: Callable[[], None] = _nobody
-        for engine in (self.write_engine, self.read_engine, self.request_engine):
+        for engine in (self.write_engine, self.read_engine):
             _DATABASES[engine.sync_engine] = weakref.ref(self)
 
     @property

@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from workorders import sqlite_driver
+from workorders.config import Settings
+from workorders.db import Database, transaction
 
 
 def _engine(
@@ -225,7 +227,8 @@ async def _begin_here(conn: AsyncConnection) -> sqlite3.Connection:
     """The transaction `conn` begins next runs its trips here; returns its sqlite3 connection."""
     driver = (await conn.get_raw_connection()).dbapi_connection
     assert isinstance(driver, sqlite_driver.Connection)
-    driver.begin_with_next_trip("BEGIN IMMEDIATE", here=True)
+    driver.begin_with_next_trip("BEGIN IMMEDIATE")
+    driver.trips_here()
     sqlite: sqlite3.Connection = driver._connection._conn  # type: ignore[attr-defined]
     sqlite.create_function("thread", 0, threading.get_ident)
     return sqlite
@@ -394,3 +397,31 @@ async def test_upkeep_follows_every_nth_commit_on_the_thread_outside_the_transac
     assert seen == [(False, False, 3), (False, False, 6)]
     assert rows == 7
     assert "upkeep after a commit failed" in caplog.text
+
+
+async def test_a_requests_transaction_runs_here_savepoints_too_and_a_workers_on_the_thread(
+    tmp_path: Path,
+) -> None:
+    """`Database.request_writer`'s transactions make their trips on the loop's thread, a savepoint
+    within one too; `Database.writer`'s (the workers') go to aiosqlite's thread."""
+    database = Database(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.db'}"))
+    async with database.write_engine.begin() as conn:
+        await conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    insert = text("INSERT INTO t (name) VALUES (:name)")
+    try:
+        with _trips() as sent:
+            async with transaction(database.request_writer) as session:
+                await session.execute(insert, {"name": "a"})
+                async with session.begin_nested():
+                    await session.execute(insert, {"name": "b"})
+                await session.execute(insert, {"name": "c"})
+        assert sent == []
+        with _trips() as sent:
+            async with transaction(database.writer) as session:
+                await session.execute(insert, {"name": "d"})
+        assert sent
+        async with transaction(database.reader) as session:
+            names = (await session.execute(text("SELECT name FROM t ORDER BY id"))).scalars()
+            assert list(names) == ["a", "b", "c", "d"]
+    finally:
+        await database.dispose()
