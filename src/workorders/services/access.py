@@ -285,11 +285,11 @@ def _allowed_actions(
     return allowed
 
 
-def sees(
-    principal: Principal,
-    property_id: str,
-    order: tuple[str | None, str, str | None, str | None] | None,
-) -> bool:
+# An order's (owner_id, queue, assignee_id, reporter_id): what decides who sees it (`sees`).
+OrderAccess = tuple[str | None, str, str | None, str | None]
+
+
+def sees(principal: Principal, property_id: str, order: OrderAccess | None) -> bool:
     """`visible_to` in Python, for the live stream's fan-out: whether `principal` sees an order of
     `property_id` whose (owner_id, queue, assignee_id, reporter_id) are `order` (None: no order)."""
     if property_id != principal.property_id:

@@ -32,10 +32,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, select
 
 from workorders.db import transaction
-from workorders.domain.actors import Role
 from workorders.models import Event, WorkOrder
 from workorders.services import feed
-from workorders.services.access import sees
+from workorders.services.access import OrderAccess
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Hashable
@@ -54,18 +53,8 @@ BACKLOG = 100
 # statements) and one write per stream serve every event of the interval, and a stream hears of an
 # event up to this much later. Woken when idle, it reads after the signal's settling, as before.
 PACE = 0.25
-OrderAccess = tuple[str | None, str, str | None, str | None]
 # What a stream shows of an event and filters it by (its position, `txid` and `seq`, comes too).
-COLUMNS: feed.Columns = (
-    Event.id,
-    Event.property_id,
-    Event.work_order_id,
-    Event.type,
-    Event.actor_type,
-    Event.actor_id,
-    Event.data,
-    Event.occurred_at,
-)
+COLUMNS: feed.Columns = (*feed.EVENT_COLUMNS, Event.occurred_at)
 
 
 @dataclass(frozen=True)
@@ -90,12 +79,10 @@ class Interest:
             for name in self.types
         ):
             return False
-        if event.type in feed.INTEGRATIONS_ONLY and self.principal.role is not Role.ADMIN:
-            return False
         order = orders.get(event.work_order_id) if event.work_order_id else None
-        if not sees(self.principal, event.property_id, order):
-            return False
-        return not feed.hidden_from(self.principal, event)
+        return feed.shows(self.principal, event, order) and not feed.hidden_from(
+            self.principal, event
+        )
 
 
 @dataclass(eq=False)

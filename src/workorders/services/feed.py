@@ -24,7 +24,7 @@ from workorders.domain.actors import Principal, Role
 from workorders.errors import ValidationFailed, _
 from workorders.models import Event, FeedConsumer, WorkOrder
 from workorders.services import owner_view
-from workorders.services.access import visible_to
+from workorders.services.access import OrderAccess, sees, visible_to
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
@@ -77,6 +77,17 @@ START = Position(-1, -1)
 # (bench/RESULTS.md, round 29). A handler takes either: `Sequence[EventRow]`.
 Columns: TypeAlias = "tuple[InstrumentedAttribute[Any] | ColumnElement[Any], ...]"
 EventRow: TypeAlias = "Event | Row[Any]"
+# Who did what to which order of which property: what the notifier and the live stream read of each
+# event, each with a column of its own besides.
+EVENT_COLUMNS: Columns = (
+    Event.id,
+    Event.property_id,
+    Event.work_order_id,
+    Event.type,
+    Event.actor_type,
+    Event.actor_id,
+    Event.data,
+)
 E = TypeVar("E", bound="EventRow")
 
 
@@ -106,6 +117,14 @@ def visible_events(principal: Principal) -> ColumnElement[bool]:
             Event.property_id == principal.property_id, Event.type.not_in(INTEGRATIONS_ONLY)
         )
     return Event.work_order_id.in_(select(WorkOrder.id).where(visible_to(principal)))
+
+
+def shows(principal: Principal, event: EventRow, order: OrderAccess | None) -> bool:
+    """`visible_events` in Python, for the live stream's fan-out: whether `principal` sees `event`,
+    whose order (None: no order) has the access `order`."""
+    if event.type in INTEGRATIONS_ONLY and principal.role is not Role.ADMIN:
+        return False
+    return sees(principal, event.property_id, order)
 
 
 def type_filter(types: Sequence[str]) -> ColumnElement[bool]:

@@ -13,6 +13,7 @@ from workorders.domain.notifications import Audience, EventFacts, notices
 from workorders.domain.taxonomy import Department
 from workorders.models import Event, Notification, Staff, WorkOrder
 from workorders.models.devices import Device
+from workorders.services import feed
 from workorders.services.events import property_row
 from workorders.services.events import write as write_events
 from workorders.services.pagination import Ordering, fetch_page
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from workorders.services.context import Context
-    from workorders.services.feed import Columns
 
 NEWEST_FIRST = Ordering("-seq", (Notification.seq,), descending=True)
 
@@ -48,14 +48,8 @@ class _People:
 
 # What `derive` reads of each event, with its order's owner (the notifier loads only these, in the
 # feed's own statement: services/feed.py).
-COLUMNS: Columns = (
-    Event.id,
-    Event.property_id,
-    Event.work_order_id,
-    Event.type,
-    Event.actor_type,
-    Event.actor_id,
-    Event.data,
+COLUMNS: feed.Columns = (
+    *feed.EVENT_COLUMNS,
     select(WorkOrder.owner_id)
     .where(WorkOrder.id == Event.work_order_id)
     .scalar_subquery()
